@@ -1,0 +1,130 @@
+"""SQL implementations of the store ports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.adapters.db.models import AuditRow, RequestRow
+from bot.domain.model import (
+    AuditEvent,
+    NewRequest,
+    RequestStatus,
+    RollbackKind,
+    RollbackRequest,
+    ServiceEnv,
+)
+from bot.errors import NotFoundError, RollbackInProgressError, StoreError
+from bot.ports.store import AuditLog, RequestRepository
+
+Clock = Callable[[], datetime]
+
+
+def to_domain(row: RequestRow) -> RollbackRequest:
+    """Map a row to the domain value."""
+    return RollbackRequest(
+        id=row.id,
+        target=ServiceEnv(row.service, row.environment),
+        kind=RollbackKind(row.kind),
+        status=RequestStatus(row.status),
+        requester_id=row.requester_id,
+        channel_id=row.channel_id,
+        emergency=row.emergency,
+        reason=row.reason,
+        plan=dict(row.plan),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        version=row.version,
+        approver_id=row.approver_id,
+        message_ts=row.message_ts,
+        decided_at=row.decided_at,
+        result=dict(row.result),
+    )
+
+
+class SqlRequestRepository(RequestRepository):
+    """Rollback requests in the bot's SQL database."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def add(self, new: NewRequest) -> RollbackRequest:
+        now = self._clock()
+        row = RequestRow(
+            service=new.target.service,
+            environment=new.target.environment,
+            kind=new.kind.value,
+            status=RequestStatus.pending.value,
+            emergency=new.emergency,
+            reason=new.reason,
+            requester_id=new.requester_id,
+            channel_id=new.channel_id,
+            plan=new.plan,
+            result={},
+            in_flight_key=str(new.target),
+            created_at=now,
+            updated_at=now,
+            expires_at=new.expires_at,
+            version=1,
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            raise RollbackInProgressError(
+                f"A rollback for {new.target} is already in flight; finish or cancel it first."
+            ) from None
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not store the request: {type(exc).__name__}") from exc
+        return to_domain(row)
+
+    def get(self, request_id: int) -> RollbackRequest:
+        with self._sessions() as session:
+            row = session.get(RequestRow, request_id)
+            if row is None:
+                raise NotFoundError(f"There is no rollback request #{request_id}.")
+            return to_domain(row)
+
+    def list_recent(self, *, target: ServiceEnv | None = None, limit: int = 20) -> Sequence[RollbackRequest]:
+        query = select(RequestRow).order_by(RequestRow.id.desc()).limit(limit)
+        if target is not None:
+            query = query.where(
+                RequestRow.service == target.service, RequestRow.environment == target.environment
+            )
+        with self._sessions() as session:
+            return [to_domain(r) for r in session.scalars(query)]
+
+
+class SqlAuditLog(AuditLog):
+    """The append-only audit table."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def append(self, event: AuditEvent) -> None:
+        row = AuditRow(
+            request_id=event.request_id,
+            at=event.at,
+            actor=event.actor,
+            event=event.event,
+            detail=event.detail,
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(row)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not write the audit log: {type(exc).__name__}") from exc
+
+    def list(self, *, request_id: int | None = None, limit: int = 100) -> Sequence[AuditEvent]:
+        query = select(AuditRow).order_by(AuditRow.id).limit(limit)
+        if request_id is not None:
+            query = query.where(AuditRow.request_id == request_id)
+        with self._sessions() as session:
+            return [
+                AuditEvent(r.event, r.actor, r.at, r.request_id, dict(r.detail)) for r in session.scalars(query)
+            ]

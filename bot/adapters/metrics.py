@@ -1,0 +1,44 @@
+"""Prometheus metrics, one registry per app instance (so tests and replicas never collide)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from bot.ports.metrics import Metrics
+
+_COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "slack_requests": ("Slack requests received, by type", ("type",)),
+    "slash_commands": ("/rollback invocations, by sub-command", ("subcommand",)),
+    "errors": ("Errors shown to users, by kind", ("kind",)),
+}
+_HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "handler_seconds": ("Time spent in a Slack listener after ack", ("listener",)),
+}
+
+
+class PrometheusMetrics(Metrics):
+    """Metrics exported in the Prometheus text format at ``GET /metrics``."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self._counters = {
+            name: Counter(f"rollback_bot_{name}", doc, labels, registry=self.registry)
+            for name, (doc, labels) in _COUNTERS.items()
+        }
+        self._histograms = {
+            name: Histogram(f"rollback_bot_{name}", doc, labels, registry=self.registry)
+            for name, (doc, labels) in _HISTOGRAMS.items()
+        }
+
+    def count(self, name: str, **labels: str) -> None:
+        self._counters[name].labels(**labels).inc()
+
+    def observe(self, name: str, seconds: float, **labels: str) -> None:
+        self._histograms[name].labels(**labels).observe(seconds)
+
+    def render(self) -> bytes:
+        """The exposition text."""
+        return generate_latest(self.registry)

@@ -1,0 +1,141 @@
+"""The composition root: the only place that names concrete adapters and reads settings."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from sqlalchemy import Engine
+
+import handlers
+from bot.adapters.db import migrate
+from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
+from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
+from bot.adapters.metrics import PrometheusMetrics
+from bot.adapters.slack_directory import WebClientDirectory
+from bot.config import AppConfig, Settings, load_config
+from bot.domain.catalog import Catalog, EnvironmentPolicy
+from bot.domain.model import RollbackKind, ServiceEnv
+from bot.services import Deps
+from bot.web import WebApp
+
+log = logging.getLogger("rollback_bot")
+
+NOT_CONFIGURED_HINT = (
+    "No Slack workspace is connected. Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP mode) or "
+    "SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode); create the app from manifest.yml (see README)."
+)
+
+
+def utcnow() -> datetime:
+    """The real clock, in UTC."""
+    return datetime.now(UTC)
+
+
+def load_app_config(settings: Settings) -> AppConfig:
+    """The configuration file; an absent default file means 'nothing configured yet', an absent explicit one is an error."""
+    if not settings.config_path_explicit and not Path(settings.config_path).exists():
+        log.warning("no configuration file at %s: starting with no services configured", settings.config_path)
+        return AppConfig()
+    return load_config(settings.config_path)
+
+
+def build_catalog(config: AppConfig) -> Catalog:
+    """Turn the configuration into the pure values the core works with."""
+    policies = []
+    for service in config.services:
+        for env in service.environments:
+            kinds = [
+                kind
+                for kind, block in (
+                    (RollbackKind.code, env.container_app),
+                    (RollbackKind.prompt, env.prompts),
+                    (RollbackKind.model, env.openai),
+                    (RollbackKind.embedding, env.search),
+                    (RollbackKind.schema, env.postgres),
+                )
+                if block is not None
+            ]
+            policies.append(
+                EnvironmentPolicy(
+                    target=ServiceEnv(service.name, env.name),
+                    incident_channels=env.incident_channels,
+                    approver_usergroup=env.approvers.usergroup,
+                    approver_users=env.approvers.users,
+                    approval_ttl_minutes=env.approval_ttl_minutes,
+                    kinds=tuple(kinds),
+                )
+            )
+    return Catalog(tuple(policies))
+
+
+def build_slack_client(settings: Settings) -> WebClient:
+    """A Web API client honouring SLACK_API_URL, retrying connection errors and 429s (bounded)."""
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+@dataclass
+class Runtime:
+    """Everything a running bot holds."""
+
+    engine: Engine
+    deps: Deps
+    metrics: PrometheusMetrics
+    bolt: App | None
+    web: WebApp
+
+
+def build_runtime(
+    settings: Settings, config: AppConfig, *, clock: Callable[[], datetime] = utcnow, migrate_db: bool = True
+) -> Runtime:
+    """Build the database, the dependencies, the Bolt app (when Slack is configured) and the WSGI app."""
+    engine = make_engine(settings.database_url)
+    if migrate_db:
+        migrate.upgrade(engine)
+    sessions = make_session_factory(engine)
+    metrics = PrometheusMetrics()
+    client = build_slack_client(settings)
+    deps = Deps(
+        catalog=build_catalog(config),
+        requests=SqlRequestRepository(sessions, clock),
+        audit=SqlAuditLog(sessions),
+        health=DatabaseHealth(engine),
+        directory=WebClientDirectory(client),
+        metrics=metrics,
+        clock=clock,
+    )
+    bolt = build_bolt_app(settings, client, deps) if settings.slack_configured else None
+    http_slack = bolt is not None and settings.slack_signing_secret is not None
+    web = WebApp(
+        slack=SlackRequestHandler(bolt) if http_slack and bolt is not None else None,
+        health=deps.health,
+        metrics=lambda: (metrics.render(), metrics.content_type),
+        not_configured_hint=NOT_CONFIGURED_HINT,
+    )
+    return Runtime(engine=engine, deps=deps, metrics=metrics, bolt=bolt, web=web)
+
+
+def build_bolt_app(settings: Settings, client: WebClient, deps: Deps) -> App:
+    """The Bolt app: signatures verified, listeners registered, nothing done at import."""
+    app = App(
+        client=client,
+        # Socket Mode needs no signing secret; a random one makes any HTTP request unforgeable.
+        signing_secret=settings.slack_signing_secret or secrets.token_hex(32),
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    handlers.register(app, deps)
+    return app

@@ -1,0 +1,1 @@
+"""Pure domain: value objects and rules, no I/O, no SDKs, no clock reads."""

@@ -1,0 +1,79 @@
+"""What is configured, as pure values the core can use (built from the config file by the composition root)."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from bot.domain.model import RollbackKind, ServiceEnv
+from bot.errors import UsageError
+
+
+@dataclass(frozen=True)
+class EnvironmentPolicy:
+    """Rules for one service/environment: where `/rollback` may be used, who approves, what is configured."""
+
+    target: ServiceEnv
+    incident_channels: tuple[str, ...]
+    approver_usergroup: str | None
+    approver_users: tuple[str, ...]
+    approval_ttl_minutes: int
+    kinds: tuple[RollbackKind, ...]
+
+    @property
+    def channel_patterns_used(self) -> bool:
+        """True when some incident channel is given as a '#name' pattern (needs the channel's name)."""
+        return any(c.startswith("#") for c in self.incident_channels)
+
+    def channel_allowed(self, channel_id: str, channel_name: str | None) -> bool:
+        """True when the channel is an incident channel by id, or by '#pattern' on its name."""
+        for item in self.incident_channels:
+            if item == channel_id:
+                return True
+            if item.startswith("#") and channel_name and fnmatch.fnmatchcase(channel_name, item[1:]):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every configured service/environment."""
+
+    environments: tuple[EnvironmentPolicy, ...]
+
+    def services(self) -> list[str]:
+        """Configured service names, in configuration order."""
+        return list(dict.fromkeys(p.target.service for p in self.environments))
+
+    def environments_of(self, service: str) -> list[EnvironmentPolicy]:
+        """The environments of ``service``."""
+        return [p for p in self.environments if p.target.service == service]
+
+    def resolve(self, service: str | None, environment: str | None) -> EnvironmentPolicy:
+        """Find a service/environment; the environment may be omitted when it is unambiguous or 'prod'."""
+        if not self.environments:
+            raise UsageError("No services are configured yet; add them to the configuration file.")
+        if service is None:
+            raise UsageError(f"Name a service: {', '.join(self.services())}.")
+        envs = self.environments_of(service)
+        if not envs:
+            raise UsageError(f"Unknown service {service!r}; configured: {', '.join(self.services())}.")
+        names = [p.target.environment for p in envs]
+        if environment is None:
+            if len(envs) == 1:
+                return envs[0]
+            if "prod" in names:
+                return envs[names.index("prod")]
+            raise UsageError(f"Name an environment of {service}: {', '.join(names)}.")
+        if environment not in names:
+            raise UsageError(f"Unknown environment {environment!r} for {service}; configured: {', '.join(names)}.")
+        return envs[names.index(environment)]
+
+    def allowed_here(self, channel_id: str, channel_name: str | None) -> list[EnvironmentPolicy]:
+        """The environments whose incident channels include this channel."""
+        return [p for p in self.environments if p.channel_allowed(channel_id, channel_name)]
+
+    @property
+    def needs_channel_names(self) -> bool:
+        """True when any environment names incident channels by '#pattern'."""
+        return any(p.channel_patterns_used for p in self.environments)

@@ -1,0 +1,95 @@
+"""Parsing the text of `/rollback …` into a typed command (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.model import RollbackKind
+from bot.errors import UsageError
+
+MAX_COMMAND_TEXT = 500
+
+
+class SubCommand(StrEnum):
+    """The sub-commands of `/rollback` (SPEC §4)."""
+
+    start = "start"
+    help = "help"
+    status = "status"
+    checklist = "checklist"
+    drill = "drill"
+    history = "history"
+    cancel = "cancel"
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed `/rollback` invocation."""
+
+    sub: SubCommand
+    service: str | None = None
+    environment: str | None = None
+    kind: RollbackKind | None = None
+    request_id: int | None = None
+
+
+_TARGETED = {SubCommand.status, SubCommand.checklist, SubCommand.history}
+
+
+def parse_command(text: str) -> Command:
+    """Parse the command text; raise ``UsageError`` for anything that is not valid usage."""
+    if len(text) > MAX_COMMAND_TEXT:
+        raise UsageError(f"That command is too long ({len(text)} characters; at most {MAX_COMMAND_TEXT}).")
+    words = text.split()
+    if not words:
+        return Command(SubCommand.start)
+    head, args = words[0].lower(), words[1:]
+    if head == SubCommand.help:
+        return Command(SubCommand.help)
+    if head == SubCommand.cancel:
+        return _parse_cancel(args)
+    if head == SubCommand.drill:
+        return _parse_drill(args)
+    if head in _TARGETED:
+        service, env = _service_env(SubCommand(head), args, max_args=2)
+        return Command(SubCommand(head), service, env)
+    service, env = _service_env(SubCommand.start, words, max_args=2)
+    return Command(SubCommand.start, service, env)
+
+
+def _service_env(sub: SubCommand, args: list[str], *, max_args: int) -> tuple[str | None, str | None]:
+    if len(args) > max_args:
+        raise UsageError(f"Too many words for `/rollback {sub.value}`.")
+    if sub is not SubCommand.start and not args:
+        raise UsageError(f"`/rollback {sub.value}` needs a service: `/rollback {sub.value} SERVICE [ENV]`.")
+    service = args[0].lower() if args else None
+    env = args[1].lower() if len(args) > 1 else None
+    return service, env
+
+
+def _parse_cancel(args: list[str]) -> Command:
+    if len(args) != 1:
+        raise UsageError("`/rollback cancel` needs exactly one request id, e.g. `/rollback cancel 42`.")
+    raw = args[0].lstrip("#")
+    if not raw.isdigit():
+        raise UsageError(f"{args[0]!r} is not a request id; ids are numbers, e.g. `/rollback cancel 42`.")
+    return Command(SubCommand.cancel, request_id=int(raw))
+
+
+def _parse_drill(args: list[str]) -> Command:
+    kind: RollbackKind | None = None
+    if len(args) == 3:
+        kind = parse_kind(args[2])
+        args = args[:2]
+    service, env = _service_env(SubCommand.drill, args, max_args=2)
+    return Command(SubCommand.drill, service, env, kind)
+
+
+def parse_kind(word: str) -> RollbackKind:
+    """Parse a rollback kind, naming the valid ones when it is not one."""
+    try:
+        return RollbackKind(word.lower())
+    except ValueError:
+        kinds = ", ".join(k.value for k in RollbackKind)
+        raise UsageError(f"{word!r} is not a rollback kind; use one of: {kinds}.") from None

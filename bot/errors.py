@@ -1,0 +1,135 @@
+"""The one exception tree of rollback-bot.
+
+Every error a user can meet is a ``RollbackBotError``; its ``user_message`` is what a person is shown
+(in Slack, or by the CLI) and never contains a stack trace or a secret. Anything else that escapes is
+a bug: the Slack error handler logs it with a reference id and shows only that id.
+
+    RollbackBotError
+    ├── ConfigError                 bad or missing configuration (file, key path, what is wrong)
+    ├── UsageError                  unknown sub-command, service, environment or kind; malformed input
+    ├── NotAllowedError             a refusal on policy grounds; always audited
+    │   ├── NotIncidentChannelError
+    │   ├── NotApproverError
+    │   ├── SelfApprovalError
+    │   ├── ApprovalExpiredError
+    │   ├── AlreadyDecidedError
+    │   ├── StalePlanError
+    │   └── RollbackInProgressError
+    ├── NotFoundError               a request, prompt version or other record does not exist
+    ├── StoreError                  the bot's own database failed or is unreachable
+    ├── SlackApiError               the Slack Web API refused a call
+    └── AzureError                  an Azure call failed; carries the operation and resource
+        ├── AzureAuthError          401/403: names the identity, the permission and the scope
+        ├── AzureNotFoundError      404: names the resource
+        ├── AzureConflictError      409: another operation holds the resource
+        ├── AzureThrottledError     429 that outlived the bounded Retry-After wait
+        ├── AzureUnavailableError   transient 5xx / connection errors after bounded retries
+        └── AzureOperationError     a long-running operation failed or did not finish in time
+"""
+
+from __future__ import annotations
+
+
+class RollbackBotError(Exception):
+    """Base of every error rollback-bot raises on purpose."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class ConfigError(RollbackBotError):
+    """The configuration is invalid; the message names the file and the key path."""
+
+
+class UsageError(RollbackBotError):
+    """The input cannot be understood (unknown sub-command, service, environment, kind, …)."""
+
+
+class NotAllowedError(RollbackBotError):
+    """A policy refusal: the action is understood but not permitted for this person or state."""
+
+
+class NotIncidentChannelError(NotAllowedError):
+    """`/rollback` was used outside the configured incident channels."""
+
+
+class NotApproverError(NotAllowedError):
+    """The person is not allowed to approve (not in the approvers, a bot, deleted or a guest)."""
+
+
+class SelfApprovalError(NotAllowedError):
+    """The requester tried to approve their own request."""
+
+
+class ApprovalExpiredError(NotAllowedError):
+    """The request expired before it was decided."""
+
+
+class AlreadyDecidedError(NotAllowedError):
+    """The request was already approved, rejected, cancelled or executed."""
+
+
+class StalePlanError(NotAllowedError):
+    """The live state moved since the plan was made; the plan must be rebuilt."""
+
+
+class RollbackInProgressError(NotAllowedError):
+    """Another rollback for the same service and environment is in flight."""
+
+
+class NotFoundError(RollbackBotError):
+    """A record the user named does not exist."""
+
+
+class StoreError(RollbackBotError):
+    """The bot's own database failed or is unreachable."""
+
+
+class SlackApiError(RollbackBotError):
+    """The Slack Web API refused a call."""
+
+
+class AzureError(RollbackBotError):
+    """An Azure call failed; ``operation`` and ``resource`` say which and on what."""
+
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        operation: str = "",
+        resource: str = "",
+        status_code: int | None = None,
+        error_code: str | None = None,
+        operation_id: str | None = None,
+    ) -> None:
+        super().__init__(user_message)
+        self.operation = operation
+        self.resource = resource
+        self.status_code = status_code
+        self.error_code = error_code
+        self.operation_id = operation_id
+
+
+class AzureAuthError(AzureError):
+    """401/403: the bot's identity lacks a role; the message names identity, permission and scope."""
+
+
+class AzureNotFoundError(AzureError):
+    """404: the named Azure resource does not exist."""
+
+
+class AzureConflictError(AzureError):
+    """409: another operation is in progress on the resource."""
+
+
+class AzureThrottledError(AzureError):
+    """429 that persisted past the bounded Retry-After wait."""
+
+
+class AzureUnavailableError(AzureError):
+    """Transient server or connection failure that persisted past bounded retries."""
+
+
+class AzureOperationError(AzureError):
+    """A long-running operation failed, or did not finish within the time bound."""

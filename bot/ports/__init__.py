@@ -1,0 +1,1 @@
+"""Ports: the small interfaces the core uses to reach the outside world."""

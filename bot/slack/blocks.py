@@ -1,0 +1,87 @@
+"""Block Kit builders: pure functions from domain values to validated Block Kit dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.domain.catalog import Catalog
+from bot.slack.ids import SlackId
+
+MAX_MESSAGE_BLOCKS = 50
+
+SUBCOMMANDS: tuple[tuple[str, str], ...] = (
+    ("/rollback [SERVICE [ENV]]", "start a guided rollback in this incident channel"),
+    ("/rollback status SERVICE [ENV]", "live state and open requests"),
+    ("/rollback checklist SERVICE [ENV]", "run the pre-deploy checklist now"),
+    ("/rollback drill SERVICE [ENV] [KIND]", "practise a rollback and its roll-forward"),
+    ("/rollback history SERVICE [ENV]", "recent rollbacks and decisions"),
+    ("/rollback cancel REQUEST_ID", "cancel your pending request"),
+    ("/rollback help", "this message"),
+)
+
+
+def to_dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+    """Serialize (and thereby validate) blocks; refuse more than Slack allows in a message."""
+    if len(blocks) > MAX_MESSAGE_BLOCKS:
+        raise ValueError(f"{len(blocks)} blocks; Slack allows {MAX_MESSAGE_BLOCKS} per message")
+    return [b.to_dict() for b in blocks]
+
+
+def _catalog_lines(catalog: Catalog) -> str:
+    if not catalog.environments:
+        return "_No services are configured yet._ Add them to the configuration file (see `rollback-bot config check`)."
+    lines = []
+    for service in catalog.services():
+        envs = ", ".join(f"`{p.target.environment}`" for p in catalog.environments_of(service))
+        lines.append(f"• *{service}*: {envs}")
+    return "\n".join(lines)
+
+
+def build_usage(catalog: Catalog, lead: str | None = None) -> list[dict[str, Any]]:
+    """The `/rollback help` message: sub-commands and the configured services/environments."""
+    blocks: list[Block] = []
+    if lead:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f":warning: {lead}")))
+    blocks.append(HeaderBlock(block_id=SlackId.usage_header, text="Rollback Bot: usage"))
+    usage = "\n".join(f"`{cmd}`: {what}" for cmd, what in SUBCOMMANDS)
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=usage)))
+    blocks.append(DividerBlock())
+    blocks.append(SectionBlock(text=MarkdownTextObject(text="*Configured services*\n" + _catalog_lines(catalog))))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="A rollback runs only after a second person approves it. Everything is audited."
+                )
+            ]
+        )
+    )
+    return to_dicts(blocks)
+
+
+def build_notice(text: str, *, emoji: str = ":no_entry:") -> list[dict[str, Any]]:
+    """A one-section notice (refusals, errors, not-yet-available)."""
+    return to_dicts([SectionBlock(text=MarkdownTextObject(text=f"{emoji} {text}"))])
+
+
+def build_home(catalog: Catalog) -> dict[str, Any]:
+    """The App Home tab: the configured services/environments and where to use `/rollback`."""
+    blocks: list[Block] = [HeaderBlock(block_id=SlackId.home_header, text="Rollback Bot")]
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=_catalog_lines(catalog))))
+    for policy in catalog.environments:
+        where = ", ".join(c if c.startswith("#") else f"<#{c}>" for c in policy.incident_channels) or "none"
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"*{policy.target}*: incident channels {where}")])
+        )
+    return View(type="home", blocks=blocks[:100]).to_dict()

@@ -1,0 +1,69 @@
+"""The HTTP surface (SPEC §7): Slack events, health and metrics, as one WSGI application."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from bot.errors import StoreError
+from bot.ports.store import HealthCheck
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+MAX_BODY_BYTES = 1024 * 1024
+_JSON = [("Content-Type", "application/json")]
+
+
+class WebApp:
+    """Routes `POST /slack/events` to Bolt and serves `/health/live`, `/health/ready` and `/metrics`."""
+
+    def __init__(
+        self,
+        *,
+        slack: WSGIApplication | None,
+        health: HealthCheck,
+        metrics: Callable[[], tuple[bytes, str]],
+        not_configured_hint: str = "",
+    ) -> None:
+        self._slack = slack
+        self._health = health
+        self._metrics = metrics
+        self._hint = not_configured_hint
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        if path == "/slack/events":
+            return self._slack_events(environ, start_response, method)
+        if path == "/health/live" and method in {"GET", "HEAD"}:
+            return _json(start_response, "200 OK", {"status": "ok"})
+        if path == "/health/ready" and method in {"GET", "HEAD"}:
+            return self._ready(start_response)
+        if path == "/metrics" and method == "GET":
+            body, content_type = self._metrics()
+            start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+            return [body]
+        return _json(start_response, "404 Not Found", {"error": "not found"})
+
+    def _slack_events(self, environ: WSGIEnvironment, start_response: StartResponse, method: str) -> Iterable[bytes]:
+        if method != "POST":
+            return _json(start_response, "405 Method Not Allowed", {"error": "POST only"})
+        if int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+            return _json(start_response, "413 Payload Too Large", {"error": "request body too large"})
+        if self._slack is None:
+            return _json(start_response, "503 Service Unavailable", {"error": "Slack is not configured", "hint": self._hint})
+        return self._slack(environ, start_response)
+
+    def _ready(self, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            self._health.ping()
+        except StoreError as exc:
+            return _json(start_response, "503 Service Unavailable", {"status": "unavailable", "database": exc.user_message})
+        return _json(start_response, "200 OK", {"status": "ready", "database": "ok"})
+
+
+def _json(start_response: StartResponse, status: str, payload: dict[str, str]) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(status, [*_JSON, ("Content-Length", str(len(body)))])
+    return [body]

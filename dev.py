@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Project entry point for people and CI; needs nothing but Python 3.11+.
+
+    python3 dev.py run [ARGS...]   run the bot (``rollback-bot serve`` unless ARGS are given)
+    python3 dev.py test [ARGS...]  run every test (pytest ARGS are passed through)
+
+Both create ``.venv`` on first use and re-install the project whenever ``pyproject.toml`` changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("ROLLBACK_BOT_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".rollback-bot-installed"
+
+
+def _fingerprint() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create the virtualenv and install the project (with test extras) when missing or stale."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"rollback-bot needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not (BIN / "python").exists():
+        print(f"dev.py: creating virtualenv in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    if STAMP.exists() and STAMP.read_text() == _fingerprint():
+        return
+    print("dev.py: installing rollback-bot and its test tools into the virtualenv", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(_fingerprint())
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test"}:
+        print(__doc__)
+        return 2
+    ensure_venv()
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        cmd = [str(BIN / "rollback-bot"), *(rest or ["serve"])]
+    else:
+        cmd = [str(BIN / "python"), "-m", "pytest", "-n", os.environ.get("PYTEST_WORKERS", "2"), *rest]
+    return subprocess.run(cmd, cwd=ROOT, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

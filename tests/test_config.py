@@ -1,0 +1,110 @@
+"""The configuration contract (SPEC §7): validation with file + key path, ${ENV} references, secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.config import load_config, load_settings, parse_config
+from bot.errors import ConfigError
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "rollback-bot.example.yaml"
+ENV = {"PHARMABOT_DB_URL": "postgresql://app@db/pharmabot"}
+
+
+def test_example_config_is_valid() -> None:
+    cfg = load_config(EXAMPLE, env=ENV)
+    env = cfg.environment("pharmabot", "prod")
+    assert env is not None
+    assert env.container_app is not None and env.container_app.name == "pharmabot-prod"
+    assert env.prompts is not None and env.prompts.database_url == ENV["PHARMABOT_DB_URL"]
+    assert env.approvers.usergroup == "S0APPROVERS"
+    assert env.checklist.backup_max_age_hours == 24
+
+
+def test_minimal_service_with_only_a_container_app() -> None:
+    text = """
+services:
+  - name: api
+    environments:
+      - name: prod
+        container_app: {subscription_id: s, resource_group: rg, name: api}
+"""
+    cfg = parse_config(text, file="c.yaml", env={})
+    env = cfg.environment("api", "prod")
+    assert env is not None and env.openai is None and env.approval_ttl_minutes == 15
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("services:\n  - name: api\n    environments:\n      - name: prod\n        container_app: {subscription_id: s, name: a}\n",
+         "c.yaml: services[0].environments[0].container_app.resource_group: Field required"),
+        ("services:\n  - name: api\n    environments:\n      - name: prod\n        contaner_app: {}\n",
+         "c.yaml: services[0].environments[0].contaner_app: Extra inputs are not permitted"),
+        ("azure: {cloud: mars}\n", "c.yaml: azure.cloud: Input should be 'public', 'china' or 'usgov'"),
+        ("services:\n  - name: api\n    environments: []\n", "c.yaml: services[0].environments: Tuple should have at least 1 item"),
+        ("services:\n  - name: Bad Name\n    environments: [{name: prod}]\n", "c.yaml: services[0].name: String should match pattern"),
+        ("services:\n  - {name: a, environments: [{name: p}]}\n  - {name: a, environments: [{name: p}]}\n",
+         "duplicate service name(s): a"),
+        ("services:\n  - {name: a, environments: [{name: p, incident_channels: [general]}]}\n",
+         "services[0].environments[0].incident_channels: Value error, 'general' is neither a channel id"),
+        ("services:\n  - {name: a, environments: [{name: p, checklist: {schedule: 'every day'}}]}\n",
+         "checklist.schedule: Value error, must be a 5-field cron expression"),
+        ("- just\n- a list\n", "c.yaml: (top level): must be a mapping"),
+        ("services: [unclosed\n", "c.yaml: not valid YAML"),
+    ],
+)
+def test_bad_config_names_file_and_key_path(text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, file="c.yaml", env={})
+    assert expected in err.value.user_message
+
+
+def test_env_reference_must_be_set() -> None:
+    text = "services:\n  - {name: a, environments: [{name: p, prompts: {database_url: '${NOPE_URL}'}}]}\n"
+    with pytest.raises(ConfigError, match=r"services\[0\]\.environments\[0\]\.prompts\.database_url: environment variable NOPE_URL is not set"):
+        parse_config(text, file="c.yaml", env={})
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "prompts: {database_url: 'postgresql://app:hunter2@db/x'}",
+        "search: {endpoint: 'https://s.search.windows.net', alias: a, api_key: 'literal-key'}",
+    ],
+)
+def test_inline_secrets_are_refused(block: str) -> None:
+    text = f"services:\n  - {{name: a, environments: [{{name: p, {block}}}]}}\n"
+    with pytest.raises(ConfigError, match="ENV_VAR") as err:
+        parse_config(text, file="c.yaml", env={})
+    assert "hunter2" not in err.value.user_message and "literal-key" not in err.value.user_message
+
+
+def test_settings_defaults_and_redaction() -> None:
+    s = load_settings({"DATABASE_URL": "postgresql://bot:s3cret@db/bot", "SLACK_BOT_TOKEN": "xoxb-secret"})
+    assert s.port == 3000 and s.slack_api_url == "https://slack.com/api/"
+    assert str(s.config_path) == "rollback-bot.yaml" and not s.config_path_explicit
+    assert not s.slack_configured
+    assert "s3cret" not in repr(s) and "xoxb-secret" not in repr(s)
+    s2 = load_settings({"SLACK_API_URL": "http://127.0.0.1:9/api", "PORT": "8080"})
+    assert s2.slack_api_url == "http://127.0.0.1:9/api/" and s2.port == 8080
+
+
+def test_config_check_cli(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("services:\n  - {name: api, environments: [{name: prod}]}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("services:\n  - {name: api, environments: [{name: prod, approval_ttl_minutes: 0}]}\n")
+    runner = CliRunner()
+    ok = runner.invoke(main, ["config", "check", str(good)])
+    assert ok.exit_code == 0, ok.output
+    assert "OK (1 services, 1 environments)" in ok.output
+    res = runner.invoke(main, ["config", "check", str(bad)])
+    assert res.exit_code == 2
+    assert "services[0].environments[0].approval_ttl_minutes" in res.output
+    missing = runner.invoke(main, ["config", "check", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 2 and "cannot read the configuration file" in missing.output
