@@ -56,6 +56,8 @@ class ContainerAppConfig(_Model):
     resource_group: NonEmpty
     name: NonEmpty
     health_path: str = Field(default="/health/ready", pattern=r"^/")
+    # Where a revision's health endpoint is reached; {fqdn}, {revision}, {app} and {path} are filled in.
+    health_url: str = Field(default="https://{fqdn}{path}", pattern=r"^https?://")
 
 
 class OpenAIConfig(_Model):

@@ -18,6 +18,7 @@ a bug: the Slack error handler logs it with a reference id and shows only that i
     ├── NotFoundError               a request, prompt version or other record does not exist
     ├── StoreError                  the bot's own database failed or is unreachable
     ├── SlackApiError               the Slack Web API refused a call
+    ├── VerificationError           a change was made but live state does not read back as planned
     └── AzureError                  an Azure call failed; carries the operation and resource
         ├── AzureAuthError          401/403: names the identity, the permission and the scope
         ├── AzureNotFoundError      404: names the resource
@@ -88,6 +89,10 @@ class StoreError(RollbackBotError):
 
 class SlackApiError(RollbackBotError):
     """The Slack Web API refused a call."""
+
+
+class VerificationError(RollbackBotError):
+    """A change was made but live state does not read back as planned."""
 
 
 class AzureError(RollbackBotError):

@@ -10,6 +10,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from waitress.server import create_server
 
 from bot.bootstrap import Runtime
+from bot.errors import ConfigError
 from bot.web import MAX_BODY_BYTES
 
 log = logging.getLogger("rollback_bot.server")
@@ -39,7 +40,7 @@ def start_in_thread(runtime: Runtime, *, host: str = "127.0.0.1", port: int = 0)
 def start_socket_mode(runtime: Runtime, app_token: str) -> SocketModeHandler:
     """Connect to Slack over Socket Mode (events arrive over a WebSocket, no public URL needed)."""
     if runtime.bolt is None:
-        raise RuntimeError("Socket Mode needs SLACK_BOT_TOKEN as well as SLACK_APP_TOKEN")
+        raise ConfigError("Socket Mode needs SLACK_BOT_TOKEN as well as SLACK_APP_TOKEN")
     handler = SocketModeHandler(runtime.bolt, app_token)
-    handler.connect()
+    handler.connect()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
     return handler

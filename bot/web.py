@@ -52,14 +52,18 @@ class WebApp:
         if int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
             return _json(start_response, "413 Payload Too Large", {"error": "request body too large"})
         if self._slack is None:
-            return _json(start_response, "503 Service Unavailable", {"error": "Slack is not configured", "hint": self._hint})
+            return _json(
+                start_response, "503 Service Unavailable", {"error": "Slack is not configured", "hint": self._hint}
+            )
         return self._slack(environ, start_response)
 
     def _ready(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
             self._health.ping()
         except StoreError as exc:
-            return _json(start_response, "503 Service Unavailable", {"status": "unavailable", "database": exc.user_message})
+            return _json(
+                start_response, "503 Service Unavailable", {"status": "unavailable", "database": exc.user_message}
+            )
         return _json(start_response, "200 OK", {"status": "ready", "database": "ok"})
 
 

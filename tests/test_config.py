@@ -41,19 +41,36 @@ services:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("services:\n  - name: api\n    environments:\n      - name: prod\n        container_app: {subscription_id: s, name: a}\n",
-         "c.yaml: services[0].environments[0].container_app.resource_group: Field required"),
-        ("services:\n  - name: api\n    environments:\n      - name: prod\n        contaner_app: {}\n",
-         "c.yaml: services[0].environments[0].contaner_app: Extra inputs are not permitted"),
+        (
+            "services:\n  - name: api\n    environments:\n      - name: prod\n"
+            "        container_app: {subscription_id: s, name: a}\n",
+            "c.yaml: services[0].environments[0].container_app.resource_group: Field required",
+        ),
+        (
+            "services:\n  - name: api\n    environments:\n      - name: prod\n        contaner_app: {}\n",
+            "c.yaml: services[0].environments[0].contaner_app: Extra inputs are not permitted",
+        ),
         ("azure: {cloud: mars}\n", "c.yaml: azure.cloud: Input should be 'public', 'china' or 'usgov'"),
-        ("services:\n  - name: api\n    environments: []\n", "c.yaml: services[0].environments: Tuple should have at least 1 item"),
-        ("services:\n  - name: Bad Name\n    environments: [{name: prod}]\n", "c.yaml: services[0].name: String should match pattern"),
-        ("services:\n  - {name: a, environments: [{name: p}]}\n  - {name: a, environments: [{name: p}]}\n",
-         "duplicate service name(s): a"),
-        ("services:\n  - {name: a, environments: [{name: p, incident_channels: [general]}]}\n",
-         "services[0].environments[0].incident_channels: Value error, 'general' is neither a channel id"),
-        ("services:\n  - {name: a, environments: [{name: p, checklist: {schedule: 'every day'}}]}\n",
-         "checklist.schedule: Value error, must be a 5-field cron expression"),
+        (
+            "services:\n  - name: api\n    environments: []\n",
+            "c.yaml: services[0].environments: Tuple should have at least 1 item",
+        ),
+        (
+            "services:\n  - name: Bad Name\n    environments: [{name: prod}]\n",
+            "c.yaml: services[0].name: String should match pattern",
+        ),
+        (
+            "services:\n  - {name: a, environments: [{name: p}]}\n  - {name: a, environments: [{name: p}]}\n",
+            "duplicate service name(s): a",
+        ),
+        (
+            "services:\n  - {name: a, environments: [{name: p, incident_channels: [general]}]}\n",
+            "services[0].environments[0].incident_channels: Value error, 'general' is neither a channel id",
+        ),
+        (
+            "services:\n  - {name: a, environments: [{name: p, checklist: {schedule: 'every day'}}]}\n",
+            "checklist.schedule: Value error, must be a 5-field cron expression",
+        ),
         ("- just\n- a list\n", "c.yaml: (top level): must be a mapping"),
         ("services: [unclosed\n", "c.yaml: not valid YAML"),
     ],
@@ -66,7 +83,10 @@ def test_bad_config_names_file_and_key_path(text: str, expected: str) -> None:
 
 def test_env_reference_must_be_set() -> None:
     text = "services:\n  - {name: a, environments: [{name: p, prompts: {database_url: '${NOPE_URL}'}}]}\n"
-    with pytest.raises(ConfigError, match=r"services\[0\]\.environments\[0\]\.prompts\.database_url: environment variable NOPE_URL is not set"):
+    with pytest.raises(
+        ConfigError,
+        match=r"services\[0\]\.environments\[0\]\.prompts\.database_url: environment variable NOPE_URL is not set",
+    ):
         parse_config(text, file="c.yaml", env={})
 
 

@@ -25,12 +25,12 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision(engine)
-    assert TABLES <= _tables(engine)
+    assert _tables(engine) >= TABLES
     migrate.downgrade(engine, "base")
     assert migrate.current_revision(engine) is None
     assert not (TABLES & _tables(engine))
     migrate.upgrade(engine)
-    assert TABLES <= _tables(engine)
+    assert _tables(engine) >= TABLES
     engine.dispose()
 
 

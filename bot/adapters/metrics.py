@@ -11,9 +11,14 @@ _COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "slack_requests": ("Slack requests received, by type", ("type",)),
     "slash_commands": ("/rollback invocations, by sub-command", ("subcommand",)),
     "errors": ("Errors shown to users, by kind", ("kind",)),
+    "refusals": ("Policy refusals (audited), by reason", ("reason",)),
+    "requests": ("Rollback requests opened, by kind", ("kind",)),
+    "decisions": ("Decisions on requests, by decision", ("decision",)),
+    "outcomes": ("Execution outcomes, by outcome and kind", ("outcome", "kind")),
 }
 _HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "handler_seconds": ("Time spent in a Slack listener after ack", ("listener",)),
+    "listener_seconds": ("Time to dispatch a Slack request (until ack in HTTP mode)", ("type",)),
+    "execution_seconds": ("Duration of rollback executions, by kind", ("kind",)),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import config_cmd, db, serve
+from bot.cli import config_cmd, db, inspect, prompts, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,5 +13,5 @@ def main() -> None:
     """rollback-bot: guided, two-person-approved rollbacks of LLM deployments on Azure, from Slack."""
 
 
-for _module in (serve, config_cmd, db):
+for _module in (serve, config_cmd, db, inspect, prompts):
     _module.register(main)

@@ -24,6 +24,7 @@ def serve(port: int | None, host: str) -> None:
     setup_logging()
     settings = load_settings()
     runtime = build_runtime(settings, load_app_config(settings))
+    runtime.start_background()
     server = make_server(runtime, host=host, port=port if port is not None else settings.port)
     click.echo(f"rollback-bot listening on http://{host}:{server.effective_port} (database migrated to head)")
     if not settings.slack_configured:
@@ -37,3 +38,4 @@ def serve(port: int | None, host: str) -> None:
         click.echo("stopped")
     finally:
         server.close()
+        runtime.close()

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 
+from bot.domain.people import SlackUserInfo
 
-@dataclass(frozen=True)
-class SlackUserInfo:
-    """What the bot needs to know about a person to apply the two-person rule."""
-
-    id: str
-    is_bot: bool
-    deleted: bool
-    is_guest: bool
+__all__ = ["SlackDirectory", "SlackUserInfo"]
 
 
 class SlackDirectory(ABC):

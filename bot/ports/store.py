@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from bot.domain.model import AuditEvent, NewRequest, RollbackRequest, ServiceEnv
+from bot.domain.model import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 
 
 class RequestRepository(ABC):
@@ -26,6 +28,39 @@ class RequestRepository(ABC):
         Raises:
             NotFoundError: there is no such request.
         """
+
+    @abstractmethod
+    def transition(
+        self,
+        request_id: int,
+        *,
+        from_status: RequestStatus,
+        to_status: RequestStatus,
+        version: int,
+        approver_id: str | None = None,
+        decided_at: datetime | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> RollbackRequest:
+        """Atomically move a request from ``from_status`` at ``version`` to ``to_status``.
+
+        This is a single conditional UPDATE in the database, so of any number of concurrent callers
+        (threads, replicas) at most one succeeds. A terminal ``to_status`` releases the in-flight slot.
+
+        Raises:
+            AlreadyDecidedError: the request is no longer in ``from_status`` at ``version``.
+        """
+
+    @abstractmethod
+    def set_message(self, request_id: int, message_ts: str) -> None:
+        """Remember where the request's card was posted."""
+
+    @abstractmethod
+    def list_by_status(self, statuses: Sequence[RequestStatus]) -> Sequence[RollbackRequest]:
+        """Requests currently in any of ``statuses``, oldest first."""
+
+    @abstractmethod
+    def find_in_flight(self, target: ServiceEnv) -> RollbackRequest | None:
+        """The request holding ``target``'s in-flight slot, if any."""
 
     @abstractmethod
     def list_recent(self, *, target: ServiceEnv | None = None, limit: int = 20) -> Sequence[RollbackRequest]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.commands import Command, SubCommand, parse_command
-from bot.domain.model import AuditEvent
-from bot.errors import NotIncidentChannelError, UsageError
+from bot.domain.model import RollbackRequest
+from bot.errors import RollbackBotError, UsageError
 from bot.services import Deps
+from bot.services import rollbacks
+from bot.services.flow import FlowStart, start_flow
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,30 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Status:
+    """Reply: live state of one service/environment and its in-flight request."""
+
+    policy: EnvironmentPolicy
+    lines: tuple[str, ...]
+    in_flight: RollbackRequest | None
+
+
+@dataclass(frozen=True)
+class History:
+    """Reply: recent requests for one service/environment."""
+
+    policy: EnvironmentPolicy
+    requests: tuple[RollbackRequest, ...]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Reply: one sentence."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class NotYetAvailable:
     """Reply: a known sub-command that this version cannot perform yet."""
 
@@ -27,7 +54,7 @@ class NotYetAvailable:
     policy: EnvironmentPolicy
 
 
-CommandReply = Usage | NotYetAvailable
+CommandReply = Usage | FlowStart | Status | History | Notice | NotYetAvailable
 
 
 def handle_rollback_command(deps: Deps, *, user_id: str, channel_id: str, text: str) -> CommandReply:
@@ -39,42 +66,36 @@ def handle_rollback_command(deps: Deps, *, user_id: str, channel_id: str, text: 
         return Usage(deps.catalog, lead=exc.user_message)
     if command.sub is SubCommand.help:
         return Usage(deps.catalog)
-    policy = _policy_for(deps, command)
-    _ensure_incident_channel(deps, policy=policy, user_id=user_id, channel_id=channel_id, command=command)
+    if command.sub is SubCommand.start:
+        return start_flow(
+            deps, user_id=user_id, channel_id=channel_id, service=command.service, environment=command.environment
+        )
+    if command.sub is SubCommand.cancel:
+        request = rollbacks.cancel(deps, request_id=command.request_id or 0, user_id=user_id)
+        return Notice(f"Request #{request.id} is cancelled.")
+    start = start_flow(
+        deps, user_id=user_id, channel_id=channel_id, service=command.service, environment=command.environment
+    )
+    policy = start.options[0]
+    if command.sub is SubCommand.status:
+        return status(deps, policy)
+    if command.sub is SubCommand.history:
+        return History(policy, tuple(deps.requests.list_recent(target=policy.target, limit=20)))
     return NotYetAvailable(command, policy)
 
 
+def status(deps: Deps, policy: EnvironmentPolicy) -> Status:
+    """Live state of every executable component, and the in-flight request."""
+    lines: list[str] = []
+    for kind, executor in deps.executors(policy.target).items():
+        try:
+            lines.extend(executor.snapshot())
+        except RollbackBotError as exc:
+            lines.append(f"{kind.value}: could not read live state: {exc.user_message}")
+    return Status(policy, tuple(lines), deps.requests.find_in_flight(policy.target))
+
+
 def _subcommand_label(text: str) -> str:
-    head = text.split()[0].lower() if text.split() else "start"
+    words: Sequence[str] = text.split()
+    head = words[0].lower() if words else "start"
     return head if head in {s.value for s in SubCommand} else "other"
-
-
-def _policy_for(deps: Deps, command: Command) -> EnvironmentPolicy:
-    if command.sub is SubCommand.cancel:
-        request = deps.requests.get(command.request_id or 0)
-        return deps.catalog.resolve(request.target.service, request.target.environment)
-    return deps.catalog.resolve(command.service, command.environment)
-
-
-def _ensure_incident_channel(
-    deps: Deps, *, policy: EnvironmentPolicy, user_id: str, channel_id: str, command: Command
-) -> None:
-    name = deps.directory.channel_name(channel_id) if policy.channel_patterns_used else None
-    if policy.channel_allowed(channel_id, name):
-        return
-    deps.audit.append(
-        AuditEvent(
-            "refused.not_incident_channel",
-            actor=user_id,
-            at=deps.clock(),
-            detail={"channel_id": channel_id, "target": str(policy.target), "command": command.sub.value},
-        )
-    )
-    where = ", ".join(_channel_ref(c) for c in policy.incident_channels) or "no channel (none configured)"
-    raise NotIncidentChannelError(
-        f"`/rollback` for {policy.target} can only be used in its incident channels: {where}."
-    )
-
-
-def _channel_ref(item: str) -> str:
-    return item if item.startswith("#") else f"<#{item}>"

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.catalog import Catalog
+from bot.domain.model import RollbackRequest
 from bot.slack.ids import SlackId
 
 MAX_MESSAGE_BLOCKS = 50
@@ -81,7 +82,17 @@ def build_home(catalog: Catalog) -> dict[str, Any]:
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_catalog_lines(catalog))))
     for policy in catalog.environments:
         where = ", ".join(c if c.startswith("#") else f"<#{c}>" for c in policy.incident_channels) or "none"
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=f"*{policy.target}*: incident channels {where}")])
-        )
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"*{policy.target}*: incident channels {where}")]))
     return View(type="home", blocks=blocks[:100]).to_dict()
+
+
+def build_status(target: str, lines: Sequence[str], in_flight: RollbackRequest | None) -> list[dict[str, Any]]:
+    """`/rollback status`: live state and the in-flight request."""
+    blocks: list[Block] = [HeaderBlock(text=f"Status: {target}"[:150])]
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=("\n".join(lines) or "_Nothing configured to read._")[:3000])))
+    if in_flight:
+        text = f"In flight: request *#{in_flight.id}* ({in_flight.kind.value}, {in_flight.status.value})"
+    else:
+        text = "No rollback in flight."
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=text)]))
+    return to_dicts(blocks)

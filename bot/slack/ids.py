@@ -1,4 +1,4 @@
-"""Every action_id, callback_id and block_id the bot uses."""
+"""Every action_id, callback_id and block_id the bot uses: one enum, nothing spelled elsewhere."""
 
 from __future__ import annotations
 
@@ -10,3 +10,25 @@ class SlackId(StrEnum):
 
     usage_header = "rollback-usage-header"
     home_header = "rollback-home-header"
+    # guided-flow modal: views
+    flow_target_view = "rollback-flow-target"
+    flow_kind_view = "rollback-flow-kind"
+    flow_plan_view = "rollback-flow-plan"
+    flow_loading_view = "rollback-flow-loading"
+    # guided-flow modal: inputs (block ids and their elements' action ids)
+    target_block = "rollback-target"
+    target_select = "rollback-target-select"
+    emergency_block = "rollback-emergency"
+    emergency_radio = "rollback-emergency-radio"
+    kind_block = "rollback-kind"
+    kind_radio = "rollback-kind-radio"
+    choice_block = "rollback-choice"
+    choice_select = "rollback-choice-select"
+    reason_block = "rollback-reason"
+    reason_input = "rollback-reason-input"
+    # buttons
+    proceed = "rollback-proceed"
+    approve = "rollback-approve"
+    reject = "rollback-reject"
+    cancel = "rollback-cancel"
+    card_actions = "rollback-card-actions"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,7 +19,7 @@ from bot.domain.model import (
     RollbackRequest,
     ServiceEnv,
 )
-from bot.errors import NotFoundError, RollbackInProgressError, StoreError
+from bot.errors import AlreadyDecidedError, NotFoundError, RollbackInProgressError, StoreError
 from bot.ports.store import AuditLog, RequestRepository
 
 Clock = Callable[[], datetime]
@@ -76,8 +77,10 @@ class SqlRequestRepository(RequestRepository):
             with self._sessions.begin() as session:
                 session.add(row)
         except IntegrityError:
+            holder = self.find_in_flight(new.target)
+            ref = f" (request #{holder.id}, {holder.status.value})" if holder else ""
             raise RollbackInProgressError(
-                f"A rollback for {new.target} is already in flight; finish or cancel it first."
+                f"A rollback for {new.target} is already in flight{ref}; finish or cancel it first."
             ) from None
         except SQLAlchemyError as exc:
             raise StoreError(f"could not store the request: {type(exc).__name__}") from exc
@@ -90,12 +93,60 @@ class SqlRequestRepository(RequestRepository):
                 raise NotFoundError(f"There is no rollback request #{request_id}.")
             return to_domain(row)
 
+    def transition(
+        self,
+        request_id: int,
+        *,
+        from_status: RequestStatus,
+        to_status: RequestStatus,
+        version: int,
+        approver_id: str | None = None,
+        decided_at: datetime | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> RollbackRequest:
+        values: dict[str, Any] = {"status": to_status.value, "version": version + 1, "updated_at": self._clock()}
+        if not to_status.in_flight:
+            values["in_flight_key"] = None
+        if approver_id is not None:
+            values["approver_id"] = approver_id
+        if decided_at is not None:
+            values["decided_at"] = decided_at
+        if result is not None:
+            values["result"] = result
+        statement = (
+            update(RequestRow)
+            .where(RequestRow.id == request_id, RequestRow.status == from_status.value, RequestRow.version == version)
+            .values(**values)
+        )
+        try:
+            with self._sessions.begin() as session:
+                changed = session.execute(statement).rowcount  # type: ignore[attr-defined]
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not update request #{request_id}: {type(exc).__name__}") from exc
+        if changed != 1:
+            now = self.get(request_id)
+            who = f" by <@{now.approver_id}>" if now.approver_id else ""
+            raise AlreadyDecidedError(f"Request #{request_id} is already {now.status.value}{who}.")
+        return self.get(request_id)
+
+    def set_message(self, request_id: int, message_ts: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(update(RequestRow).where(RequestRow.id == request_id).values(message_ts=message_ts))
+
+    def list_by_status(self, statuses: Sequence[RequestStatus]) -> Sequence[RollbackRequest]:
+        query = select(RequestRow).where(RequestRow.status.in_([s.value for s in statuses])).order_by(RequestRow.id)
+        with self._sessions() as session:
+            return [to_domain(r) for r in session.scalars(query)]
+
+    def find_in_flight(self, target: ServiceEnv) -> RollbackRequest | None:
+        with self._sessions() as session:
+            row = session.scalars(select(RequestRow).where(RequestRow.in_flight_key == str(target))).first()
+            return to_domain(row) if row else None
+
     def list_recent(self, *, target: ServiceEnv | None = None, limit: int = 20) -> Sequence[RollbackRequest]:
         query = select(RequestRow).order_by(RequestRow.id.desc()).limit(limit)
         if target is not None:
-            query = query.where(
-                RequestRow.service == target.service, RequestRow.environment == target.environment
-            )
+            query = query.where(RequestRow.service == target.service, RequestRow.environment == target.environment)
         with self._sessions() as session:
             return [to_domain(r) for r in session.scalars(query)]
 
@@ -125,6 +176,4 @@ class SqlAuditLog(AuditLog):
         if request_id is not None:
             query = query.where(AuditRow.request_id == request_id)
         with self._sessions() as session:
-            return [
-                AuditEvent(r.event, r.actor, r.at, r.request_id, dict(r.detail)) for r in session.scalars(query)
-            ]
+            return [AuditEvent(r.event, r.actor, r.at, r.request_id, dict(r.detail)) for r in session.scalars(query)]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -19,12 +23,18 @@ import handlers
 from bot.adapters.db import migrate
 from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
+from bot.adapters.http_health import RequestsHealthProbe
 from bot.adapters.metrics import PrometheusMetrics
 from bot.adapters.slack_directory import WebClientDirectory
+from bot.adapters.slack_notifier import SlackNotifier
+from bot.bootstrap.executors import ExecutorRegistry
 from bot.config import AppConfig, Settings, load_config
 from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.model import RollbackKind, ServiceEnv
+from bot.ports.health import HealthProbe
 from bot.services import Deps
+from bot.services.execution import reconcile_interrupted
+from bot.services.rollbacks import expire_due
 from bot.web import WebApp
 
 log = logging.getLogger("rollback_bot")
@@ -41,7 +51,7 @@ def utcnow() -> datetime:
 
 
 def load_app_config(settings: Settings) -> AppConfig:
-    """The configuration file; an absent default file means 'nothing configured yet', an absent explicit one is an error."""
+    """The configuration file; a missing default file means 'nothing configured yet', a missing explicit one fails."""
     if not settings.config_path_explicit and not Path(settings.config_path).exists():
         log.warning("no configuration file at %s: starting with no services configured", settings.config_path)
         return AppConfig()
@@ -96,10 +106,35 @@ class Runtime:
     metrics: PrometheusMetrics
     bolt: App | None
     web: WebApp
+    pool: ThreadPoolExecutor
+    scheduler: BackgroundScheduler | None = None
+
+    def start_background(self, *, expiry_interval_seconds: float = 30.0) -> None:
+        """Reconcile what a crash left executing, then sweep expired requests periodically."""
+        reconcile_interrupted(self.deps)
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            lambda: expire_due(self.deps), "interval", seconds=expiry_interval_seconds, id="expire-requests",
+            coalesce=True, max_instances=1,
+        )
+        self.scheduler.start()
+
+    def close(self) -> None:
+        """Stop background work and release the database."""
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        self.pool.shutdown(wait=True)
+        self.engine.dispose()
 
 
 def build_runtime(
-    settings: Settings, config: AppConfig, *, clock: Callable[[], datetime] = utcnow, migrate_db: bool = True
+    settings: Settings,
+    config: AppConfig,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    migrate_db: bool = True,
+    azure_client_kwargs: Mapping[str, Any] | None = None,
+    health_probe: HealthProbe | None = None,
 ) -> Runtime:
     """Build the database, the dependencies, the Bolt app (when Slack is configured) and the WSGI app."""
     engine = make_engine(settings.database_url)
@@ -108,6 +143,8 @@ def build_runtime(
     sessions = make_session_factory(engine)
     metrics = PrometheusMetrics()
     client = build_slack_client(settings)
+    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rollback-exec")
+    probe = health_probe or RequestsHealthProbe(ca_bundle=config.azure.ca_bundle)
     deps = Deps(
         catalog=build_catalog(config),
         requests=SqlRequestRepository(sessions, clock),
@@ -116,6 +153,9 @@ def build_runtime(
         directory=WebClientDirectory(client),
         metrics=metrics,
         clock=clock,
+        executors=ExecutorRegistry(config, probe=probe, clock=clock, azure_client_kwargs=azure_client_kwargs),
+        notifier=SlackNotifier(client),
+        run_in_background=lambda job: _submit(pool, job),
     )
     bolt = build_bolt_app(settings, client, deps) if settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None
@@ -125,7 +165,19 @@ def build_runtime(
         metrics=lambda: (metrics.render(), metrics.content_type),
         not_configured_hint=NOT_CONFIGURED_HINT,
     )
-    return Runtime(engine=engine, deps=deps, metrics=metrics, bolt=bolt, web=web)
+    return Runtime(engine=engine, deps=deps, metrics=metrics, bolt=bolt, web=web, pool=pool)
+
+
+def _submit(pool: ThreadPoolExecutor, job: Callable[[], object]) -> None:
+    """Run ``job`` on the pool; its errors are logged (the job itself records outcomes)."""
+
+    def run() -> None:
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - a background job has no caller to raise to
+            log.exception("background job failed")
+
+    pool.submit(run)
 
 
 def build_bolt_app(settings: Settings, client: WebClient, deps: Deps) -> App:

@@ -1,0 +1,130 @@
+"""``ContainerAppsApi`` over azure-mgmt-appcontainers: read revisions, shift traffic, (de)activate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from azure.mgmt.appcontainers import ContainerAppsAPIClient
+from azure.mgmt.appcontainers import models as m
+
+from bot.adapters.azure.clients import AzureClients
+from bot.adapters.azure.errors import Call, translate
+from bot.adapters.azure.values import enum_text
+from bot.domain.azure import ContainerAppRef, ContainerAppState, Revision, TrafficEntry
+from bot.errors import UsageError
+from bot.ports.azure import ContainerAppsApi
+
+ROLE = "rollback-bot Container Apps operator"
+_READ = "Microsoft.App/containerApps/read"
+_REVISIONS_READ = "Microsoft.App/containerApps/revisions/read"
+_WRITE = "Microsoft.App/containerApps/write"
+
+
+class AzureContainerAppsApi(ContainerAppsApi):
+    """Container Apps through the real management SDK."""
+
+    def __init__(self, *, clients: AzureClients) -> None:
+        self._clients = clients
+        self._by_subscription: dict[str, ContainerAppsAPIClient] = {}
+
+    def _client(self, ref: ContainerAppRef) -> ContainerAppsAPIClient:
+        """One SDK client per subscription, built on first use."""
+        if ref.subscription_id not in self._by_subscription:
+            self._by_subscription[ref.subscription_id] = self._clients.container_apps(ref.subscription_id)
+        return self._by_subscription[ref.subscription_id]
+
+    def get_app(self, ref: ContainerAppRef) -> ContainerAppState:
+        """Read the app, its traffic split and all its revisions."""
+        with translate(_call("read the container app", ref, ref.name, _READ)):
+            app = self._client(ref).container_apps.get(ref.resource_group, ref.name)
+        return _app_state(app, tuple(self.list_revisions(ref)))
+
+    def list_revisions(self, ref: ContainerAppRef) -> list[Revision]:
+        """List every revision of the app, active or not."""
+        with translate(_call("list revisions", ref, ref.name, _REVISIONS_READ)):
+            pages = self._client(ref).container_apps_revisions.list_revisions(ref.resource_group, ref.name)
+            return [_revision(r) for r in pages]
+
+    def set_traffic(self, ref: ContainerAppRef, weights: Mapping[str, int]) -> ContainerAppState:
+        """Replace the whole traffic split with a traffic-only PATCH and wait for it."""
+        _check_weights(weights)
+        traffic = [m.TrafficWeight(revision_name=name, weight=weight) for name, weight in weights.items()]
+        patch = m.ContainerApp({"properties": {"configuration": {"ingress": {"traffic": traffic}}}})
+        client = self._client(ref)
+        app = self._clients.run_lro(
+            _call("shift traffic", ref, ref.name, _WRITE),
+            lambda polling: client.container_apps.begin_update(ref.resource_group, ref.name, patch, polling=polling),
+        )
+        return _app_state(app, tuple(self.list_revisions(ref)))
+
+    def activate_revision(self, ref: ContainerAppRef, name: str) -> None:
+        """Activate a revision so it can receive traffic."""
+        call = _call("activate the revision", ref, name, "Microsoft.App/containerApps/revisions/activate/action")
+        with translate(call):
+            self._client(ref).container_apps_revisions.activate_revision(ref.resource_group, ref.name, name)
+
+    def deactivate_revision(self, ref: ContainerAppRef, name: str) -> None:
+        """Deactivate a revision."""
+        call = _call("deactivate the revision", ref, name, "Microsoft.App/containerApps/revisions/deactivate/action")
+        with translate(call):
+            self._client(ref).container_apps_revisions.deactivate_revision(ref.resource_group, ref.name, name)
+
+
+def _call(operation: str, ref: ContainerAppRef, resource: str, permission: str) -> Call:
+    """The context of one Container Apps call, for error messages."""
+    kind = "container app" if resource == ref.name else f"revision of container app '{ref.name}'"
+    return Call(operation, kind, resource, permission, ref.resource_group_id, ROLE)
+
+
+def _check_weights(weights: Mapping[str, int]) -> None:
+    """A full traffic split: named revisions, whole non-negative percents summing to 100."""
+    if not weights:
+        raise UsageError("the traffic split is empty; give every revision that should get traffic")
+    bad = [name for name, weight in weights.items() if not name or not isinstance(weight, int) or weight < 0]
+    if bad:
+        raise UsageError(f"invalid traffic weight for {', '.join(repr(b) for b in bad)}: use 0 to 100 percent")
+    total = sum(weights.values())
+    if total != 100:
+        raise UsageError(f"traffic weights must sum to 100, these sum to {total}")
+
+
+def _revision(rev: m.Revision) -> Revision:
+    """The domain view of an SDK revision (optional fields stay ``None``)."""
+    props = rev.properties or m.RevisionProperties()
+    containers = (props.template.containers if props.template else None) or []
+    return Revision(
+        name=rev.name or "",
+        active=bool(props.active),
+        traffic_weight=int(props.traffic_weight or 0),
+        created_time=props.created_time,
+        image=containers[0].image if containers else None,
+        health_state=enum_text(props.health_state),
+        running_state=enum_text(props.running_state),
+        provisioning_state=enum_text(props.provisioning_state),
+        fqdn=props.fqdn,
+    )
+
+
+def _app_state(app: m.ContainerApp, revisions: tuple[Revision, ...]) -> ContainerAppState:
+    """The domain view of an SDK container app plus its revisions."""
+    props = app.properties or m.ContainerAppProperties()
+    config = props.configuration or m.Configuration()
+    ingress = config.ingress
+    traffic = tuple(
+        TrafficEntry(
+            revision_name=t.revision_name,
+            weight=int(t.weight or 0),
+            latest_revision=bool(t.latest_revision),
+            label=t.label,
+        )
+        for t in ((ingress.traffic if ingress else None) or [])
+    )
+    return ContainerAppState(
+        name=app.name or "",
+        active_revisions_mode=enum_text(config.active_revisions_mode),
+        fqdn=ingress.fqdn if ingress else None,
+        latest_revision=props.latest_revision_name,
+        location=app.location,
+        traffic=traffic,
+        revisions=revisions,
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the prompt registry inside an application's database (see ../migrate.py)."""

@@ -1,0 +1,1 @@
+"""Revision scripts of the prompt registry (loaded by Alembic, not imported)."""

@@ -1,0 +1,60 @@
+"""Notifier over the Slack Web API: the request card and its thread."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError as SdkSlackApiError
+
+from bot.domain.model import RollbackRequest
+from bot.domain.plan import Plan, StepResult
+from bot.errors import SlackApiError
+from bot.ports.notify import Notifier
+from bot.slack.cards import build_card, build_thread, card_text
+
+log = logging.getLogger("rollback_bot.notifier")
+
+
+class SlackNotifier(Notifier):
+    """Posts the card with chat.postMessage, updates it in place with chat.update, details in its thread."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def post_card(self, request: RollbackRequest, plan: Plan, *, approvers: str) -> str:
+        try:
+            response = self._client.chat_postMessage(
+                channel=request.channel_id, text=card_text(request), blocks=build_card(request, plan, approvers=approvers)
+            )
+        except SdkSlackApiError as exc:
+            raise SlackApiError(f"Could not post the request card: {exc.response.get('error')}") from None
+        return str(response["ts"])
+
+    def update_card(
+        self, request: RollbackRequest, plan: Plan, *, steps: Sequence[StepResult] = (), note: str = ""
+    ) -> None:
+        if not request.message_ts:
+            return
+        try:
+            self._client.chat_update(
+                channel=request.channel_id,
+                ts=request.message_ts,
+                text=card_text(request),
+                blocks=build_card(request, plan, steps=steps, note=note),
+            )
+        except SdkSlackApiError as exc:
+            # The card is a view of the database, which stays right; a failed refresh must not fail the rollback.
+            log.warning("could not update the card of request #%s: %s", request.id, exc.response.get("error"))
+
+    def post_thread(self, request: RollbackRequest, text: str, *, lines: Sequence[str] = ()) -> None:
+        try:
+            self._client.chat_postMessage(
+                channel=request.channel_id,
+                thread_ts=request.message_ts,
+                text=text,
+                blocks=build_thread(text, lines),
+            )
+        except SdkSlackApiError as exc:
+            log.warning("could not post in the thread of request #%s: %s", request.id, exc.response.get("error"))

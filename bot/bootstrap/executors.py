@@ -1,0 +1,79 @@
+"""Building each environment's executors from configuration (concrete adapters are named only here)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.adapters.azure.factory import build_environment_ports
+from bot.adapters.db.engine import make_engine
+from bot.adapters.prompts.migrate import upgrade_prompts_db
+from bot.adapters.prompts.store import SqlPromptStore
+from bot.config import AppConfig, EnvironmentConfig
+from bot.domain.model import RollbackKind, ServiceEnv
+from bot.errors import RollbackBotError, UsageError
+from bot.executors.base import Executor
+from bot.executors.code import TrafficShiftExecutor
+from bot.executors.prompt import PromptActivationExecutor
+from bot.ports.health import HealthProbe
+
+log = logging.getLogger("rollback_bot.bootstrap")
+
+
+class ExecutorRegistry:
+    """Executors per service/environment, built once at start so configuration errors surface at once."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        probe: HealthProbe,
+        clock: Callable[[], datetime],
+        azure_client_kwargs: Mapping[str, Any] | None = None,
+        migrate_prompts: bool = True,
+    ) -> None:
+        self._by_target: dict[ServiceEnv, dict[RollbackKind, Executor]] = {}
+        for service in config.services:
+            for env in service.environments:
+                target = ServiceEnv(service.name, env.name)
+                self._by_target[target] = _build(
+                    config, env, probe=probe, clock=clock, kwargs=dict(azure_client_kwargs or {}),
+                    migrate_prompts=migrate_prompts, target=target,
+                )
+
+    def __call__(self, target: ServiceEnv) -> Mapping[RollbackKind, Executor]:
+        if target not in self._by_target:
+            raise UsageError(f"Unknown service/environment {target}.")
+        return self._by_target[target]
+
+
+def _build(
+    config: AppConfig,
+    env: EnvironmentConfig,
+    *,
+    probe: HealthProbe,
+    clock: Callable[[], datetime],
+    kwargs: dict[str, Any],
+    migrate_prompts: bool,
+    target: ServiceEnv,
+) -> dict[RollbackKind, Executor]:
+    executors: dict[RollbackKind, Executor] = {}
+    ports = build_environment_ports(config.azure, env, **kwargs)
+    if ports.container_apps and ports.container_app_ref and env.container_app:
+        executors[RollbackKind.code] = TrafficShiftExecutor(
+            api=ports.container_apps, ref=ports.container_app_ref, probe=probe,
+            health_path=env.container_app.health_path, health_url=env.container_app.health_url,
+        )
+    if env.prompts:
+        engine = make_engine(env.prompts.database_url)
+        try:
+            if migrate_prompts:
+                upgrade_prompts_db(engine, env.prompts.table)
+            executors[RollbackKind.prompt] = PromptActivationExecutor(
+                store=SqlPromptStore(engine, env.prompts.table, clock), table=env.prompts.table
+            )
+        except RollbackBotError as exc:
+            log.error("%s: prompt rollbacks unavailable: %s", target, exc.user_message)
+    return executors

@@ -1,0 +1,90 @@
+"""The two-person rule (SPEC §5): transitions as data, one guard and one typed error per refusal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.model import RequestStatus, RollbackRequest
+from bot.errors import (
+    AlreadyDecidedError,
+    ApprovalExpiredError,
+    NotAllowedError,
+    NotApproverError,
+    SelfApprovalError,
+)
+from bot.domain.people import SlackUserInfo
+
+S = RequestStatus
+TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
+    S.pending: frozenset({S.approved, S.rejected, S.cancelled, S.expired}),
+    S.approved: frozenset({S.executing, S.failed}),
+    S.executing: frozenset({S.succeeded, S.failed}),
+    S.succeeded: frozenset(),
+    S.failed: frozenset(),
+    S.rejected: frozenset(),
+    S.cancelled: frozenset(),
+    S.expired: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class ApproverRule:
+    """Who may approve for one service/environment."""
+
+    usergroup: str | None
+    users: tuple[str, ...]
+
+    @property
+    def restricted(self) -> bool:
+        """True when approvers are configured (otherwise any human member may approve)."""
+        return bool(self.usergroup or self.users)
+
+
+def ensure_transition(request: RollbackRequest, to: RequestStatus) -> None:
+    """Refuse a state change the machine does not allow."""
+    if to not in TRANSITIONS[request.status]:
+        raise AlreadyDecidedError(f"Request #{request.id} is already {request.status.value}; it cannot become {to.value}.")
+
+
+def ensure_pending(request: RollbackRequest) -> None:
+    """Only a pending request can be decided."""
+    if request.status is not RequestStatus.pending:
+        who = f" by <@{request.approver_id}>" if request.approver_id else ""
+        raise AlreadyDecidedError(f"Request #{request.id} is already {request.status.value}{who}.")
+
+
+def ensure_not_expired(request: RollbackRequest, now: datetime) -> None:
+    """A request past its expiry cannot be approved."""
+    if now >= request.expires_at:
+        raise ApprovalExpiredError(
+            f"Request #{request.id} expired at {request.expires_at:%H:%M} UTC; open a new one with `/rollback`."
+        )
+
+
+def ensure_not_requester(request: RollbackRequest, user_id: str) -> None:
+    """The approver is never the requester."""
+    if user_id == request.requester_id:
+        raise SelfApprovalError(
+            f"You opened request #{request.id}; a second person must approve it (two-person rule)."
+        )
+
+
+def ensure_approver(rule: ApproverRule, user: SlackUserInfo | None, group_members: frozenset[str]) -> None:
+    """The approver is a human member in the configured approvers (or anyone human when none are configured)."""
+    if user is None:
+        raise NotApproverError("Your Slack account could not be found, so you cannot approve.")
+    if user.is_bot or user.deleted or user.is_guest:
+        raise NotApproverError("Only full human members can approve rollbacks (not bots, guests or deactivated users).")
+    if not rule.restricted:
+        return
+    if user.id in rule.users or user.id in group_members:
+        return
+    group = f"<!subteam^{rule.usergroup}>" if rule.usergroup else "the configured approvers"
+    raise NotApproverError(f"Only members of {group} can approve this rollback.")
+
+
+def ensure_requester(request: RollbackRequest, user_id: str) -> None:
+    """Only the requester may cancel their request."""
+    if user_id != request.requester_id:
+        raise NotAllowedError(f"Only <@{request.requester_id}>, who opened request #{request.id}, can cancel it.")

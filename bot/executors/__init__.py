@@ -1,0 +1,1 @@
+"""Rollback executors: one per kind, logic only, talking to ports (never to SDKs)."""

@@ -1,0 +1,267 @@
+"""Ports to the Azure resources a rollback touches; adapters implement them over the Azure SDKs.
+
+Every method raises only errors from ``bot.errors``: ``AzureAuthError`` (401/403), ``AzureNotFoundError``
+(404), ``AzureConflictError`` (409), ``AzureThrottledError`` (429 past the bounded wait),
+``AzureUnavailableError`` (5xx/connection errors past bounded retries), ``AzureOperationError`` (a
+long-running operation failed or is still running after its time bound) or ``AzureError``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.azure import (
+    Backup,
+    ContainerAppRef,
+    ContainerAppState,
+    IndexInfo,
+    ModelDeployment,
+    ModelVersionInfo,
+    OpenAIAccountRef,
+    PostgresServerRef,
+    PostgresServerState,
+    Revision,
+    SearchAliasRef,
+    SearchAliasState,
+)
+
+
+class ContainerAppsApi(ABC):
+    """Azure Container Apps: revisions and the traffic split."""
+
+    @abstractmethod
+    def get_app(self, ref: ContainerAppRef) -> ContainerAppState:
+        """Read the app, its traffic split and all its revisions.
+
+        Args:
+            ref: the container app.
+
+        Returns:
+            The app's live state, revisions included.
+        """
+
+    @abstractmethod
+    def list_revisions(self, ref: ContainerAppRef) -> list[Revision]:
+        """List every revision of the app, active or not.
+
+        Args:
+            ref: the container app.
+
+        Returns:
+            The revisions, in the order Azure lists them.
+        """
+
+    @abstractmethod
+    def set_traffic(self, ref: ContainerAppRef, weights: Mapping[str, int]) -> ContainerAppState:
+        """Replace the whole traffic split (a traffic-only PATCH, waited for within the time bound).
+
+        Args:
+            ref: the container app (must be in ``Multiple`` revisions mode).
+            weights: revision name → percent, for every revision that should keep a rule; sums to 100.
+
+        Returns:
+            The app's state after the change.
+
+        Raises:
+            UsageError: the weights are empty, negative or do not sum to 100.
+        """
+
+    @abstractmethod
+    def activate_revision(self, ref: ContainerAppRef, name: str) -> None:
+        """Activate a revision so it can receive traffic.
+
+        Args:
+            ref: the container app.
+            name: the revision's name.
+        """
+
+    @abstractmethod
+    def deactivate_revision(self, ref: ContainerAppRef, name: str) -> None:
+        """Deactivate a revision.
+
+        Args:
+            ref: the container app.
+            name: the revision's name.
+        """
+
+
+class ModelDeploymentsApi(ABC):
+    """Azure OpenAI model deployments and the model versions they can be pinned to."""
+
+    @abstractmethod
+    def list_deployments(self, ref: OpenAIAccountRef) -> list[ModelDeployment]:
+        """List the account's model deployments.
+
+        Args:
+            ref: the Azure OpenAI account.
+
+        Returns:
+            Every deployment of the account.
+        """
+
+    @abstractmethod
+    def get_deployment(self, ref: OpenAIAccountRef, name: str) -> ModelDeployment:
+        """Read one deployment.
+
+        Args:
+            ref: the Azure OpenAI account.
+            name: the deployment's name.
+
+        Returns:
+            The deployment's live state.
+        """
+
+    @abstractmethod
+    def set_model_version(self, ref: OpenAIAccountRef, name: str, version: str) -> ModelDeployment:
+        """Pin a deployment to an explicit model version (PUT keeping sku and format, ``NoAutoUpgrade``).
+
+        Args:
+            ref: the Azure OpenAI account.
+            name: the deployment's name.
+            version: an explicit model version, e.g. ``2024-05-13``; never ``latest``.
+
+        Returns:
+            The deployment after the change.
+
+        Raises:
+            UsageError: the version is empty or not explicit.
+        """
+
+    @abstractmethod
+    def list_account_models(self, ref: OpenAIAccountRef) -> list[ModelVersionInfo]:
+        """List the model versions deployable on the account.
+
+        Args:
+            ref: the Azure OpenAI account.
+
+        Returns:
+            One entry per model name and version.
+        """
+
+    @abstractmethod
+    def list_location_models(self, ref: OpenAIAccountRef, location: str) -> list[ModelVersionInfo]:
+        """List the model versions offered in a region.
+
+        Args:
+            ref: the account (its subscription is the one queried).
+            location: the Azure region, e.g. ``eastus``.
+
+        Returns:
+            One entry per model name and version.
+        """
+
+
+class PostgresApi(ABC):
+    """Azure Database for PostgreSQL flexible server: backups and point-in-time restore."""
+
+    @abstractmethod
+    def get_server(self, ref: PostgresServerRef) -> PostgresServerState:
+        """Read the server and its backup window.
+
+        Args:
+            ref: the server.
+
+        Returns:
+            The server's live state.
+        """
+
+    @abstractmethod
+    def list_backups(self, ref: PostgresServerRef) -> list[Backup]:
+        """List the server's automatic and on-demand backups.
+
+        Args:
+            ref: the server.
+
+        Returns:
+            The backups, in the order Azure lists them.
+        """
+
+    @abstractmethod
+    def restore_point_in_time(
+        self, ref: PostgresServerRef, *, target_server: str, point_in_time: datetime
+    ) -> PostgresServerState:
+        """Restore the server as it was at ``point_in_time`` into a NEW server (never in place).
+
+        Args:
+            ref: the source server.
+            target_server: name of the server to create, in the source's resource group.
+            point_in_time: a timezone-aware instant within the backup window.
+
+        Returns:
+            The new server's state once the restore finished.
+
+        Raises:
+            UsageError: the target is the source, or the time is naive or outside the backup window.
+            AzureConflictError: a server called ``target_server`` already exists.
+        """
+
+
+class SearchApi(ABC):
+    """Azure AI Search index aliases."""
+
+    @abstractmethod
+    def get_alias(self, ref: SearchAliasRef) -> SearchAliasState:
+        """Read which index the alias points at.
+
+        Args:
+            ref: the alias and its search service.
+
+        Returns:
+            The alias and its index.
+        """
+
+    @abstractmethod
+    def set_alias(self, ref: SearchAliasRef, index: str) -> SearchAliasState:
+        """Point the alias at ``index`` (replaces the alias definition).
+
+        Args:
+            ref: the alias and its search service.
+            index: the index the alias should map to; it must exist.
+
+        Returns:
+            The alias after the change.
+        """
+
+    @abstractmethod
+    def list_indexes(self, ref: SearchAliasRef) -> list[IndexInfo]:
+        """List the service's indexes with their document counts.
+
+        Args:
+            ref: the alias whose search service is listed.
+
+        Returns:
+            Every index of the service.
+        """
+
+
+@dataclass(frozen=True)
+class EnvironmentPorts:
+    """The Azure ports of one service environment, each with the resource it is bound to.
+
+    A component the environment does not configure is ``None`` (both its port and its reference).
+    """
+
+    container_apps: ContainerAppsApi | None = None
+    container_app_ref: ContainerAppRef | None = None
+    openai: ModelDeploymentsApi | None = None
+    openai_ref: OpenAIAccountRef | None = None
+    openai_deployments: tuple[str, ...] = ()
+    postgres: PostgresApi | None = None
+    postgres_ref: PostgresServerRef | None = None
+    search: SearchApi | None = None
+    search_ref: SearchAliasRef | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a port without its reference, or a reference without its port."""
+        pairs = {
+            "container_apps": (self.container_apps, self.container_app_ref),
+            "openai": (self.openai, self.openai_ref),
+            "postgres": (self.postgres, self.postgres_ref),
+            "search": (self.search, self.search_ref),
+        }
+        for name, (port, ref) in pairs.items():
+            if (port is None) != (ref is None):
+                raise ValueError(f"EnvironmentPorts.{name}: the port and its reference go together")

@@ -1,0 +1,29 @@
+"""Port for telling people in Slack what is happening to a request."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from bot.domain.model import RollbackRequest
+from bot.domain.plan import Plan, StepResult
+
+
+class Notifier(ABC):
+    """Posts and updates the request card and its thread."""
+
+    @abstractmethod
+    def post_card(self, request: RollbackRequest, plan: Plan, *, approvers: str) -> str:
+        """Post the request card in the request's channel, mentioning ``approvers``.
+
+        Returns:
+            The message ts of the card.
+        """
+
+    @abstractmethod
+    def update_card(self, request: RollbackRequest, plan: Plan, *, steps: Sequence[StepResult] = (), note: str = "") -> None:
+        """Re-render the card in place for the request's current status, with per-step progress."""
+
+    @abstractmethod
+    def post_thread(self, request: RollbackRequest, text: str, *, lines: Sequence[str] = ()) -> None:
+        """Post details (verification, errors, reconciliation) in the card's thread."""

@@ -1,0 +1,107 @@
+"""Running an approved request exactly once, reporting every step, and reconciling after a crash."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from bot.domain.model import RequestStatus, RollbackRequest
+from bot.domain.plan import Plan, StepResult
+from bot.errors import AlreadyDecidedError, RollbackBotError
+from bot.services import Deps
+from bot.services.audit import record
+
+log = logging.getLogger("rollback_bot.execution")
+
+
+def execute_request(deps: Deps, *, request_id: int) -> RollbackRequest:
+    """Claim the approved request (one claimant wins, across replicas), run its steps, record the outcome."""
+    request = deps.requests.get(request_id)
+    try:
+        request = deps.requests.transition(
+            request_id, from_status=RequestStatus.approved, to_status=RequestStatus.executing, version=request.version
+        )
+    except AlreadyDecidedError:
+        log.info("request #%s already claimed; not executing again", request_id)
+        return deps.requests.get(request_id)
+    record(deps, "execution.started", actor="rollback-bot", request_id=request_id)
+    plan = Plan.from_dict(request.plan)
+    started = time.monotonic()
+    steps, error = _run_steps(deps, request, plan)
+    seconds = round(time.monotonic() - started, 3)
+    return _finish(deps, request, plan, steps, error, seconds)
+
+
+def _run_steps(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[StepResult], str | None]:
+    steps: list[StepResult] = []
+    executor = deps.executors(request.target).get(plan.kind)
+    if executor is None:
+        return steps, f"Rolling back `{plan.kind.value}` is no longer configured for {request.target}."
+    try:
+        for step in executor.execute(plan):
+            steps.append(step)
+            record(deps, "execution.step", actor="rollback-bot", request_id=request.id, step=step.name,
+                   seconds=step.seconds, detail=step.detail, data=step.data)
+            deps.notifier.update_card(request, plan, steps=steps, note="Executing…")
+    except RollbackBotError as exc:
+        return steps, exc.user_message
+    except Exception:  # noqa: BLE001 - nothing may be left "executing"; the error is logged with a reference
+        ref = uuid.uuid4().hex[:12]
+        log.exception("unexpected error executing request #%s (ref %s)", request.id, ref)
+        return steps, f"Unexpected error during execution (reference `{ref}`); check live state before retrying."
+    return steps, None
+
+
+def _finish(
+    deps: Deps, request: RollbackRequest, plan: Plan, steps: list[StepResult], error: str | None, seconds: float
+) -> RollbackRequest:
+    status = RequestStatus.failed if error else RequestStatus.succeeded
+    result = {"seconds": seconds, "steps": [s.__dict__ for s in steps], "error": error}
+    done = deps.requests.transition(
+        request.id, from_status=RequestStatus.executing, to_status=status, version=request.version, result=result
+    )
+    record(deps, "execution.executed", actor="rollback-bot", request_id=request.id, outcome=status.value,
+           seconds=seconds, error=error)
+    deps.metrics.count("outcomes", outcome=status.value, kind=plan.kind.value)
+    deps.metrics.observe("execution_seconds", seconds, kind=plan.kind.value)
+    note = f"Failed after {seconds:.1f} s: {error}" if error else f"Succeeded in {seconds:.1f} s."
+    deps.notifier.update_card(done, plan, steps=steps, note=note)
+    lines = [f"{'✓' if s.ok else '✗'} {s.name} ({s.seconds:.2f} s): {s.detail}" for s in steps]
+    deps.notifier.post_thread(done, ("Rollback failed: " + error) if error else "Rollback verified.", lines=lines)
+    return done
+
+
+def reconcile_interrupted(deps: Deps) -> list[RollbackRequest]:
+    """After a restart: requests left approved/executing are re-read against live state and closed honestly."""
+    closed = []
+    for request in deps.requests.list_by_status([RequestStatus.approved, RequestStatus.executing]):
+        closed.append(_reconcile_one(deps, request))
+    return closed
+
+
+def _reconcile_one(deps: Deps, request: RollbackRequest) -> RollbackRequest:
+    plan = Plan.from_dict(request.plan)
+    executor = deps.executors(request.target).get(plan.kind)
+    try:
+        verification = executor.verify(plan) if executor else None
+    except RollbackBotError as exc:
+        verification = None
+        lines = [f"could not read live state: {exc.user_message}"]
+    else:
+        lines = list(verification.details) if verification else ["this kind is no longer configured"]
+    ok = bool(verification and verification.ok and request.status is RequestStatus.executing)
+    status = RequestStatus.succeeded if ok else RequestStatus.failed
+    note = (
+        "The bot restarted during execution; live state now matches the plan, so the rollback is in place."
+        if ok else "The bot restarted before this rollback finished; live state does not match the plan."
+    )
+    done = deps.requests.transition(
+        request.id, from_status=request.status, to_status=status, version=request.version,
+        result={"reconciled": True, "note": note, "live": lines},
+    )
+    record(deps, "execution.reconciled", actor="rollback-bot", request_id=request.id, outcome=status.value, live=lines)
+    deps.notifier.update_card(done, plan, note=note)
+    deps.notifier.post_thread(done, note + ("" if ok else " Check live state and open a new request if needed."),
+                              lines=lines)
+    return done

@@ -1,0 +1,155 @@
+"""The guided flow (SPEC §3–4): where may this run, what changed, what is the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.domain.catalog import EnvironmentPolicy
+from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.plan import ChangeEvent, Plan
+from bot.domain.tree import FlowState, likely_culprit
+from bot.errors import NotIncidentChannelError, RollbackBotError, UsageError
+from bot.executors.base import Executor
+from bot.services import Deps
+from bot.services.audit import audited
+
+TIMELINE_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class FlowStart:
+    """The first step: the environments usable in this channel, and the state preselected from the command."""
+
+    state: FlowState
+    options: tuple[EnvironmentPolicy, ...]
+
+
+@dataclass(frozen=True)
+class KindOption:
+    """One answer to 'what changed?'."""
+
+    kind: RollbackKind
+    executable: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class WhatChanged:
+    """The timeline of recent changes and the kinds to choose from, the likely culprit first."""
+
+    state: FlowState
+    events: tuple[ChangeEvent, ...]
+    options: tuple[KindOption, ...]
+    recommended: RollbackKind | None
+    errors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Investigation:
+    """Not an emergency: what to look at before deciding to roll back."""
+
+    state: FlowState
+    events: tuple[ChangeEvent, ...]
+    snapshot: tuple[str, ...]
+
+
+def _refuse_channel(policies: list[EnvironmentPolicy]) -> NotIncidentChannelError:
+    where = []
+    for p in policies:
+        chans = ", ".join(c if c.startswith("#") else f"<#{c}>" for c in p.incident_channels) or "none configured"
+        where.append(f"{p.target}: {chans}")
+    return NotIncidentChannelError("`/rollback` can only be used in an incident channel. " + "; ".join(where))
+
+
+def usable_here(deps: Deps, *, channel_id: str) -> list[EnvironmentPolicy]:
+    """Environments whose incident channels include ``channel_id``."""
+    name = deps.directory.channel_name(channel_id) if deps.catalog.needs_channel_names else None
+    return deps.catalog.allowed_here(channel_id, name)
+
+
+def start_flow(
+    deps: Deps, *, user_id: str, channel_id: str, service: str | None, environment: str | None
+) -> FlowStart:
+    """Check the channel and preselect the service/environment (from the command, or the only one usable here)."""
+
+    def check() -> FlowStart:
+        if service is not None:
+            policy = deps.catalog.resolve(service, environment)
+            if policy not in usable_here(deps, channel_id=channel_id):
+                raise _refuse_channel([policy])
+            options: tuple[EnvironmentPolicy, ...] = (policy,)
+        else:
+            options = tuple(usable_here(deps, channel_id=channel_id))
+            if not options:
+                raise _refuse_channel(list(deps.catalog.environments))
+        only = options[0].target if len(options) == 1 else None
+        state = FlowState(channel_id, only.service if only else None, only.environment if only else None)
+        return FlowStart(state=state, options=options)
+
+    return audited(deps, actor=user_id, request_id=None, action="start", check=check)
+
+
+def check_target(deps: Deps, state: FlowState) -> EnvironmentPolicy:
+    """The chosen service/environment must exist and be usable in the flow's channel."""
+    policy = deps.catalog.resolve(state.service, state.environment)
+    if policy not in usable_here(deps, channel_id=state.channel_id):
+        raise _refuse_channel([policy])
+    return policy
+
+
+def _executors(deps: Deps, state: FlowState) -> dict[RollbackKind, Executor]:
+    return dict(deps.executors(ServiceEnv(state.service or "", state.environment or "")))
+
+
+def _timeline(deps: Deps, executors: dict[RollbackKind, Executor]) -> tuple[list[ChangeEvent], list[str]]:
+    since = deps.clock() - TIMELINE_WINDOW
+    events: list[ChangeEvent] = []
+    errors: list[str] = []
+    for kind, executor in executors.items():
+        try:
+            events.extend(executor.changes(since=since))
+        except RollbackBotError as exc:
+            errors.append(f"{kind.value}: {exc.user_message}")
+    return sorted(events, key=lambda e: e.at, reverse=True), errors
+
+
+def what_changed(deps: Deps, state: FlowState) -> WhatChanged:
+    """The 'what changed?' step: a 24 h timeline across kinds, the most recent change preselected."""
+    policy = check_target(deps, state)
+    executors = _executors(deps, state)
+    events, errors = _timeline(deps, executors)
+    recommended = likely_culprit(events, now=deps.clock(), window=TIMELINE_WINDOW)
+    options = []
+    for kind in RollbackKind:
+        if kind in executors:
+            options.append(KindOption(kind, True, ""))
+        elif kind in policy.kinds:
+            options.append(KindOption(kind, False, "configured, but this version cannot execute it yet"))
+    options.sort(key=lambda o: (o.kind != recommended, not o.executable))
+    return WhatChanged(state, tuple(events), tuple(options), recommended, tuple(errors))
+
+
+def investigate(deps: Deps, state: FlowState) -> Investigation:
+    """Not an emergency: the timeline and live state, to decide whether it is really a bad deploy."""
+    check_target(deps, state)
+    executors = _executors(deps, state)
+    events, errors = _timeline(deps, executors)
+    snapshot: list[str] = []
+    for kind, executor in executors.items():
+        try:
+            snapshot.extend(executor.snapshot())
+        except RollbackBotError as exc:
+            snapshot.append(f"{kind.value}: could not read live state: {exc.user_message}")
+    return Investigation(state, tuple(events), tuple(snapshot + [f":warning: {e}" for e in errors]))
+
+
+def preview(deps: Deps, state: FlowState) -> Plan:
+    """The plan for the chosen kind and target, built from live state."""
+    check_target(deps, state)
+    if state.kind is None:
+        raise UsageError("Choose what changed first.")
+    executor = _executors(deps, state).get(state.kind)
+    if executor is None:
+        raise UsageError(f"Rolling back `{state.kind.value}` is not available for {state.service}/{state.environment}.")
+    return executor.plan(choice=state.choice)

@@ -1,0 +1,179 @@
+"""The request lifecycle under the two-person rule (SPEC §5): open, approve, reject, cancel, expire."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain import approval
+from bot.domain.model import NewRequest, RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.plan import Plan
+from bot.domain.tree import FlowState
+from bot.errors import AlreadyDecidedError, ApprovalExpiredError, StalePlanError, UsageError
+from bot.services import Deps
+from bot.services.audit import audited, record
+from bot.services.execution import execute_request
+from bot.services.flow import check_target, preview
+
+MAX_REASON = 1000
+
+
+def approvers_mention(deps: Deps, target: ServiceEnv) -> str:
+    """How the card pings the approvers (a user group, users, or nobody in particular)."""
+    policy = deps.catalog.resolve(target.service, target.environment)
+    parts = [f"<!subteam^{policy.approver_usergroup}>"] if policy.approver_usergroup else []
+    parts += [f"<@{u}>" for u in policy.approver_users]
+    return " ".join(parts) or "anyone on the team except the requester"
+
+
+def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str) -> RollbackRequest:
+    """Re-plan from live state, store the request (one in flight per target) and post its card."""
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("Say briefly why you are rolling back.")
+    if len(reason) > MAX_REASON:
+        raise UsageError(f"The reason is too long ({len(reason)} characters; at most {MAX_REASON}).")
+    policy = audited(deps, actor=requester_id, request_id=None, action="open", check=lambda: check_target(deps, state))
+    plan = preview(deps, state)
+    if not plan.executable:
+        raise UsageError(plan.blocked_reason or "This plan cannot be executed.")
+    new = NewRequest(
+        target=policy.target,
+        kind=plan.kind,
+        requester_id=requester_id,
+        channel_id=state.channel_id,
+        emergency=bool(state.emergency),
+        reason=reason,
+        plan=plan.to_dict(),
+        expires_at=deps.clock() + timedelta(minutes=policy.approval_ttl_minutes),
+    )
+    request = audited(deps, actor=requester_id, request_id=None, action="open", check=lambda: deps.requests.add(new))
+    record(deps, "request.opened", actor=requester_id, request_id=request.id, kind=plan.kind.value,
+           target=str(policy.target), current=plan.current_text, desired=plan.desired_text, reason=reason)
+    deps.metrics.count("requests", kind=plan.kind.value)
+    ts = deps.notifier.post_card(request, plan, approvers=approvers_mention(deps, policy.target))
+    deps.requests.set_message(request.id, ts)
+    return deps.requests.get(request.id)
+
+
+def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
+    """Approve (two-person rule, expiry, stale-plan guard, exactly once) and start execution in the background."""
+    request = deps.requests.get(request_id)
+
+    def check() -> RollbackRequest:
+        approval.ensure_pending(request)
+        _ensure_fresh(deps, request, user_id)
+        approval.ensure_not_requester(request, user_id)
+        policy = deps.catalog.resolve(request.target.service, request.target.environment)
+        rule = approval.ApproverRule(policy.approver_usergroup, policy.approver_users)
+        members = deps.directory.usergroup_members(rule.usergroup) if rule.usergroup else frozenset()
+        approval.ensure_approver(rule, deps.directory.user(user_id), members)
+        _ensure_plan_still_valid(deps, request, user_id)
+        return deps.requests.transition(
+            request.id, from_status=RequestStatus.pending, to_status=RequestStatus.approved,
+            version=request.version, approver_id=user_id, decided_at=deps.clock(),
+        )
+
+    approved = audited(deps, actor=user_id, request_id=request_id, action="approve", check=check)
+    record(deps, "request.approved", actor=user_id, request_id=request_id)
+    deps.metrics.count("decisions", decision="approved")
+    plan = Plan.from_dict(approved.plan)
+    deps.notifier.update_card(approved, plan, note=f"Approved by <@{user_id}>; executing…")
+    deps.run_in_background(lambda: execute_request(deps, request_id=request_id))
+    return approved
+
+
+def _ensure_fresh(deps: Deps, request: RollbackRequest, user_id: str) -> None:
+    """An expired request is marked Expired (once) and refused."""
+    try:
+        approval.ensure_not_expired(request, deps.clock())
+    except ApprovalExpiredError:
+        _close(deps, request, RequestStatus.expired, actor="system", note="Expired before anyone approved it.")
+        raise
+
+
+def _ensure_plan_still_valid(deps: Deps, request: RollbackRequest, user_id: str) -> None:
+    """Stale-plan guard: re-plan from live state; if the starting point moved, refuse and show the new plan."""
+    old = Plan.from_dict(request.plan)
+    state = FlowState(request.channel_id, request.target.service, request.target.environment, request.emergency,
+                      request.kind, old.choice)
+    new: Plan | None = None
+    why = ""
+    try:
+        new = preview(deps, state)
+    except UsageError as exc:
+        why = exc.user_message
+    if new is not None and old.same_starting_point(new):
+        return
+    now_text = new.current_text if new else why
+    note = f"Stale plan: live state moved since the request (was: {old.current_text}; now: {now_text})."
+    _close(deps, request, RequestStatus.cancelled, actor=user_id, note=note)
+    lines = [f"New plan: {new.current_text} → {new.desired_text}", *new.commands] if new else [why]
+    deps.notifier.post_thread(request, note + " Open a new request with `/rollback` if still needed.", lines=lines)
+    raise StalePlanError(note + (f" New plan: {new.current_text} → {new.desired_text}." if new else ""))
+
+
+def _close(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor: str, note: str) -> None:
+    """Move a pending request to a terminal state; if someone else already moved it, leave it be."""
+    try:
+        closed = deps.requests.transition(
+            request.id, from_status=RequestStatus.pending, to_status=status, version=request.version,
+            decided_at=deps.clock(), result={"note": note},
+        )
+    except AlreadyDecidedError:
+        return
+    record(deps, f"request.{status.value}", actor=actor, request_id=request.id, note=note)
+    deps.metrics.count("decisions", decision=status.value)
+    deps.notifier.update_card(closed, Plan.from_dict(closed.plan), note=note)
+
+
+def reject(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
+    """Reject a pending request (anyone who may approve may reject; so may the requester)."""
+    request = deps.requests.get(request_id)
+
+    def check() -> None:
+        approval.ensure_pending(request)
+        if user_id != request.requester_id:
+            policy = deps.catalog.resolve(request.target.service, request.target.environment)
+            rule = approval.ApproverRule(policy.approver_usergroup, policy.approver_users)
+            members = deps.directory.usergroup_members(rule.usergroup) if rule.usergroup else frozenset()
+            approval.ensure_approver(rule, deps.directory.user(user_id), members)
+
+    audited(deps, actor=user_id, request_id=request_id, action="reject", check=check)
+    _decide_closed(deps, request, RequestStatus.rejected, actor=user_id, note=f"Rejected by <@{user_id}>.")
+    return deps.requests.get(request_id)
+
+
+def cancel(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
+    """The requester withdraws their pending request."""
+    request = deps.requests.get(request_id)
+
+    def check() -> None:
+        approval.ensure_pending(request)
+        approval.ensure_requester(request, user_id)
+
+    audited(deps, actor=user_id, request_id=request_id, action="cancel", check=check)
+    _decide_closed(deps, request, RequestStatus.cancelled, actor=user_id, note=f"Cancelled by <@{user_id}>.")
+    return deps.requests.get(request_id)
+
+
+def _decide_closed(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor: str, note: str) -> None:
+    """Like ``_close`` but a lost race is reported to the person who clicked."""
+    closed = deps.requests.transition(
+        request.id, from_status=RequestStatus.pending, to_status=status, version=request.version,
+        approver_id=actor if status is RequestStatus.rejected else None, decided_at=deps.clock(),
+        result={"note": note},
+    )
+    record(deps, f"request.{status.value}", actor=actor, request_id=request.id, note=note)
+    deps.metrics.count("decisions", decision=status.value)
+    deps.notifier.update_card(closed, Plan.from_dict(closed.plan), note=note)
+
+
+def expire_due(deps: Deps) -> list[RollbackRequest]:
+    """Mark every pending request past its expiry as Expired and update its card."""
+    now = deps.clock()
+    expired = []
+    for request in deps.requests.list_by_status([RequestStatus.pending]):
+        if now >= request.expires_at:
+            _close(deps, request, RequestStatus.expired, actor="system", note="Expired before anyone approved it.")
+            expired.append(deps.requests.get(request.id))
+    return expired

@@ -1,0 +1,116 @@
+"""The request card (visible to the channel) and its thread messages (pure, validated on build)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.domain.model import RequestStatus, RollbackRequest
+from bot.domain.plan import Plan, StepResult
+from bot.slack.blocks import to_dicts
+from bot.slack.ids import SlackId
+from bot.slack.payloads import encode_request_ref
+
+STATUS_TEXT = {
+    RequestStatus.pending: ":hourglass: Waiting for approval",
+    RequestStatus.approved: ":white_check_mark: Approved",
+    RequestStatus.executing: ":arrows_counterclockwise: Executing",
+    RequestStatus.succeeded: ":large_green_circle: Succeeded",
+    RequestStatus.failed: ":red_circle: Failed",
+    RequestStatus.rejected: ":no_entry_sign: Rejected",
+    RequestStatus.cancelled: ":heavy_multiplication_x: Cancelled",
+    RequestStatus.expired: ":alarm_clock: Expired",
+}
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text[:3000])
+
+
+def card_text(request: RollbackRequest) -> str:
+    """Notification fallback text."""
+    return f"Rollback #{request.id} {request.target} ({request.kind.value}): {STATUS_TEXT[request.status]}"
+
+
+def build_card(
+    request: RollbackRequest, plan: Plan, *, approvers: str = "", steps: Sequence[StepResult] = (), note: str = ""
+) -> list[dict[str, Any]]:
+    """The request card: who, what, current → target, expiry, progress, and the buttons while pending."""
+    pending = request.status is RequestStatus.pending
+    fields = [
+        _md(f"*Requested by*\n<@{request.requester_id}>"),
+        _md(f"*Status*\n{STATUS_TEXT[request.status]}"),
+        _md(f"*Now*\n{plan.current_text}"),
+        _md(f"*After rollback*\n{plan.desired_text}"),
+        _md(f"*Emergency*\n{'yes' if request.emergency else 'no'}"),
+        _md(f"*Expires*\n<!date^{int(request.expires_at.timestamp())}^{{time}}|{request.expires_at:%H:%M} UTC>"
+            if pending else f"*Approver*\n{f'<@{request.approver_id}>' if request.approver_id else '—'}"),
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Rollback #{request.id}: {request.target} · {request.kind.value}"[:150]),
+        SectionBlock(fields=fields),
+        SectionBlock(text=_md(f"*Reason*\n{request.reason}")),
+    ]
+    if plan.commands:
+        blocks.append(SectionBlock(text=_md("*Command*\n```" + "\n".join(plan.commands)[:2800] + "```")))
+    if steps:
+        blocks.append(SectionBlock(text=_md("*Progress*\n" + "\n".join(_step_line(s) for s in steps))))
+    if note:
+        blocks.append(ContextBlock(elements=[_md(note)]))
+    if pending:
+        blocks.append(ContextBlock(elements=[_md(f"Approvers: {approvers}. The requester cannot approve.")]))
+        blocks.append(_buttons(request, plan))
+    return to_dicts(blocks)
+
+
+def _step_line(step: StepResult) -> str:
+    return f"{':white_check_mark:' if step.ok else ':x:'} {step.name} · {step.seconds:.2f} s"
+
+
+def _buttons(request: RollbackRequest, plan: Plan) -> ActionsBlock:
+    ref = encode_request_ref(request.id)
+    confirm = ConfirmObject(
+        title="Approve this rollback?",
+        text=f"{plan.current_text} → {plan.desired_text}"[:300],
+        confirm="Approve and run",
+        deny="Back",
+    )
+    return ActionsBlock(
+        block_id=SlackId.card_actions,
+        elements=[
+            ButtonElement(text="Approve", action_id=SlackId.approve, value=ref, style="primary", confirm=confirm),
+            ButtonElement(text="Reject", action_id=SlackId.reject, value=ref, style="danger"),
+            ButtonElement(text="Cancel (requester)", action_id=SlackId.cancel, value=ref),
+        ],
+    )
+
+
+def build_thread(text: str, lines: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """A thread reply: a sentence and optional detail lines."""
+    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    if lines:
+        blocks.append(SectionBlock(text=_md("```" + "\n".join(lines)[:2900] + "```")))
+    return to_dicts(blocks)
+
+
+def build_history(requests: Sequence[RollbackRequest]) -> list[dict[str, Any]]:
+    """`/rollback history`: recent requests, newest first."""
+    if not requests:
+        return to_dicts([SectionBlock(text=_md("No rollback requests yet."))])
+    lines = [
+        f"*#{r.id}* `{r.created_at:%m-%d %H:%M}` {r.kind.value} · {STATUS_TEXT[r.status]} · <@{r.requester_id}>"
+        + (f" → <@{r.approver_id}>" if r.approver_id else "")
+        for r in requests[:20]
+    ]
+    return to_dicts([HeaderBlock(text="Recent rollbacks"), SectionBlock(text=_md("\n".join(lines)))])

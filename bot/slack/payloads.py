@@ -1,0 +1,74 @@
+"""Reading Slack payloads into small typed values at the edge (pure; never a KeyError for the user)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.domain.commands import parse_kind
+from bot.domain.model import RollbackKind
+from bot.errors import UsageError
+from bot.slack.ids import SlackId
+
+Values = dict[str, dict[str, dict[str, Any]]]
+
+
+def _value(values: Values, block: SlackId, action: SlackId) -> dict[str, Any]:
+    return values.get(block.value, {}).get(action.value, {})
+
+
+def _selected(values: Values, block: SlackId, action: SlackId) -> str | None:
+    option = _value(values, block, action).get("selected_option") or {}
+    value = option.get("value")
+    return str(value) if value is not None else None
+
+
+def read_target(values: Values) -> tuple[str, str]:
+    """The chosen 'service/environment'."""
+    raw = _selected(values, SlackId.target_block, SlackId.target_select)
+    if not raw or "/" not in raw:
+        raise UsageError("Choose a service and environment.")
+    service, environment = raw.split("/", 1)
+    return service, environment
+
+
+def read_emergency(values: Values) -> bool:
+    """The answer to 'is it a production emergency?'."""
+    raw = _selected(values, SlackId.emergency_block, SlackId.emergency_radio)
+    if raw not in {"yes", "no"}:
+        raise UsageError("Say whether this is a production emergency.")
+    return raw == "yes"
+
+
+def read_kind(values: Values) -> RollbackKind:
+    """The answer to 'what changed?'."""
+    raw = _selected(values, SlackId.kind_block, SlackId.kind_radio)
+    if not raw:
+        raise UsageError("Choose what changed.")
+    return parse_kind(raw)
+
+
+def read_choice(values: Values) -> str | None:
+    """The chosen rollback target, if the plan offered a choice."""
+    return _selected(values, SlackId.choice_block, SlackId.choice_select)
+
+
+def read_reason(values: Values) -> str:
+    """The free-text reason."""
+    return str(_value(values, SlackId.reason_block, SlackId.reason_input).get("value") or "")
+
+
+def encode_request_ref(request_id: int) -> str:
+    """Button value for a request card."""
+    return json.dumps({"request_id": request_id})
+
+
+def decode_request_ref(value: str | None) -> int:
+    """Inverse of ``encode_request_ref``."""
+    try:
+        request_id = json.loads(value or "")["request_id"]
+    except (ValueError, KeyError, TypeError):
+        raise UsageError("This button's data could not be read; use `/rollback status` instead.") from None
+    if not isinstance(request_id, int):
+        raise UsageError("This button's data could not be read; use `/rollback status` instead.")
+    return request_id

@@ -1,0 +1,179 @@
+"""Block Kit for the guided-flow modal and the investigate-first message (pure, validated on build)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.domain.catalog import EnvironmentPolicy
+from bot.domain.plan import ChangeEvent, Plan
+from bot.domain.tree import FlowState
+from bot.slack.blocks import to_dicts
+from bot.slack.ids import SlackId
+
+TITLE = "Rollback"
+MAX_EVENTS = 12
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text[:3000])
+
+
+def _modal(callback: SlackId, state: FlowState, blocks: Sequence[Block], submit: str | None) -> dict[str, Any]:
+    view = View(
+        type="modal",
+        callback_id=callback.value,
+        title=PlainTextObject(text=TITLE),
+        submit=PlainTextObject(text=submit) if submit else None,
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=state.encode(),
+        blocks=list(blocks),
+    )
+    return view.to_dict()
+
+
+def _target_line(state: FlowState) -> ContextBlock:
+    mode = {True: "production emergency", False: "not an emergency"}.get(state.emergency or False, "")
+    where = f"*{state.service}/{state.environment}*" if state.service else "choose a service"
+    return ContextBlock(elements=[_md(" · ".join(p for p in (where, mode) if p))])
+
+
+def build_target_view(state: FlowState, options: Sequence[EnvironmentPolicy]) -> dict[str, Any]:
+    """Step 1: which service/environment, and is it a production emergency?"""
+    opts = [Option(value=str(p.target), text=str(p.target)) for p in options]
+    initial = next((o for o in opts if o.value == f"{state.service}/{state.environment}"), None)
+    yes = Option(value="yes", text="Yes: roll back now, investigate later",
+                 description="data loss, a safety issue, or users harmed right now")
+    no = Option(value="no", text="No: investigate first", description="see what changed and the live state")
+    blocks: list[Block] = [
+        SectionBlock(text=_md("*Bad deployment?* Answer two questions; nothing changes until a second person approves.")),
+        InputBlock(block_id=SlackId.target_block, label="Service / environment",
+                   element=StaticSelectElement(action_id=SlackId.target_select, options=opts, initial_option=initial,
+                                               placeholder="Choose")),
+        InputBlock(block_id=SlackId.emergency_block, label="Is it a production emergency?",
+                   element=RadioButtonsElement(action_id=SlackId.emergency_radio, options=[yes, no])),
+    ]
+    return _modal(SlackId.flow_target_view, state, blocks, "Next")
+
+
+def build_loading_view(state: FlowState, what: str = "Reading live state from Azure…") -> dict[str, Any]:
+    """Shown at once while live state is read (the ack cannot wait for Azure)."""
+    blocks: list[Block] = [_target_line(state), SectionBlock(text=_md(f":hourglass_flowing_sand: {what}"))]
+    return _modal(SlackId.flow_loading_view, state, blocks, None)
+
+
+def _timeline_text(events: Sequence[ChangeEvent]) -> str:
+    if not events:
+        return "_No code or prompt changes in the last 24 h._"
+    lines = [f"`{e.at:%m-%d %H:%M}` *{e.kind.value}* · {e.summary}" for e in events[:MAX_EVENTS]]
+    if len(events) > MAX_EVENTS:
+        lines.append(f"_…and {len(events) - MAX_EVENTS} earlier changes_")
+    return "\n".join(lines)
+
+
+def build_kind_view(
+    state: FlowState,
+    events: Sequence[ChangeEvent],
+    options: Sequence[tuple[str, bool, str]],
+    recommended: str | None,
+    errors: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Step 2: what changed? The timeline, with the likely culprit preselected."""
+    runnable = [Option(value=k, text=k, description="likely culprit: the most recent change" if k == recommended else None)
+                for k, ok, _ in options if ok]
+    blocks: list[Block] = [_target_line(state), SectionBlock(text=_md("*What changed in the last 24 h?*\n"
+                                                                     + _timeline_text(events)))]
+    blocks += [ContextBlock(elements=[_md(f":warning: {e}")]) for e in errors[:5]]
+    if runnable:
+        initial = next((o for o in runnable if o.value == recommended), None)
+        blocks.append(InputBlock(block_id=SlackId.kind_block, label="Roll back which kind of change?",
+                                 element=RadioButtonsElement(action_id=SlackId.kind_radio, options=runnable,
+                                                             initial_option=initial)))
+    not_yet = [f"`{k}`: {note}" for k, ok, note in options if not ok]
+    if not_yet:
+        blocks.append(ContextBlock(elements=[_md("Not executable here: " + "; ".join(not_yet))]))
+    return _modal(SlackId.flow_kind_view, state, blocks, "Preview plan" if runnable else None)
+
+
+def _code(lines: Sequence[str]) -> str:
+    return "```" + "\n".join(lines)[:2900] + "```"
+
+
+def build_plan_view(state: FlowState, plan: Plan) -> dict[str, Any]:
+    """Step 3: current → target from live state, the equivalent command, what could go wrong, reason."""
+    blocks: list[Block] = [
+        _target_line(state),
+        SectionBlock(fields=[_md(f"*Now*\n{plan.current_text}"), _md(f"*After rollback*\n{plan.desired_text}")]),
+    ]
+    if plan.choices:
+        opts = [Option(value=c.value, text=c.label) for c in plan.choices[:100]]
+        initial = next((o for o in opts if o.value == plan.choice), None)
+        blocks.append(InputBlock(block_id=SlackId.choice_block, label="Roll back to", dispatch_action=True,
+                                 element=StaticSelectElement(action_id=SlackId.choice_select, options=opts,
+                                                             initial_option=initial)))
+    if plan.commands:
+        blocks.append(SectionBlock(text=_md("*Equivalent command*\n" + _code(plan.commands))))
+    if plan.risks:
+        blocks.append(SectionBlock(text=_md("*What could go wrong*\n" + "\n".join(f"• {r}" for r in plan.risks))))
+    if not plan.executable:
+        blocks.append(SectionBlock(text=_md(f":no_entry: *Cannot run this plan:* {plan.blocked_reason}")))
+        return _modal(SlackId.flow_plan_view, state.with_(choice=plan.choice), blocks, None)
+    blocks.append(InputBlock(block_id=SlackId.reason_block, label="Why roll back?",
+                             element=PlainTextInputElement(action_id=SlackId.reason_input, multiline=True,
+                                                           max_length=1000, placeholder="What users see, since when")))
+    return _modal(SlackId.flow_plan_view, state.with_(choice=plan.choice), blocks, "Request approval")
+
+
+def build_investigation(state: FlowState, events: Sequence[ChangeEvent], snapshot: Sequence[str]) -> list[dict[str, Any]]:
+    """Not an emergency: what changed, live state, and a way to proceed to the rollback."""
+    proceed = state.with_(investigated=True)
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Investigate first: {state.service}/{state.environment}"[:150]),
+        SectionBlock(text=_md("Is it actually a bad deploy? What changed and what is live now:")),
+        SectionBlock(text=_md("*Last 24 h*\n" + _timeline_text(events))),
+        DividerBlock(),
+        SectionBlock(text=_md("\n".join(snapshot) or "_No live state available._")),
+        ActionsBlock(elements=[ButtonElement(text="Proceed to rollback", action_id=SlackId.proceed,
+                                             value=proceed.encode(), style="danger")]),
+    ]
+    return to_dicts(blocks)
+
+
+def build_request_posted_view(state: FlowState, request_id: int) -> dict[str, Any]:
+    """The modal's last page: where the request went and what happens next."""
+    blocks: list[Block] = [
+        _target_line(state),
+        SectionBlock(text=_md(f":white_check_mark: Request *#{request_id}* is posted in <#{state.channel_id}>. "
+                              "It runs as soon as a second person approves it; the card shows each step.")),
+    ]
+    return _modal(SlackId.flow_loading_view, state, blocks, None)
+
+
+def build_error_view(text: str) -> dict[str, Any]:
+    """A modal page that explains why the flow stopped (replaces a loading page)."""
+    view = View(
+        type="modal",
+        callback_id=SlackId.flow_loading_view.value,
+        title=PlainTextObject(text=TITLE),
+        close=PlainTextObject(text="Close"),
+        blocks=[SectionBlock(text=_md(f":no_entry: {text}"))],
+    )
+    return view.to_dict()

@@ -1,0 +1,36 @@
+"""Buttons on the request card: Approve, Reject, Cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.services import rollbacks
+from bot.slack.ids import SlackId
+from bot.slack.payloads import decode_request_ref
+
+
+def register(app: App) -> None:
+    """Attach the card's button listeners."""
+    app.action(SlackId.approve.value)(handle_approve_action)
+    app.action(SlackId.reject.value)(handle_reject_action)
+    app.action(SlackId.cancel.value)(handle_cancel_action)
+
+
+def handle_approve_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """Approve; the card updates itself, refusals come back privately through the error handler."""
+    ack()
+    rollbacks.approve(context["deps"], request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])
+
+
+def handle_reject_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """Reject the request."""
+    ack()
+    rollbacks.reject(context["deps"], request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])
+
+
+def handle_cancel_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """The requester cancels."""
+    ack()
+    rollbacks.cancel(context["deps"], request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])

@@ -1,0 +1,105 @@
+"""The guided-flow modal: each submission acks at once (with a loading view), then renders the next step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.domain.tree import FlowState, Step, next_step
+from bot.errors import UsageError
+from bot.services import flow, rollbacks
+from bot.slack import payloads
+from bot.slack.ids import SlackId
+from bot.slack.views import (
+    build_investigation,
+    build_kind_view,
+    build_loading_view,
+    build_plan_view,
+    build_request_posted_view,
+)
+
+
+def register(app: App) -> None:
+    """Attach the modal's submission and action listeners."""
+    app.view(SlackId.flow_target_view.value)(handle_target_submission)
+    app.view(SlackId.flow_kind_view.value)(handle_kind_submission)
+    app.view(SlackId.flow_plan_view.value)(handle_plan_submission)
+    app.action(SlackId.choice_select.value)(handle_choice_action)
+    app.action(SlackId.proceed.value)(handle_proceed_action)
+
+
+def _state(body: dict[str, Any]) -> FlowState:
+    return FlowState.decode(body["view"]["private_metadata"])
+
+
+def _values(body: dict[str, Any]) -> payloads.Values:
+    values: payloads.Values = body["view"]["state"]["values"]
+    return values
+
+
+def handle_target_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Step 1 answered: go to 'what changed?', or to investigate-first when it is not an emergency."""
+    try:
+        service, environment = payloads.read_target(_values(body))
+        state = _state(body).with_(service=service, environment=environment,
+                                   emergency=payloads.read_emergency(_values(body)))
+    except UsageError as exc:
+        ack(response_action="errors", errors={SlackId.emergency_block.value: exc.user_message})
+        return
+    if next_step(state) is Step.investigate:
+        ack()
+        found = flow.investigate(context["deps"], state)
+        context.client.chat_postEphemeral(channel=state.channel_id, user=body["user"]["id"], text="Investigate first",
+                                          blocks=build_investigation(found.state, found.events, found.snapshot))
+        return
+    ack(response_action="update", view=build_loading_view(state))
+    _show_what_changed(context, body["view"]["id"], state)
+
+
+def _show_what_changed(context: BoltContext, view_id: str, state: FlowState) -> None:
+    found = flow.what_changed(context["deps"], state)
+    options = [(o.kind.value, o.executable, o.note) for o in found.options]
+    recommended = found.recommended.value if found.recommended else None
+    view = build_kind_view(state, found.events, options, recommended, found.errors)
+    context.client.views_update(view_id=view_id, view=view)
+
+
+def handle_kind_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Step 2 answered: show the plan from live state."""
+    try:
+        state = _state(body).with_(kind=payloads.read_kind(_values(body)), choice=None)
+    except UsageError as exc:
+        ack(response_action="errors", errors={SlackId.kind_block.value: exc.user_message})
+        return
+    ack(response_action="update", view=build_loading_view(state, "Building the plan from live state…"))
+    plan = flow.preview(context["deps"], state)
+    context.client.views_update(view_id=body["view"]["id"], view=build_plan_view(state, plan))
+
+
+def handle_choice_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """Another target picked in the plan step: re-plan for it."""
+    ack()
+    state = _state(body).with_(choice=action["selected_option"]["value"])
+    plan = flow.preview(context["deps"], state)
+    context.client.views_update(view_id=body["view"]["id"], view=build_plan_view(state, plan))
+
+
+def handle_plan_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Step 3 answered: open the request (re-planned from live state) and post its card."""
+    state = _state(body).with_(choice=payloads.read_choice(_values(body)) or _state(body).choice)
+    reason = payloads.read_reason(_values(body)).strip()
+    if not reason:
+        ack(response_action="errors", errors={SlackId.reason_block.value: "Say briefly why you are rolling back."})
+        return
+    ack(response_action="update", view=build_loading_view(state, "Posting the request…"))
+    request = rollbacks.open_request(context["deps"], state=state, reason=reason, requester_id=body["user"]["id"])
+    context.client.views_update(view_id=body["view"]["id"], view=build_request_posted_view(state, request.id))
+
+
+def handle_proceed_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """'Proceed to rollback' after investigating: open the modal at 'what changed?'."""
+    ack()
+    state = FlowState.decode(action["value"])
+    opened = context.client.views_open(trigger_id=body["trigger_id"], view=build_loading_view(state))
+    _show_what_changed(context, opened["view"]["id"], state)

@@ -1,0 +1,189 @@
+"""A whole world for end-to-end tests: Slack fake, Azure emulator, prompts DB and the real bot over HTTP.
+
+    world = World.start(db_url, tmp_path)
+    world.slash("U0ALICE", "")                       # types /rollback in #inc-pharmabot
+    world.submit("U0ALICE", {...})                   # submits the open modal
+    world.click("U0BOB", card_ts, SlackId.approve, value)
+
+The driver does what the Slack client does: posts signed requests to the bot, applies the bot's
+view responses to the fake, and reads what the fake shows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from bot.adapters.db.engine import make_engine
+from bot.adapters.prompts.migrate import upgrade_prompts_db
+from bot.adapters.prompts.store import SqlPromptStore
+from bot.bootstrap import Runtime, build_runtime
+from bot.config import load_config, load_settings
+from bot.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
+from bot.emulators.slack import SlackFake, SlackUser
+from bot.emulators.slack.requests import SlackRequestFactory
+from bot.server import start_in_thread
+
+SECRET = "test-signing-secret"
+SUB = "00000000-0000-0000-0000-000000000001"
+RG = "pharmabot-rg"
+CHANNEL = "C0INCIDENT"
+ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
+APPROVERS = "S0APPROVERS"
+
+
+class ShiftableClock:
+    """Real time plus an offset tests can move forward (expiry without sleeping)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **kwargs: float) -> None:
+        self.offset += timedelta(**kwargs)
+
+
+def world_config(emu: AzureEmulator, prompts_url: str, *, ttl: int = 15, extra_env: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The configuration of the demo service against the emulator."""
+    prod: dict[str, Any] = {
+        "name": "prod",
+        "incident_channels": [CHANNEL],
+        "approvers": {"usergroup": APPROVERS},
+        "approval_ttl_minutes": ttl,
+        "container_app": {
+            "subscription_id": SUB, "resource_group": RG, "name": "pharmabot-prod",
+            "health_url": emu.url + "/_apps/{app}/{revision}{path}",
+        },
+        "prompts": {"database_url": prompts_url, "table": "system_prompts"},
+        **(extra_env or {}),
+    }
+    return {
+        "azure": {"arm_endpoint": emu.url, "ca_bundle": emu.ca_path, "credential": "emulator"},
+        "services": [{"name": "pharmabot", "environments": [prod]}],
+    }
+
+
+def seed_prompts(url: str) -> SqlPromptStore:
+    """drug_info v1–v4, v4 active (activated after v3, so v3 is the previous known-good)."""
+    engine = make_engine(url)
+    upgrade_prompts_db(engine, "system_prompts")
+    store = SqlPromptStore(engine, "system_prompts")
+    for n in range(1, 5):
+        store.add("drug_info", f"You answer drug questions. Style {n}.", actor="seed")
+    store.activate("drug_info", 3, actor="seed", reason="initial")
+    store.activate("drug_info", 4, actor="U0DEPLOYER", reason="deploy 1.5.0")
+    return store
+
+
+@dataclass
+class World:
+    """Everything running; ``close()`` stops it all."""
+
+    slack: SlackFake
+    azure: AzureEmulator
+    runtime: Runtime
+    url: str
+    factory: SlackRequestFactory
+    clock: ShiftableClock
+    prompts: SqlPromptStore
+    _server: Any = field(repr=False)
+
+    @classmethod
+    def start(cls, db_url: str, tmp_path: Path, *, ttl: int = 15, azure_kwargs: dict[str, Any] | None = None,
+              extra_env: dict[str, Any] | None = None) -> World:
+        """Start the fakes, seed them, build the real runtime and serve it over HTTP on a free port."""
+        slack = SlackFake().start()
+        for uid, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")):
+            slack.add_user(SlackUser(id=uid, name=name, real_name=name.title()))
+        slack.add_usergroup(APPROVERS, handle="sre-approvers", users=[BOB])
+        slack.add_channel(CHANNEL, name="inc-pharmabot")
+        azure = AzureEmulator(estate=DEMO_ESTATE_PATH).start()
+        prompts = seed_prompts(db_url)
+        cfg_path = tmp_path / "rollback-bot.yaml"
+        cfg_path.write_text(yaml.safe_dump(world_config(azure, db_url, ttl=ttl, extra_env=extra_env)))
+        settings = load_settings({
+            "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": db_url, "ROLLBACK_BOT_CONFIG": str(cfg_path),
+        })
+        clock = ShiftableClock()
+        kwargs = {"polling_interval": 0, "lro_timeout": 5.0, "retry_backoff_factor": 0.01, **(azure_kwargs or {})}
+        runtime = build_runtime(settings, load_config(cfg_path), clock=clock, azure_client_kwargs=kwargs)
+        server, url = start_in_thread(runtime)
+        factory = SlackRequestFactory(SECRET, fake=slack)
+        return cls(slack, azure, runtime, url, factory, clock, prompts, server)
+
+    def close(self) -> None:
+        """Stop everything."""
+        self._server.close()
+        self.runtime.close()
+        self.azure.stop()
+        self.slack.stop()
+
+    # --- acting like the Slack client ----------------------------------------------------------
+
+    def slash(self, user: str, text: str, channel: str = CHANNEL) -> requests.Response:
+        """Type `/rollback TEXT`."""
+        return self.factory.slash_command(user, channel, text).post(self.url)
+
+    def open_view(self, user: str) -> dict[str, Any]:
+        """The modal currently open for ``user`` (the top of their stack)."""
+        views = [v for v in self.slack.views().values() if v.get("user_id", user) == user]
+        if not views:
+            raise AssertionError("no modal is open")
+        return views[-1]
+
+    def wait_view(self, callback_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Wait until the open modal shows the step ``callback_id``."""
+        deadline = time.monotonic() + timeout
+        last: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            for view in self.slack.views().values():
+                last = view
+                if view.get("callback_id") == callback_id:
+                    return view
+            time.sleep(0.02)
+        raise AssertionError(f"modal never showed {callback_id}; last: {last.get('callback_id')} {last.get('blocks')}")
+
+    def submit(self, user: str, view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]]) -> requests.Response:
+        """Submit ``view`` with ``values``; apply the bot's response to the modal as Slack does."""
+        response = self.factory.view_submission(user, view, values).post(self.url)
+        self.slack.apply_view_response(view["id"], response.text or None)
+        return response
+
+    def pick(self, user: str, view: dict[str, Any], action_id: str, value: str, block_id: str) -> requests.Response:
+        """Choose an option in a dispatch_action select of the open modal."""
+        option = {"text": {"type": "plain_text", "text": value}, "value": value}
+        return self.factory.block_action_view(user, view, action_id, selected_option=option, block_id=block_id).post(self.url)
+
+    def click(self, user: str, message_ts: str, action_id: str, value: str, channel: str = CHANNEL) -> requests.Response:
+        """Click a button on a message."""
+        return self.factory.block_action_message(user, channel, message_ts, action_id, value).post(self.url)
+
+    def card(self) -> dict[str, Any]:
+        """The latest top-level bot message in the incident channel (the request card)."""
+        messages = self.slack.messages(CHANNEL)
+        if not messages:
+            raise AssertionError("no message in the incident channel")
+        return messages[-1]
+
+    def wait(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+        """Poll until ``predicate`` holds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def traffic(self, app: str = "pharmabot-prod") -> dict[str, int]:
+        """Live traffic weights in the emulator."""
+        return self.azure.traffic(SUB, RG, app)
