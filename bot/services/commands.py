@@ -58,12 +58,15 @@ CommandReply = Usage | FlowStart | Status | History | Notice | NotYetAvailable
 
 
 def handle_rollback_command(deps: Deps, *, user_id: str, channel_id: str, text: str) -> CommandReply:
-    """Answer `/rollback TEXT` typed by ``user_id`` in ``channel_id``."""
+    """Answer `/rollback TEXT` typed by ``user_id`` in ``channel_id``; input it cannot use gets the usage."""
     deps.metrics.count("slash_commands", subcommand=_subcommand_label(text))
     try:
-        command = parse_command(text)
+        return _dispatch(deps, user_id=user_id, channel_id=channel_id, command=parse_command(text))
     except UsageError as exc:
         return Usage(deps.catalog, lead=exc.user_message)
+
+
+def _dispatch(deps: Deps, *, user_id: str, channel_id: str, command: Command) -> CommandReply:
     if command.sub is SubCommand.help:
         return Usage(deps.catalog)
     if command.sub is SubCommand.start:

@@ -154,9 +154,16 @@ class World:
         raise AssertionError(f"modal never showed {callback_id}; last: {last.get('callback_id')} {last.get('blocks')}")
 
     def submit(self, user: str, view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]]) -> requests.Response:
-        """Submit ``view`` with ``values``; apply the bot's response to the modal as Slack does."""
+        """Submit ``view`` with ``values``; apply the bot's response to the modal as Slack does.
+
+        Slack applies the HTTP response before any views.update the app makes after acking; here the
+        bot's worker thread may call views.update before this thread reads the response, so a response
+        that a later update has already superseded is not applied.
+        """
+        before = self.slack.views().get(view["id"], {}).get("hash")
         response = self.factory.view_submission(user, view, values).post(self.url)
-        self.slack.apply_view_response(view["id"], response.text or None)
+        if self.slack.views().get(view["id"], {}).get("hash") == before:
+            self.slack.apply_view_response(view["id"], response.text or None)
         return response
 
     def pick(self, user: str, view: dict[str, Any], action_id: str, value: str, block_id: str) -> requests.Response:

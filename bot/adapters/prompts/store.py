@@ -5,6 +5,7 @@ Activation is one transaction that first serializes against other writers of the
 active version, deactivates it, activates the target and writes the history row. Readers see the
 committed state before or after it, never none or two active (MVCC on PostgreSQL, WAL snapshots on
 SQLite); the partial unique index added by the migration makes the database itself refuse two.
+Adding a version takes a per-name lock (advisory on PostgreSQL) before counting ``max + 1``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, insert, literal, select, true, update
+from sqlalchemy import Connection, Engine, case, func, insert, literal, select, text, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.adapters.prompts.schema import DEFAULT_TABLE, PromptTableNames, describe, prompt_tables
@@ -28,9 +29,11 @@ log = logging.getLogger(__name__)
 _MAX_NAME = 200
 _MAX_TEXT = 2000
 _MAX_CONTENT = 1_000_000
-_ADD_ATTEMPTS = 5
+_ADD_ATTEMPTS = 3
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BACKENDS = {"sqlite", "postgresql"}
+# Per (schema, table, name); released at commit. Without it, concurrent adds would retry on the key.
+_PG_ADD_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '.' || CAST(:key AS text), 0))")
 
 
 def _utcnow() -> datetime:
@@ -151,7 +154,7 @@ class SqlPromptStore(PromptStore):
             try:
                 with self._errors(passing=(IntegrityError,)), self._write() as conn:
                     created = self._insert_next(conn, name, content)
-            except IntegrityError as exc:  # a concurrent add took the same number: count again
+            except IntegrityError as exc:  # a writer outside the bot took the same number: count again
                 if attempt == _ADD_ATTEMPTS:
                     raise StoreError(f"could not add a version of {name!r}: {describe(exc)}") from exc
                 continue
@@ -176,6 +179,8 @@ class SqlPromptStore(PromptStore):
         return done
 
     def _insert_next(self, conn: Connection, name: str, content: str) -> PromptVersion:
+        if conn.dialect.name == "postgresql":  # serialize adds of one name (SQLite: BEGIN IMMEDIATE did)
+            conn.execute(_PG_ADD_LOCK, {"key": f"{self._names.table}:{name}"})
         created = PromptVersion(
             name=name,
             version=(self._newest(conn, name) or 0) + 1,

@@ -27,6 +27,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     block_on_close = False
 
     def __init__(self, address: tuple[str, int], core: Core, context: ssl.SSLContext) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
         self.core = core
         self.context = context

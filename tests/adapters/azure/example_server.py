@@ -113,7 +113,7 @@ def _handler(server: ExampleServer) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_PUT = do_PATCH = do_POST = do_DELETE = _answer
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             """Stay quiet."""
 
     return Handler

@@ -33,14 +33,13 @@ def store(engine: Engine, clock: FrozenClock) -> SqlPromptStore:
     return SqlPromptStore(engine, "system_prompts", clock=clock)
 
 
-def create_app_table(engine: Engine, table: str = "system_prompts", rows: list[tuple[int, str, str, bool]] = APP_ROWS) -> None:
+def create_app_table(
+    engine: Engine, table: str = "system_prompts", rows: list[tuple[int, str, str, bool]] = APP_ROWS
+) -> None:
     """The table as applications already have it: no key, no guards, naive timestamps."""
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                f"CREATE TABLE {table} (version INTEGER, name TEXT, content TEXT, is_active BOOLEAN, created_at TIMESTAMP)"
-            )
-        )
+        columns = "version INTEGER, name TEXT, content TEXT, is_active BOOLEAN, created_at TIMESTAMP"
+        conn.execute(text(f"CREATE TABLE {table} ({columns})"))
         for version, name, content, active in rows:
             conn.execute(
                 text(f"INSERT INTO {table} VALUES (:v, :n, :c, :a, :t)"),
@@ -51,7 +50,9 @@ def create_app_table(engine: Engine, table: str = "system_prompts", rows: list[t
 def active_count(engine: Engine, name: str, table: str = "system_prompts") -> int:
     with engine.connect() as conn:
         return int(
-            conn.execute(text(f"SELECT count(*) FROM {table} WHERE name = :n AND is_active = :yes"), {"n": name, "yes": True}).scalar_one()
+            conn.execute(
+                text(f"SELECT count(*) FROM {table} WHERE name = :n AND is_active = :yes"), {"n": name, "yes": True}
+            ).scalar_one()
         )
 
 

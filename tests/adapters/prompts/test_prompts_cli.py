@@ -48,7 +48,9 @@ def test_add_list_show_activate_history(cli, tmp_path: Path) -> None:  # type: i
     prompt_file = tmp_path / "v2.txt"
     prompt_file.write_text("Hello v2\nsecond line\n", encoding="utf-8")
     assert "version 2" in cli("add", "greeting", "--file", str(prompt_file), "--service", "pharmabot").stdout
-    assert cli("activate", "greeting", "2", "--reason", "release").stdout == "greeting: version 2 is active (was none)\n"
+    assert (
+        cli("activate", "greeting", "2", "--reason", "release").stdout == "greeting: version 2 is active (was none)\n"
+    )
     assert cli("activate", "greeting", "1", "--reason", "bad answers", "--actor", "U123").stdout.endswith("(was 2)\n")
 
     listing = cli("list").stdout.splitlines()
@@ -91,9 +93,15 @@ def test_errors_exit_2_with_a_clear_message(cli, args: list[str], message: str) 
 
 def test_several_environments_with_prompts_need_an_explicit_choice(db_url: str, tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text(CONFIG.replace("      - name: staging", "      - name: staging\n        prompts: {database_url: \"${PROMPTS_DB_URL}\"}"))
+    config.write_text(
+        CONFIG.replace(
+            "      - name: staging", '      - name: staging\n        prompts: {database_url: "${PROMPTS_DB_URL}"}'
+        )
+    )
     group = click.Group()
     register(group)
-    result = CliRunner().invoke(group, ["prompts", "list"], env={"ROLLBACK_BOT_CONFIG": str(config), "PROMPTS_DB_URL": db_url})
+    result = CliRunner().invoke(
+        group, ["prompts", "list"], env={"ROLLBACK_BOT_CONFIG": str(config), "PROMPTS_DB_URL": db_url}
+    )
     assert result.exit_code == 2
     assert "several environments have prompts (pharmabot/prod, pharmabot/staging)" in result.stderr

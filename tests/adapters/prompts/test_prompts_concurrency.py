@@ -51,7 +51,9 @@ def _race(store: SqlPromptStore, targets: list[int], expected: int | None) -> li
     def run(version: int) -> None:
         barrier.wait()
         try:
-            results.append(store.activate("greeting", version, actor=f"U{version}", reason="race", expected_active=expected))
+            results.append(
+                store.activate("greeting", version, actor=f"U{version}", reason="race", expected_active=expected)
+            )
         except (StalePlanError, UsageError) as exc:
             results.append(exc)
 

@@ -45,7 +45,10 @@ def test_activate_v4_then_back_to_v3_writes_history(store: SqlPromptStore, engin
     assert done == PromptActivation("greeting", 4, 3, clock.now, "U2", "rollback: bad answers")
     active = store.active("greeting")
     assert active is not None and active.version == 3 and active.content == "greeting text 3"
-    assert [(h.from_version, h.to_version, h.actor) for h in store.history("greeting")] == [(4, 3, "U2"), (None, 4, "U1")]
+    assert [(h.from_version, h.to_version, h.actor) for h in store.history("greeting")] == [
+        (4, 3, "U2"),
+        (None, 4, "U1"),
+    ]
     assert [h.to_version for h in store.history("greeting", limit=1)] == [3]
     assert active_count(engine, "greeting") == 1
 

@@ -1,0 +1,317 @@
+"""Ack latency of `/rollback help`: the served bot against a bare Bolt app (the floor), same server, same run.
+
+    .venv/bin/python bench/ack_latency.py [--n 400] [--concurrency 20] [--rounds 2] [--warmup 20]
+
+What is measured: the client-side time of one signed `/rollback help` POST to `/slack/events` until the
+HTTP 200 (Bolt's ack, empty body) has arrived, with ``--concurrency`` requests in flight (a closed loop:
+a thread pool of C workers, one ``requests.Session`` each).
+
+(a) the bot: ``build_runtime`` (SQLite in a temp dir, one service whose incident channel is the one the
+    command comes from, the Slack fake as SLACK_API_URL) served by ``bot.server.make_server``;
+(b) the floor: a bare ``slack_bolt.App`` whose only `/rollback` listener calls ``ack()`` and
+    ``respond(text=...)``, wrapped in ``SlackRequestHandler`` and served by waitress with the settings of
+    ``bot.server.make_server`` (threads=8, same limits).
+
+Both apps, and the Slack fake their ``respond`` posts go to, run in ONE child process, the load generator
+in this process: the client's own Python work then does not compete with the servers for the GIL (it would
+add the same constant to both sides and flatten the ratio). Runs alternate floor/bot (ABBA over rounds);
+before each measured run every earlier command's ``respond`` must have reached the fake, so background
+work of one run does not leak into the next. Reported: p50/p99 per run and the best run of each side.
+
+Last line: ``ack p99 ratio bot/floor: X.XX`` (best bot p99 / best floor p99).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-signing-secret"
+CHANNEL = "C0INCIDENT"
+USER = "U0ALICE"
+APPROVER = "U0BOB"
+APPROVERS = "S0APPROVERS"
+TIME_BUDGET_S = 50.0  # stop starting new runs after this (the whole bench must stay under 60 s)
+
+
+# --- the server side (child process) -------------------------------------------------------------------
+
+
+def _bench_config() -> dict[str, Any]:
+    return {
+        "services": [{
+            "name": "pharmabot",
+            "environments": [{
+                "name": "prod",
+                "incident_channels": [CHANNEL],
+                "approvers": {"usergroup": APPROVERS},
+            }],
+        }],
+    }
+
+
+def _floor_app(slack: dict[str, str]) -> Any:
+    """A bare Bolt app: one `/rollback` listener that acks and responds with a small text."""
+    from slack_bolt import App
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk import WebClient
+
+    app = App(
+        client=WebClient(token=slack["bot_token"], base_url=slack["api_url"], timeout=10),
+        signing_secret=SECRET,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.command("/rollback")
+    def rollback(ack: Any, respond: Any) -> None:
+        ack()
+        respond(text="usage: /rollback [service] [env]", response_type="ephemeral")
+
+    return SlackRequestHandler(app)
+
+
+def _fake_main(conn: Connection) -> None:
+    """Child process 1: the Slack fake (Web API and response_url), and the signed commands it issues URLs for."""
+    from bot.emulators.slack import SlackFake, SlackUser
+    from bot.emulators.slack.requests import SlackRequestFactory
+
+    fake = SlackFake().start()
+    fake.add_user(SlackUser(id=USER, name="alice", real_name="Alice"))
+    fake.add_user(SlackUser(id=APPROVER, name="bob", real_name="Bob"))
+    fake.add_usergroup(APPROVERS, handle="sre-approvers", users=[APPROVER])
+    fake.add_channel(CHANNEL, name="inc-pharmabot")
+    factory = SlackRequestFactory(SECRET, fake=fake)
+    conn.send({"api_url": fake.api_url, "bot_token": fake.bot_token})
+    try:
+        while True:
+            ask = conn.recv()
+            if ask[0] == "requests":
+                signed = [factory.slash_command(USER, CHANNEL, "help") for _ in range(ask[1])]
+                conn.send([(s.body, s.headers) for s in signed])
+            elif ask[0] == "responds":
+                calls = fake.calls_to("response_url")
+                conn.send((sum(1 for c in calls if c.error is None), sum(1 for c in calls if c.error is not None)))
+            else:
+                break
+    finally:
+        fake.stop()
+        conn.send("stopped")
+
+
+def _servers_main(conn: Connection, slack: dict[str, str]) -> None:
+    """Child process 2: the bot and the floor, each served by waitress with the same settings."""
+    import logging
+
+    import yaml
+    from waitress.server import create_server
+
+    from bot.bootstrap import build_runtime
+    from bot.config import load_config, load_settings
+    from bot.server import start_in_thread
+    from bot.web import MAX_BODY_BYTES
+
+    # waitress warns "Task queue depth is N" whenever all 8 threads are busy: expected at C > 8, and the
+    # writes to stderr would cost both sides time.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ack-"))
+    cfg_path = tmp / "rollback-bot.yaml"
+    cfg_path.write_text(yaml.safe_dump(_bench_config()))
+    settings = load_settings({
+        "SLACK_BOT_TOKEN": slack["bot_token"], "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack["api_url"],
+        "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}", "ROLLBACK_BOT_CONFIG": str(cfg_path),
+    })
+    runtime = build_runtime(settings, load_config(cfg_path))
+    bot_server, bot_url = start_in_thread(runtime)
+
+    floor_server = create_server(
+        _floor_app(slack), host="127.0.0.1", port=0, threads=8, ident="rollback-bot",
+        max_request_body_size=MAX_BODY_BYTES, channel_timeout=30, clear_untrusted_proxy_headers=True,
+    )
+    threading.Thread(target=floor_server.run, name="waitress-floor", daemon=True).start()
+    floor_url = f"http://127.0.0.1:{floor_server.effective_port}"
+    conn.send({"bot": bot_url, "floor": floor_url})
+    try:
+        conn.recv()
+    finally:
+        floor_server.close()
+        bot_server.close()
+        runtime.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        conn.send("stopped")
+
+
+# --- the client side (this process) ----------------------------------------------------------------------
+
+
+class Child:
+    """A spawned child process and a pipe to it; the first message is what it offers."""
+
+    def __init__(self, target: Any, *args: Any) -> None:
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=target, args=(child, *args), daemon=True)
+        self._proc.start()
+        if not self.conn.poll(30):
+            self.close()
+            raise SystemExit(f"{target.__name__} did not start within 30 s")
+        self.info: dict[str, str] = self.conn.recv()
+
+    def ask(self, *message: Any) -> Any:
+        self.conn.send(message)
+        if not self.conn.poll(30):
+            raise SystemExit(f"no answer to {message[0]!r} within 30 s")
+        return self.conn.recv()
+
+    def close(self) -> None:
+        try:
+            self.conn.send(("stop",))
+            if self.conn.poll(10):
+                self.conn.recv()
+        except (OSError, EOFError):
+            pass
+        finally:
+            self._proc.join(timeout=10)
+            if self._proc.is_alive():
+                self._proc.terminate()
+                self._proc.join(timeout=5)
+
+
+def wait_responds(fake: Child, expected: int, timeout: float = 10.0) -> None:
+    """Until ``expected`` respond() posts reached the fake: no background work leaks into the next run."""
+    deadline = time.monotonic() + timeout
+    ok, failed = fake.ask("responds")
+    while ok + failed < expected and time.monotonic() < deadline:
+        time.sleep(0.02)
+        ok, failed = fake.ask("responds")
+    if failed or ok < expected:
+        raise SystemExit(f"respond() reached the fake {ok} times ({failed} failed); expected {expected}")
+
+
+class Client:
+    """C workers, one requests.Session each (kept alive across runs)."""
+
+    def __init__(self, concurrency: int) -> None:
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench-client")
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[float, int, bytes]:
+        session = self._session()
+        started = time.perf_counter()
+        response = session.post(url, data=body, headers=headers, timeout=10)
+        elapsed = time.perf_counter() - started
+        return elapsed, response.status_code, response.content
+
+    def run(self, base_url: str, signed: list[tuple[str, dict[str, str]]]) -> tuple[list[float], float]:
+        """POST every request (C in flight); latencies in seconds and the wall time. Anything but an ack aborts."""
+        url = base_url + "/slack/events"
+        started = time.perf_counter()
+        futures = [self.pool.submit(self._post, url, body.encode(), headers) for body, headers in signed]
+        results = [f.result() for f in futures]
+        wall = time.perf_counter() - started
+        bad = [(status, content[:200]) for _, status, content in results if status != 200 or content]
+        if bad:
+            raise SystemExit(f"{len(bad)} of {len(results)} requests to {base_url} were not a bare ack "
+                             f"(200, empty body): {bad[:3]}")
+        return [latency for latency, _, _ in results], wall
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        for session in self._sessions:
+            session.close()
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=400, help="measured requests per run (default 400)")
+    parser.add_argument("--concurrency", type=int, default=20, help="requests in flight (default 20)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds; each runs floor and bot once (default 2)")
+    parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per side (at least C)")
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.concurrency < 1 or args.rounds < 1:
+        parser.error("--n, --concurrency and --rounds must be positive")
+
+    t0 = time.monotonic()
+    fake = Child(_fake_main)
+    servers: Child | None = None
+    client = Client(args.concurrency)
+    results: dict[str, list[tuple[float, float]]] = {"floor": [], "bot": []}
+    try:
+        servers = Child(_servers_main, fake.info)
+        urls = servers.info
+        print(f"ack latency of /rollback help: n={args.n} per run, concurrency={args.concurrency}, "
+              f"rounds={args.rounds}; processes: client | bot+floor | Slack fake "
+              f"(started in {time.monotonic() - t0:.1f} s)")
+        sent = 0
+        warm = max(args.warmup, args.concurrency)
+        for side in ("floor", "bot"):
+            client.run(urls[side], fake.ask("requests", warm))
+            sent += warm
+            wait_responds(fake, sent)
+
+        for rnd in range(args.rounds):
+            if rnd and time.monotonic() - t0 > TIME_BUDGET_S:
+                print(f"time budget reached: stopping after {rnd} round(s)")
+                break
+            order = ("floor", "bot") if rnd % 2 == 0 else ("bot", "floor")
+            for side in order:
+                signed = fake.ask("requests", args.n)
+                latencies, wall = client.run(urls[side], signed)
+                sent += args.n
+                wait_responds(fake, sent)
+                p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+                results[side].append((p50, p99))
+                print(f"  round {rnd + 1} {side:5}: p50 {p50 * 1000:7.2f} ms  p99 {p99 * 1000:7.2f} ms  "
+                      f"mean {statistics.fmean(latencies) * 1000:7.2f} ms  {len(latencies) / wall:6.0f} req/s")
+    finally:
+        client.close()
+        if servers is not None:
+            servers.close()
+        fake.close()
+
+    best = {side: (min(r[0] for r in runs), min(r[1] for r in runs)) for side, runs in results.items()}
+    for side in ("floor", "bot"):
+        p50, p99 = best[side]
+        print(f"{side:5} (best of {len(results[side])}): p50 {p50 * 1000:.2f} ms  p99 {p99 * 1000:.2f} ms")
+    print(f"ack p50 ratio bot/floor: {best['bot'][0] / best['floor'][0]:.2f}")
+    print(f"every response was 200 with the ack; every respond() reached the fake; total {time.monotonic() - t0:.1f} s")
+    print(f"ack p99 ratio bot/floor: {best['bot'][1] / best['floor'][1]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

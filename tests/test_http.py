@@ -1,0 +1,205 @@
+"""The served app over real HTTP: signatures, /rollback help and refusals, health, metrics, limits."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import yaml
+
+from bot.bootstrap import Runtime, build_runtime
+from bot.config import load_config, load_settings
+from bot.emulators.slack import SlackFake, SlackUser
+from bot.emulators.slack.requests import SlackRequestFactory
+from bot.server import start_in_thread
+
+SECRET = "http-test-secret"
+CONFIG = {
+    "services": [
+        {"name": "pharmabot", "environments": [{"name": "prod", "incident_channels": ["C0INCIDENT", "#inc-pharma*"]}]},
+        {"name": "search-api", "environments": [{"name": "staging", "incident_channels": ["C0OTHER"]}]},
+    ]
+}
+
+
+@dataclass
+class Served:
+    slack: SlackFake
+    runtime: Runtime
+    url: str
+    factory: SlackRequestFactory
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    slack = SlackFake().start()
+    slack.add_user(SlackUser(id="U0ALICE", name="alice"))
+    slack.add_channel("C0INCIDENT", name="inc-pharmabot")
+    slack.add_channel("C0GENERAL", name="general")
+    slack.add_channel("C0INC2", name="inc-pharma-2")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(CONFIG))
+    settings = load_settings({"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SECRET,
+                              "SLACK_API_URL": slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
+                              "ROLLBACK_BOT_CONFIG": str(cfg)})
+    runtime = build_runtime(settings, load_config(cfg))
+    server, url = start_in_thread(runtime)
+    slack.reset_calls()  # auth.test at start
+    yield Served(slack, runtime, url, SlackRequestFactory(SECRET, fake=slack))
+    server.close()
+    runtime.close()
+    slack.stop()
+
+
+def _response_url_posts(slack: SlackFake) -> list[dict[str, Any]]:
+    return [c.body for c in slack.calls if c.method == "response_url"]
+
+
+def test_signed_help_is_acked_fast_and_usage_reaches_slack(served: Served) -> None:
+    started = time.monotonic()
+    response = served.factory.slash_command("U0ALICE", "C0GENERAL", "help").post(served.url)
+    assert response.status_code == 200
+    assert time.monotonic() - started < 3.0
+    call = served.slack.wait_for("response_url")
+    text = json.dumps(call.body["blocks"])
+    assert "Rollback Bot: usage" in text and "/rollback status SERVICE [ENV]" in text
+    assert "*pharmabot*: `prod`" in text and "*search-api*: `staging`" in text
+    assert call.body["response_type"] == "ephemeral"
+
+
+@pytest.mark.parametrize("tamper", ["signature", "stale", "missing"])
+def test_bad_signatures_get_401_and_nothing_is_done(served: Served, tamper: str) -> None:
+    good = served.factory.slash_command("U0ALICE", "C0INCIDENT", "help")
+    if tamper == "signature":
+        req = served.factory.sign(good.body, good.headers["content-type"], signature="v0=" + "0" * 64)
+    elif tamper == "stale":
+        req = served.factory.sign(good.body, good.headers["content-type"], timestamp=int(time.time()) - 301)
+    else:
+        req = good
+        req.headers.pop("x-slack-signature")
+    response = req.post(served.url)
+    assert response.status_code == 401
+    time.sleep(0.3)
+    assert served.slack.calls == []
+
+
+def test_outside_an_incident_channel_is_refused_naming_where(served: Served) -> None:
+    served.factory.slash_command("U0ALICE", "C0GENERAL", "").post(served.url)
+    call = served.slack.wait_for("response_url")
+    assert "can only be used in an incident channel" in call.body["text"]
+    assert "<#C0INCIDENT>" in call.body["text"] and "#inc-pharma*" in call.body["text"]
+    assert "views.open" not in [c.method for c in served.slack.calls]
+    events = served.runtime.deps.audit.list()
+    assert [e.event for e in events] == ["refused.not_incident_channel"]
+    assert events[0].actor == "U0ALICE"
+
+
+def test_channel_name_patterns_use_conversations_info(served: Served) -> None:
+    served.factory.slash_command("U0ALICE", "C0INC2", "history pharmabot").post(served.url)
+    call = served.slack.wait_for("response_url")
+    assert "No rollback requests yet" in json.dumps(call.body["blocks"])
+    assert "conversations.info" in [c.method for c in served.slack.calls]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("frobnicate now please", "Too many words"),
+        ("status", "needs a service"),
+        ("status nosuch", "Unknown service 'nosuch'"),
+        ("frobnicate", "Unknown service 'frobnicate'"),
+        ("cancel 999", "There is no rollback request #999"),
+    ],
+)
+def test_bad_input_gets_a_clear_message(served: Served, text: str, expected: str) -> None:
+    served.factory.slash_command("U0ALICE", "C0INCIDENT", text).post(served.url)
+    call = served.slack.wait_for("response_url")
+    assert expected in json.dumps(call.body)
+    assert "Traceback" not in json.dumps(call.body)
+    if "request #999" not in expected:
+        assert "Rollback Bot: usage" in json.dumps(call.body)  # anything it cannot use gets the usage
+
+
+def test_slack_retries_are_acked_without_running_listeners(served: Served) -> None:
+    req = served.factory.slash_command("U0ALICE", "C0INCIDENT", "help")
+    req.headers["x-slack-retry-num"] = "1"
+    req.headers["x-slack-retry-reason"] = "http_timeout"
+    response = req.post(served.url)
+    assert response.status_code == 200
+    time.sleep(0.3)
+    assert served.slack.calls == []
+
+
+def test_app_home_is_published(served: Served) -> None:
+    assert served.factory.app_home_opened("U0ALICE").post(served.url).status_code == 200
+    served.slack.wait_for("views.publish")
+    assert "pharmabot/prod" in json.dumps(served.slack.home("U0ALICE"))
+
+
+def test_health_metrics_and_limits(served: Served) -> None:
+    assert requests.get(served.url + "/health/live", timeout=5).json() == {"status": "ok"}
+    ready = requests.get(served.url + "/health/ready", timeout=5)
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+    served.factory.slash_command("U0ALICE", "C0INCIDENT", "help").post(served.url)
+    served.slack.wait_for("response_url")
+    metrics = requests.get(served.url + "/metrics", timeout=5).text
+    assert 'rollback_bot_slash_commands_total{subcommand="help"} 1.0' in metrics
+    big = requests.post(served.url + "/slack/events", data=b"x" * (1024 * 1024 + 1), timeout=5)
+    assert big.status_code == 413
+    assert requests.get(served.url + "/slack/events", timeout=5).status_code == 405
+    assert requests.get(served.url + "/nope", timeout=5).status_code == 404
+
+
+def test_ready_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    settings = load_settings({"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none?connect_timeout=1"})
+    runtime = build_runtime(settings, load_config_text(tmp_path, {}), migrate_db=False)
+    server, url = start_in_thread(runtime)
+    try:
+        ready = requests.get(url + "/health/ready", timeout=10)
+        assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+        assert requests.get(url + "/health/live", timeout=5).status_code == 200
+        events = requests.post(url + "/slack/events", data="x", timeout=5)
+        assert events.status_code == 503 and "SLACK_SIGNING_SECRET" in events.json()["hint"]
+    finally:
+        server.close()
+        runtime.close()
+
+
+def load_config_text(tmp_path: Path, data: dict[str, Any]):  # type: ignore[no-untyped-def]
+    path = tmp_path / "empty.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return load_config(path)
+
+
+def test_run_command_serves_without_slack_credentials(tmp_path: Path) -> None:
+    """What the README's run command does on a fresh machine: SQLite, no Slack, /health/ready answers 200."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ROLLBACK_BOT_CONFIG"))}
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", "0", "--host", "127.0.0.1"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "listening on" in line:
+                break
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", "".join(lines))
+        assert match, "".join(lines)
+        ready = requests.get(f"http://127.0.0.1:{match.group(1)}/health/ready", timeout=10)
+        assert ready.status_code == 200
+        note = proc.stdout.readline()
+        assert "SLACK_BOT_TOKEN" in note and "SLACK_SIGNING_SECRET" in note
+        assert (tmp_path / "rollback-bot.db").exists()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
