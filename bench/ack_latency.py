@@ -1,6 +1,6 @@
 """Ack latency of `/rollback help`: the served bot against a bare Bolt app (the floor), same server, same run.
 
-    .venv/bin/python bench/ack_latency.py [--n 400] [--concurrency 20] [--rounds 2] [--warmup 20]
+    .venv/bin/python bench/ack_latency.py [--n 400] [--concurrency 20] [--batch 100] [--repeats 2] [--warmup 20]
 
 What is measured: the client-side time of one signed `/rollback help` POST to `/slack/events` until the
 HTTP 200 (Bolt's ack, empty body) has arrived, with ``--concurrency`` requests in flight (a closed loop:
@@ -12,11 +12,14 @@ a thread pool of C workers, one ``requests.Session`` each).
     ``respond(text=...)``, wrapped in ``SlackRequestHandler`` and served by waitress with the settings of
     ``bot.server.make_server`` (threads=8, same limits).
 
-Both apps, and the Slack fake their ``respond`` posts go to, run in ONE child process, the load generator
-in this process: the client's own Python work then does not compete with the servers for the GIL (it would
-add the same constant to both sides and flatten the ratio). Runs alternate floor/bot (ABBA over rounds);
-before each measured run every earlier command's ``respond`` must have reached the fake, so background
-work of one run does not leak into the next. Reported: p50/p99 per run and the best run of each side.
+Three processes: this one (the load generator), one serving both apps, one running the Slack fake (which
+the ``respond`` posts reach, as they would reach Slack). The client's and the fake's Python work then do
+not compete with the apps for the GIL: they would add the same cost to both sides and flatten the ratio.
+
+Fairness: the N requests per side go in batches (``--batch``) interleaved floor/bot in ABBA order, so machine
+noise and drift hit both sides; before each batch every earlier command's ``respond`` must have reached the
+fake, so the background work of one batch never overlaps the next. Every answer must be a bare ack (200,
+empty body). The whole interleaved run is repeated (``--repeats``) and each side's best repeat is kept.
 
 Last line: ``ack p99 ratio bot/floor: X.XX`` (best bot p99 / best floor p99).
 """
@@ -24,6 +27,7 @@ Last line: ``ack p99 ratio bot/floor: X.XX`` (best bot p99 / best floor p99).
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing as mp
 import shutil
 import statistics
@@ -50,7 +54,7 @@ APPROVERS = "S0APPROVERS"
 TIME_BUDGET_S = 50.0  # stop starting new runs after this (the whole bench must stay under 60 s)
 
 
-# --- the server side (child process) -------------------------------------------------------------------
+# --- the server side (child processes) ----------------------------------------------------------------
 
 
 def _bench_config() -> dict[str, Any]:
@@ -251,19 +255,20 @@ class Client:
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=400, help="measured requests per run (default 400)")
+    parser.add_argument("--n", type=int, default=400, help="measured requests per side and repeat (default 400)")
     parser.add_argument("--concurrency", type=int, default=20, help="requests in flight (default 20)")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds; each runs floor and bot once (default 2)")
+    parser.add_argument("--batch", type=int, default=100, help="requests per interleaved batch (default 100)")
+    parser.add_argument("--repeats", type=int, default=2, help="repeats of the whole interleaved run (default 2)")
     parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per side (at least C)")
     args = parser.parse_args(argv)
-    if args.n < 1 or args.concurrency < 1 or args.rounds < 1:
-        parser.error("--n, --concurrency and --rounds must be positive")
+    if min(args.n, args.concurrency, args.batch, args.repeats) < 1:
+        parser.error("--n, --concurrency, --batch and --repeats must be positive")
 
     t0 = time.monotonic()
     fake = Child(_fake_main)
@@ -273,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         servers = Child(_servers_main, fake.info)
         urls = servers.info
-        print(f"ack latency of /rollback help: n={args.n} per run, concurrency={args.concurrency}, "
-              f"rounds={args.rounds}; processes: client | bot+floor | Slack fake "
+        print(f"ack latency of /rollback help: n={args.n} per side, concurrency={args.concurrency}, batches of "
+              f"{args.batch} interleaved ABBA, repeats={args.repeats}; processes: client | bot+floor | Slack fake "
               f"(started in {time.monotonic() - t0:.1f} s)")
         sent = 0
         warm = max(args.warmup, args.concurrency)
@@ -283,20 +288,28 @@ def main(argv: list[str] | None = None) -> int:
             sent += warm
             wait_responds(fake, sent)
 
-        for rnd in range(args.rounds):
-            if rnd and time.monotonic() - t0 > TIME_BUDGET_S:
-                print(f"time budget reached: stopping after {rnd} round(s)")
+        for rep in range(args.repeats):
+            if rep and time.monotonic() - t0 > TIME_BUDGET_S:
+                print(f"time budget reached: stopping after {rep} repeat(s)")
                 break
-            order = ("floor", "bot") if rnd % 2 == 0 else ("bot", "floor")
-            for side in order:
-                signed = fake.ask("requests", args.n)
-                latencies, wall = client.run(urls[side], signed)
-                sent += args.n
-                wait_responds(fake, sent)
-                p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+            latencies: dict[str, list[float]] = {"floor": [], "bot": []}
+            busy: dict[str, float] = {"floor": 0.0, "bot": 0.0}
+            sizes = [min(args.batch, args.n - done) for done in range(0, args.n, args.batch)]
+            for index, size in enumerate(sizes):
+                # ABBA: floor, bot | bot, floor | ... so drift and noise land on both sides alike.
+                order = ("floor", "bot") if (index + rep) % 2 == 0 else ("bot", "floor")
+                for side in order:
+                    batch, wall = client.run(urls[side], fake.ask("requests", size))
+                    latencies[side].extend(batch)
+                    busy[side] += wall
+                    sent += size
+                    wait_responds(fake, sent)
+            for side in ("floor", "bot"):
+                p50, p99 = percentile(latencies[side], 50), percentile(latencies[side], 99)
                 results[side].append((p50, p99))
-                print(f"  round {rnd + 1} {side:5}: p50 {p50 * 1000:7.2f} ms  p99 {p99 * 1000:7.2f} ms  "
-                      f"mean {statistics.fmean(latencies) * 1000:7.2f} ms  {len(latencies) / wall:6.0f} req/s")
+                print(f"  repeat {rep + 1} {side:5}: p50 {p50 * 1000:7.2f} ms  p99 {p99 * 1000:7.2f} ms  "
+                      f"mean {statistics.fmean(latencies[side]) * 1000:7.2f} ms  "
+                      f"{len(latencies[side]) / busy[side]:6.0f} req/s")
     finally:
         client.close()
         if servers is not None:

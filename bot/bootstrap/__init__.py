@@ -107,6 +107,7 @@ class Runtime:
     bolt: App | None
     web: WebApp
     pool: ThreadPoolExecutor
+    listeners: ThreadPoolExecutor
     scheduler: BackgroundScheduler | None = None
 
     def start_background(self, *, expiry_interval_seconds: float = 30.0) -> None:
@@ -120,9 +121,10 @@ class Runtime:
         self.scheduler.start()
 
     def close(self) -> None:
-        """Stop background work and release the database."""
+        """Stop background work (letting in-flight listeners and executions finish) and release the database."""
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
+        self.listeners.shutdown(wait=True)
         self.pool.shutdown(wait=True)
         self.engine.dispose()
 
@@ -144,6 +146,7 @@ def build_runtime(
     metrics = PrometheusMetrics()
     client = build_slack_client(settings)
     pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rollback-exec")
+    listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
     probe = health_probe or RequestsHealthProbe(ca_bundle=config.azure.ca_bundle)
     deps = Deps(
         catalog=build_catalog(config),
@@ -157,7 +160,7 @@ def build_runtime(
         notifier=SlackNotifier(client),
         run_in_background=lambda job: _submit(pool, job),
     )
-    bolt = build_bolt_app(settings, client, deps) if settings.slack_configured else None
+    bolt = build_bolt_app(settings, client, deps, listeners) if settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None
     web = WebApp(
         slack=SlackRequestHandler(bolt) if http_slack and bolt is not None else None,
@@ -165,7 +168,7 @@ def build_runtime(
         metrics=lambda: (metrics.render(), metrics.content_type),
         not_configured_hint=NOT_CONFIGURED_HINT,
     )
-    return Runtime(engine=engine, deps=deps, metrics=metrics, bolt=bolt, web=web, pool=pool)
+    return Runtime(engine=engine, deps=deps, metrics=metrics, bolt=bolt, web=web, pool=pool, listeners=listeners)
 
 
 def _submit(pool: ThreadPoolExecutor, job: Callable[[], object]) -> None:
@@ -180,7 +183,7 @@ def _submit(pool: ThreadPoolExecutor, job: Callable[[], object]) -> None:
     pool.submit(run)
 
 
-def build_bolt_app(settings: Settings, client: WebClient, deps: Deps) -> App:
+def build_bolt_app(settings: Settings, client: WebClient, deps: Deps, listeners: ThreadPoolExecutor) -> App:
     """The Bolt app: signatures verified, listeners registered, nothing done at import."""
     app = App(
         client=client,
@@ -188,6 +191,7 @@ def build_bolt_app(settings: Settings, client: WebClient, deps: Deps) -> App:
         signing_secret=settings.slack_signing_secret or secrets.token_hex(32),
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        listener_executor=listeners,  # ours, so shutdown can wait for work already acked
     )
     handlers.register(app, deps)
     return app

@@ -21,9 +21,16 @@ def _weights(app: ContainerAppState) -> dict[str, int]:
     return {r.name: r.traffic_weight for r in app.revisions if r.traffic_weight}
 
 
+def _created(rev: Revision) -> float:
+    return rev.created_time.timestamp() if rev.created_time else 0.0
+
+
 def _serving(app: ContainerAppState) -> str | None:
-    weights = _weights(app)
-    return max(weights, key=lambda n: weights[n]) if weights else app.latest_revision
+    """The revision with the most traffic (ties: the newest), else the latest one."""
+    weighted = [r for r in app.revisions if r.traffic_weight]
+    if not weighted:
+        return app.latest_revision
+    return max(weighted, key=lambda r: (r.traffic_weight, _created(r))).name
 
 
 def _label(rev: Revision) -> str:
@@ -34,7 +41,7 @@ def _label(rev: Revision) -> str:
 
 
 def _newest_first(revs: list[Revision]) -> list[Revision]:
-    return sorted(revs, key=lambda r: r.created_time.timestamp() if r.created_time else 0.0, reverse=True)
+    return sorted(revs, key=_created, reverse=True)
 
 
 class TrafficShiftExecutor(Executor):
@@ -51,21 +58,25 @@ class TrafficShiftExecutor(Executor):
         self._health_path = health_path
         self._health_url = health_url
 
-    def _candidates(self, app: ContainerAppState, serving: str | None) -> list[Revision]:
-        return _newest_first([r for r in app.revisions if r.name != serving and r.provisioning_state not in UNUSABLE])
+    def _candidates(self, app: ContainerAppState) -> list[Revision]:
+        """Revisions that can take all traffic: usable and not already at 100 %."""
+        return _newest_first(
+            [r for r in app.revisions if r.traffic_weight != 100 and r.provisioning_state not in UNUSABLE]
+        )
 
     def _default_target(self, app: ContainerAppState, serving: str | None, candidates: list[Revision]) -> str | None:
         by_name = {r.name: r for r in app.revisions}
         cutoff = by_name[serving].created_time if serving in by_name else None
-        older = [r for r in candidates if cutoff is None or r.created_time is None or r.created_time < cutoff]
+        others = [r for r in candidates if r.name != serving]
+        older = [r for r in others if cutoff is None or r.created_time is None or r.created_time < cutoff]
         healthy = [r for r in older if r.health_state != "Unhealthy"]
-        pool = healthy or older or candidates
+        pool = healthy or older or others
         return pool[0].name if pool else None
 
     def plan(self, *, choice: str | None = None) -> Plan:
         app = self._api.get_app(self._ref)
         serving = _serving(app)
-        candidates = self._candidates(app, serving)
+        candidates = self._candidates(app)
         target = choice or self._default_target(app, serving, candidates)
         if choice is not None and choice not in {r.name for r in candidates}:
             raise UsageError(f"{choice!r} is not a revision traffic can be moved to for {self._ref.name}.")

@@ -150,17 +150,18 @@ class SqlPromptStore(PromptStore):
         _check_text("name", name, _MAX_NAME)
         _check_text("content", content, _MAX_CONTENT)
         _check_text("actor", actor, _MAX_TEXT)
-        for attempt in range(1, _ADD_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 with self._errors(passing=(IntegrityError,)), self._write() as conn:
                     created = self._insert_next(conn, name, content)
             except IntegrityError as exc:  # a writer outside the bot took the same number: count again
-                if attempt == _ADD_ATTEMPTS:
+                if attempt >= _ADD_ATTEMPTS:
                     raise StoreError(f"could not add a version of {name!r}: {describe(exc)}") from exc
+                attempt += 1
                 continue
             log.info("prompt %s version %d added by %s", name, created.version, actor)
             return created
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def activate(
         self, name: str, version: int, *, actor: str, reason: str, expected_active: int | None = None

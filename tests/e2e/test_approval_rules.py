@@ -1,0 +1,139 @@
+"""The two-person rule's edges: stale plan, expiry, one in flight, reject/cancel, exactly once across replicas."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.bootstrap import build_runtime
+from bot.config import load_config, load_settings
+from bot.domain.model import RequestStatus
+from bot.domain.tree import FlowState
+from bot.domain.model import RollbackKind
+from bot.errors import RollbackInProgressError
+from bot.server import start_in_thread
+from bot.services import rollbacks
+from bot.slack.ids import SlackId
+from bot.slack.payloads import encode_request_ref
+from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, RG, SECRET, SUB, World
+
+CODE = FlowState(CHANNEL, "pharmabot", "prod", True, RollbackKind.code)
+
+
+def _open(world: World, kind: RollbackKind = RollbackKind.code):  # type: ignore[no-untyped-def]
+    state = FlowState(CHANNEL, "pharmabot", "prod", True, kind)
+    return rollbacks.open_request(world.runtime.deps, state=state, reason="bad deploy", requester_id=ALICE)
+
+
+def _card_text(world: World, ts: str) -> str:
+    return json.dumps(world.slack.message(CHANNEL, ts)["blocks"])
+
+
+def _ephemeral(world: World, user: str, needle: str) -> None:
+    world.wait(lambda: any(needle in e.get("text", "") for e in world.slack.ephemerals(user_id=user)), what=needle)
+
+
+def test_stale_plan_is_refused_with_the_new_plan(world: World) -> None:
+    request = _open(world)
+    world.azure.faults.clear()
+    # Someone shifts traffic by hand between the request and the approval.
+    world.runtime.deps.executors(request.target)[RollbackKind.code]._api.set_traffic(  # noqa: SLF001
+        world.runtime.deps.executors(request.target)[RollbackKind.code]._ref,  # noqa: SLF001
+        {"pharmabot-prod--v1": 50, "pharmabot-prod--v2": 50},
+    )
+    world.click(BOB, request.message_ts, SlackId.approve.value, encode_request_ref(request.id))
+    _ephemeral(world, BOB, "Stale plan")
+    refusal = next(e["text"] for e in world.slack.ephemerals(user_id=BOB) if "Stale plan" in e.get("text", ""))
+    assert "pharmabot-prod--v2: 100 %" in refusal and "New plan" in refusal and "v1: 50 %" in refusal
+    assert world.runtime.deps.requests.get(request.id).status is RequestStatus.cancelled
+    world.wait(lambda: "Cancelled" in _card_text(world, request.message_ts), what="card shows Cancelled")
+    assert world.traffic() == {"pharmabot-prod--v1": 50, "pharmabot-prod--v2": 50}
+    assert "refused.stale_plan" in [e.event for e in world.runtime.deps.audit.list(request_id=request.id)]
+
+
+def test_expired_request_cannot_be_approved(world: World) -> None:
+    request = _open(world)
+    world.clock.advance(minutes=16)
+    world.click(BOB, request.message_ts, SlackId.approve.value, encode_request_ref(request.id))
+    _ephemeral(world, BOB, "expired")
+    assert world.runtime.deps.requests.get(request.id).status is RequestStatus.expired
+    world.wait(lambda: "Expired" in _card_text(world, request.message_ts), what="card shows Expired")
+    assert world.traffic()["pharmabot-prod--v2"] == 100
+
+
+def test_expiry_sweep_marks_cards_expired(world: World) -> None:
+    request = _open(world)
+    world.clock.advance(minutes=16)
+    expired = rollbacks.expire_due(world.runtime.deps)
+    assert [r.id for r in expired] == [request.id]
+    assert "Expired" in _card_text(world, request.message_ts)
+
+
+def test_one_in_flight_per_target(world: World) -> None:
+    first = _open(world)
+    with pytest.raises(RollbackInProgressError, match=f"request #{first.id}"):
+        _open(world, RollbackKind.prompt)
+
+
+def test_reject_and_cancel(world: World) -> None:
+    request = _open(world)
+    world.click(CAROL, request.message_ts, SlackId.reject.value, encode_request_ref(request.id))
+    _ephemeral(world, CAROL, "Only members of")
+    world.click(BOB, request.message_ts, SlackId.cancel.value, encode_request_ref(request.id))
+    _ephemeral(world, BOB, "can cancel it")
+    world.click(BOB, request.message_ts, SlackId.reject.value, encode_request_ref(request.id))
+    world.wait(lambda: "Rejected" in _card_text(world, request.message_ts), what="Rejected")
+    second = _open(world)  # the slot is free again
+    world.slash(ALICE, f"cancel {second.id}")
+    world.wait(lambda: world.runtime.deps.requests.get(second.id).status is RequestStatus.cancelled, what="cancelled")
+    world.click(BOB, second.message_ts, SlackId.approve.value, encode_request_ref(second.id))
+    _ephemeral(world, BOB, "already cancelled")
+    assert world.traffic()["pharmabot-prod--v2"] == 100
+
+
+def test_fifty_concurrent_approvals_on_two_replicas_execute_once(world: World, postgres_url: str, tmp_path: Path) -> None:
+    """50 Approve clicks from threads spread over two app instances sharing one PostgreSQL."""
+    settings = load_settings({
+        "SLACK_BOT_TOKEN": world.slack.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": world.slack.api_url,
+        "DATABASE_URL": postgres_url, "ROLLBACK_BOT_CONFIG": str(tmp_path / "rollback-bot.yaml"),
+    })
+    replica = build_runtime(settings, load_config(tmp_path / "rollback-bot.yaml"), clock=world.clock,
+                            azure_client_kwargs={"polling_interval": 0, "lro_timeout": 5.0})
+    server, replica_url = start_in_thread(replica)
+    try:
+        request = _open(world)
+        world.azure.requests.reset()
+        bodies = [world.factory.block_action_message(BOB, CHANNEL, request.message_ts, SlackId.approve.value,
+                                                     encode_request_ref(request.id)) for _ in range(50)]
+        barrier = threading.Barrier(50)
+        statuses: list[int] = []
+
+        def click(i: int) -> None:
+            barrier.wait()
+            r = requests.post((world.url, replica_url)[i % 2] + "/slack/events", data=bodies[i].body,
+                              headers=bodies[i].headers, timeout=10)
+            statuses.append(r.status_code)
+
+        threads = [threading.Thread(target=click, args=(i,)) for i in range(50)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert statuses == [200] * 50
+        world.wait(lambda: world.runtime.deps.requests.get(request.id).status is RequestStatus.succeeded,
+                   what="succeeded", timeout=20)
+        events = [e.event for e in world.runtime.deps.audit.list(request_id=request.id, limit=1000)]
+        assert events.count("execution.executed") == 1
+        assert events.count("execution.started") == 1
+        assert events.count("request.approved") == 1
+        patches = world.azure.requests.matching(method="PATCH", path_contains="containerApps/pharmabot-prod")
+        assert len(patches) == 1
+        assert world.traffic() == {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
+        _ephemeral(world, BOB, "already approved")
+    finally:
+        server.close()
+        replica.close()

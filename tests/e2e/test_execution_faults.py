@@ -1,0 +1,141 @@
+"""Azure faults during execution, acks under a slow Azure, and reconciliation after a crash."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import build_runtime
+from bot.config import load_config, load_settings
+from bot.domain.model import RequestStatus, RollbackKind
+from bot.domain.tree import FlowState
+from bot.services import rollbacks
+from bot.services.execution import reconcile_interrupted
+from bot.slack.ids import SlackId
+from bot.slack.payloads import encode_request_ref
+from tests.e2e.flow import selected
+from tests.harness.world import ALICE, BOB, CHANNEL, SECRET, World
+
+CODE = FlowState(CHANNEL, "pharmabot", "prod", True, RollbackKind.code)
+
+
+def _approve_and_wait(world: World) -> tuple[int, str]:
+    request = rollbacks.open_request(world.runtime.deps, state=CODE, reason="bad deploy", requester_id=ALICE)
+    world.click(BOB, request.message_ts, SlackId.approve.value, encode_request_ref(request.id))
+    ts = request.message_ts or ""
+
+    def card_final() -> bool:
+        text = json.dumps(world.slack.message(CHANNEL, ts)["blocks"])
+        return "Failed after" in text or "Succeeded in" in text
+
+    world.wait(card_final, what="final card", timeout=20)
+    return request.id, ts
+
+
+@pytest.mark.parametrize(
+    ("status", "kwargs", "expected_status", "message"),
+    [
+        (403, {}, RequestStatus.failed, "Microsoft.App/containerApps/write"),
+        (404, {}, RequestStatus.failed, "pharmabot-prod"),
+        (409, {}, RequestStatus.failed, "in progress"),
+        (429, {"retry_after": 1}, RequestStatus.succeeded, ""),
+        (500, {}, RequestStatus.succeeded, ""),
+    ],
+)
+def test_azure_faults_during_execution(
+    world: World, status: int, kwargs: dict, expected_status: RequestStatus, message: str
+) -> None:
+    world.azure.faults.fail_next(1, status, method="PATCH", path_contains="containerApps/pharmabot-prod", **kwargs)
+    request_id, ts = _approve_and_wait(world)
+    request = world.runtime.deps.requests.get(request_id)
+    assert request.status is expected_status, request.result
+    card = json.dumps(world.slack.message(CHANNEL, ts)["blocks"])
+    if expected_status is RequestStatus.failed:
+        assert message in str(request.result["error"])
+        assert "Failed after" in card and "Traceback" not in card
+        assert world.traffic()["pharmabot-prod--v2"] == 100
+    else:
+        assert "Succeeded in" in card
+        assert world.traffic() == {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
+    world.wait(lambda: len(world.slack.thread(CHANNEL, ts)) > 1, what="thread message")
+    assert world.runtime.deps.requests.find_in_flight(request.target) is None
+
+
+def test_lro_that_never_finishes_fails_within_the_bound(world: World) -> None:
+    world.azure.faults.lro_never_finish(method="PATCH", path_contains="containerApps/pharmabot-prod")
+    started = time.monotonic()
+    request_id, _ = _approve_and_wait(world)
+    request = world.runtime.deps.requests.get(request_id)
+    assert request.status is RequestStatus.failed
+    assert "still running" in request.result["error"]
+    assert time.monotonic() - started < 15
+
+
+def test_every_interaction_is_acked_within_3s_with_azure_slowed_to_5s(world: World, db_url: str) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("ack timing does not depend on the database; run once")
+    world.azure.faults.latency(5.0)
+    started = time.monotonic()
+    assert world.slash(ALICE, "").status_code == 200
+    view = world.wait_view(SlackId.flow_target_view.value)
+    values = {**selected(SlackId.target_block, SlackId.target_select, "pharmabot/prod"),
+              **selected(SlackId.emergency_block, SlackId.emergency_radio, "yes", "radio_buttons")}
+    t0 = time.monotonic()
+    response = world.submit(ALICE, view, values)
+    assert response.status_code == 200 and time.monotonic() - t0 < 3.0
+    assert "Reading live state" in response.text  # the loading view, while Azure takes its time
+    world.azure.faults.clear()
+    opened = rollbacks.open_request(world.runtime.deps, state=CODE, reason="slow azure", requester_id=ALICE)
+    world.azure.faults.latency(5.0)
+    t0 = time.monotonic()
+    click = world.click(BOB, opened.message_ts, SlackId.approve.value, encode_request_ref(opened.id))
+    assert click.status_code == 200 and time.monotonic() - t0 < 3.0
+    assert time.monotonic() - started < 30
+    world.azure.faults.clear()
+    # The approval itself completes once Azure answers (slowly): it was acked, not dropped.
+    world.wait(lambda: world.runtime.deps.requests.get(opened.id).status is RequestStatus.succeeded,
+               what="slow approval completes", timeout=60)
+
+
+def _restart_and_reconcile(world: World, db_url: str, tmp_path: Path) -> dict[int, RequestStatus]:
+    settings = load_settings({"SLACK_BOT_TOKEN": world.slack.bot_token, "SLACK_SIGNING_SECRET": SECRET,
+                              "SLACK_API_URL": world.slack.api_url, "DATABASE_URL": db_url})
+    restarted = build_runtime(settings, load_config(tmp_path / "rollback-bot.yaml"), clock=world.clock,
+                              azure_client_kwargs={"polling_interval": 0})
+    try:
+        return {r.id: r.status for r in reconcile_interrupted(restarted.deps)}
+    finally:
+        restarted.close()
+
+
+def test_crash_after_the_traffic_moved_is_reconciled_as_succeeded(world: World, db_url: str, tmp_path: Path) -> None:
+    deps = world.runtime.deps
+    request = rollbacks.open_request(deps, state=CODE, reason="bad deploy", requester_id=ALICE)
+    approved = deps.requests.transition(request.id, from_status=RequestStatus.pending,
+                                        to_status=RequestStatus.approved, version=request.version, approver_id=BOB)
+    deps.requests.transition(request.id, from_status=RequestStatus.approved, to_status=RequestStatus.executing,
+                             version=approved.version)
+    executor = deps.executors(request.target)[RollbackKind.code]
+    executor._api.set_traffic(executor._ref, {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0})  # noqa: SLF001
+    # ...and here the process died, before it recorded the outcome.
+    assert _restart_and_reconcile(world, db_url, tmp_path) == {request.id: RequestStatus.succeeded}
+    thread = json.dumps(world.slack.thread(CHANNEL, request.message_ts or ""))
+    assert "restarted during execution" in thread and "live traffic" in thread
+    assert "execution.reconciled" in [e.event for e in deps.audit.list(request_id=request.id)]
+    assert deps.requests.find_in_flight(request.target) is None
+
+
+def test_crash_before_execution_is_reconciled_as_failed(world: World, db_url: str, tmp_path: Path) -> None:
+    deps = world.runtime.deps
+    request = rollbacks.open_request(deps, state=CODE, reason="bad deploy", requester_id=ALICE)
+    deps.requests.transition(request.id, from_status=RequestStatus.pending, to_status=RequestStatus.approved,
+                             version=request.version, approver_id=BOB)
+    assert _restart_and_reconcile(world, db_url, tmp_path) == {request.id: RequestStatus.failed}
+    thread = json.dumps(world.slack.thread(CHANNEL, request.message_ts or ""))
+    assert "restarted before this rollback finished" in thread
+    card = json.dumps(world.slack.message(CHANNEL, request.message_ts or "")["blocks"])
+    assert "Failed" in card
+    assert world.traffic()["pharmabot-prod--v2"] == 100
