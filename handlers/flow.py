@@ -42,16 +42,21 @@ def handle_target_submission(ack: Ack, body: dict[str, Any], context: BoltContex
     """Step 1 answered: go to 'what changed?', or to investigate-first when it is not an emergency."""
     try:
         service, environment = payloads.read_target(_values(body))
-        state = _state(body).with_(service=service, environment=environment,
-                                   emergency=payloads.read_emergency(_values(body)))
+        state = _state(body).with_(
+            service=service, environment=environment, emergency=payloads.read_emergency(_values(body))
+        )
     except UsageError as exc:
         ack(response_action="errors", errors={SlackId.emergency_block.value: exc.user_message})
         return
     if next_step(state) is Step.investigate:
         ack()
         found = flow.investigate(context["deps"], state)
-        context.client.chat_postEphemeral(channel=state.channel_id, user=body["user"]["id"], text="Investigate first",
-                                          blocks=build_investigation(found.state, found.events, found.snapshot))
+        context.client.chat_postEphemeral(
+            channel=state.channel_id,
+            user=body["user"]["id"],
+            text="Investigate first",
+            blocks=build_investigation(found.state, found.events, found.snapshot),
+        )
         return
     ack(response_action="update", view=build_loading_view(state))
     _show_what_changed(context, body["view"]["id"], state)

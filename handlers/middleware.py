@@ -31,7 +31,9 @@ def register(app: App, deps: Deps) -> None:
         deps.metrics.count("slack_requests", type=str(request.body.get("type") or "command"))
         started = time.monotonic()
         response = next()
-        deps.metrics.observe("listener_seconds", time.monotonic() - started, type=str(request.body.get("type") or "command"))
+        deps.metrics.observe(
+            "listener_seconds", time.monotonic() - started, type=str(request.body.get("type") or "command")
+        )
         return response
 
     @app.error
@@ -60,7 +62,8 @@ def _tell(context: BoltContext, body: dict[str, Any], respond: Respond | None, t
         elif view.get("type") == "modal" and view.get("id"):
             context.client.views_update(view_id=view["id"], view=build_error_view(text))
         elif context.channel_id and context.user_id:
-            context.client.chat_postEphemeral(channel=context.channel_id, user=context.user_id, text=text,
-                                              blocks=build_notice(text))
-    except Exception:  # noqa: BLE001 - telling the user failed too; the error itself is already logged
+            context.client.chat_postEphemeral(
+                channel=context.channel_id, user=context.user_id, text=text, blocks=build_notice(text)
+            )
+    except Exception:
         log.warning("could not deliver an error message to the user", exc_info=True)

@@ -49,9 +49,15 @@ def served(tmp_path: Path) -> Iterator[Served]:
     slack.add_channel("C0INC2", name="inc-pharma-2")
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump(CONFIG))
-    settings = load_settings({"SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SECRET,
-                              "SLACK_API_URL": slack.api_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
-                              "ROLLBACK_BOT_CONFIG": str(cfg)})
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
+            "ROLLBACK_BOT_CONFIG": str(cfg),
+        }
+    )
     runtime = build_runtime(settings, load_config(cfg))
     server, url = start_in_thread(runtime)
     slack.reset_calls()  # auth.test at start
@@ -184,8 +190,14 @@ def load_config_text(tmp_path: Path, data: dict[str, Any]):  # type: ignore[no-u
 def test_run_command_serves_without_slack_credentials(tmp_path: Path) -> None:
     """What the README's run command does on a fresh machine: SQLite, no Slack, /health/ready answers 200."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ROLLBACK_BOT_CONFIG"))}
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", "0", "--host", "127.0.0.1"],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--port", "0", "--host", "127.0.0.1"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines = []
         assert proc.stdout is not None

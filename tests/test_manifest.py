@@ -76,9 +76,7 @@ def _long_name(m: dict[str, Any]) -> None:
     [
         pytest.param(_command_without_slash, "'rollback' does not match", id="command-without-slash"),
         pytest.param(_drop_description, "'description' is a required property", id="missing-description"),
-        pytest.param(
-            _unknown_settings_key, "Additional properties are not allowed", id="unknown-settings-key"
-        ),
+        pytest.param(_unknown_settings_key, "Additional properties are not allowed", id="unknown-settings-key"),
         pytest.param(_long_name, "is too long", id="36-char-app-name"),
     ],
 )

@@ -26,7 +26,9 @@ class SlackNotifier(Notifier):
     def post_card(self, request: RollbackRequest, plan: Plan, *, approvers: str) -> str:
         try:
             response = self._client.chat_postMessage(
-                channel=request.channel_id, text=card_text(request), blocks=build_card(request, plan, approvers=approvers)
+                channel=request.channel_id,
+                text=card_text(request),
+                blocks=build_card(request, plan, approvers=approvers),
             )
         except SdkSlackApiError as exc:
             raise SlackApiError(f"Could not post the request card: {exc.response.get('error')}") from None

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
@@ -115,8 +114,12 @@ class Runtime:
         reconcile_interrupted(self.deps)
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.scheduler.add_job(
-            lambda: expire_due(self.deps), "interval", seconds=expiry_interval_seconds, id="expire-requests",
-            coalesce=True, max_instances=1,
+            lambda: expire_due(self.deps),
+            "interval",
+            seconds=expiry_interval_seconds,
+            id="expire-requests",
+            coalesce=True,
+            max_instances=1,
         )
         self.scheduler.start()
 
@@ -177,7 +180,7 @@ def _submit(pool: ThreadPoolExecutor, job: Callable[[], object]) -> None:
     def run() -> None:
         try:
             job()
-        except Exception:  # noqa: BLE001 - a background job has no caller to raise to
+        except Exception:
             log.exception("background job failed")
 
     pool.submit(run)

@@ -39,8 +39,13 @@ class ExecutorRegistry:
             for env in service.environments:
                 target = ServiceEnv(service.name, env.name)
                 self._by_target[target] = _build(
-                    config, env, probe=probe, clock=clock, kwargs=dict(azure_client_kwargs or {}),
-                    migrate_prompts=migrate_prompts, target=target,
+                    config,
+                    env,
+                    probe=probe,
+                    clock=clock,
+                    kwargs=dict(azure_client_kwargs or {}),
+                    migrate_prompts=migrate_prompts,
+                    target=target,
                 )
 
     def __call__(self, target: ServiceEnv) -> Mapping[RollbackKind, Executor]:
@@ -63,8 +68,11 @@ def _build(
     ports = build_environment_ports(config.azure, env, **kwargs)
     if ports.container_apps and ports.container_app_ref and env.container_app:
         executors[RollbackKind.code] = TrafficShiftExecutor(
-            api=ports.container_apps, ref=ports.container_app_ref, probe=probe,
-            health_path=env.container_app.health_path, health_url=env.container_app.health_url,
+            api=ports.container_apps,
+            ref=ports.container_app_ref,
+            probe=probe,
+            health_path=env.container_app.health_path,
+            health_url=env.container_app.health_url,
         )
     if env.prompts:
         engine = make_engine(env.prompts.database_url)
@@ -72,7 +80,7 @@ def _build(
             if migrate_prompts:
                 upgrade_prompts_db(engine, env.prompts.table)
             executors[RollbackKind.prompt] = PromptActivationExecutor(
-                store=SqlPromptStore(engine, env.prompts.table, clock), table=env.prompts.table
+                store=SqlPromptStore(engine, env.prompts.table, clock)
             )
         except RollbackBotError as exc:
             log.error("%s: prompt rollbacks unavailable: %s", target, exc.user_message)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.model import RequestStatus, RollbackRequest
+from bot.domain.people import SlackUserInfo
 from bot.errors import (
     AlreadyDecidedError,
     ApprovalExpiredError,
@@ -13,7 +14,6 @@ from bot.errors import (
     NotApproverError,
     SelfApprovalError,
 )
-from bot.domain.people import SlackUserInfo
 
 S = RequestStatus
 TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
@@ -44,7 +44,9 @@ class ApproverRule:
 def ensure_transition(request: RollbackRequest, to: RequestStatus) -> None:
     """Refuse a state change the machine does not allow."""
     if to not in TRANSITIONS[request.status]:
-        raise AlreadyDecidedError(f"Request #{request.id} is already {request.status.value}; it cannot become {to.value}.")
+        raise AlreadyDecidedError(
+            f"Request #{request.id} is already {request.status.value}; it cannot become {to.value}."
+        )
 
 
 def ensure_pending(request: RollbackRequest) -> None:
@@ -65,9 +67,7 @@ def ensure_not_expired(request: RollbackRequest, now: datetime) -> None:
 def ensure_not_requester(request: RollbackRequest, user_id: str) -> None:
     """The approver is never the requester."""
     if user_id == request.requester_id:
-        raise SelfApprovalError(
-            f"You opened request #{request.id}; a second person must approve it (two-person rule)."
-        )
+        raise SelfApprovalError(f"You opened request #{request.id}; a second person must approve it (two-person rule).")
 
 
 def ensure_approver(rule: ApproverRule, user: SlackUserInfo | None, group_members: frozenset[str]) -> None:

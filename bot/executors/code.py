@@ -118,13 +118,16 @@ class TrafficShiftExecutor(Executor):
         cmds = []
         if activate:
             cmds.append(f"az containerapp revision activate --name {name} --resource-group {rg} --revision {activate}")
-        cmds.append(f"az containerapp ingress traffic set --name {name} --resource-group {rg} --revision-weight {weights}")
+        cmds.append(
+            f"az containerapp ingress traffic set --name {name} --resource-group {rg} --revision-weight {weights}"
+        )
         return tuple(cmds)
 
     def _risks(self, rev: Revision) -> tuple[str, ...]:
         risks = [
             "Requests in flight on the current revision finish there; new requests go to the target at once.",
-            f"{rev.name} runs its own image and configuration: data written since in a newer format must be readable by it.",
+            f"{rev.name} runs its own image and configuration: data written since in a newer format "
+            "must be readable by it.",
         ]
         if rev.health_state == "Unhealthy":
             risks.insert(0, f"{rev.name} itself reports Unhealthy right now.")
@@ -151,7 +154,8 @@ class TrafficShiftExecutor(Executor):
             commands=(
                 f"az containerapp revision set-mode --name {name} --resource-group {rg} --mode multiple",
                 f"az containerapp revision activate --name {name} --resource-group {rg} --revision {rev.name}",
-                f"az containerapp ingress traffic set --name {name} --resource-group {rg} --revision-weight {rev.name}=100",
+                f"az containerapp ingress traffic set --name {name} --resource-group {rg} "
+                f"--revision-weight {rev.name}=100",
             ),
             risks=("Changing the revision mode is an app-level change; review it before running.",),
             choices=choices,

@@ -27,9 +27,8 @@ class PromptActivationExecutor(Executor):
 
     kind = RollbackKind.prompt
 
-    def __init__(self, *, store: PromptStore, table: str) -> None:
+    def __init__(self, *, store: PromptStore) -> None:
         self._store = store
-        self._table = table
 
     def _default_choice(self) -> str | None:
         latest: tuple[datetime, str, int] | None = None
@@ -58,8 +57,17 @@ class PromptActivationExecutor(Executor):
         picked = choice or self._default_choice()
         choices = self._choices()
         if picked is None:
-            return Plan(self.kind, False, "", "no earlier prompt version", "—", {}, {}, choices=choices,
-                        blocked_reason="No prompt has an earlier version to go back to.")
+            return Plan(
+                self.kind,
+                False,
+                "",
+                "no earlier prompt version",
+                "—",
+                {},
+                {},
+                choices=choices,
+                blocked_reason="No prompt has an earlier version to go back to.",
+            )
         name, version = _parse_choice(picked)
         target = self._store.get(name, version)
         active = self._store.active(name)
@@ -74,20 +82,10 @@ class PromptActivationExecutor(Executor):
             desired_text=f"{name} v{version} active",
             current=current,
             desired={"prompt": name, "active_version": version},
-            commands=self._sql(name, version),
+            commands=self._store.activation_sql(name, version),
             risks=self._risks(name, target, active),
             steps=("activate version", "verify active version"),
             choices=choices,
-        )
-
-    def _sql(self, name: str, version: int) -> tuple[str, ...]:
-        t = self._table
-        return (
-            "BEGIN;",
-            f"UPDATE {t} SET is_active = false WHERE name = '{name}' AND is_active;",
-            f"UPDATE {t} SET is_active = true WHERE name = '{name}' AND version = {version};",
-            f"INSERT INTO {t}_activations (prompt_name, from_version, to_version, at, actor, reason) VALUES (…);",
-            "COMMIT;",
         )
 
     def _risks(self, name: str, target: PromptVersion, active: PromptVersion | None) -> tuple[str, ...]:

@@ -21,7 +21,9 @@ class Notifier(ABC):
         """
 
     @abstractmethod
-    def update_card(self, request: RollbackRequest, plan: Plan, *, steps: Sequence[StepResult] = (), note: str = "") -> None:
+    def update_card(
+        self, request: RollbackRequest, plan: Plan, *, steps: Sequence[StepResult] = (), note: str = ""
+    ) -> None:
         """Re-render the card in place for the request's current status, with per-step progress."""
 
     @abstractmethod

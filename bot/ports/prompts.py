@@ -122,6 +122,18 @@ class PromptStore(ABC):
         """
 
     @abstractmethod
+    def activation_sql(self, name: str, version: int) -> tuple[str, ...]:
+        """The SQL ``activate`` runs, as a person would type it (for plans and runbooks; never executed).
+
+        Args:
+            name: the prompt's name.
+            version: the version to activate.
+
+        Returns:
+            The statements, one per item, with literals quoted.
+        """
+
+    @abstractmethod
     def ping(self) -> None:
         """Return quietly when the prompts table can be read.
 

@@ -9,8 +9,7 @@ from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.commands import Command, SubCommand, parse_command
 from bot.domain.model import RollbackRequest
 from bot.errors import RollbackBotError, UsageError
-from bot.services import Deps
-from bot.services import rollbacks
+from bot.services import Deps, rollbacks
 from bot.services.flow import FlowStart, start_flow
 
 

@@ -30,7 +30,7 @@ def execute_request(deps: Deps, *, request_id: int) -> RollbackRequest:
     started = time.monotonic()
     steps, error = _run_steps(deps, request, plan)
     seconds = round(time.monotonic() - started, 3)
-    return _finish(deps, request, plan, steps, error, seconds)
+    return _finish(deps, request, plan, steps=steps, error=error, seconds=seconds)
 
 
 def _run_steps(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[StepResult], str | None]:
@@ -41,12 +41,20 @@ def _run_steps(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[S
     try:
         for step in executor.execute(plan):
             steps.append(step)
-            record(deps, "execution.step", actor="rollback-bot", request_id=request.id, step=step.name,
-                   seconds=step.seconds, detail=step.detail, data=step.data)
+            record(
+                deps,
+                "execution.step",
+                actor="rollback-bot",
+                request_id=request.id,
+                step=step.name,
+                seconds=step.seconds,
+                detail=step.detail,
+                data=step.data,
+            )
             deps.notifier.update_card(request, plan, steps=steps, note="Executing…")
     except RollbackBotError as exc:
         return steps, exc.user_message
-    except Exception:  # noqa: BLE001 - nothing may be left "executing"; the error is logged with a reference
+    except Exception:
         ref = uuid.uuid4().hex[:12]
         log.exception("unexpected error executing request #%s (ref %s)", request.id, ref)
         return steps, f"Unexpected error during execution (reference `{ref}`); check live state before retrying."
@@ -54,15 +62,22 @@ def _run_steps(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[S
 
 
 def _finish(
-    deps: Deps, request: RollbackRequest, plan: Plan, steps: list[StepResult], error: str | None, seconds: float
+    deps: Deps, request: RollbackRequest, plan: Plan, *, steps: list[StepResult], error: str | None, seconds: float
 ) -> RollbackRequest:
     status = RequestStatus.failed if error else RequestStatus.succeeded
     result = {"seconds": seconds, "steps": [s.__dict__ for s in steps], "error": error}
     done = deps.requests.transition(
         request.id, from_status=RequestStatus.executing, to_status=status, version=request.version, result=result
     )
-    record(deps, "execution.executed", actor="rollback-bot", request_id=request.id, outcome=status.value,
-           seconds=seconds, error=error)
+    record(
+        deps,
+        "execution.executed",
+        actor="rollback-bot",
+        request_id=request.id,
+        outcome=status.value,
+        seconds=seconds,
+        error=error,
+    )
     deps.metrics.count("outcomes", outcome=status.value, kind=plan.kind.value)
     deps.metrics.observe("execution_seconds", seconds, kind=plan.kind.value)
     note = f"Failed after {seconds:.1f} s: {error}" if error else f"Succeeded in {seconds:.1f} s."
@@ -94,14 +109,19 @@ def _reconcile_one(deps: Deps, request: RollbackRequest) -> RollbackRequest:
     status = RequestStatus.succeeded if ok else RequestStatus.failed
     note = (
         "The bot restarted during execution; live state now matches the plan, so the rollback is in place."
-        if ok else "The bot restarted before this rollback finished; live state does not match the plan."
+        if ok
+        else "The bot restarted before this rollback finished; live state does not match the plan."
     )
     done = deps.requests.transition(
-        request.id, from_status=request.status, to_status=status, version=request.version,
+        request.id,
+        from_status=request.status,
+        to_status=status,
+        version=request.version,
         result={"reconciled": True, "note": note, "live": lines},
     )
     record(deps, "execution.reconciled", actor="rollback-bot", request_id=request.id, outcome=status.value, live=lines)
     deps.notifier.update_card(done, plan, note=note)
-    deps.notifier.post_thread(done, note + ("" if ok else " Check live state and open a new request if needed."),
-                              lines=lines)
+    deps.notifier.post_thread(
+        done, note + ("" if ok else " Check live state and open a new request if needed."), lines=lines
+    )
     return done

@@ -1,4 +1,4 @@
-"""The guided flow (SPEC §3–4): where may this run, what changed, what is the plan."""
+"""The guided flow (SPEC §3-4): where may this run, what changed, what is the plan."""
 
 from __future__ import annotations
 
@@ -68,9 +68,7 @@ def usable_here(deps: Deps, *, channel_id: str) -> list[EnvironmentPolicy]:
     return deps.catalog.allowed_here(channel_id, name)
 
 
-def start_flow(
-    deps: Deps, *, user_id: str, channel_id: str, service: str | None, environment: str | None
-) -> FlowStart:
+def start_flow(deps: Deps, *, user_id: str, channel_id: str, service: str | None, environment: str | None) -> FlowStart:
     """Check the channel and preselect the service/environment (from the command, or the only one usable here)."""
 
     def check() -> FlowStart:

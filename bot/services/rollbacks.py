@@ -47,8 +47,17 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
         expires_at=deps.clock() + timedelta(minutes=policy.approval_ttl_minutes),
     )
     request = audited(deps, actor=requester_id, request_id=None, action="open", check=lambda: deps.requests.add(new))
-    record(deps, "request.opened", actor=requester_id, request_id=request.id, kind=plan.kind.value,
-           target=str(policy.target), current=plan.current_text, desired=plan.desired_text, reason=reason)
+    record(
+        deps,
+        "request.opened",
+        actor=requester_id,
+        request_id=request.id,
+        kind=plan.kind.value,
+        target=str(policy.target),
+        current=plan.current_text,
+        desired=plan.desired_text,
+        reason=reason,
+    )
     deps.metrics.count("requests", kind=plan.kind.value)
     ts = deps.notifier.post_card(request, plan, approvers=approvers_mention(deps, policy.target))
     deps.requests.set_message(request.id, ts)
@@ -69,8 +78,12 @@ def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
         approval.ensure_approver(rule, deps.directory.user(user_id), members)
         _ensure_plan_still_valid(deps, request, user_id)
         return deps.requests.transition(
-            request.id, from_status=RequestStatus.pending, to_status=RequestStatus.approved,
-            version=request.version, approver_id=user_id, decided_at=deps.clock(),
+            request.id,
+            from_status=RequestStatus.pending,
+            to_status=RequestStatus.approved,
+            version=request.version,
+            approver_id=user_id,
+            decided_at=deps.clock(),
         )
 
     approved = audited(deps, actor=user_id, request_id=request_id, action="approve", check=check)
@@ -94,8 +107,14 @@ def _ensure_fresh(deps: Deps, request: RollbackRequest, user_id: str) -> None:
 def _ensure_plan_still_valid(deps: Deps, request: RollbackRequest, user_id: str) -> None:
     """Stale-plan guard: re-plan from live state; if the starting point moved, refuse and show the new plan."""
     old = Plan.from_dict(request.plan)
-    state = FlowState(request.channel_id, request.target.service, request.target.environment, request.emergency,
-                      request.kind, old.choice)
+    state = FlowState(
+        request.channel_id,
+        request.target.service,
+        request.target.environment,
+        request.emergency,
+        request.kind,
+        old.choice,
+    )
     new: Plan | None = None
     why = ""
     try:
@@ -116,8 +135,12 @@ def _close(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor
     """Move a pending request to a terminal state; if someone else already moved it, leave it be."""
     try:
         closed = deps.requests.transition(
-            request.id, from_status=RequestStatus.pending, to_status=status, version=request.version,
-            decided_at=deps.clock(), result={"note": note},
+            request.id,
+            from_status=RequestStatus.pending,
+            to_status=status,
+            version=request.version,
+            decided_at=deps.clock(),
+            result={"note": note},
         )
     except AlreadyDecidedError:
         return
@@ -159,8 +182,12 @@ def cancel(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
 def _decide_closed(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor: str, note: str) -> None:
     """Like ``_close`` but a lost race is reported to the person who clicked."""
     closed = deps.requests.transition(
-        request.id, from_status=RequestStatus.pending, to_status=status, version=request.version,
-        approver_id=actor if status is RequestStatus.rejected else None, decided_at=deps.clock(),
+        request.id,
+        from_status=RequestStatus.pending,
+        to_status=status,
+        version=request.version,
+        approver_id=actor if status is RequestStatus.rejected else None,
+        decided_at=deps.clock(),
         result={"note": note},
     )
     record(deps, f"request.{status.value}", actor=actor, request_id=request.id, note=note)

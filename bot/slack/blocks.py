@@ -89,7 +89,9 @@ def build_home(catalog: Catalog) -> dict[str, Any]:
 def build_status(target: str, lines: Sequence[str], in_flight: RollbackRequest | None) -> list[dict[str, Any]]:
     """`/rollback status`: live state and the in-flight request."""
     blocks: list[Block] = [HeaderBlock(text=f"Status: {target}"[:150])]
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=("\n".join(lines) or "_Nothing configured to read._")[:3000])))
+    blocks.append(
+        SectionBlock(text=MarkdownTextObject(text=("\n".join(lines) or "_Nothing configured to read._")[:3000]))
+    )
     if in_flight:
         text = f"In flight: request *#{in_flight.id}* ({in_flight.kind.value}, {in_flight.status.value})"
     else:

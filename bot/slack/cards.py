@@ -54,8 +54,11 @@ def build_card(
         _md(f"*Now*\n{plan.current_text}"),
         _md(f"*After rollback*\n{plan.desired_text}"),
         _md(f"*Emergency*\n{'yes' if request.emergency else 'no'}"),
-        _md(f"*Expires*\n<!date^{int(request.expires_at.timestamp())}^{{time}}|{request.expires_at:%H:%M} UTC>"
-            if pending else f"*Approver*\n{f'<@{request.approver_id}>' if request.approver_id else '—'}"),
+        _md(
+            f"*Expires*\n<!date^{int(request.expires_at.timestamp())}^{{time}}|{request.expires_at:%H:%M} UTC>"
+            if pending
+            else f"*Approver*\n{f'<@{request.approver_id}>' if request.approver_id else '—'}"
+        ),
     ]
     blocks: list[Block] = [
         HeaderBlock(text=f"Rollback #{request.id}: {request.target} · {request.kind.value}"[:150]),

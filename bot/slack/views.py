@@ -60,16 +60,28 @@ def build_target_view(state: FlowState, options: Sequence[EnvironmentPolicy]) ->
     """Step 1: which service/environment, and is it a production emergency?"""
     opts = [Option(value=str(p.target), text=str(p.target)) for p in options]
     initial = next((o for o in opts if o.value == f"{state.service}/{state.environment}"), None)
-    yes = Option(value="yes", text="Yes: roll back now, investigate later",
-                 description="data loss, a safety issue, or users harmed right now")
+    yes = Option(
+        value="yes",
+        text="Yes: roll back now, investigate later",
+        description="data loss, a safety issue, or users harmed right now",
+    )
     no = Option(value="no", text="No: investigate first", description="see what changed and the live state")
     blocks: list[Block] = [
-        SectionBlock(text=_md("*Bad deployment?* Answer two questions; nothing changes until a second person approves.")),
-        InputBlock(block_id=SlackId.target_block, label="Service / environment",
-                   element=StaticSelectElement(action_id=SlackId.target_select, options=opts, initial_option=initial,
-                                               placeholder="Choose")),
-        InputBlock(block_id=SlackId.emergency_block, label="Is it a production emergency?",
-                   element=RadioButtonsElement(action_id=SlackId.emergency_radio, options=[yes, no])),
+        SectionBlock(
+            text=_md("*Bad deployment?* Answer two questions; nothing changes until a second person approves.")
+        ),
+        InputBlock(
+            block_id=SlackId.target_block,
+            label="Service / environment",
+            element=StaticSelectElement(
+                action_id=SlackId.target_select, options=opts, initial_option=initial, placeholder="Choose"
+            ),
+        ),
+        InputBlock(
+            block_id=SlackId.emergency_block,
+            label="Is it a production emergency?",
+            element=RadioButtonsElement(action_id=SlackId.emergency_radio, options=[yes, no]),
+        ),
     ]
     return _modal(SlackId.flow_target_view, state, blocks, "Next")
 
@@ -97,16 +109,25 @@ def build_kind_view(
     errors: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Step 2: what changed? The timeline, with the likely culprit preselected."""
-    runnable = [Option(value=k, text=k, description="likely culprit: the most recent change" if k == recommended else None)
-                for k, ok, _ in options if ok]
-    blocks: list[Block] = [_target_line(state), SectionBlock(text=_md("*What changed in the last 24 h?*\n"
-                                                                     + _timeline_text(events)))]
+    runnable = [
+        Option(value=k, text=k, description="likely culprit: the most recent change" if k == recommended else None)
+        for k, ok, _ in options
+        if ok
+    ]
+    blocks: list[Block] = [
+        _target_line(state),
+        SectionBlock(text=_md("*What changed in the last 24 h?*\n" + _timeline_text(events))),
+    ]
     blocks += [ContextBlock(elements=[_md(f":warning: {e}")]) for e in errors[:5]]
     if runnable:
         initial = next((o for o in runnable if o.value == recommended), None)
-        blocks.append(InputBlock(block_id=SlackId.kind_block, label="Roll back which kind of change?",
-                                 element=RadioButtonsElement(action_id=SlackId.kind_radio, options=runnable,
-                                                             initial_option=initial)))
+        blocks.append(
+            InputBlock(
+                block_id=SlackId.kind_block,
+                label="Roll back which kind of change?",
+                element=RadioButtonsElement(action_id=SlackId.kind_radio, options=runnable, initial_option=initial),
+            )
+        )
     not_yet = [f"`{k}`: {note}" for k, ok, note in options if not ok]
     if not_yet:
         blocks.append(ContextBlock(elements=[_md("Not executable here: " + "; ".join(not_yet))]))
@@ -126,9 +147,14 @@ def build_plan_view(state: FlowState, plan: Plan) -> dict[str, Any]:
     if plan.choices:
         opts = [Option(value=c.value, text=c.label) for c in plan.choices[:100]]
         initial = next((o for o in opts if o.value == plan.choice), None)
-        blocks.append(InputBlock(block_id=SlackId.choice_block, label="Roll back to", dispatch_action=True,
-                                 element=StaticSelectElement(action_id=SlackId.choice_select, options=opts,
-                                                             initial_option=initial)))
+        blocks.append(
+            InputBlock(
+                block_id=SlackId.choice_block,
+                label="Roll back to",
+                dispatch_action=True,
+                element=StaticSelectElement(action_id=SlackId.choice_select, options=opts, initial_option=initial),
+            )
+        )
     if plan.commands:
         blocks.append(SectionBlock(text=_md("*Equivalent command*\n" + _code(plan.commands))))
     if plan.risks:
@@ -136,13 +162,24 @@ def build_plan_view(state: FlowState, plan: Plan) -> dict[str, Any]:
     if not plan.executable:
         blocks.append(SectionBlock(text=_md(f":no_entry: *Cannot run this plan:* {plan.blocked_reason}")))
         return _modal(SlackId.flow_plan_view, state.with_(choice=plan.choice), blocks, None)
-    blocks.append(InputBlock(block_id=SlackId.reason_block, label="Why roll back?",
-                             element=PlainTextInputElement(action_id=SlackId.reason_input, multiline=True,
-                                                           max_length=1000, placeholder="What users see, since when")))
+    blocks.append(
+        InputBlock(
+            block_id=SlackId.reason_block,
+            label="Why roll back?",
+            element=PlainTextInputElement(
+                action_id=SlackId.reason_input,
+                multiline=True,
+                max_length=1000,
+                placeholder="What users see, since when",
+            ),
+        )
+    )
     return _modal(SlackId.flow_plan_view, state.with_(choice=plan.choice), blocks, "Request approval")
 
 
-def build_investigation(state: FlowState, events: Sequence[ChangeEvent], snapshot: Sequence[str]) -> list[dict[str, Any]]:
+def build_investigation(
+    state: FlowState, events: Sequence[ChangeEvent], snapshot: Sequence[str]
+) -> list[dict[str, Any]]:
     """Not an emergency: what changed, live state, and a way to proceed to the rollback."""
     proceed = state.with_(investigated=True)
     blocks: list[Block] = [
@@ -151,8 +188,13 @@ def build_investigation(state: FlowState, events: Sequence[ChangeEvent], snapsho
         SectionBlock(text=_md("*Last 24 h*\n" + _timeline_text(events))),
         DividerBlock(),
         SectionBlock(text=_md("\n".join(snapshot) or "_No live state available._")),
-        ActionsBlock(elements=[ButtonElement(text="Proceed to rollback", action_id=SlackId.proceed,
-                                             value=proceed.encode(), style="danger")]),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Proceed to rollback", action_id=SlackId.proceed, value=proceed.encode(), style="danger"
+                )
+            ]
+        ),
     ]
     return to_dicts(blocks)
 
@@ -161,8 +203,12 @@ def build_request_posted_view(state: FlowState, request_id: int) -> dict[str, An
     """The modal's last page: where the request went and what happens next."""
     blocks: list[Block] = [
         _target_line(state),
-        SectionBlock(text=_md(f":white_check_mark: Request *#{request_id}* is posted in <#{state.channel_id}>. "
-                              "It runs as soon as a second person approves it; the card shows each step.")),
+        SectionBlock(
+            text=_md(
+                f":white_check_mark: Request *#{request_id}* is posted in <#{state.channel_id}>. "
+                "It runs as soon as a second person approves it; the card shows each step."
+            )
+        ),
     ]
     return _modal(SlackId.flow_loading_view, state, blocks, None)
 

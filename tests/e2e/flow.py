@@ -16,8 +16,10 @@ def walk_to_plan(world: World, kind: str, *, user: str = ALICE, emergency: str =
     """/rollback → target + emergency → what changed → the plan view."""
     assert world.slash(user, "").status_code == 200
     view = world.wait_view(SlackId.flow_target_view.value)
-    values = {**selected(SlackId.target_block, SlackId.target_select, "pharmabot/prod"),
-              **selected(SlackId.emergency_block, SlackId.emergency_radio, emergency, "radio_buttons")}
+    values = {
+        **selected(SlackId.target_block, SlackId.target_select, "pharmabot/prod"),
+        **selected(SlackId.emergency_block, SlackId.emergency_radio, emergency, "radio_buttons"),
+    }
     assert world.submit(user, view, values).status_code == 200
     view = world.wait_view(SlackId.flow_kind_view.value)
     world.submit(user, view, selected(SlackId.kind_block, SlackId.kind_radio, kind, "radio_buttons"))

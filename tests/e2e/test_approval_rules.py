@@ -11,15 +11,14 @@ import requests
 
 from bot.bootstrap import build_runtime
 from bot.config import load_config, load_settings
-from bot.domain.model import RequestStatus
+from bot.domain.model import RequestStatus, RollbackKind
 from bot.domain.tree import FlowState
-from bot.domain.model import RollbackKind
 from bot.errors import RollbackInProgressError
 from bot.server import start_in_thread
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
-from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, RG, SECRET, SUB, World
+from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, SECRET, World
 
 CODE = FlowState(CHANNEL, "pharmabot", "prod", True, RollbackKind.code)
 
@@ -41,8 +40,8 @@ def test_stale_plan_is_refused_with_the_new_plan(world: World) -> None:
     request = _open(world)
     world.azure.faults.clear()
     # Someone shifts traffic by hand between the request and the approval.
-    world.runtime.deps.executors(request.target)[RollbackKind.code]._api.set_traffic(  # noqa: SLF001
-        world.runtime.deps.executors(request.target)[RollbackKind.code]._ref,  # noqa: SLF001
+    world.runtime.deps.executors(request.target)[RollbackKind.code]._api.set_traffic(
+        world.runtime.deps.executors(request.target)[RollbackKind.code]._ref,
         {"pharmabot-prod--v1": 50, "pharmabot-prod--v2": 50},
     )
     world.click(BOB, request.message_ts, SlackId.approve.value, encode_request_ref(request.id))
@@ -95,27 +94,46 @@ def test_reject_and_cancel(world: World) -> None:
     assert world.traffic()["pharmabot-prod--v2"] == 100
 
 
-def test_fifty_concurrent_approvals_on_two_replicas_execute_once(world: World, postgres_url: str, tmp_path: Path) -> None:
+def test_fifty_concurrent_approvals_on_two_replicas_execute_once(
+    world: World, postgres_url: str, tmp_path: Path
+) -> None:
     """50 Approve clicks from threads spread over two app instances sharing one PostgreSQL."""
-    settings = load_settings({
-        "SLACK_BOT_TOKEN": world.slack.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": world.slack.api_url,
-        "DATABASE_URL": postgres_url, "ROLLBACK_BOT_CONFIG": str(tmp_path / "rollback-bot.yaml"),
-    })
-    replica = build_runtime(settings, load_config(tmp_path / "rollback-bot.yaml"), clock=world.clock,
-                            azure_client_kwargs={"polling_interval": 0, "lro_timeout": 5.0})
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": world.slack.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": world.slack.api_url,
+            "DATABASE_URL": postgres_url,
+            "ROLLBACK_BOT_CONFIG": str(tmp_path / "rollback-bot.yaml"),
+        }
+    )
+    replica = build_runtime(
+        settings,
+        load_config(tmp_path / "rollback-bot.yaml"),
+        clock=world.clock,
+        azure_client_kwargs={"polling_interval": 0, "lro_timeout": 5.0},
+    )
     server, replica_url = start_in_thread(replica)
     try:
         request = _open(world)
         world.azure.requests.reset()
-        bodies = [world.factory.block_action_message(BOB, CHANNEL, request.message_ts, SlackId.approve.value,
-                                                     encode_request_ref(request.id)) for _ in range(50)]
+        bodies = [
+            world.factory.block_action_message(
+                BOB, CHANNEL, request.message_ts, SlackId.approve.value, encode_request_ref(request.id)
+            )
+            for _ in range(50)
+        ]
         barrier = threading.Barrier(50)
         statuses: list[int] = []
 
         def click(i: int) -> None:
             barrier.wait()
-            r = requests.post((world.url, replica_url)[i % 2] + "/slack/events", data=bodies[i].body,
-                              headers=bodies[i].headers, timeout=10)
+            r = requests.post(
+                (world.url, replica_url)[i % 2] + "/slack/events",
+                data=bodies[i].body,
+                headers=bodies[i].headers,
+                timeout=10,
+            )
             statuses.append(r.status_code)
 
         threads = [threading.Thread(target=click, args=(i,)) for i in range(50)]
@@ -124,8 +142,11 @@ def test_fifty_concurrent_approvals_on_two_replicas_execute_once(world: World, p
         for t in threads:
             t.join()
         assert statuses == [200] * 50
-        world.wait(lambda: world.runtime.deps.requests.get(request.id).status is RequestStatus.succeeded,
-                   what="succeeded", timeout=20)
+        world.wait(
+            lambda: world.runtime.deps.requests.get(request.id).status is RequestStatus.succeeded,
+            what="succeeded",
+            timeout=20,
+        )
         events = [e.event for e in world.runtime.deps.audit.list(request_id=request.id, limit=1000)]
         assert events.count("execution.executed") == 1
         assert events.count("execution.started") == 1

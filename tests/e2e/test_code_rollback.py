@@ -28,11 +28,15 @@ def test_full_code_rollback_walk(world: World) -> None:
     assert "Waiting for approval" in _text(card["blocks"]) and "S0APPROVERS" in _text(card["blocks"])
 
     world.click(ALICE, card["ts"], SlackId.approve.value, value)
-    world.wait(lambda: any("two-person rule" in e.get("text", "") for e in world.slack.ephemerals(user_id=ALICE)),
-               what="self-approval refusal")
+    world.wait(
+        lambda: any("two-person rule" in e.get("text", "") for e in world.slack.ephemerals(user_id=ALICE)),
+        what="self-approval refusal",
+    )
     world.click(CAROL, card["ts"], SlackId.approve.value, value)
-    world.wait(lambda: any("Only members of" in e.get("text", "") for e in world.slack.ephemerals(user_id=CAROL)),
-               what="non-approver refusal")
+    world.wait(
+        lambda: any("Only members of" in e.get("text", "") for e in world.slack.ephemerals(user_id=CAROL)),
+        what="non-approver refusal",
+    )
     events = [e.event for e in world.runtime.deps.audit.list(request_id=request_id)]
     assert "refused.self_approval" in events and "refused.not_approver" in events
     assert world.traffic()["pharmabot-prod--v2"] == 100
@@ -42,8 +46,10 @@ def test_full_code_rollback_walk(world: World) -> None:
     assert world.traffic() == {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
     final = _text(world.slack.message(CHANNEL, card["ts"])["blocks"])
     assert "Succeeded in" in final and "health check" in final
-    world.wait(lambda: any("Rollback verified" in m.get("text", "") for m in world.slack.thread(CHANNEL, card["ts"])[1:]),
-               what="verification in the thread")
+    world.wait(
+        lambda: any("Rollback verified" in m.get("text", "") for m in world.slack.thread(CHANNEL, card["ts"])[1:]),
+        what="verification in the thread",
+    )
     thread = world.slack.thread(CHANNEL, card["ts"])
     assert "answered 200" in _text([m.get("blocks") for m in thread])
     events = [e.event for e in world.runtime.deps.audit.list(request_id=request_id)]

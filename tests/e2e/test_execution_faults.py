@@ -81,8 +81,10 @@ def test_every_interaction_is_acked_within_3s_with_azure_slowed_to_5s(world: Wor
     started = time.monotonic()
     assert world.slash(ALICE, "").status_code == 200
     view = world.wait_view(SlackId.flow_target_view.value)
-    values = {**selected(SlackId.target_block, SlackId.target_select, "pharmabot/prod"),
-              **selected(SlackId.emergency_block, SlackId.emergency_radio, "yes", "radio_buttons")}
+    values = {
+        **selected(SlackId.target_block, SlackId.target_select, "pharmabot/prod"),
+        **selected(SlackId.emergency_block, SlackId.emergency_radio, "yes", "radio_buttons"),
+    }
     t0 = time.monotonic()
     response = world.submit(ALICE, view, values)
     assert response.status_code == 200 and time.monotonic() - t0 < 3.0
@@ -96,15 +98,28 @@ def test_every_interaction_is_acked_within_3s_with_azure_slowed_to_5s(world: Wor
     assert time.monotonic() - started < 30
     world.azure.faults.clear()
     # The approval itself completes once Azure answers (slowly): it was acked, not dropped.
-    world.wait(lambda: world.runtime.deps.requests.get(opened.id).status is RequestStatus.succeeded,
-               what="slow approval completes", timeout=60)
+    world.wait(
+        lambda: world.runtime.deps.requests.get(opened.id).status is RequestStatus.succeeded,
+        what="slow approval completes",
+        timeout=60,
+    )
 
 
 def _restart_and_reconcile(world: World, db_url: str, tmp_path: Path) -> dict[int, RequestStatus]:
-    settings = load_settings({"SLACK_BOT_TOKEN": world.slack.bot_token, "SLACK_SIGNING_SECRET": SECRET,
-                              "SLACK_API_URL": world.slack.api_url, "DATABASE_URL": db_url})
-    restarted = build_runtime(settings, load_config(tmp_path / "rollback-bot.yaml"), clock=world.clock,
-                              azure_client_kwargs={"polling_interval": 0})
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": world.slack.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": world.slack.api_url,
+            "DATABASE_URL": db_url,
+        }
+    )
+    restarted = build_runtime(
+        settings,
+        load_config(tmp_path / "rollback-bot.yaml"),
+        clock=world.clock,
+        azure_client_kwargs={"polling_interval": 0},
+    )
     try:
         return {r.id: r.status for r in reconcile_interrupted(restarted.deps)}
     finally:
@@ -114,12 +129,18 @@ def _restart_and_reconcile(world: World, db_url: str, tmp_path: Path) -> dict[in
 def test_crash_after_the_traffic_moved_is_reconciled_as_succeeded(world: World, db_url: str, tmp_path: Path) -> None:
     deps = world.runtime.deps
     request = rollbacks.open_request(deps, state=CODE, reason="bad deploy", requester_id=ALICE)
-    approved = deps.requests.transition(request.id, from_status=RequestStatus.pending,
-                                        to_status=RequestStatus.approved, version=request.version, approver_id=BOB)
-    deps.requests.transition(request.id, from_status=RequestStatus.approved, to_status=RequestStatus.executing,
-                             version=approved.version)
+    approved = deps.requests.transition(
+        request.id,
+        from_status=RequestStatus.pending,
+        to_status=RequestStatus.approved,
+        version=request.version,
+        approver_id=BOB,
+    )
+    deps.requests.transition(
+        request.id, from_status=RequestStatus.approved, to_status=RequestStatus.executing, version=approved.version
+    )
     executor = deps.executors(request.target)[RollbackKind.code]
-    executor._api.set_traffic(executor._ref, {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0})  # noqa: SLF001
+    executor._api.set_traffic(executor._ref, {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0})
     # ...and here the process died, before it recorded the outcome.
     assert _restart_and_reconcile(world, db_url, tmp_path) == {request.id: RequestStatus.succeeded}
     thread = json.dumps(world.slack.thread(CHANNEL, request.message_ts or ""))
@@ -131,8 +152,13 @@ def test_crash_after_the_traffic_moved_is_reconciled_as_succeeded(world: World, 
 def test_crash_before_execution_is_reconciled_as_failed(world: World, db_url: str, tmp_path: Path) -> None:
     deps = world.runtime.deps
     request = rollbacks.open_request(deps, state=CODE, reason="bad deploy", requester_id=ALICE)
-    deps.requests.transition(request.id, from_status=RequestStatus.pending, to_status=RequestStatus.approved,
-                             version=request.version, approver_id=BOB)
+    deps.requests.transition(
+        request.id,
+        from_status=RequestStatus.pending,
+        to_status=RequestStatus.approved,
+        version=request.version,
+        approver_id=BOB,
+    )
     assert _restart_and_reconcile(world, db_url, tmp_path) == {request.id: RequestStatus.failed}
     thread = json.dumps(world.slack.thread(CHANNEL, request.message_ts or ""))
     assert "restarted before this rollback finished" in thread

@@ -50,8 +50,9 @@ def test_full_prompt_rollback_walk(world: World, db_url: str) -> None:
         world.wait(lambda: any("two-person" in e.get("text", "") for e in world.slack.ephemerals(user_id=ALICE)))
         assert world.prompts.active("drug_info").version == 4
         world.click(BOB, card["ts"], SlackId.approve.value, value)
-        world.wait(lambda: "Succeeded" in json.dumps(world.slack.message(CHANNEL, card["ts"])["blocks"]),
-                   what="Succeeded card")
+        world.wait(
+            lambda: "Succeeded" in json.dumps(world.slack.message(CHANNEL, card["ts"])["blocks"]), what="Succeeded card"
+        )
     finally:
         counter.stop.set()
         counter.join(timeout=5)

@@ -33,9 +33,13 @@ RG = "pharmabot-rg"
 APP = "pharmabot-prod"
 V1, V2 = f"{APP}--v1", f"{APP}--v2"
 ACCOUNT, DEPLOYMENT = "pharmabot-openai", "gpt4o-stable"
-ROLLBACK_BODY = {"sku": {"name": "Standard", "capacity": 10},
-                 "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-05-13"},
-                                "versionUpgradeOption": "NoAutoUpgrade"}}
+ROLLBACK_BODY = {
+    "sku": {"name": "Standard", "capacity": 10},
+    "properties": {
+        "model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-05-13"},
+        "versionUpgradeOption": "NoAutoUpgrade",
+    },
+}
 
 
 class Cred:
@@ -114,7 +118,8 @@ def test_get_unknown_app_is_resource_not_found(aca: ContainerAppsAPIClient) -> N
     assert caught.value.error.code == "ResourceNotFound"
     assert caught.value.error.message == (
         "The Resource 'Microsoft.App/containerApps/nope' under resource group 'pharmabot-rg' was not found. "
-        "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+        "For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+    )
 
 
 def test_traffic_patch_runs_as_lro_and_recomputes_weights(emu: AzureEmulator, aca: ContainerAppsAPIClient) -> None:
@@ -123,25 +128,49 @@ def test_traffic_patch_runs_as_lro_and_recomputes_weights(emu: AzureEmulator, ac
     assert emu.traffic(SUB, RG, APP) == {V1: 100, V2: 0}
     assert emu.traffic(SUB, RG, "pharmabot-staging") == {"pharmabot-staging--v1": 0, "pharmabot-staging--v2": 100}
     calls = [(r.method, r.path.rsplit("/", 2)[-2]) for r in emu.requests]
-    assert calls == [("PATCH", "containerApps"), ("GET", "containerappOperationStatuses"),
-                     ("GET", "containerappOperationStatuses"), ("GET", "containerApps")]
+    assert calls == [
+        ("PATCH", "containerApps"),
+        ("GET", "containerappOperationStatuses"),
+        ("GET", "containerappOperationStatuses"),
+        ("GET", "containerApps"),
+    ]
     patch = emu.requests[0]
-    assert patch.body == {"properties": {"configuration": {"ingress": {"traffic": [
-        {"revisionName": V1, "weight": 100}, {"revisionName": V2, "weight": 0}]}}}}
+    assert patch.body == {
+        "properties": {
+            "configuration": {
+                "ingress": {"traffic": [{"revisionName": V1, "weight": 100}, {"revisionName": V2, "weight": 0}]}
+            }
+        }
+    }
     assert patch.headers["authorization"] == f"Bearer {emu.token}" and patch.query["api-version"] == "2026-07-01"
 
 
 def test_patch_latest_revision_entry_resolves_to_latest(emu: AzureEmulator, aca: ContainerAppsAPIClient) -> None:
-    patch = ContainerApp({"properties": {"configuration": {"ingress": {"traffic": [
-        TrafficWeight(latest_revision=True, weight=30), TrafficWeight(revision_name=V1, weight=70)]}}}})
+    patch = ContainerApp(
+        {
+            "properties": {
+                "configuration": {
+                    "ingress": {
+                        "traffic": [
+                            TrafficWeight(latest_revision=True, weight=30),
+                            TrafficWeight(revision_name=V1, weight=70),
+                        ]
+                    }
+                }
+            }
+        }
+    )
     aca.container_apps.begin_update(RG, APP, patch).result()
     assert emu.traffic(SUB, RG, APP) == {V1: 70, V2: 30}
 
 
-@pytest.mark.parametrize(("weights", "code"), [
-    (((V1, 60), (V2, 30)), "ContainerAppInvalidTrafficWeight"),
-    (((f"{APP}--ghost", 100),), "ContainerAppRevisionNotFound"),
-])
+@pytest.mark.parametrize(
+    ("weights", "code"),
+    [
+        (((V1, 60), (V2, 30)), "ContainerAppInvalidTrafficWeight"),
+        (((f"{APP}--ghost", 100),), "ContainerAppRevisionNotFound"),
+    ],
+)
 def test_patch_rejects_invalid_traffic(aca: ContainerAppsAPIClient, weights: Any, code: str) -> None:
     with pytest.raises(HttpResponseError) as caught:
         aca.container_apps.begin_update(RG, APP, _traffic_patch(*weights))
@@ -156,8 +185,9 @@ def test_patch_rejects_traffic_to_inactive_revision(emu: AzureEmulator, aca: Con
 
 
 def test_single_mode_refuses_weights_on_older_revision(aca: ContainerAppsAPIClient) -> None:
-    aca.container_apps.begin_update(RG, APP, ContainerApp(
-        {"properties": {"configuration": {"activeRevisionsMode": "Single"}}})).result()
+    aca.container_apps.begin_update(
+        RG, APP, ContainerApp({"properties": {"configuration": {"activeRevisionsMode": "Single"}}})
+    ).result()
     with pytest.raises(HttpResponseError) as caught:
         aca.container_apps.begin_update(RG, APP, _traffic_patch((V1, 100), (V2, 0)))
     assert caught.value.error.code == "ContainerAppInvalidTrafficWeight"
@@ -178,8 +208,16 @@ def test_activate_and_deactivate(emu: AzureEmulator, aca: ContainerAppsAPIClient
 
 
 def test_template_change_creates_new_revision(emu: AzureEmulator, aca: ContainerAppsAPIClient) -> None:
-    patch = ContainerApp({"properties": {"template": {"revisionSuffix": "v3", "containers": [
-        {"name": APP, "image": "pharmabotacr.azurecr.io/pharmabot:1.5.1"}]}}})
+    patch = ContainerApp(
+        {
+            "properties": {
+                "template": {
+                    "revisionSuffix": "v3",
+                    "containers": [{"name": APP, "image": "pharmabotacr.azurecr.io/pharmabot:1.5.1"}],
+                }
+            }
+        }
+    )
     app = aca.container_apps.begin_update(RG, APP, patch).result()
     assert app.latest_revision_name == f"{APP}--v3"
     assert emu.traffic(SUB, RG, APP) == {V1: 0, V2: 100, f"{APP}--v3": 0}
@@ -209,13 +247,16 @@ def test_deployment_rollback_to_previous_version(emu: AzureEmulator, cog: Cognit
     assert emu.deployment(SUB, RG, ACCOUNT, DEPLOYMENT)["properties"]["model"]["version"] == "2024-05-13"
     put = emu.requests.matching("PUT")[0]
     assert put.body == ROLLBACK_BODY and put.query["api-version"] == "2025-09-01"
-    history = emu.state["deploymentHistory"][f"/subscriptions/{SUB}/resourcegroups/{RG}/providers/"
-                                             f"microsoft.cognitiveservices/accounts/{ACCOUNT}/deployments/{DEPLOYMENT}"]
+    history = emu.state["deploymentHistory"][
+        f"/subscriptions/{SUB}/resourcegroups/{RG}/providers/"
+        f"microsoft.cognitiveservices/accounts/{ACCOUNT}/deployments/{DEPLOYMENT}"
+    ]
     assert [h["model"]["version"] for h in history] == ["2024-05-13", "2024-08-06", "2024-05-13"]
 
 
-def test_deployment_put_answers_201_creating_then_succeeded(emu: AzureEmulator,
-                                                             cog: CognitiveServicesManagementClient) -> None:
+def test_deployment_put_answers_201_creating_then_succeeded(
+    emu: AzureEmulator, cog: CognitiveServicesManagementClient
+) -> None:
     initial = cog.deployments.begin_create_or_update(RG, ACCOUNT, DEPLOYMENT, ROLLBACK_BODY, polling=False).result()
     assert initial.properties.provisioning_state == "Creating"
     put = [r for r in emu.requests if r.method == "PUT"]
@@ -224,10 +265,12 @@ def test_deployment_put_answers_201_creating_then_succeeded(emu: AzureEmulator,
     assert states == ["Creating", "Succeeded"]
 
 
-@pytest.mark.parametrize(("version", "code"), [("1999-01-01", "DeploymentModelNotSupported"),
-                                               ("2024-02-15", "ServiceModelDeprecated")])
-def test_deployment_put_refuses_unknown_or_deprecated_version(cog: CognitiveServicesManagementClient,
-                                                              version: str, code: str) -> None:
+@pytest.mark.parametrize(
+    ("version", "code"), [("1999-01-01", "DeploymentModelNotSupported"), ("2024-02-15", "ServiceModelDeprecated")]
+)
+def test_deployment_put_refuses_unknown_or_deprecated_version(
+    cog: CognitiveServicesManagementClient, version: str, code: str
+) -> None:
     body = {**ROLLBACK_BODY, "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": version}}}
     with pytest.raises(HttpResponseError) as caught:
         cog.deployments.begin_create_or_update(RG, ACCOUNT, DEPLOYMENT, body)
@@ -249,7 +292,8 @@ def test_account_and_location_models(cog: CognitiveServicesManagementClient) -> 
     assert datetime.fromisoformat(old.deprecation.inference) < datetime.now(UTC)
     located = list(cog.models.list("eastus"))
     assert {(m.kind, m.sku_name, m.model.version) for m in located} == {
-        ("OpenAI", "S0", v) for v in ("2024-08-06", "2024-05-13", "2024-02-15")}
+        ("OpenAI", "S0", v) for v in ("2024-08-06", "2024-05-13", "2024-02-15")
+    }
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------------
@@ -268,30 +312,46 @@ def test_server_and_backups(pg: PostgreSQLManagementClient) -> None:
 
 def test_point_in_time_restore_creates_new_server(emu: AzureEmulator, pg: PostgreSQLManagementClient) -> None:
     source = pg.servers.get(RG, "pharmabot-db")
-    params = Server(location="eastus", properties=ServerProperties(
-        create_mode=CreateMode.POINT_IN_TIME_RESTORE, source_server_resource_id=source.id,
-        point_in_time_utc=datetime.now(UTC) - timedelta(hours=1)))
+    params = Server(
+        location="eastus",
+        properties=ServerProperties(
+            create_mode=CreateMode.POINT_IN_TIME_RESTORE,
+            source_server_resource_id=source.id,
+            point_in_time_utc=datetime.now(UTC) - timedelta(hours=1),
+        ),
+    )
     restored = pg.servers.begin_create_or_update(RG, "pharmabot-db-restored", params).result()
     assert (restored.name, restored.state) == ("pharmabot-db-restored", "Ready")
     assert restored.fully_qualified_domain_name == "pharmabot-db-restored.postgres.database.azure.com"
     put = emu.requests.matching("PUT")[0]
     assert put.body["properties"]["createMode"] == "PointInTimeRestore"
-    assert [r.path.split("/")[-2] for r in emu.requests][2:] == ["azureAsyncOperation", "azureAsyncOperation",
-                                                                 "flexibleServers"]
+    assert [r.path.split("/")[-2] for r in emu.requests][2:] == [
+        "azureAsyncOperation",
+        "azureAsyncOperation",
+        "flexibleServers",
+    ]
 
 
-@pytest.mark.parametrize(("name", "source", "hours_ago", "code"), [
-    ("new-db", "pharmabot-db", 24 * 8, "InvalidPointInTime"),
-    ("new-db", "ghost-db", 1, "InvalidSourceServer"),
-    ("pharmabot-db-staging", "pharmabot-db", 1, "ServerNameAlreadyExists"),
-])
-def test_point_in_time_restore_validation(pg: PostgreSQLManagementClient, name: str, source: str,
-                                          hours_ago: int, code: str) -> None:
-    source_id = (f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.DBforPostgreSQL/"
-                 f"flexibleServers/{source}")
-    params = Server(location="eastus", properties=ServerProperties(
-        create_mode=CreateMode.POINT_IN_TIME_RESTORE, source_server_resource_id=source_id,
-        point_in_time_utc=datetime.now(UTC) - timedelta(hours=hours_ago)))
+@pytest.mark.parametrize(
+    ("name", "source", "hours_ago", "code"),
+    [
+        ("new-db", "pharmabot-db", 24 * 8, "InvalidPointInTime"),
+        ("new-db", "ghost-db", 1, "InvalidSourceServer"),
+        ("pharmabot-db-staging", "pharmabot-db", 1, "ServerNameAlreadyExists"),
+    ],
+)
+def test_point_in_time_restore_validation(
+    pg: PostgreSQLManagementClient, name: str, source: str, hours_ago: int, code: str
+) -> None:
+    source_id = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.DBforPostgreSQL/flexibleServers/{source}"
+    params = Server(
+        location="eastus",
+        properties=ServerProperties(
+            create_mode=CreateMode.POINT_IN_TIME_RESTORE,
+            source_server_resource_id=source_id,
+            point_in_time_utc=datetime.now(UTC) - timedelta(hours=hours_ago),
+        ),
+    )
     with pytest.raises(HttpResponseError) as caught:
         pg.servers.begin_create_or_update(RG, name, params)
     assert caught.value.error.code == code
@@ -369,20 +429,26 @@ def test_fail_next_403_names_client_action_and_scope(emu: AzureEmulator, aca: Co
         aca.container_apps.begin_update(RG, APP, _traffic_patch((V1, 100), (V2, 0)))
     error = caught.value.error
     assert caught.value.status_code == 403 and error.code == "AuthorizationFailed"
-    assert "does not have authorization to perform action 'Microsoft.App/containerApps/write' over scope " \
-           f"'/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.App/containerApps/{APP}'" in error.message
+    assert (
+        "does not have authorization to perform action 'Microsoft.App/containerApps/write' over scope "
+        f"'/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.App/containerApps/{APP}'" in error.message
+    )
     assert "with object id" in error.message
     assert aca.container_apps.get(RG, APP).latest_revision_name == V2
 
 
-@pytest.mark.parametrize(("status", "exception", "code"), [
-    (404, ResourceNotFoundError, "ResourceNotFound"),
-    (409, ResourceExistsError, "ContainerAppOperationInProgress"),
-    (429, HttpResponseError, "TooManyRequests"),
-    (500, HttpResponseError, "InternalServerError"),
-])
-def test_fail_next_status_codes(emu: AzureEmulator, aca: ContainerAppsAPIClient, status: int,
-                                exception: type[HttpResponseError], code: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "exception", "code"),
+    [
+        (404, ResourceNotFoundError, "ResourceNotFound"),
+        (409, ResourceExistsError, "ContainerAppOperationInProgress"),
+        (429, HttpResponseError, "TooManyRequests"),
+        (500, HttpResponseError, "InternalServerError"),
+    ],
+)
+def test_fail_next_status_codes(
+    emu: AzureEmulator, aca: ContainerAppsAPIClient, status: int, exception: type[HttpResponseError], code: str
+) -> None:
     emu.faults.fail_next(2, status, path_contains="/revisions")
     for _ in range(2):
         with pytest.raises(exception) as caught:
@@ -427,8 +493,9 @@ def test_lro_never_finish_stays_in_progress(emu: AzureEmulator, aca: ContainerAp
     poller = aca.container_apps.begin_update(RG, APP, _traffic_patch((V1, 100), (V2, 0)), polling=False)
     status_url = poller.polling_method()._initial_response.http_response.headers["Azure-AsyncOperation"]
     for _ in range(3):
-        body = requests.get(status_url, verify=emu.ca_path, timeout=5,
-                            headers={"Authorization": f"Bearer {emu.token}"}).json()
+        body = requests.get(
+            status_url, verify=emu.ca_path, timeout=5, headers={"Authorization": f"Bearer {emu.token}"}
+        ).json()
         assert body["status"] == "InProgress"
     assert aca.container_apps.get(RG, APP).provisioning_state == "InProgress"
     with pytest.raises(ResourceExistsError):
@@ -454,9 +521,20 @@ def test_control_endpoints(emu: AzureEmulator, aca: ContainerAppsAPIClient) -> N
     assert _raw(emu, "POST", "/_emulator/faults/clear").status_code == 200
     assert _raw(emu, "POST", "/_emulator/faults", json={"kind": "nope"}).status_code == 400
     aca.container_apps.get(RG, APP)
-    added = _raw(emu, "POST", "/_emulator/revisions", json={
-        "subscription": SUB, "resource_group": RG, "app": APP, "name": f"{APP}--v3",
-        "image": "pharmabotacr.azurecr.io/pharmabot:1.5.1", "healthy": True, "traffic_weight": 20})
+    added = _raw(
+        emu,
+        "POST",
+        "/_emulator/revisions",
+        json={
+            "subscription": SUB,
+            "resource_group": RG,
+            "app": APP,
+            "name": f"{APP}--v3",
+            "image": "pharmabotacr.azurecr.io/pharmabot:1.5.1",
+            "healthy": True,
+            "traffic_weight": 20,
+        },
+    )
     assert added.status_code == 200 and added.json()["properties"]["trafficWeight"] == 20
     assert emu.traffic(SUB, RG, APP) == {V1: 0, V2: 80, f"{APP}--v3": 20}
     logged = _raw(emu, "GET", "/_emulator/requests").json()["requests"]

@@ -43,8 +43,13 @@ def emu(tmp_path: Path) -> Iterator[AzureEmulator]:
 
 
 def get(emu: AzureEmulator, path: str, api_version: str = "2026-07-01") -> Any:
-    response = requests.get(emu.url + path, params={"api-version": api_version}, verify=emu.ca_path, timeout=5,
-                            headers={"Authorization": f"Bearer {emu.token}"})
+    response = requests.get(
+        emu.url + path,
+        params={"api-version": api_version},
+        verify=emu.ca_path,
+        timeout=5,
+        headers={"Authorization": f"Bearer {emu.token}"},
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -68,11 +73,13 @@ def unknown_keys(model: Any, raw: dict[str, Any], prefix: str = "") -> list[str]
             missing.append(prefix + key)
             continue
         child = getattr(model, fields[key])
-        pairs = zip(child, value, strict=False) if isinstance(child, list) and isinstance(value, list) \
-            else [(child, value)]
+        pairs = (
+            zip(child, value, strict=False) if isinstance(child, list) and isinstance(value, list) else [(child, value)]
+        )
         for sub_model, sub_raw in pairs:
-            if isinstance(sub_raw, dict) and (hasattr(type(sub_model), "_attr_to_rest_field")
-                                              or hasattr(type(sub_model), "_attribute_map")):
+            if isinstance(sub_raw, dict) and (
+                hasattr(type(sub_model), "_attr_to_rest_field") or hasattr(type(sub_model), "_attribute_map")
+            ):
                 missing += unknown_keys(sub_model, sub_raw, f"{prefix}{key}.")
     return missing
 
@@ -80,8 +87,7 @@ def unknown_keys(model: Any, raw: dict[str, Any], prefix: str = "") -> list[str]
 def test_revision_shape_matches_official_example(emu: AzureEmulator) -> None:
     listed = get(emu, rg_path("Microsoft.App/containerApps/pharmabot-prod/revisions"))["value"]
     mine = get(emu, rg_path("Microsoft.App/containerApps/pharmabot-prod/revisions/pharmabot-prod--v1"))
-    for raw in (example(ACA / "Revisions_Get.json"), example(ACA / "Revisions_List.json")["value"][0], mine,
-                listed[1]):
+    for raw in (example(ACA / "Revisions_Get.json"), example(ACA / "Revisions_List.json")["value"][0], mine, listed[1]):
         revision = Revision(raw)
         assert revision.created_time.tzinfo and revision.fqdn and isinstance(revision.active, bool)
         assert isinstance(revision.traffic_weight, int) and revision.template.containers[0].image
@@ -101,24 +107,45 @@ def test_patch_monitor_headers_match_official_example(emu: AzureEmulator) -> Non
     official = json.loads((ACA / "ContainerApps_Patch.json").read_text())["responses"]["202"]["headers"]
     assert RESULT_PATH.fullmatch(official["azure-asyncoperation"].split("management.azure.com")[1].split("?")[0])
     client = ContainerAppsAPIClient(emu.credential, SUB, **emu.client_kwargs())
-    patch = ContainerApp({"properties": {"configuration": {"ingress": {"traffic": [
-        TrafficWeight(revision_name="pharmabot-prod--v1", weight=100)]}}}})
-    headers = client.container_apps.begin_update(RG, "pharmabot-prod", patch, polling=False) \
-        .polling_method()._initial_response.http_response.headers
-    status, result = (h.replace(emu.url, "").split("?")[0] for h in (headers["Azure-AsyncOperation"],
-                                                                      headers["Location"]))
-    assert re.fullmatch(rf"/subscriptions/{SUB}/providers/Microsoft.App/locations/eastus/"
-                        r"containerappOperationStatuses/[0-9a-f-]{36}", status)
+    patch = ContainerApp(
+        {
+            "properties": {
+                "configuration": {
+                    "ingress": {"traffic": [TrafficWeight(revision_name="pharmabot-prod--v1", weight=100)]}
+                }
+            }
+        }
+    )
+    headers = (
+        client.container_apps.begin_update(RG, "pharmabot-prod", patch, polling=False)
+        .polling_method()
+        ._initial_response.http_response.headers
+    )
+    status, result = (
+        h.replace(emu.url, "").split("?")[0] for h in (headers["Azure-AsyncOperation"], headers["Location"])
+    )
+    assert re.fullmatch(
+        rf"/subscriptions/{SUB}/providers/Microsoft.App/locations/eastus/"
+        r"containerappOperationStatuses/[0-9a-f-]{36}",
+        status,
+    )
     assert RESULT_PATH.fullmatch(result) and STATUS_PATH.fullmatch(status) and headers["Retry-After"] == "0"
 
 
 def test_deployment_shapes_match_official_examples(emu: AzureEmulator) -> None:
-    mine = get(emu, rg_path("Microsoft.CognitiveServices/accounts/pharmabot-openai/deployments/gpt4o-stable"),
-               "2025-09-01")
+    mine = get(
+        emu, rg_path("Microsoft.CognitiveServices/accounts/pharmabot-openai/deployments/gpt4o-stable"), "2025-09-01"
+    )
     listed = get(emu, rg_path("Microsoft.CognitiveServices/accounts/pharmabot-openai/deployments"), "2025-09-01")
     put = COG / "2024-10-01/examples/PutDeployment.json"
-    for raw in (example(COG / "2025-09-01/examples/GetDeployment.json"), example(put), example(put, "201"),
-                example(COG / "2024-10-01/examples/ListDeployments.json")["value"][0], mine, listed["value"][0]):
+    for raw in (
+        example(COG / "2025-09-01/examples/GetDeployment.json"),
+        example(put),
+        example(put, "201"),
+        example(COG / "2024-10-01/examples/ListDeployments.json")["value"][0],
+        mine,
+        listed["value"][0],
+    ):
         deployment = Deployment.deserialize(raw)
         assert deployment.properties.model.format == "OpenAI" and deployment.sku.capacity
     assert unknown_keys(Deployment.deserialize(mine), mine) == []
@@ -128,8 +155,9 @@ def test_deployment_shapes_match_official_examples(emu: AzureEmulator) -> None:
 
 def test_model_catalog_shapes_match_official_examples(emu: AzureEmulator) -> None:
     account = get(emu, rg_path("Microsoft.CognitiveServices/accounts/pharmabot-openai/models"), "2025-09-01")
-    located = get(emu, f"/subscriptions/{SUB}/providers/Microsoft.CognitiveServices/locations/eastus/models",
-                  "2025-09-01")
+    located = get(
+        emu, f"/subscriptions/{SUB}/providers/Microsoft.CognitiveServices/locations/eastus/models", "2025-09-01"
+    )
     for raw in [*example(COG / "2025-09-01/examples/ListAccountModels.json")["value"], *account["value"]]:
         model = AccountModel.deserialize(raw)
         assert model.name and model.version and model.lifecycle_status
@@ -157,9 +185,14 @@ def test_pitr_accepts_the_official_example_request(emu: AzureEmulator) -> None:
     body = official["parameters"]["parameters"]
     body["properties"]["sourceServerResourceId"] = rg_path("Microsoft.DBforPostgreSQL/flexibleServers/pharmabot-db")
     body["properties"]["pointInTimeUTC"] = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
-    response = requests.put(emu.url + rg_path("Microsoft.DBforPostgreSQL/flexibleServers/restored"),
-                            params={"api-version": "2026-10-01"}, json=body, verify=emu.ca_path, timeout=5,
-                            headers={"Authorization": f"Bearer {emu.token}"})
+    response = requests.put(
+        emu.url + rg_path("Microsoft.DBforPostgreSQL/flexibleServers/restored"),
+        params={"api-version": "2026-10-01"},
+        json=body,
+        verify=emu.ca_path,
+        timeout=5,
+        headers={"Authorization": f"Bearer {emu.token}"},
+    )
     assert response.status_code == 202 and response.content == b""
     for name, value in official["responses"]["202"]["headers"].items():
         theirs = value.split("management.azure.com")[1].split("?")[0].rsplit("/", 1)[0]
@@ -181,11 +214,17 @@ def test_search_shapes_match_official_examples(emu: AzureEmulator) -> None:
 # -- estate format ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("now", NOW), ("-40m", NOW - timedelta(minutes=40)), ("-1d6h", NOW - timedelta(hours=30)),
-    ("+30d", NOW + timedelta(days=30)), ("2026-01-02T03:04:05Z", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
-    (date(2026, 1, 2), datetime(2026, 1, 2, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("now", NOW),
+        ("-40m", NOW - timedelta(minutes=40)),
+        ("-1d6h", NOW - timedelta(hours=30)),
+        ("+30d", NOW + timedelta(days=30)),
+        ("2026-01-02T03:04:05Z", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        (date(2026, 1, 2), datetime(2026, 1, 2, tzinfo=UTC)),
+    ],
+)
 def test_resolve_time(value: Any, expected: datetime) -> None:
     assert resolve_time(value, NOW) == expected
 
@@ -199,14 +238,29 @@ def test_demo_estate_resolves_relative_times() -> None:
     assert revisions["pharmabot-staging--v1"]["template"]["containers"][0]["image"].endswith(":1.4.2")
     servers = [r for r in state["resources"].values() if r["type"] == "Microsoft.DBforPostgreSQL/flexibleServers"]
     assert {s["properties"]["backup"]["earliestRestoreDate"] for s in servers} == {
-        (NOW - timedelta(days=7)).isoformat()}
+        (NOW - timedelta(days=7)).isoformat()
+    }
 
 
 def test_compact_dict_estate_and_single_mode() -> None:
-    state = load_estate({"subscription": "s", "resource_group": "rg", "container_apps": [
-        {"name": "api", "revisions_mode": "single", "revisions": [
-            {"name": "a", "image": "img:1", "created": "-2h"}, {"name": "b", "image": "img:2", "created": "-1h"}]}],
-        "search": {"indexes": {"i1": 3}, "aliases": {"al": "i1"}}}, now=NOW)
+    state = load_estate(
+        {
+            "subscription": "s",
+            "resource_group": "rg",
+            "container_apps": [
+                {
+                    "name": "api",
+                    "revisions_mode": "single",
+                    "revisions": [
+                        {"name": "a", "image": "img:1", "created": "-2h"},
+                        {"name": "b", "image": "img:2", "created": "-1h"},
+                    ],
+                }
+            ],
+            "search": {"indexes": {"i1": 3}, "aliases": {"al": "i1"}},
+        },
+        now=NOW,
+    )
     app = state["resources"]["/subscriptions/s/resourcegroups/rg/providers/microsoft.app/containerapps/api"]
     assert app["properties"]["configuration"]["activeRevisionsMode"] == "Single"
     assert app["properties"]["latestRevisionName"] == "api--b"
@@ -214,14 +268,21 @@ def test_compact_dict_estate_and_single_mode() -> None:
     assert state["search"]["documentCounts"] == {"i1": 3}
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ({"containers": []}, "unknown top-level key"),
-    ({"search": {"indexes": {"a": 1}, "aliases": {"x": "b"}}}, "unknown index"),
-    ({"container_apps": [{"name": "api", "revisions": [{"name": "a", "image": "i", "traffic": 50}]}]},
-     "must be 100"),
-    ({"container_apps": [{"name": "api", "revisions": [{"name": "a", "image": "i", "created": "yesterday"}]}]},
-     "cannot read time"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"containers": []}, "unknown top-level key"),
+        ({"search": {"indexes": {"a": 1}, "aliases": {"x": "b"}}}, "unknown index"),
+        (
+            {"container_apps": [{"name": "api", "revisions": [{"name": "a", "image": "i", "traffic": 50}]}]},
+            "must be 100",
+        ),
+        (
+            {"container_apps": [{"name": "api", "revisions": [{"name": "a", "image": "i", "created": "yesterday"}]}]},
+            "cannot read time",
+        ),
+    ],
+)
 def test_bad_estates_are_refused_clearly(spec: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         load_estate(spec)
@@ -240,8 +301,12 @@ def test_state_dir_keeps_state_and_ca_across_restarts(tmp_path: Path) -> None:
 
 
 def test_command_line_serves_until_terminated(tmp_path: Path) -> None:
-    process = subprocess.Popen([sys.executable, "-m", "bot.emulators.azure", "--state-dir", str(tmp_path)],
-                               stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.emulators.azure", "--state-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip().rsplit(" ", 1)[1]

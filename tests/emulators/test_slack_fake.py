@@ -21,13 +21,22 @@ from bot.emulators.slack import SlackFake, SlackUser, validate_message_blocks, v
 
 CHANNEL = "C0INCIDENT"
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Rollback* pharmabot prod"}}
-INPUT = {"type": "input", "block_id": "reason", "label": {"type": "plain_text", "text": "Reason"},
-         "element": {"type": "plain_text_input", "action_id": "reason_input"}}
+INPUT = {
+    "type": "input",
+    "block_id": "reason",
+    "label": {"type": "plain_text", "text": "Reason"},
+    "element": {"type": "plain_text_input", "action_id": "reason_input"},
+}
 
 
 def modal(title: str = "Rollback", blocks: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
-    return {"type": "modal", "callback_id": "rollback_modal", "title": {"type": "plain_text", "text": title},
-            "blocks": blocks or [SECTION], **extra}
+    return {
+        "type": "modal",
+        "callback_id": "rollback_modal",
+        "title": {"type": "plain_text", "text": title},
+        "blocks": blocks or [SECTION],
+        **extra,
+    }
 
 
 class FakeClock:
@@ -108,13 +117,19 @@ def test_post_message_and_thread_reply(fake: SlackFake, client: WebClient) -> No
     assert fake.calls_to("chat.postMessage")[0].body["text"] == "Rollback requested"
 
 
-@pytest.mark.parametrize(("kwargs", "error"), [
-    ({"channel": "C0NOPE", "text": "x"}, "channel_not_found"),
-    ({"channel": "C0OLD", "text": "x"}, "is_archived"),
-    pytest.param({"channel": CHANNEL}, "no_text",
-                 marks=pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")),
-    ({"channel": CHANNEL, "text": "x", "thread_ts": "1.000001"}, "thread_not_found"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"channel": "C0NOPE", "text": "x"}, "channel_not_found"),
+        ({"channel": "C0OLD", "text": "x"}, "is_archived"),
+        pytest.param(
+            {"channel": CHANNEL},
+            "no_text",
+            marks=pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing"),
+        ),
+        ({"channel": CHANNEL, "text": "x", "thread_ts": "1.000001"}, "thread_not_found"),
+    ],
+)
 def test_post_message_errors(client: WebClient, kwargs: dict[str, Any], error: str) -> None:
     assert slack_error(client.chat_postMessage, **kwargs).response["error"] == error
 
@@ -126,8 +141,7 @@ def test_update_applies_the_edit(fake: SlackFake, client: WebClient) -> None:
     assert answer["ts"] == ts and answer["message"]["text"] == "Approved"
     [message] = fake.messages(CHANNEL)
     assert message["blocks"] == [done] and message["edited"]["user"] == fake.bot_user_id
-    assert slack_error(client.chat_update, channel=CHANNEL, ts="1.2", text="x").response["error"] == \
-        "message_not_found"
+    assert slack_error(client.chat_update, channel=CHANNEL, ts="1.2", text="x").response["error"] == "message_not_found"
 
 
 def test_post_ephemeral_and_permalink(fake: SlackFake, client: WebClient) -> None:
@@ -153,11 +167,14 @@ def test_directory_methods(client: WebClient) -> None:
     assert (channel["name"], channel["is_archived"], channel["is_private"]) == ("inc-pharmabot", False, False)
 
 
-@pytest.mark.parametrize(("method", "kwargs", "error"), [
-    ("users_info", {"user": "U0NOBODY"}, "user_not_found"),
-    ("usergroups_users_list", {"usergroup": "S0NOPE"}, "no_such_subteam"),
-    ("conversations_info", {"channel": "C0NOPE"}, "channel_not_found"),
-])
+@pytest.mark.parametrize(
+    ("method", "kwargs", "error"),
+    [
+        ("users_info", {"user": "U0NOBODY"}, "user_not_found"),
+        ("usergroups_users_list", {"usergroup": "S0NOPE"}, "no_such_subteam"),
+        ("conversations_info", {"channel": "C0NOPE"}, "channel_not_found"),
+    ],
+)
 def test_directory_errors(client: WebClient, method: str, kwargs: dict[str, str], error: str) -> None:
     assert slack_error(getattr(client, method), **kwargs).response["error"] == error
 
@@ -169,19 +186,25 @@ def test_views_open_with_a_fresh_trigger(fake: SlackFake, client: WebClient) -> 
     view = client.views_open(trigger_id=fake.issue_trigger_id("U0ALICE"), view=modal(private_metadata="rb-1"))["view"]
     assert view["id"] in fake.views()
     stored = fake.views()[view["id"]]
-    assert (stored["callback_id"], stored["private_metadata"], stored["hash"]) == \
-        ("rollback_modal", "rb-1", view["hash"])
+    assert (stored["callback_id"], stored["private_metadata"], stored["hash"]) == (
+        "rollback_modal",
+        "rb-1",
+        view["hash"],
+    )
     assert stored["state"] == {"values": {}}
 
 
 def test_trigger_ids_are_single_use_and_expire_after_3_seconds(
-        fake: SlackFake, client: WebClient, clock: FakeClock) -> None:
+    fake: SlackFake, client: WebClient, clock: FakeClock
+) -> None:
     used = fake.issue_trigger_id()
     client.views_open(trigger_id=used, view=modal())
     old = fake.issue_trigger_id()
     clock.now += 3.01
-    errors = [slack_error(client.views_open, trigger_id=t, view=modal()).response["error"]
-              for t in (used, old, "123.456.forged")]
+    errors = [
+        slack_error(client.views_open, trigger_id=t, view=modal()).response["error"]
+        for t in (used, old, "123.456.forged")
+    ]
     assert errors == ["exchanged_trigger_id", "expired_trigger_id", "invalid_trigger_id"]
 
 
@@ -215,8 +238,9 @@ def test_views_publish_home(fake: SlackFake, client: WebClient) -> None:
     stale = slack_error(client.views_publish, user_id="U0ALICE", view=home, hash=first["hash"])
     assert stale.response["error"] == "hash_conflict"
     with_submit = {**home, "submit": {"type": "plain_text", "text": "Go"}}
-    assert slack_error(client.views_publish, user_id="U0ALICE", view=with_submit).response["error"] == \
-        "invalid_arguments"
+    assert (
+        slack_error(client.views_publish, user_id="U0ALICE", view=with_submit).response["error"] == "invalid_arguments"
+    )
     assert slack_error(client.views_publish, user_id="U0NOBODY", view=home).response["error"] == "user_not_found"
 
 
@@ -235,32 +259,64 @@ def test_apply_view_response_closes_updates_and_clears(fake: SlackFake, client: 
 # Block Kit validation ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("blocks", "expected"), [
-    ([{"type": "divider"}] * 51, "no more than 50 items allowed [json-pointer:/blocks]"),
-    ([INPUT], "unsupported type: input [json-pointer:/blocks/0/type]"),
-    ([{"type": "actions", "elements": [{"type": "button", "action_id": "approve", "disabled": True,
-                                        "text": {"type": "plain_text", "text": "Approve"}}]}],
-     "invalid additional property: disabled [json-pointer:/blocks/0/elements/0/disabled]"),
-    ([SECTION, {"type": "section", "text": {"type": "mrkdwn", "text": "x"},
-                "accessory": {"type": "button", "text": {"type": "plain_text", "text": "b" * 76}}}],
-     "text attribute cannot exceed 75 characters [json-pointer:/blocks/1]"),
-    ([{"type": "carousel_of_doom"}], "unsupported type: carousel_of_doom [json-pointer:/blocks/0/type]"),
-])
+@pytest.mark.parametrize(
+    ("blocks", "expected"),
+    [
+        ([{"type": "divider"}] * 51, "no more than 50 items allowed [json-pointer:/blocks]"),
+        ([INPUT], "unsupported type: input [json-pointer:/blocks/0/type]"),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "action_id": "approve",
+                            "disabled": True,
+                            "text": {"type": "plain_text", "text": "Approve"},
+                        }
+                    ],
+                }
+            ],
+            "invalid additional property: disabled [json-pointer:/blocks/0/elements/0/disabled]",
+        ),
+        (
+            [
+                SECTION,
+                {
+                    "type": "section",
+                    "text": {"type": "mrkdwn", "text": "x"},
+                    "accessory": {"type": "button", "text": {"type": "plain_text", "text": "b" * 76}},
+                },
+            ],
+            "text attribute cannot exceed 75 characters [json-pointer:/blocks/1]",
+        ),
+        ([{"type": "carousel_of_doom"}], "unsupported type: carousel_of_doom [json-pointer:/blocks/0/type]"),
+    ],
+)
 def test_invalid_message_blocks_are_refused(
-        fake: SlackFake, client: WebClient, blocks: list[dict[str, Any]], expected: str) -> None:
+    fake: SlackFake, client: WebClient, blocks: list[dict[str, Any]], expected: str
+) -> None:
     err = slack_error(client.chat_postMessage, channel=CHANNEL, text="x", blocks=blocks)
     assert (err.response["error"], err.response["errors"]) == ("invalid_blocks", [expected])
     assert fake.messages(CHANNEL) == []
     assert fake.calls_to("chat.postMessage")[0].error == "invalid_blocks"
 
 
-@pytest.mark.parametrize(("view", "expected"), [
-    (modal(blocks=[{"type": "divider"}] * 101), "no more than 100 items allowed [json-pointer:/view/blocks]"),
-    (modal("A very long rollback modal title"), "must be between 1 and 24 characters [json-pointer:/view/title/text]"),
-    (modal(blocks=[INPUT]), "must provide a submit property when using input blocks [json-pointer:/view]"),
-])
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        (modal(blocks=[{"type": "divider"}] * 101), "no more than 100 items allowed [json-pointer:/view/blocks]"),
+        (
+            modal("A very long rollback modal title"),
+            "must be between 1 and 24 characters [json-pointer:/view/title/text]",
+        ),
+        (modal(blocks=[INPUT]), "must provide a submit property when using input blocks [json-pointer:/view]"),
+    ],
+)
 def test_invalid_views_are_refused_without_using_the_trigger(
-        fake: SlackFake, client: WebClient, view: dict[str, Any], expected: str) -> None:
+    fake: SlackFake, client: WebClient, view: dict[str, Any], expected: str
+) -> None:
     trigger = fake.issue_trigger_id()
     err = slack_error(client.views_open, trigger_id=trigger, view=view)
     assert err.response["error"] == "invalid_arguments"
@@ -269,18 +325,27 @@ def test_invalid_views_are_refused_without_using_the_trigger(
 
 
 def test_validator_accepts_slack_sdk_built_blocks() -> None:
-    blocks = [HeaderBlock(text="Rollback pharmabot/prod"), SectionBlock(text="*code* → previous revision"),
-              ActionsBlock(elements=[ButtonElement(text="Approve", action_id="approve", value="rb-1", style="primary"),
-                                     ButtonElement(text="Reject", action_id="reject", value="rb-1", style="danger")])]
+    blocks = [
+        HeaderBlock(text="Rollback pharmabot/prod"),
+        SectionBlock(text="*code* → previous revision"),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Approve", action_id="approve", value="rb-1", style="primary"),
+                ButtonElement(text="Reject", action_id="reject", value="rb-1", style="danger"),
+            ]
+        ),
+    ]
     assert validate_message_blocks([b.to_dict() for b in blocks]) == []
     assert validate_message_blocks(blocks) == []
     too_long = ButtonElement(text="x" * 76, action_id="approve")
-    assert validate_message_blocks([ActionsBlock(elements=[too_long])]) == \
-        ["text attribute cannot exceed 75 characters [json-pointer:/blocks/0]"]
+    assert validate_message_blocks([ActionsBlock(elements=[too_long])]) == [
+        "text attribute cannot exceed 75 characters [json-pointer:/blocks/0]"
+    ]
     submit = {"type": "plain_text", "text": "Roll back"}
     assert validate_view(modal(blocks=[SECTION, INPUT], submit=submit, private_metadata="x" * 3000)) == []
-    assert validate_view(modal(private_metadata="x" * 3001)) == \
-        ["private_metadata cannot exceed 3000 characters [json-pointer:/view]"]
+    assert validate_view(modal(private_metadata="x" * 3001)) == [
+        "private_metadata cannot exceed 3000 characters [json-pointer:/view]"
+    ]
 
 
 # faults --------------------------------------------------------------------------------------------
@@ -291,8 +356,7 @@ def test_rate_limit_is_http_429_with_retry_after(fake: SlackFake, client: WebCli
     err = slack_error(client.chat_update, channel=CHANNEL, ts="1.1", text="x")
     assert (err.response.status_code, err.response["error"]) == (429, "ratelimited")
     assert err.response.headers["retry-after"] in ("7", ["7"])
-    assert slack_error(client.chat_update, channel=CHANNEL, ts="1.1", text="x").response["error"] == \
-        "message_not_found"
+    assert slack_error(client.chat_update, channel=CHANNEL, ts="1.1", text="x").response["error"] == "message_not_found"
 
 
 def test_fail_next_any_error_n_times(fake: SlackFake, client: WebClient) -> None:
@@ -346,8 +410,9 @@ def test_wait_for_sees_calls_from_other_threads_and_explains_timeouts(fake: Slac
 
 
 def test_concurrent_posts_are_all_kept_with_unique_ts(fake: SlackFake, client: WebClient) -> None:
-    threads = [threading.Thread(target=client.chat_postMessage, kwargs={"channel": CHANNEL, "text": str(i)})
-               for i in range(20)]
+    threads = [
+        threading.Thread(target=client.chat_postMessage, kwargs={"channel": CHANNEL, "text": str(i)}) for i in range(20)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -384,6 +449,12 @@ def test_harness_package_reexports_the_public_api() -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert {"SlackFake", "SlackUser", "SlackRequestFactory", "SignedRequest", "validate_message_blocks",
-            "validate_view"} <= set(module.__all__)
+    assert {
+        "SlackFake",
+        "SlackUser",
+        "SlackRequestFactory",
+        "SignedRequest",
+        "validate_message_blocks",
+        "validate_view",
+    } <= set(module.__all__)
     assert module.SlackFake is SlackFake

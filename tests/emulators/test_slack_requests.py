@@ -20,17 +20,40 @@ from bot.emulators.slack.requests import SignedRequest, SlackRequestFactory
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0INCIDENT"
-APPROVE = {"type": "actions", "block_id": "decision", "elements": [
-    {"type": "button", "action_id": "approve", "value": "rb-1", "style": "primary",
-     "text": {"type": "plain_text", "text": "Approve"}}]}
+APPROVE = {
+    "type": "actions",
+    "block_id": "decision",
+    "elements": [
+        {
+            "type": "button",
+            "action_id": "approve",
+            "value": "rb-1",
+            "style": "primary",
+            "text": {"type": "plain_text", "text": "Approve"},
+        }
+    ],
+}
 KIND_OPTIONS = [{"text": {"type": "plain_text", "text": k}, "value": k} for k in ("code", "prompt")]
-KIND_SELECT = {"type": "section", "block_id": "kind", "text": {"type": "mrkdwn", "text": "What changed?"},
-               "accessory": {"type": "static_select", "action_id": "kind_select", "options": KIND_OPTIONS}}
-REASON = {"type": "input", "block_id": "reason", "label": {"type": "plain_text", "text": "Reason"},
-          "element": {"type": "plain_text_input", "action_id": "reason_input"}}
-MODAL = {"type": "modal", "callback_id": "rollback_modal", "private_metadata": "pharmabot/prod",
-         "title": {"type": "plain_text", "text": "Rollback"}, "submit": {"type": "plain_text", "text": "Next"},
-         "blocks": [KIND_SELECT, REASON]}
+KIND_SELECT = {
+    "type": "section",
+    "block_id": "kind",
+    "text": {"type": "mrkdwn", "text": "What changed?"},
+    "accessory": {"type": "static_select", "action_id": "kind_select", "options": KIND_OPTIONS},
+}
+REASON = {
+    "type": "input",
+    "block_id": "reason",
+    "label": {"type": "plain_text", "text": "Reason"},
+    "element": {"type": "plain_text_input", "action_id": "reason_input"},
+}
+MODAL = {
+    "type": "modal",
+    "callback_id": "rollback_modal",
+    "private_metadata": "pharmabot/prod",
+    "title": {"type": "plain_text", "text": "Rollback"},
+    "submit": {"type": "plain_text", "text": "Next"},
+    "blocks": [KIND_SELECT, REASON],
+}
 
 
 @pytest.fixture
@@ -49,8 +72,12 @@ def factory(fake: SlackFake) -> SlackRequestFactory:
 
 @pytest.fixture
 def app(fake: SlackFake) -> App:
-    return App(client=WebClient(token=fake.bot_token, base_url=fake.api_url), signing_secret=SECRET,
-               token_verification_enabled=False, process_before_response=True)
+    return App(
+        client=WebClient(token=fake.bot_token, base_url=fake.api_url),
+        signing_secret=SECRET,
+        token_verification_enabled=False,
+        process_before_response=True,
+    )
 
 
 def payload_of(request: SignedRequest) -> dict[str, Any]:
@@ -60,7 +87,8 @@ def payload_of(request: SignedRequest) -> dict[str, Any]:
 
 
 def test_slash_command_reaches_the_listener_with_slacks_fields(
-        fake: SlackFake, factory: SlackRequestFactory, app: App) -> None:
+    fake: SlackFake, factory: SlackRequestFactory, app: App
+) -> None:
     seen: list[dict[str, Any]] = []
 
     @app.command("/rollback")
@@ -73,9 +101,21 @@ def test_slash_command_reaches_the_listener_with_slacks_fields(
     request = factory.slash_command("U0ALICE", CHANNEL, "pharmabot prod")
     response = app.dispatch(request.to_bolt())
     assert (response.status, response.body) == (200, "Rolling back…")
-    assert set(seen[0]) == {"token", "team_id", "team_domain", "channel_id", "channel_name", "user_id",
-                            "user_name", "command", "text", "api_app_id", "is_enterprise_install",
-                            "response_url", "trigger_id"}
+    assert set(seen[0]) == {
+        "token",
+        "team_id",
+        "team_domain",
+        "channel_id",
+        "channel_name",
+        "user_id",
+        "user_name",
+        "command",
+        "text",
+        "api_app_id",
+        "is_enterprise_install",
+        "response_url",
+        "trigger_id",
+    }
     assert (seen[0]["user_name"], seen[0]["text"], seen[0]["command"]) == ("alice", "pharmabot prod", "/rollback")
     [view] = fake.views().values()
     assert view["callback_id"] == "rollback_modal"
@@ -85,9 +125,11 @@ def test_slash_command_reaches_the_listener_with_slacks_fields(
 
 
 def test_block_action_on_a_message_then_replace_original(
-        fake: SlackFake, factory: SlackRequestFactory, app: App) -> None:
+    fake: SlackFake, factory: SlackRequestFactory, app: App
+) -> None:
     ts = WebClient(token=fake.bot_token, base_url=fake.api_url).chat_postMessage(
-        channel=CHANNEL, text="Approve rollback rb-1?", blocks=[APPROVE])["ts"]
+        channel=CHANNEL, text="Approve rollback rb-1?", blocks=[APPROVE]
+    )["ts"]
     clicks: list[dict[str, Any]] = []
 
     @app.action("approve")
@@ -99,14 +141,31 @@ def test_block_action_on_a_message_then_replace_original(
     request = factory.block_action_message("U0BOB", CHANNEL, ts, "approve", "rb-1")
     assert app.dispatch(request.to_bolt()).status == 200
     body = clicks[0]
-    assert set(body) >= {"type", "user", "api_app_id", "token", "container", "trigger_id", "team", "enterprise",
-                         "is_enterprise_install", "channel", "message", "response_url", "actions"}
+    assert set(body) >= {
+        "type",
+        "user",
+        "api_app_id",
+        "token",
+        "container",
+        "trigger_id",
+        "team",
+        "enterprise",
+        "is_enterprise_install",
+        "channel",
+        "message",
+        "response_url",
+        "actions",
+    }
     assert body["container"] == {"type": "message", "message_ts": ts, "channel_id": CHANNEL, "is_ephemeral": False}
     assert body["user"] == {"id": "U0BOB", "username": "bob", "name": "bob", "team_id": "T0ROLLBACK"}
     assert body["message"]["blocks"] == [APPROVE] and body["enterprise"] is None
     action = body["actions"][0]
-    assert (action["block_id"], action["value"], action["type"], action["text"]["text"]) == \
-        ("decision", "rb-1", "button", "Approve")
+    assert (action["block_id"], action["value"], action["type"], action["text"]["text"]) == (
+        "decision",
+        "rb-1",
+        "button",
+        "Approve",
+    )
     [card] = fake.messages(CHANNEL)
     assert (card["ts"], card["text"], card["blocks"]) == (ts, "Approved by <@U0BOB>", None)
 
@@ -119,7 +178,8 @@ def test_block_action_on_an_ephemeral_message(fake: SlackFake, factory: SlackReq
 
 
 def test_block_action_in_a_modal_then_views_update_with_hash(
-        fake: SlackFake, factory: SlackRequestFactory, app: App) -> None:
+    fake: SlackFake, factory: SlackRequestFactory, app: App
+) -> None:
     client = WebClient(token=fake.bot_token, base_url=fake.api_url)
     view = client.views_open(trigger_id=fake.issue_trigger_id("U0ALICE"), view=MODAL)["view"]
 
@@ -128,8 +188,9 @@ def test_block_action_in_a_modal_then_views_update_with_hash(
         ack()
         picked = action["selected_option"]["value"]
         assert body["view"]["state"]["values"]["kind"]["kind_select"]["selected_option"]["value"] == picked
-        client.views_update(view_id=body["view"]["id"], hash=body["view"]["hash"],
-                            view={**MODAL, "private_metadata": picked})
+        client.views_update(
+            view_id=body["view"]["id"], hash=body["view"]["hash"], view={**MODAL, "private_metadata": picked}
+        )
 
     option = KIND_OPTIONS[1]
     request = factory.block_action_view("U0ALICE", view, "kind_select", selected_option=option)
@@ -143,9 +204,11 @@ def test_block_action_in_a_modal_then_views_update_with_hash(
 
 
 def test_view_submission_reaches_the_listener_and_can_answer_errors(
-        fake: SlackFake, factory: SlackRequestFactory, app: App) -> None:
+    fake: SlackFake, factory: SlackRequestFactory, app: App
+) -> None:
     view = WebClient(token=fake.bot_token, base_url=fake.api_url).views_open(
-        trigger_id=fake.issue_trigger_id("U0ALICE"), view=MODAL)["view"]
+        trigger_id=fake.issue_trigger_id("U0ALICE"), view=MODAL
+    )["view"]
 
     @app.view("rollback_modal")
     def submit(ack: Ack, view: dict[str, Any]) -> None:
@@ -157,13 +220,17 @@ def test_view_submission_reaches_the_listener_and_can_answer_errors(
 
     values = {"reason": {"reason_input": {"value": None}}}
     refused = app.dispatch(factory.view_submission("U0ALICE", view, values).to_bolt())
-    assert (refused.status, json.loads(refused.body)) == (200, {"response_action": "errors",
-                                                                "errors": {"reason": "Say why"}})
+    assert (refused.status, json.loads(refused.body)) == (
+        200,
+        {"response_action": "errors", "errors": {"reason": "Say why"}},
+    )
     request = factory.view_submission("U0ALICE", view, {"reason": {"reason_input": {"value": "bad prompt"}}})
     payload = payload_of(request)
     assert payload["response_urls"] == [] and payload["view"]["private_metadata"] == "pharmabot/prod"
-    assert payload["view"]["state"]["values"]["reason"]["reason_input"] == {"type": "plain_text_input",
-                                                                            "value": "bad prompt"}
+    assert payload["view"]["state"]["values"]["reason"]["reason_input"] == {
+        "type": "plain_text_input",
+        "value": "bad prompt",
+    }
     accepted = app.dispatch(request.to_bolt())
     assert (accepted.status, accepted.body) == (200, "")
     assert fake.views()[view["id"]]["state"]["values"]["reason"]["reason_input"]["value"] == "bad prompt"
@@ -178,8 +245,11 @@ def test_app_home_opened_event_and_publish(fake: SlackFake, factory: SlackReques
 
     request = factory.app_home_opened("U0ALICE")
     body = json.loads(request.body)
-    assert (body["type"], body["event"]["tab"], body["authorizations"][0]["user_id"]) == \
-        ("event_callback", "home", fake.bot_user_id)
+    assert (body["type"], body["event"]["tab"], body["authorizations"][0]["user_id"]) == (
+        "event_callback",
+        "home",
+        fake.bot_user_id,
+    )
     assert body["event_id"].startswith("Ev") and isinstance(body["event_time"], int) and "view" not in body["event"]
     assert app.dispatch(request.to_bolt()).status == 200
     home_view = fake.home("U0ALICE")
@@ -190,17 +260,22 @@ def test_app_home_opened_event_and_publish(fake: SlackFake, factory: SlackReques
 def test_url_verification(factory: SlackRequestFactory, app: App) -> None:
     response = app.dispatch(factory.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P").to_bolt())
     assert (response.status, json.loads(response.body)) == (
-        200, {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
+        200,
+        {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"},
+    )
 
 
-@pytest.mark.parametrize(("age", "signature", "status"), [
-    (0, "v0=deadbeef", 401), (301, None, 401), (-301, None, 401), (290, None, 200)])
+@pytest.mark.parametrize(
+    ("age", "signature", "status"), [(0, "v0=deadbeef", 401), (301, None, 401), (-301, None, 401), (290, None, 200)]
+)
 def test_signature_and_timestamp_are_verified(
-        factory: SlackRequestFactory, app: App, age: int, signature: str | None, status: int) -> None:
+    factory: SlackRequestFactory, app: App, age: int, signature: str | None, status: int
+) -> None:
     app.command("/rollback")(lambda ack: ack())
     good = factory.slash_command("U0ALICE", CHANNEL)
-    request = factory.sign(good.body, good.headers["content-type"], timestamp=int(time.time()) - age,
-                           signature=signature)
+    request = factory.sign(
+        good.body, good.headers["content-type"], timestamp=int(time.time()) - age, signature=signature
+    )
     response = app.dispatch(request.to_bolt())
     assert response.status == status
     if status == 401:

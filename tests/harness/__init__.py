@@ -1,6 +1,6 @@
 """Test harness: the Slack Web API fake, Slack's signed requests and the Block Kit validator.
 
-    from tests.harness import SlackFake, SlackRequestFactory, SlackUser, validate_message_blocks
+from tests.harness import SlackFake, SlackRequestFactory, SlackUser, validate_message_blocks
 """
 
 from __future__ import annotations

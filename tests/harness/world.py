@@ -52,7 +52,9 @@ class ShiftableClock:
         self.offset += timedelta(**kwargs)
 
 
-def world_config(emu: AzureEmulator, prompts_url: str, *, ttl: int = 15, extra_env: dict[str, Any] | None = None) -> dict[str, Any]:
+def world_config(
+    emu: AzureEmulator, prompts_url: str, *, ttl: int = 15, extra_env: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The configuration of the demo service against the emulator."""
     prod: dict[str, Any] = {
         "name": "prod",
@@ -60,7 +62,9 @@ def world_config(emu: AzureEmulator, prompts_url: str, *, ttl: int = 15, extra_e
         "approvers": {"usergroup": APPROVERS},
         "approval_ttl_minutes": ttl,
         "container_app": {
-            "subscription_id": SUB, "resource_group": RG, "name": "pharmabot-prod",
+            "subscription_id": SUB,
+            "resource_group": RG,
+            "name": "pharmabot-prod",
             "health_url": emu.url + "/_apps/{app}/{revision}{path}",
         },
         "prompts": {"database_url": prompts_url, "table": "system_prompts"},
@@ -73,7 +77,7 @@ def world_config(emu: AzureEmulator, prompts_url: str, *, ttl: int = 15, extra_e
 
 
 def seed_prompts(url: str) -> SqlPromptStore:
-    """drug_info v1–v4, v4 active (activated after v3, so v3 is the previous known-good)."""
+    """drug_info v1-v4, v4 active (activated after v3, so v3 is the previous known-good)."""
     engine = make_engine(url)
     upgrade_prompts_db(engine, "system_prompts")
     store = SqlPromptStore(engine, "system_prompts")
@@ -98,8 +102,15 @@ class World:
     _server: Any = field(repr=False)
 
     @classmethod
-    def start(cls, db_url: str, tmp_path: Path, *, ttl: int = 15, azure_kwargs: dict[str, Any] | None = None,
-              extra_env: dict[str, Any] | None = None) -> World:
+    def start(
+        cls,
+        db_url: str,
+        tmp_path: Path,
+        *,
+        ttl: int = 15,
+        azure_kwargs: dict[str, Any] | None = None,
+        extra_env: dict[str, Any] | None = None,
+    ) -> World:
         """Start the fakes, seed them, build the real runtime and serve it over HTTP on a free port."""
         slack = SlackFake().start()
         for uid, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")):
@@ -110,10 +121,15 @@ class World:
         prompts = seed_prompts(db_url)
         cfg_path = tmp_path / "rollback-bot.yaml"
         cfg_path.write_text(yaml.safe_dump(world_config(azure, db_url, ttl=ttl, extra_env=extra_env)))
-        settings = load_settings({
-            "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url,
-            "DATABASE_URL": db_url, "ROLLBACK_BOT_CONFIG": str(cfg_path),
-        })
+        settings = load_settings(
+            {
+                "SLACK_BOT_TOKEN": slack.bot_token,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack.api_url,
+                "DATABASE_URL": db_url,
+                "ROLLBACK_BOT_CONFIG": str(cfg_path),
+            }
+        )
         clock = ShiftableClock()
         kwargs = {"polling_interval": 0, "lro_timeout": 5.0, "retry_backoff_factor": 0.01, **(azure_kwargs or {})}
         runtime = build_runtime(settings, load_config(cfg_path), clock=clock, azure_client_kwargs=kwargs)
@@ -153,7 +169,9 @@ class World:
             time.sleep(0.02)
         raise AssertionError(f"modal never showed {callback_id}; last: {last.get('callback_id')} {last.get('blocks')}")
 
-    def submit(self, user: str, view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]]) -> requests.Response:
+    def submit(
+        self, user: str, view: dict[str, Any], values: dict[str, dict[str, dict[str, Any]]]
+    ) -> requests.Response:
         """Submit ``view`` with ``values``; apply the bot's response to the modal as Slack does.
 
         Slack applies the HTTP response before any views.update the app makes after acking; here the
@@ -169,9 +187,13 @@ class World:
     def pick(self, user: str, view: dict[str, Any], action_id: str, value: str, block_id: str) -> requests.Response:
         """Choose an option in a dispatch_action select of the open modal."""
         option = {"text": {"type": "plain_text", "text": value}, "value": value}
-        return self.factory.block_action_view(user, view, action_id, selected_option=option, block_id=block_id).post(self.url)
+        return self.factory.block_action_view(user, view, action_id, selected_option=option, block_id=block_id).post(
+            self.url
+        )
 
-    def click(self, user: str, message_ts: str, action_id: str, value: str, channel: str = CHANNEL) -> requests.Response:
+    def click(
+        self, user: str, message_ts: str, action_id: str, value: str, channel: str = CHANNEL
+    ) -> requests.Response:
         """Click a button on a message."""
         return self.factory.block_action_message(user, channel, message_ts, action_id, value).post(self.url)
 

@@ -68,6 +68,11 @@ def _to_activation(row: Any) -> PromptActivation:
     )
 
 
+def _sql_literal(value: str) -> str:
+    """A SQL string literal for display (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _no_prompt(name: str) -> NotFoundError:
     return NotFoundError(f"there is no prompt named {name!r}")
 
@@ -132,6 +137,19 @@ class SqlPromptStore(PromptStore):
         if not exists:
             raise _no_prompt(name)
         return [_to_activation(r) for r in rows]
+
+    def activation_sql(self, name: str, version: int) -> tuple[str, ...]:
+        # Text shown to people as the equivalent of activate(); it is never executed. Identifiers are
+        # validated table names and the one string literal is quoted, so S608 does not apply.
+        t, h, q = self._names.table, self._names.activations, _sql_literal(name)
+        return (
+            "BEGIN;",
+            f"UPDATE {t} SET is_active = false WHERE name = {q} AND is_active;",  # noqa: S608
+            f"UPDATE {t} SET is_active = true WHERE name = {q} AND version = {int(version)};",  # noqa: S608
+            f"INSERT INTO {h} (prompt_name, from_version, to_version, at, actor, reason)"  # noqa: S608
+            f" VALUES ({q}, <current version>, {int(version)}, now(), 'rollback-bot', 'rollback');",
+            "COMMIT;",
+        )
 
     def ping(self) -> None:
         stmt = select(literal(1)).select_from(self._prompts).limit(1)

@@ -14,12 +14,17 @@ from bot.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bot.emulators.azure", description=__doc__)
-    parser.add_argument("--estate", type=Path, default=None,
-                        help=f"estate YAML (default: state.json in --state-dir if any, else {DEMO_ESTATE_PATH.name})")
+    parser.add_argument(
+        "--estate",
+        type=Path,
+        default=None,
+        help=f"estate YAML (default: state.json in --state-dir if any, else {DEMO_ESTATE_PATH.name})",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
-    parser.add_argument("--state-dir", type=Path, default=None,
-                        help="keep the CA and state.json here, so both survive restarts")
+    parser.add_argument(
+        "--state-dir", type=Path, default=None, help="keep the CA and state.json here, so both survive restarts"
+    )
     return parser.parse_args(argv)
 
 

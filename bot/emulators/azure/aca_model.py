@@ -34,9 +34,10 @@ def app_domain(app: JSON) -> str:
 
 
 def container_template(app_name: str, image: str, suffix: str | None = None) -> JSON:
-    template: JSON = {"containers": [{"image": image, "name": app_name,
-                                      "resources": {"cpu": 0.5, "memory": "1Gi"}}],
-                      "scale": {"minReplicas": 1, "maxReplicas": 3}}
+    template: JSON = {
+        "containers": [{"image": image, "name": app_name, "resources": {"cpu": 0.5, "memory": "1Gi"}}],
+        "scale": {"minReplicas": 1, "maxReplicas": 3},
+    }
     if suffix:
         template["revisionSuffix"] = suffix
     return template
@@ -79,8 +80,11 @@ def update_revision(revision: JSON, **options: Any) -> None:
     if "active" in options and options["active"] is not None:
         p["active"] = bool(options["active"])
     derive_states(revision, replicas=options.get("replicas"))
-    for key, field in (("health_state", "healthState"), ("running_state", "runningState"),
-                       ("provisioning_state", "provisioningState")):
+    for key, field in (
+        ("health_state", "healthState"),
+        ("running_state", "runningState"),
+        ("provisioning_state", "provisioningState"),
+    ):
         if options.get(key):
             p[field] = options[key]
 
@@ -155,11 +159,16 @@ def _validate_entry(entry: JSON, by_name: dict[str, JSON], latest: str, app_mode
     if name not in by_name:
         raise bad_request("ContainerAppRevisionNotFound", f"Revision '{name}' does not exist in this container app.")
     if weight > 0 and not props(by_name[name]).get("active"):
-        raise bad_request("ContainerAppRevisionNotActive",
-                          f"Revision '{name}' is not active; activate it before sending traffic to it.")
+        raise bad_request(
+            "ContainerAppRevisionNotActive",
+            f"Revision '{name}' is not active; activate it before sending traffic to it.",
+        )
     if app_mode == "Single" and weight > 0 and name != latest:
-        raise bad_request(WEIGHT_CODE, "Revision weights can not be used in Single revision mode: all traffic goes "
-                          f"to the latest revision '{latest}'. Switch activeRevisionsMode to Multiple first.")
+        raise bad_request(
+            WEIGHT_CODE,
+            "Revision weights can not be used in Single revision mode: all traffic goes "
+            f"to the latest revision '{latest}'. Switch activeRevisionsMode to Multiple first.",
+        )
 
 
 def sync(core: Core, app: JSON) -> None:

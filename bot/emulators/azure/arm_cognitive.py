@@ -16,14 +16,18 @@ if TYPE_CHECKING:
 
 ACCOUNT = rf"{RG_PREFIX}/Microsoft\.CognitiveServices/accounts/(?P<account>{NAME})"
 DEPLOYMENT = rf"{ACCOUNT}/deployments/(?P<dep>{NAME})"
-LOCATION_MODELS = (r"/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.CognitiveServices"
-                   r"/locations/(?P<loc>[^/]+)/models")
+LOCATION_MODELS = (
+    r"/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.CognitiveServices"
+    r"/locations/(?P<loc>[^/]+)/models"
+)
 DEPLOYMENT_TYPE = "Microsoft.CognitiveServices/accounts/deployments"
 
 
 def _account_id(m: re.Match[str]) -> str:
-    return (f"/subscriptions/{m['sub']}/resourceGroups/{m['rg']}/providers/Microsoft.CognitiveServices"
-            f"/accounts/{m['account']}")
+    return (
+        f"/subscriptions/{m['sub']}/resourceGroups/{m['rg']}/providers/Microsoft.CognitiveServices"
+        f"/accounts/{m['account']}"
+    )
 
 
 def get_account(core: Core, req: Request, m: re.Match[str]) -> Response:
@@ -62,10 +66,15 @@ def put_deployment(core: Core, req: Request, m: re.Match[str]) -> Response:
         core.put(previous or deployment)
         (previous or deployment)["properties"]["provisioningState"] = "Failed"
 
-    spec = LroSpec(m["sub"], "Microsoft.CognitiveServices", _location(account), "operationStatuses",
-                   "operationResults")
-    _, headers = core.lro.start(req, spec, resource_id=deployment_id, fault=core.faults.take_lro(req.method, req.path),
-                                on_success=succeed, on_failure=fail)
+    spec = LroSpec(m["sub"], "Microsoft.CognitiveServices", _location(account), "operationStatuses", "operationResults")
+    _, headers = core.lro.start(
+        req,
+        spec,
+        resource_id=deployment_id,
+        fault=core.faults.take_lro(req.method, req.path),
+        on_success=succeed,
+        on_failure=fail,
+    )
     return Response(201, deployment, {k: v for k, v in headers.items() if k != "Location"})
 
 
@@ -75,9 +84,11 @@ def patch_deployment(core: Core, req: Request, m: re.Match[str]) -> Response:
     body = json_body(req)
     extra = sorted(set(body) - {"sku", "tags"})
     if extra:
-        raise bad_request("InvalidRequestContent",
-                          f"Only 'sku' and 'tags' can be updated with PATCH; got {', '.join(extra)}. "
-                          "Use PUT to change the model version.")
+        raise bad_request(
+            "InvalidRequestContent",
+            f"Only 'sku' and 'tags' can be updated with PATCH; got {', '.join(extra)}. "
+            "Use PUT to change the model version.",
+        )
     if isinstance(body.get("sku"), dict):
         deployment.setdefault("sku", {}).update(body["sku"])
     if isinstance(body.get("tags"), dict):
@@ -109,24 +120,32 @@ def _validated_model(core: Core, account: JSON, body: JSON) -> JSON:
     if not isinstance(body.get("sku"), dict) or not body["sku"].get("name"):
         raise bad_request("InvalidResourceProperties", "sku with a name is required.")
     catalog: list[JSON] = core.state["accountModels"].get(str(account["id"]).lower(), [])
-    entry = next((e for e in catalog if e.get("name") == model["name"]
-                  and str(e.get("version")) == str(model["version"])), None)
+    entry = next(
+        (e for e in catalog if e.get("name") == model["name"] and str(e.get("version")) == str(model["version"])), None
+    )
     if entry is None:
-        raise bad_request("DeploymentModelNotSupported",
-                          f"The model '{model.get('format', 'OpenAI')}:{model['name']}:{model['version']}' is not "
-                          f"supported on account '{account['name']}'. List the deployable versions with "
-                          "accounts.list_models.")
+        raise bad_request(
+            "DeploymentModelNotSupported",
+            f"The model '{model.get('format', 'OpenAI')}:{model['name']}:{model['version']}' is not "
+            f"supported on account '{account['name']}'. List the deployable versions with "
+            "accounts.list_models.",
+        )
     _refuse_deprecated(entry)
-    return {"format": model.get("format") or entry.get("format", "OpenAI"), "name": model["name"],
-            "version": str(model["version"])}
+    return {
+        "format": model.get("format") or entry.get("format", "OpenAI"),
+        "name": model["name"],
+        "version": str(model["version"]),
+    }
 
 
 def _refuse_deprecated(entry: JSON) -> None:
     retired = entry.get("deprecation", {}).get("inference")
     if entry.get("lifecycleStatus") == "Deprecated" or deprecated_before(entry, utc_now()):
-        raise bad_request("ServiceModelDeprecated",
-                          f"The model '{entry['name']}' version '{entry['version']}' is deprecated "
-                          f"(inference retired {retired or 'already'}) and can no longer be deployed.")
+        raise bad_request(
+            "ServiceModelDeprecated",
+            f"The model '{entry['name']}' version '{entry['version']}' is deprecated "
+            f"(inference retired {retired or 'already'}) and can no longer be deployed.",
+        )
 
 
 def _deployment_json(deployment_id: str, name: str, body: JSON, model: JSON, previous: JSON | None) -> JSON:
@@ -134,8 +153,13 @@ def _deployment_json(deployment_id: str, name: str, body: JSON, model: JSON, pre
     properties.update({"model": model, "provisioningState": "Creating"})
     upgrade = (previous or {}).get("properties", {}).get("versionUpgradeOption", "OnceNewDefaultVersionAvailable")
     properties.setdefault("versionUpgradeOption", upgrade)
-    deployment: JSON = {"id": deployment_id, "name": name, "type": DEPLOYMENT_TYPE,
-                        "sku": dict(body["sku"]), "properties": properties}
+    deployment: JSON = {
+        "id": deployment_id,
+        "name": name,
+        "type": DEPLOYMENT_TYPE,
+        "sku": dict(body["sku"]),
+        "properties": properties,
+    }
     if isinstance(body.get("tags"), dict):
         deployment["tags"] = dict(body["tags"])
     if previous and "systemData" in previous:

@@ -28,7 +28,7 @@ def _app_id(m: re.Match[str]) -> str:
 
 def list_apps(core: Core, req: Request, m: re.Match[str]) -> Response:
     prefix = f"/subscriptions/{m['sub']}/resourceGroups/{m['rg']}/providers/Microsoft.App/containerApps/".lower()
-    apps = [r for key, r in core.resources.items() if key.startswith(prefix) and "/" not in key[len(prefix):]]
+    apps = [r for key, r in core.resources.items() if key.startswith(prefix) and "/" not in key[len(prefix) :]]
     return paged(req, apps)
 
 
@@ -52,8 +52,9 @@ def patch_app(core: Core, req: Request, m: re.Match[str]) -> Response:
     def fail() -> None:
         aca.props(app)["provisioningState"] = "Failed"
 
-    spec = LroSpec(m["sub"], "Microsoft.App", _location(app), "containerappOperationStatuses",
-                   "containerappOperationResults")
+    spec = LroSpec(
+        m["sub"], "Microsoft.App", _location(app), "containerappOperationStatuses", "containerappOperationResults"
+    )
     fault = core.faults.take_lro(req.method, req.path)
     _, headers = core.lro.start(req, spec, resource_id=str(app["id"]), fault=fault, on_success=succeed, on_failure=fail)
     return Response(202, None, headers)
@@ -97,9 +98,11 @@ def deactivate(core: Core, req: Request, m: re.Match[str]) -> Response:
     revision = _revision(core, m)
     weight = int(aca.props(revision).get("trafficWeight") or 0)
     if weight > 0:
-        raise bad_request("ContainerAppRevisionHasTraffic",
-                          f"Revision '{m['rev']}' receives {weight}% of the traffic and cannot be deactivated; "
-                          "shift its traffic to another revision first.")
+        raise bad_request(
+            "ContainerAppRevisionHasTraffic",
+            f"Revision '{m['rev']}' receives {weight}% of the traffic and cannot be deactivated; "
+            "shift its traffic to another revision first.",
+        )
     aca.update_revision(revision, active=False)
     aca.props(revision)["lastActiveTime"] = utc_now().isoformat()
     aca.sync(core, core.get(_app_id(m)))
@@ -128,9 +131,12 @@ def _location(app: JSON) -> str:
 
 def _refuse_if_busy(core: Core, app: JSON) -> None:
     if core.lro.pending(str(app["id"])) is not None:
-        raise ApiError(409, "ContainerAppOperationInProgress",
-                       f"Cannot modify container app '{app['name']}' because another operation is in progress. "
-                       "Please retry after the operation completes.")
+        raise ApiError(
+            409,
+            "ContainerAppOperationInProgress",
+            f"Cannot modify container app '{app['name']}' because another operation is in progress. "
+            "Please retry after the operation completes.",
+        )
 
 
 def _prepare(core: Core, app: JSON, candidate: JSON) -> JSON | None:

@@ -20,8 +20,10 @@ _SOURCE_ONLY = ("createMode", "sourceServerResourceId", "pointInTimeUTC")
 
 
 def _server_id(m: re.Match[str]) -> str:
-    return (f"/subscriptions/{m['sub']}/resourceGroups/{m['rg']}/providers/Microsoft.DBforPostgreSQL"
-            f"/flexibleServers/{m['server']}")
+    return (
+        f"/subscriptions/{m['sub']}/resourceGroups/{m['rg']}/providers/Microsoft.DBforPostgreSQL"
+        f"/flexibleServers/{m['server']}"
+    )
 
 
 def get_server(core: Core, req: Request, m: re.Match[str]) -> Response:
@@ -45,9 +47,12 @@ def put_server(core: Core, req: Request, m: re.Match[str]) -> Response:
     """Create a new server (``PointInTimeRestore`` or ``Create``/``Default``): 202 only, then Ready."""
     server_id = _server_id(m)
     if core.find(server_id) is not None:
-        raise ApiError(409, "ServerNameAlreadyExists",
-                       f"Specified server name '{m['server']}' is already used. PointInTimeRestore creates a "
-                       "new server: choose a name that is not in use.")
+        raise ApiError(
+            409,
+            "ServerNameAlreadyExists",
+            f"Specified server name '{m['server']}' is already used. PointInTimeRestore creates a "
+            "new server: choose a name that is not in use.",
+        )
     body = json_body(req)
     properties: JSON = body["properties"] if isinstance(body.get("properties"), dict) else {}
     mode = str(properties.get("createMode") or "Create")
@@ -56,8 +61,9 @@ def put_server(core: Core, req: Request, m: re.Match[str]) -> Response:
     elif mode.lower() in ("create", "default"):
         server = _new_server(server_id, m["server"], body, properties)
     else:
-        raise bad_request("UnsupportedCreateMode", f"The emulator supports createMode PointInTimeRestore and "
-                          f"Create, not '{mode}'.")
+        raise bad_request(
+            "UnsupportedCreateMode", f"The emulator supports createMode PointInTimeRestore and Create, not '{mode}'."
+        )
     server["properties"]["state"] = "Provisioning"
     core.put(server)
 
@@ -68,8 +74,9 @@ def put_server(core: Core, req: Request, m: re.Match[str]) -> Response:
     def fail() -> None:
         core.delete(server_id)
 
-    spec = LroSpec(m["sub"], "Microsoft.DBforPostgreSQL", str(server["location"]), "azureAsyncOperation",
-                   "operationResults")
+    spec = LroSpec(
+        m["sub"], "Microsoft.DBforPostgreSQL", str(server["location"]), "azureAsyncOperation", "operationResults"
+    )
     fault = core.faults.take_lro(req.method, req.path)
     _, headers = core.lro.start(req, spec, resource_id=server_id, fault=fault, on_success=succeed, on_failure=fail)
     return Response(202, None, headers)
@@ -79,15 +86,18 @@ def _restored_server(core: Core, server_id: str, name: str, body: JSON, properti
     source_id = str(properties.get("sourceServerResourceId") or "")
     source = core.find(source_id) if source_id else None
     if source is None or source.get("type") != SERVER_TYPE:
-        raise bad_request("InvalidSourceServer",
-                          f"The source server '{source_id}' of the point-in-time restore does not exist.")
+        raise bad_request(
+            "InvalidSourceServer", f"The source server '{source_id}' of the point-in-time restore does not exist."
+        )
     point = _point_in_time(properties.get("pointInTimeUTC"))
     earliest = parse_time(str(source["properties"]["backup"]["earliestRestoreDate"]))
     now = utc_now()
     if not earliest <= point <= now:
-        raise bad_request("InvalidPointInTime",
-                          f"The point in time {iso(point)} is outside the restorable window of server "
-                          f"'{source['name']}': [{iso(earliest)}, {iso(now)}].")
+        raise bad_request(
+            "InvalidPointInTime",
+            f"The point in time {iso(point)} is outside the restorable window of server "
+            f"'{source['name']}': [{iso(earliest)}, {iso(now)}].",
+        )
     server = copy.deepcopy(source)
     server.update({"id": server_id, "name": name, "location": body.get("location") or source.get("location")})
     server["systemData"] = {"createdAt": iso(now)}
@@ -104,11 +114,19 @@ def _new_server(server_id: str, name: str, body: JSON, properties: JSON) -> JSON
     server: JSON = {
         "sku": body.get("sku") or {"name": "Standard_D2ds_v5", "tier": "GeneralPurpose"},
         "systemData": {"createdAt": iso(utc_now())},
-        "properties": {"version": "16", "storage": {"storageSizeGB": 128, "autoGrow": "Disabled"},
-                       "backup": {"backupRetentionDays": 7, "geoRedundantBackup": "Disabled"},
-                       "highAvailability": {"mode": "Disabled", "state": "NotEnabled"},
-                       "replicationRole": "Primary", **fresh, **_fresh_properties(name)},
-        "location": location, "id": server_id, "name": name, "type": SERVER_TYPE,
+        "properties": {
+            "version": "16",
+            "storage": {"storageSizeGB": 128, "autoGrow": "Disabled"},
+            "backup": {"backupRetentionDays": 7, "geoRedundantBackup": "Disabled"},
+            "highAvailability": {"mode": "Disabled", "state": "NotEnabled"},
+            "replicationRole": "Primary",
+            **fresh,
+            **_fresh_properties(name),
+        },
+        "location": location,
+        "id": server_id,
+        "name": name,
+        "type": SERVER_TYPE,
     }
     server["properties"]["backup"].setdefault("backupRetentionDays", 7)
     return server

@@ -18,12 +18,22 @@ from bot.emulators.azure.wire import JSON, ApiError, Request, Response, bad_requ
 if TYPE_CHECKING:
     from bot.emulators.azure.core import Core
 
-REVISION_OPTIONS = ("image", "healthy", "active", "replicas", "created", "traffic_weight", "health_state",
-                    "running_state", "provisioning_state")
+REVISION_OPTIONS = (
+    "image",
+    "healthy",
+    "active",
+    "replicas",
+    "created",
+    "traffic_weight",
+    "health_state",
+    "running_state",
+    "provisioning_state",
+)
 
 
-def set_revision(core: Core, subscription: str | None, resource_group: str | None, app_name: str,
-                 revision_name: str, **options: Any) -> JSON:
+def set_revision(
+    core: Core, subscription: str | None, resource_group: str | None, app_name: str, revision_name: str, **options: Any
+) -> JSON:
     """Add or change a revision (caller holds the lock); see ``AzureEmulator.set_revision``."""
     unknown = sorted(set(options) - set(REVISION_OPTIONS))
     if unknown:
@@ -60,8 +70,11 @@ def _set_revision(core: Core, app: JSON, revision_name: str, options: dict[str, 
 
 def _new_revision(core: Core, app: JSON, full: str, created: Any, options: dict[str, Any]) -> JSON:
     latest = aca.revisions_of(core, app)
-    image = options.pop("image", None) or (aca.props(latest[-1])["template"]["containers"][0]["image"]
-                                           if latest else "mcr.microsoft.com/k8se/quickstart:latest")
+    image = options.pop("image", None) or (
+        aca.props(latest[-1])["template"]["containers"][0]["image"]
+        if latest
+        else "mcr.microsoft.com/k8se/quickstart:latest"
+    )
     template = aca.container_template(str(app["name"]), str(image), full.split("--", 1)[1])
     revision = aca.build_revision(app, full, template, resolve_time(created) if created else utc_now(), **options)
     if aca.mode(app) == "Single" and revision["properties"]["active"]:
@@ -72,13 +85,21 @@ def _new_revision(core: Core, app: JSON, full: str, created: Any, options: dict[
 
 def find_app(core: Core, subscription: str | None, resource_group: str | None, name: str) -> JSON:
     """The container app called ``name`` (subscription and resource group narrow the search)."""
-    found = [r for r in core.resources.values() if r.get("type") == aca.APP_TYPE and r["name"] == name
-             and (not subscription or f"/subscriptions/{subscription}/".lower() in str(r["id"]).lower())
-             and (not resource_group or f"/resourcegroups/{resource_group}/".lower() in str(r["id"]).lower())]
+    found = [
+        r
+        for r in core.resources.values()
+        if r.get("type") == aca.APP_TYPE
+        and r["name"] == name
+        and (not subscription or f"/subscriptions/{subscription}/".lower() in str(r["id"]).lower())
+        and (not resource_group or f"/resourcegroups/{resource_group}/".lower() in str(r["id"]).lower())
+    ]
     if len(found) != 1:
         what = "No" if not found else "More than one"
-        raise ApiError(404 if not found else 400, "ResourceNotFound" if not found else "AmbiguousApp",
-                       f"{what} container app named '{name}' in the estate; give subscription and resource_group.")
+        raise ApiError(
+            404 if not found else 400,
+            "ResourceNotFound" if not found else "AmbiguousApp",
+            f"{what} container app named '{name}' in the estate; give subscription and resource_group.",
+        )
     return found[0]
 
 
@@ -131,8 +152,12 @@ def app_health(core: Core, req: Request, m: re.Match[str]) -> Response:
         raise ApiError(404, "RevisionNotFound", f"No revision '{m['rev']}' of app '{m['app']}' in the estate.")
     revision = found[0]
     p = aca.props(revision)
-    body = {"revision": revision["name"], "image": p["template"]["containers"][0]["image"],
-            "healthState": p.get("healthState"), "runningState": p.get("runningState")}
+    body = {
+        "revision": revision["name"],
+        "image": p["template"]["containers"][0]["image"],
+        "healthState": p.get("healthState"),
+        "runningState": p.get("runningState"),
+    }
     if aca.is_healthy(revision):
         return Response(200, {"status": "ok", **body})
     return Response(503, {"status": "unhealthy", **body})

@@ -59,14 +59,21 @@ class RequestLog(list[RecordedRequest]):
             self.clear()
 
     def matching(self, method: str | None = None, path_contains: str | None = None) -> list[RecordedRequest]:
-        return [r for r in self.snapshot()
-                if (method is None or r.method == method.upper())
-                and (path_contains is None or path_contains in r.path)]
+        return [
+            r
+            for r in self.snapshot()
+            if (method is None or r.method == method.upper()) and (path_contains is None or path_contains in r.path)
+        ]
 
 
 def empty_state() -> JSON:
-    return {"resources": {}, "accountModels": {}, "locationModels": {}, "deploymentHistory": {},
-            "search": {"indexes": {}, "aliases": {}, "documentCounts": {}}}
+    return {
+        "resources": {},
+        "accountModels": {},
+        "locationModels": {},
+        "deploymentHistory": {},
+        "search": {"indexes": {}, "aliases": {}, "documentCounts": {}},
+    }
 
 
 class Core:
@@ -93,8 +100,7 @@ class Core:
         """The resource at ``resource_id``, or a 404 ``ResourceNotFound`` error."""
         found = self.find(resource_id)
         if found is None:
-            raise ApiError(404, "ResourceNotFound", not_found_message(resource_id),
-                           {"x-ms-failure-cause": "gateway"})
+            raise ApiError(404, "ResourceNotFound", not_found_message(resource_id), {"x-ms-failure-cause": "gateway"})
         return found
 
     def put(self, resource: JSON) -> JSON:
@@ -107,7 +113,7 @@ class Core:
     def children(self, parent_id: str, child_type: str) -> list[JSON]:
         """Direct children of ``parent_id`` under the segment ``child_type`` (e.g. ``revisions``)."""
         prefix = f"{parent_id}/{child_type}/".lower()
-        return [res for key, res in self.resources.items() if key.startswith(prefix) and "/" not in key[len(prefix):]]
+        return [res for key, res in self.resources.items() if key.startswith(prefix) and "/" not in key[len(prefix) :]]
 
     def snapshot(self) -> JSON:
         with self.lock:

@@ -68,8 +68,9 @@ class AzureEmulator:
             names.append(self.host)
         self._ca.issue_cert(*names).configure_cert(context)
         self._server = EmulatorHTTPServer((self.host, self.port), self._core, context)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="azure-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="azure-emulator", daemon=True
+        )
         self._thread.start()
         self._core.persist()
         return self
@@ -90,8 +91,9 @@ class AzureEmulator:
     def __enter__(self) -> AzureEmulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # -- what clients need -----------------------------------------------------------------------
@@ -142,8 +144,9 @@ class AzureEmulator:
         """Revision name -> current traffic weight (every revision, 0 included)."""
         with self.lock:
             found = self._core.get(_app_id(subscription, rg, app))
-            return {str(r["name"]): int(aca.props(r).get("trafficWeight") or 0)
-                    for r in aca.revisions_of(self._core, found)}
+            return {
+                str(r["name"]): int(aca.props(r).get("trafficWeight") or 0) for r in aca.revisions_of(self._core, found)
+            }
 
     def set_revision(self, subscription: str, rg: str, app: str, revision_name: str, **props: Any) -> JSON:
         """Add a revision or change one. ``props``: image, healthy, active, replicas, created (ISO or relative,
@@ -156,8 +159,10 @@ class AzureEmulator:
 
     def deployment(self, subscription: str, rg: str, account: str, name: str) -> JSON:
         with self.lock:
-            deployment_id = (f"/subscriptions/{subscription}/resourceGroups/{rg}/providers/"
-                             f"Microsoft.CognitiveServices/accounts/{account}/deployments/{name}")
+            deployment_id = (
+                f"/subscriptions/{subscription}/resourceGroups/{rg}/providers/"
+                f"Microsoft.CognitiveServices/accounts/{account}/deployments/{name}"
+            )
             return copy.deepcopy(self._core.get(deployment_id))
 
     def alias(self, index_alias: str) -> list[str]:

@@ -20,8 +20,16 @@ from bot.emulators.azure.estate_builders import container_app, openai_account, p
 from bot.emulators.azure.wire import JSON, parse_time, utc_now
 
 DEMO_ESTATE_PATH = Path(__file__).with_name("demo_estate.yaml")
-TOP_LEVEL_KEYS = {"subscription", "resource_group", "location", "description", "container_apps",
-                  "openai_accounts", "postgres_servers", "search"}
+TOP_LEVEL_KEYS = {
+    "subscription",
+    "resource_group",
+    "location",
+    "description",
+    "container_apps",
+    "openai_accounts",
+    "postgres_servers",
+    "search",
+}
 _RELATIVE = re.compile(r"([+-])((?:\d+[smhdw])+)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -36,9 +44,12 @@ class Scope:
     now: datetime
 
     def of(self, item: dict[str, Any]) -> Scope:
-        return Scope(str(item.get("subscription") or self.subscription),
-                     str(item.get("resource_group") or self.resource_group),
-                     str(item.get("location") or self.location), self.now)
+        return Scope(
+            str(item.get("subscription") or self.subscription),
+            str(item.get("resource_group") or self.resource_group),
+            str(item.get("location") or self.location),
+            self.now,
+        )
 
     def rg_id(self) -> str:
         return f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
@@ -91,8 +102,12 @@ def load_estate(source: dict[str, Any] | str | Path | None = None, *, now: datet
     unknown = sorted(set(spec) - TOP_LEVEL_KEYS)
     if unknown:
         raise ValueError(f"estate: unknown top-level key(s) {', '.join(unknown)}; known: {sorted(TOP_LEVEL_KEYS)}")
-    scope = Scope(str(spec.get("subscription") or "00000000-0000-0000-0000-000000000001"),
-                  str(spec.get("resource_group") or "rg"), str(spec.get("location") or "eastus"), now or utc_now())
+    scope = Scope(
+        str(spec.get("subscription") or "00000000-0000-0000-0000-000000000001"),
+        str(spec.get("resource_group") or "rg"),
+        str(spec.get("location") or "eastus"),
+        now or utc_now(),
+    )
     core = Core(empty_state())
     for app in spec.get("container_apps") or []:
         container_app(core, scope.of(app), app)

@@ -23,14 +23,28 @@ def container_app(core: Core, scope: Scope, spec: dict[str, Any]) -> None:
     env_id = f"{scope.rg_id()}/providers/Microsoft.App/managedEnvironments/{env}"
     mode = str(spec.get("revisions_mode") or "Multiple").capitalize()
     app: JSON = {
-        "id": f"{scope.rg_id()}/providers/Microsoft.App/containerApps/{name}", "name": name, "type": aca.APP_TYPE,
-        "location": scope.location, "tags": dict(spec.get("tags") or {}),
+        "id": f"{scope.rg_id()}/providers/Microsoft.App/containerApps/{name}",
+        "name": name,
+        "type": aca.APP_TYPE,
+        "location": scope.location,
+        "tags": dict(spec.get("tags") or {}),
         "properties": {
-            "provisioningState": "Succeeded", "runningStatus": "Running",
-            "managedEnvironmentId": env_id, "environmentId": env_id, "workloadProfileName": "Consumption",
-            "configuration": {"activeRevisionsMode": mode, "maxInactiveRevisions": 100, "ingress": {
-                "fqdn": f"{name}.{aca.env_domain(env, scope.location)}", "external": True,
-                "targetPort": int(spec.get("target_port") or 8000), "transport": "auto", "allowInsecure": False}},
+            "provisioningState": "Succeeded",
+            "runningStatus": "Running",
+            "managedEnvironmentId": env_id,
+            "environmentId": env_id,
+            "workloadProfileName": "Consumption",
+            "configuration": {
+                "activeRevisionsMode": mode,
+                "maxInactiveRevisions": 100,
+                "ingress": {
+                    "fqdn": f"{name}.{aca.env_domain(env, scope.location)}",
+                    "external": True,
+                    "targetPort": int(spec.get("target_port") or 8000),
+                    "transport": "auto",
+                    "allowInsecure": False,
+                },
+            },
         },
     }
     core.put(app)
@@ -48,15 +62,21 @@ def _revision(core: Core, scope: Scope, app: JSON, item: dict[str, Any]) -> JSON
     full = name if "--" in name else f"{app['name']}--{name}"
     suffix = full.split("--", 1)[1]
     template = aca.container_template(str(app["name"]), str(item["image"]), suffix)
-    options = {k: item[k] for k in ("healthy", "active", "replicas", "health_state", "running_state",
-                                    "provisioning_state") if k in item}
+    options = {
+        k: item[k]
+        for k in ("healthy", "active", "replicas", "health_state", "running_state", "provisioning_state")
+        if k in item
+    }
     return core.put(aca.build_revision(app, full, template, scope.time(item.get("created")), **options))
 
 
 def _traffic(spec: dict[str, Any], mode: str, revisions: list[JSON]) -> list[JSON]:
     items = spec.get("revisions") or []
-    explicit = [(rev["name"], int(item["traffic"])) for rev, item in zip(revisions, items, strict=True)
-                if item.get("traffic") is not None]
+    explicit = [
+        (rev["name"], int(item["traffic"]))
+        for rev, item in zip(revisions, items, strict=True)
+        if item.get("traffic") is not None
+    ]
     if mode == "Single" or not explicit:
         return [{"latestRevision": True, "weight": 100}]
     return [{"revisionName": name, "weight": weight} for name, weight in explicit]
@@ -67,18 +87,31 @@ def openai_account(core: Core, scope: Scope, spec: dict[str, Any]) -> None:
     models: [{name, version, default?, lifecycle?, retires?}]}``."""
     name = str(spec["name"])
     account_id = f"{scope.rg_id()}/providers/Microsoft.CognitiveServices/accounts/{name}"
-    core.put({"id": account_id, "name": name, "type": "Microsoft.CognitiveServices/accounts",
-              "location": scope.location, "kind": str(spec.get("kind") or "OpenAI"), "sku": {"name": "S0"},
-              "properties": {"endpoint": f"https://{name}.openai.azure.com/", "provisioningState": "Succeeded",
-                             "customSubDomainName": name, "publicNetworkAccess": "Enabled"}})
+    core.put(
+        {
+            "id": account_id,
+            "name": name,
+            "type": "Microsoft.CognitiveServices/accounts",
+            "location": scope.location,
+            "kind": str(spec.get("kind") or "OpenAI"),
+            "sku": {"name": "S0"},
+            "properties": {
+                "endpoint": f"https://{name}.openai.azure.com/",
+                "provisioningState": "Succeeded",
+                "customSubDomainName": name,
+                "publicNetworkAccess": "Enabled",
+            },
+        }
+    )
     catalog: dict[tuple[str, str], JSON] = {}
     for item in spec.get("models") or []:
         model = _catalog_model(scope, item)
         catalog[(model["name"], model["version"])] = model
     for item in spec.get("deployments") or []:
         for version in _deployment(core, scope, account_id, item):
-            catalog.setdefault((str(item["model"]), version),
-                               _catalog_model(scope, {"name": item["model"], "version": version}))
+            catalog.setdefault(
+                (str(item["model"]), version), _catalog_model(scope, {"name": item["model"], "version": version})
+            )
     models = list(catalog.values())
     core.state["accountModels"][account_id.lower()] = models
     location_models = core.state["locationModels"].setdefault(f"{scope.subscription}/{scope.location}".lower(), [])
@@ -97,12 +130,22 @@ def _deployment(core: Core, scope: Scope, account_id: str, item: dict[str, Any])
         records.append({"model": _model_ref(model_name, entry["version"]), "since": iso(since)})
     capacity = int(item.get("capacity") or 10)
     deployment_id = f"{account_id}/deployments/{name}"
-    core.put({"id": deployment_id, "name": name, "type": "Microsoft.CognitiveServices/accounts/deployments",
-              "sku": {"name": str(item.get("sku") or "Standard"), "capacity": capacity},
-              "systemData": {"createdAt": records[0]["since"], "lastModifiedAt": records[-1]["since"]},
-              "properties": {"model": records[-1]["model"], "provisioningState": "Succeeded",
-                             "versionUpgradeOption": str(item.get("upgrade") or "NoAutoUpgrade"),
-                             "raiPolicyName": "Microsoft.DefaultV2", "currentCapacity": capacity}})
+    core.put(
+        {
+            "id": deployment_id,
+            "name": name,
+            "type": "Microsoft.CognitiveServices/accounts/deployments",
+            "sku": {"name": str(item.get("sku") or "Standard"), "capacity": capacity},
+            "systemData": {"createdAt": records[0]["since"], "lastModifiedAt": records[-1]["since"]},
+            "properties": {
+                "model": records[-1]["model"],
+                "provisioningState": "Succeeded",
+                "versionUpgradeOption": str(item.get("upgrade") or "NoAutoUpgrade"),
+                "raiPolicyName": "Microsoft.DefaultV2",
+                "currentCapacity": capacity,
+            },
+        }
+    )
     core.state["deploymentHistory"][deployment_id.lower()] = records
     return [r["model"]["version"] for r in records]
 
@@ -121,16 +164,29 @@ def _catalog_model(scope: Scope, item: dict[str, Any]) -> JSON:
     retires = scope.time(item.get("retires") or ("-30d" if lifecycle == "Deprecated" else "+365d"))
     name, version = str(item["name"]), _version(item["version"])
     return {
-        "format": "OpenAI", "name": name, "version": version,
-        "isDefaultVersion": bool(item.get("default", False)), "lifecycleStatus": lifecycle, "maxCapacity": 100,
+        "format": "OpenAI",
+        "name": name,
+        "version": version,
+        "isDefaultVersion": bool(item.get("default", False)),
+        "lifecycleStatus": lifecycle,
+        "maxCapacity": 100,
         "capabilities": {"chatCompletion": "true", "completion": "true", "inference": "true"},
         "deprecation": {"fineTune": iso(retires), "inference": iso(retires)},
-        "skus": [{"name": "Standard", "usageName": f"OpenAI.Standard.{name}",
-                  "capacity": {"minimum": 1, "maximum": 100, "step": 1, "default": 10}}],
-        "systemData": {"createdBy": "Microsoft", "createdByType": "Application",
-                       "createdAt": iso(scope.time(item.get("released") or "-400d")),
-                       "lastModifiedBy": "Microsoft", "lastModifiedByType": "Application",
-                       "lastModifiedAt": iso(scope.time(item.get("released") or "-400d"))},
+        "skus": [
+            {
+                "name": "Standard",
+                "usageName": f"OpenAI.Standard.{name}",
+                "capacity": {"minimum": 1, "maximum": 100, "step": 1, "default": 10},
+            }
+        ],
+        "systemData": {
+            "createdBy": "Microsoft",
+            "createdByType": "Application",
+            "createdAt": iso(scope.time(item.get("released") or "-400d")),
+            "lastModifiedBy": "Microsoft",
+            "lastModifiedByType": "Application",
+            "lastModifiedAt": iso(scope.time(item.get("released") or "-400d")),
+        },
     }
 
 
@@ -140,27 +196,42 @@ def postgres_server(core: Core, scope: Scope, spec: dict[str, Any]) -> None:
     server_id = f"{scope.rg_id()}/providers/Microsoft.DBforPostgreSQL/flexibleServers/{name}"
     retention = int(spec.get("retention_days") or 7)
     created = scope.time(spec.get("created"), "-90d")
-    core.put({
-        "sku": {"name": str(spec.get("sku") or "Standard_D2ds_v5"), "tier": str(spec.get("tier") or "GeneralPurpose")},
-        "systemData": {"createdAt": iso(created)},
-        "properties": {
-            "replica": {"role": "Primary", "capacity": 5},
-            "storage": {"type": "", "iops": 500, "tier": "P10", "storageSizeGB": 128, "autoGrow": "Disabled"},
-            "network": {"publicNetworkAccess": "Enabled"}, "privateEndpointConnections": [],
-            "dataEncryption": {"type": "SystemManaged"},
-            "authConfig": {"activeDirectoryAuth": "Enabled", "passwordAuth": "Disabled"},
-            "fullyQualifiedDomainName": f"{name}.postgres.database.azure.com",
-            "version": str(spec.get("version") or "16"), "minorVersion": "4",
-            "administratorLogin": "pgadmin", "state": "Ready", "availabilityZone": "1",
-            "backup": {"backupRetentionDays": retention, "geoRedundantBackup": "Disabled",
-                       "earliestRestoreDate": iso(scope.time(spec.get("earliest_restore"), f"-{retention}d"))},
-            "highAvailability": {"mode": "Disabled", "state": "NotEnabled"},
-            "maintenanceWindow": {"customWindow": "Disabled", "dayOfWeek": 0, "startHour": 0, "startMinute": 0},
-            "replicationRole": "Primary", "replicaCapacity": 5,
-        },
-        "location": scope.location, "id": server_id, "name": name,
-        "type": "Microsoft.DBforPostgreSQL/flexibleServers",
-    })
+    core.put(
+        {
+            "sku": {
+                "name": str(spec.get("sku") or "Standard_D2ds_v5"),
+                "tier": str(spec.get("tier") or "GeneralPurpose"),
+            },
+            "systemData": {"createdAt": iso(created)},
+            "properties": {
+                "replica": {"role": "Primary", "capacity": 5},
+                "storage": {"type": "", "iops": 500, "tier": "P10", "storageSizeGB": 128, "autoGrow": "Disabled"},
+                "network": {"publicNetworkAccess": "Enabled"},
+                "privateEndpointConnections": [],
+                "dataEncryption": {"type": "SystemManaged"},
+                "authConfig": {"activeDirectoryAuth": "Enabled", "passwordAuth": "Disabled"},
+                "fullyQualifiedDomainName": f"{name}.postgres.database.azure.com",
+                "version": str(spec.get("version") or "16"),
+                "minorVersion": "4",
+                "administratorLogin": "pgadmin",
+                "state": "Ready",
+                "availabilityZone": "1",
+                "backup": {
+                    "backupRetentionDays": retention,
+                    "geoRedundantBackup": "Disabled",
+                    "earliestRestoreDate": iso(scope.time(spec.get("earliest_restore"), f"-{retention}d")),
+                },
+                "highAvailability": {"mode": "Disabled", "state": "NotEnabled"},
+                "maintenanceWindow": {"customWindow": "Disabled", "dayOfWeek": 0, "startHour": 0, "startMinute": 0},
+                "replicationRole": "Primary",
+                "replicaCapacity": 5,
+            },
+            "location": scope.location,
+            "id": server_id,
+            "name": name,
+            "type": "Microsoft.DBforPostgreSQL/flexibleServers",
+        }
+    )
     for backup in _backups(scope, spec.get("backups")):
         core.put(_backup_json(server_id, backup))
 
@@ -178,10 +249,16 @@ def _backup_json(server_id: str, backup: dict[str, Any]) -> JSON:
     completed: datetime = backup["completed"]
     ticks = int((completed - _TICKS_EPOCH).total_seconds() * 10_000_000)
     name = str(backup.get("name") or f"backup_{ticks}")
-    return {"properties": {"backupType": str(backup.get("type") or "Full"),
-                           "source": str(backup.get("source") or "Automatic"), "completedTime": iso(completed)},
-            "id": f"{server_id}/backups/{name}", "name": name,
-            "type": "Microsoft.DBforPostgreSQL/flexibleServers/backups"}
+    return {
+        "properties": {
+            "backupType": str(backup.get("type") or "Full"),
+            "source": str(backup.get("source") or "Automatic"),
+            "completedTime": iso(completed),
+        },
+        "id": f"{server_id}/backups/{name}",
+        "name": name,
+        "type": "Microsoft.DBforPostgreSQL/flexibleServers/backups",
+    }
 
 
 def search_service(core: Core, spec: dict[str, Any]) -> None:

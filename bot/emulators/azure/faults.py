@@ -75,8 +75,16 @@ class FaultInjector:
         path_contains: str | None = None,
     ) -> None:
         """Answer the next ``n`` matching calls with ``status`` and an ARM error body."""
-        rule = _Rule("fail_next", method, path_contains, remaining=n, status=status, code=code,
-                     message=message, retry_after=retry_after)
+        rule = _Rule(
+            "fail_next",
+            method,
+            path_contains,
+            remaining=n,
+            status=status,
+            code=code,
+            message=message,
+            retry_after=retry_after,
+        )
         self._add(rule)
 
     def latency(self, seconds: float, *, method: str | None = None, path_contains: str | None = None) -> None:
@@ -162,26 +170,35 @@ def _failure(rule: _Rule, method: str, path: str) -> ApiError:
     if retry_after is not None:
         headers["Retry-After"] = f"{retry_after:g}"
     if rule.status == 429:
-        headers["x-ms-ratelimit-remaining-subscription-reads" if method == "GET"
-                else "x-ms-ratelimit-remaining-subscription-writes"] = "0"
+        headers[
+            "x-ms-ratelimit-remaining-subscription-reads"
+            if method == "GET"
+            else "x-ms-ratelimit-remaining-subscription-writes"
+        ] = "0"
     return ApiError(rule.status, code, message, headers)
 
 
 def default_message(status: int, method: str, path: str) -> str:
     """The real ARM wording for an injected failure of this status."""
     if status == 403:
-        return (f"The client '{EMULATOR_CLIENT_ID}' with object id '{EMULATOR_CLIENT_ID}' does not have "
-                f"authorization to perform action '{arm_action(method, path)}' over scope '{path}' or the "
-                "scope is invalid. If access was recently granted, please refresh your credentials.")
+        return (
+            f"The client '{EMULATOR_CLIENT_ID}' with object id '{EMULATOR_CLIENT_ID}' does not have "
+            f"authorization to perform action '{arm_action(method, path)}' over scope '{path}' or the "
+            "scope is invalid. If access was recently granted, please refresh your credentials."
+        )
     if status == 404:
         return not_found_message(path)
     if status == 409:
-        return (f"Cannot modify the resource '{path}' because another operation is in progress on it. "
-                "Please retry after the operation completes.")
+        return (
+            f"Cannot modify the resource '{path}' because another operation is in progress on it. "
+            "Please retry after the operation completes."
+        )
     if status == 429:
         kind = "Reads" if method == "GET" else "Writes"
-        return (f"The request is being throttled as the limit has been reached for operation type - {kind}. "
-                "For more information, see - https://aka.ms/armthrottling")
+        return (
+            f"The request is being throttled as the limit has been reached for operation type - {kind}. "
+            "For more information, see - https://aka.ms/armthrottling"
+        )
     if status == 401:
         return "The access token is invalid."
     return "The server encountered an internal error. Please retry the request."
@@ -195,7 +212,7 @@ def _provider_parts(path: str) -> tuple[str, list[str], str]:
     if "providers" not in lowered[:-1]:
         return "", [], rg
     at = len(lowered) - 1 - lowered[::-1].index("providers")
-    return segments[at + 1], segments[at + 2:], rg
+    return segments[at + 1], segments[at + 2 :], rg
 
 
 def arm_action(method: str, path: str) -> str:
@@ -214,5 +231,7 @@ def not_found_message(path: str) -> str:
     """ARM's ResourceNotFound wording for the resource a path names."""
     namespace, rest, rg = _provider_parts(path)
     resource = "/".join([namespace, *rest[: len(rest) - len(rest) % 2]]) if namespace else path
-    return (f"The Resource '{resource}' under resource group '{rg}' was not found. "
-            "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+    return (
+        f"The Resource '{resource}' under resource group '{rg}' was not found. "
+        "For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+    )

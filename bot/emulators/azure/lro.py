@@ -144,8 +144,9 @@ def result_handler(core: Core, req: Request, match: re.Match[str]) -> Response:
     op = core.lro.lookup(match.group("op"))
     op.advance()
     if op.status == "InProgress":
-        return Response(202, None, {"Location": f"{req.base_url}{req.path}?api-version={req.api_version}",
-                                    "Retry-After": "0"})
+        return Response(
+            202, None, {"Location": f"{req.base_url}{req.path}?api-version={req.api_version}", "Retry-After": "0"}
+        )
     if op.status == "Failed" and op.error:
         raise ApiError(400, op.error.get("code", "Failed"), op.error.get("message", ""))
     resource = core.find(op.resource_id)

@@ -49,8 +49,11 @@ def _service_call(core: Core, req: Request) -> Response:
     is_arm = req.path.lower().startswith("/subscriptions/")
     _authenticate(core, req, is_arm)
     if not req.api_version:
-        raise ApiError(400, "MissingApiVersionParameter",
-                       "The api-version query parameter (?api-version=) is required for all requests.")
+        raise ApiError(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
     failure = core.faults.take_failure(req.method, req.path)
     if failure is not None:
         raise failure

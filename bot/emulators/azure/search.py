@@ -31,15 +31,39 @@ def index_json(name: str) -> JSON:
         "@odata.etag": new_etag(),
         "name": name,
         "fields": [
-            {"name": "id", "type": "Edm.String", "key": True, "searchable": False, "filterable": True,
-             "retrievable": True, "sortable": False, "facetable": False},
-            {"name": "content", "type": "Edm.String", "searchable": True, "filterable": False,
-             "retrievable": True, "sortable": False, "facetable": False, "analyzer": "en.microsoft"},
-            {"name": "contentVector", "type": "Collection(Edm.Single)", "searchable": True, "retrievable": False,
-             "dimensions": 1536, "vectorSearchProfile": "default-profile"},
+            {
+                "name": "id",
+                "type": "Edm.String",
+                "key": True,
+                "searchable": False,
+                "filterable": True,
+                "retrievable": True,
+                "sortable": False,
+                "facetable": False,
+            },
+            {
+                "name": "content",
+                "type": "Edm.String",
+                "searchable": True,
+                "filterable": False,
+                "retrievable": True,
+                "sortable": False,
+                "facetable": False,
+                "analyzer": "en.microsoft",
+            },
+            {
+                "name": "contentVector",
+                "type": "Collection(Edm.Single)",
+                "searchable": True,
+                "retrievable": False,
+                "dimensions": 1536,
+                "vectorSearchProfile": "default-profile",
+            },
         ],
-        "vectorSearch": {"algorithms": [{"name": "default-hnsw", "kind": "hnsw"}],
-                         "profiles": [{"name": "default-profile", "algorithm": "default-hnsw"}]},
+        "vectorSearch": {
+            "algorithms": [{"name": "default-hnsw", "kind": "hnsw"}],
+            "profiles": [{"name": "default-profile", "algorithm": "default-hnsw"}],
+        },
     }
 
 
@@ -102,8 +126,10 @@ def delete_index(core: Core, req: Request, m: re.Match[str]) -> Response:
     _index(core, name)
     users = [a["name"] for a in _search(core)["aliases"].values() if name in a.get("indexes", [])]
     if users:
-        raise bad_request("IndexInUse", f"Index '{name}' is referenced by alias(es) {', '.join(users)}; "
-                          "point the alias at another index first.")
+        raise bad_request(
+            "IndexInUse",
+            f"Index '{name}' is referenced by alias(es) {', '.join(users)}; point the alias at another index first.",
+        )
     del _search(core)["indexes"][name]
     _search(core)["documentCounts"].pop(name, None)
     return Response(204)
@@ -164,8 +190,10 @@ def _validated_alias(core: Core, body: JSON, name: str) -> JSON:
     if not isinstance(indexes, list) or len(indexes) != 1:
         raise bad_request("InvalidRequestParameter", "An alias must map to exactly one index.")
     if indexes[0] not in _search(core)["indexes"]:
-        raise bad_request("InvalidRequestParameter",
-                          f"Index '{indexes[0]}' does not exist; an alias can only point to an existing index.")
+        raise bad_request(
+            "InvalidRequestParameter",
+            f"Index '{indexes[0]}' does not exist; an alias can only point to an existing index.",
+        )
     return {"@odata.etag": new_etag(), "name": name, "indexes": [str(indexes[0])]}
 
 

@@ -92,8 +92,9 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         req = self._parse()
         core = self.server.core
-        core.requests.record(RecordedRequest(req.method, req.path, dict(req.query), req.body,
-                                             dict(req.headers), time.time()))
+        core.requests.record(
+            RecordedRequest(req.method, req.path, dict(req.query), req.body, dict(req.headers), time.time())
+        )
         response = dispatch(core, req, str(self.client_address[0]))
         self._write(req, response)
 

@@ -77,8 +77,9 @@ def validate_view(view: object) -> list[str]:
 
 def _validate_view_texts(view: dict[str, Any]) -> list[str]:
     if view["type"] == "home":
-        return [_at("home view cannot have submit and close", f"/view/{key}") for key in ("submit", "close")
-                if key in view]
+        return [
+            _at("home view cannot have submit and close", f"/view/{key}") for key in ("submit", "close") if key in view
+        ]
     errors = [] if "title" in view else [_at("missing required field: title", "/view")]
     for key in ("title", "submit", "close"):
         errors += _validate_view_text(view.get(key), f"/view/{key}")

@@ -50,10 +50,20 @@ class ChatStore:
     def post(self, channel_id: str, content: JsonDict, thread_ts: str | None = None) -> JsonDict:
         parent = self._thread_parent(channel_id, thread_ts) if thread_ts else None
         message: JsonDict = {
-            "type": "message", "ts": self._next_ts(), "user": self._author.user_id,
-            "bot_id": self._author.bot_id, "app_id": self._author.app_id, "team": self._author.team_id,
-            "text": "", "blocks": None, "attachments": None, "thread_ts": None,
-            "reply_count": 0, "reply_users": [], "latest_reply": None, "edited": None,
+            "type": "message",
+            "ts": self._next_ts(),
+            "user": self._author.user_id,
+            "bot_id": self._author.bot_id,
+            "app_id": self._author.app_id,
+            "team": self._author.team_id,
+            "text": "",
+            "blocks": None,
+            "attachments": None,
+            "thread_ts": None,
+            "reply_count": 0,
+            "reply_users": [],
+            "latest_reply": None,
+            "edited": None,
         }
         message.update(_content(content))
         if parent is not None:
@@ -92,10 +102,18 @@ class ChatStore:
     def find(self, channel_id: str, ts: str) -> JsonDict | None:
         return next((m for m in self._messages.get(channel_id, []) if m["ts"] == ts), None)
 
-    def post_ephemeral(self, channel_id: str, user_id: str, content: JsonDict,
-                       thread_ts: str | None = None) -> JsonDict:
-        ephemeral = {"channel": channel_id, "user": user_id, "ts": self._next_ts(), "text": "",
-                     "blocks": None, "attachments": None, "thread_ts": thread_ts}
+    def post_ephemeral(
+        self, channel_id: str, user_id: str, content: JsonDict, thread_ts: str | None = None
+    ) -> JsonDict:
+        ephemeral = {
+            "channel": channel_id,
+            "user": user_id,
+            "ts": self._next_ts(),
+            "text": "",
+            "blocks": None,
+            "attachments": None,
+            "thread_ts": thread_ts,
+        }
         ephemeral.update(_content(content))
         self._ephemerals.append(ephemeral)
         return ephemeral
@@ -110,17 +128,18 @@ class ChatStore:
         self._ephemerals.remove(ephemeral)
 
     def top_level(self, channel_id: str) -> list[JsonDict]:
-        return [copy.deepcopy(m) for m in self._messages.get(channel_id, [])
-                if m["thread_ts"] in (None, m["ts"])]
+        return [copy.deepcopy(m) for m in self._messages.get(channel_id, []) if m["thread_ts"] in (None, m["ts"])]
 
     def thread(self, channel_id: str, ts: str) -> list[JsonDict]:
         """The parent then its replies, like ``conversations.replies``."""
-        return [copy.deepcopy(m) for m in self._messages.get(channel_id, [])
-                if m["ts"] == ts or m["thread_ts"] == ts]
+        return [copy.deepcopy(m) for m in self._messages.get(channel_id, []) if m["ts"] == ts or m["thread_ts"] == ts]
 
     def ephemerals(self, channel_id: str | None = None, user_id: str | None = None) -> list[JsonDict]:
-        return [copy.deepcopy(e) for e in self._ephemerals
-                if channel_id in (None, e["channel"]) and user_id in (None, e["user"])]
+        return [
+            copy.deepcopy(e)
+            for e in self._ephemerals
+            if channel_id in (None, e["channel"]) and user_id in (None, e["user"])
+        ]
 
     def snapshot(self, channel_id: str) -> list[JsonDict]:
         """Top-level messages, each with its ``replies`` (for the sandbox page)."""
@@ -137,13 +156,19 @@ class ChatStore:
 
 
 def _content(content: JsonDict) -> dict[str, Any]:
-    return {key: copy.deepcopy(content[key]) for key in ("text", "blocks", "attachments")
-            if content.get(key) is not None}
+    return {
+        key: copy.deepcopy(content[key]) for key in ("text", "blocks", "attachments") if content.get(key) is not None
+    }
 
 
 def _replace_content(target: JsonDict, content: JsonDict) -> None:
-    target.update({"text": content.get("text") or "", "blocks": copy.deepcopy(content.get("blocks")),
-                   "attachments": copy.deepcopy(content.get("attachments"))})
+    target.update(
+        {
+            "text": content.get("text") or "",
+            "blocks": copy.deepcopy(content.get("blocks")),
+            "attachments": copy.deepcopy(content.get("attachments")),
+        }
+    )
 
 
 def _add_reply(parent: JsonDict, reply: JsonDict) -> None:

@@ -1,11 +1,11 @@
 """``SlackFake``: a local Slack Web API that behaves like Slack, for tests and the sandbox.
 
-    with SlackFake() as fake:
-        fake.add_user(SlackUser(id="U0ALICE", name="alice"))
-        fake.add_channel("C0INCIDENT", name="inc-pharmabot")
-        client = WebClient(token=fake.bot_token, base_url=fake.api_url)
-        client.chat_postMessage(channel="C0INCIDENT", text="hi")
-        assert fake.messages("C0INCIDENT")[0]["text"] == "hi"
+with SlackFake() as fake:
+    fake.add_user(SlackUser(id="U0ALICE", name="alice"))
+    fake.add_channel("C0INCIDENT", name="inc-pharmabot")
+    client = WebClient(token=fake.bot_token, base_url=fake.api_url)
+    client.chat_postMessage(channel="C0INCIDENT", text="hi")
+    assert fake.messages("C0INCIDENT")[0]["text"] == "hi"
 """
 
 from __future__ import annotations
@@ -25,8 +25,15 @@ from bot.emulators.slack.state import SlackWorld
 class SlackFake:
     """A Slack workspace with one bot, served over HTTP on ``host:port`` (port 0 = a free port)."""
 
-    def __init__(self, *, team_id: str = "T0ROLLBACK", bot_token: str = "xoxb-sandbox-token",  # noqa: S107
-                 host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0ROLLBACK",
+        bot_token: str = "xoxb-sandbox-token",  # noqa: S107
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._world = SlackWorld(team_id=team_id, bot_token=bot_token, clock=clock)
         self._host = host
         self._port = port
@@ -49,8 +56,9 @@ class SlackFake:
     def __enter__(self) -> SlackFake:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -91,11 +99,14 @@ class SlackFake:
 
     def add_usergroup(self, usergroup_id: str, *, handle: str, users: list[str]) -> None:
         with self._world.lock:
-            self._world.usergroups[usergroup_id] = {"id": usergroup_id, "team_id": self.team_id,
-                                                    "handle": handle, "users": list(users)}
+            self._world.usergroups[usergroup_id] = {
+                "id": usergroup_id,
+                "team_id": self.team_id,
+                "handle": handle,
+                "users": list(users),
+            }
 
-    def add_channel(self, channel_id: str, *, name: str, is_private: bool = False,
-                    is_archived: bool = False) -> None:
+    def add_channel(self, channel_id: str, *, name: str, is_private: bool = False, is_archived: bool = False) -> None:
         with self._world.lock:
             self._world.channels[channel_id] = SlackChannel(channel_id, name, is_private, is_archived)
 
@@ -119,8 +130,9 @@ class SlackFake:
     def calls_to(self, method: str) -> list[SlackCall]:
         return [call for call in self._world.calls() if call.method == method]
 
-    def wait_for(self, method: str, predicate: Callable[[SlackCall], bool] = lambda call: True,
-                 timeout: float = 5.0) -> SlackCall:
+    def wait_for(
+        self, method: str, predicate: Callable[[SlackCall], bool] = lambda call: True, timeout: float = 5.0
+    ) -> SlackCall:
         """The first call to ``method`` matching ``predicate``, waiting up to ``timeout`` seconds for it."""
         return self._world.wait_for(method, predicate, timeout)
 
@@ -194,8 +206,15 @@ class SlackFake:
         else:
             self._world.views.push(spec, owner)
 
-    def fail_next(self, method: str, error: str = "ratelimited", *, status: int | None = None,
-                  retry_after: int | None = None, n: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        error: str = "ratelimited",
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+        n: int = 1,
+    ) -> None:
         """Make the next ``n`` calls of ``method`` (or ``"response_url"``) fail with ``error``.
 
         ``ratelimited`` defaults to HTTP 429 with ``Retry-After: 1``; other errors to HTTP 200 + ``ok: false``.

@@ -23,8 +23,12 @@ def api_test(world: SlackWorld, params: JsonDict) -> JsonDict:
 
 def auth_test(world: SlackWorld, params: JsonDict) -> JsonDict:
     return {
-        "url": f"https://{TEAM_DOMAIN}.slack.com/", "team": TEAM_NAME, "user": "rollback-bot",
-        "team_id": world.team_id, "user_id": world.bot_user_id, "bot_id": world.bot_id,
+        "url": f"https://{TEAM_DOMAIN}.slack.com/",
+        "team": TEAM_NAME,
+        "user": "rollback-bot",
+        "team_id": world.team_id,
+        "user_id": world.bot_user_id,
+        "bot_id": world.bot_id,
         "is_enterprise_install": False,
     }
 

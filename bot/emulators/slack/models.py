@@ -90,7 +90,11 @@ class SlackError(Exception):
     """An error answer: ``{"ok": false, "error": ...}`` (HTTP 200 unless ``status`` says otherwise)."""
 
     def __init__(
-        self, error: str, *, status: int = 200, extra: JsonDict | None = None,
+        self,
+        error: str,
+        *,
+        status: int = 200,
+        extra: JsonDict | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(error)

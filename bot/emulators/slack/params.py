@@ -26,8 +26,9 @@ def decode_json_fields(params: JsonDict) -> JsonDict:
 
 
 def invalid_arguments(*messages: str) -> SlackError:
-    return SlackError("invalid_arguments",
-                      extra={"response_metadata": {"messages": [f"[ERROR] {m}" for m in messages]}})
+    return SlackError(
+        "invalid_arguments", extra={"response_metadata": {"messages": [f"[ERROR] {m}" for m in messages]}}
+    )
 
 
 def text_arg(params: JsonDict, key: str) -> str | None:

@@ -42,13 +42,22 @@ def action_ts() -> str:
     return f"{time.time():.6f}"
 
 
-def slash_command_fields(ws: Workspace, actor: Actor, *, channel_id: str, channel_name: str, command: str,
-                         text: str) -> dict[str, str]:
+def slash_command_fields(
+    ws: Workspace, actor: Actor, *, channel_id: str, channel_name: str, command: str, text: str
+) -> dict[str, str]:
     return {
-        "token": VERIFICATION_TOKEN, "team_id": ws.team_id, "team_domain": ws.team_domain,
-        "channel_id": channel_id, "channel_name": channel_name, "user_id": actor.user_id,
-        "user_name": actor.user_name, "command": command, "text": text, "api_app_id": ws.api_app_id,
-        "is_enterprise_install": "false", "response_url": actor.response_url or "",
+        "token": VERIFICATION_TOKEN,
+        "team_id": ws.team_id,
+        "team_domain": ws.team_domain,
+        "channel_id": channel_id,
+        "channel_name": channel_name,
+        "user_id": actor.user_id,
+        "user_name": actor.user_name,
+        "command": command,
+        "text": text,
+        "api_app_id": ws.api_app_id,
+        "is_enterprise_install": "false",
+        "response_url": actor.response_url or "",
         "trigger_id": actor.trigger_id,
     }
 
@@ -57,20 +66,27 @@ def interaction(ws: Workspace, actor: Actor, payload_type: str) -> JsonDict:
     """Fields every interactivity payload carries."""
     return {
         "type": payload_type,
-        "user": {"id": actor.user_id, "username": actor.user_name, "name": actor.user_name,
-                 "team_id": ws.team_id},
-        "api_app_id": ws.api_app_id, "token": VERIFICATION_TOKEN, "trigger_id": actor.trigger_id,
-        "team": {"id": ws.team_id, "domain": ws.team_domain}, "enterprise": None,
+        "user": {"id": actor.user_id, "username": actor.user_name, "name": actor.user_name, "team_id": ws.team_id},
+        "api_app_id": ws.api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": actor.trigger_id,
+        "team": {"id": ws.team_id, "domain": ws.team_domain},
+        "enterprise": None,
         "is_enterprise_install": False,
     }
 
 
-def message_block_actions(ws: Workspace, actor: Actor, *, channel: JsonDict, message: JsonDict | None,
-                          message_ts: str, action: JsonDict) -> JsonDict:
+def message_block_actions(
+    ws: Workspace, actor: Actor, *, channel: JsonDict, message: JsonDict | None, message_ts: str, action: JsonDict
+) -> JsonDict:
     """block_actions from a message; ``message`` None means the message was ephemeral."""
     payload = interaction(ws, actor, "block_actions")
-    payload["container"] = {"type": "message", "message_ts": message_ts, "channel_id": channel["id"],
-                            "is_ephemeral": message is None}
+    payload["container"] = {
+        "type": "message",
+        "message_ts": message_ts,
+        "channel_id": channel["id"],
+        "is_ephemeral": message is None,
+    }
     payload["channel"] = {"id": channel["id"], "name": channel["name"]}
     if message is not None:
         payload["message"] = message
@@ -101,10 +117,22 @@ def view_submission(ws: Workspace, actor: Actor, view: JsonDict, values: JsonDic
 def event_callback(ws: Workspace, event: JsonDict) -> JsonDict:
     now = int(time.time())
     return {
-        "token": VERIFICATION_TOKEN, "team_id": ws.team_id, "api_app_id": ws.api_app_id, "event": event,
-        "type": "event_callback", "event_id": f"Ev{secrets.token_hex(5).upper()}", "event_time": now,
-        "authorizations": [{"enterprise_id": None, "team_id": ws.team_id, "user_id": ws.bot_user_id,
-                            "is_bot": True, "is_enterprise_install": False}],
+        "token": VERIFICATION_TOKEN,
+        "team_id": ws.team_id,
+        "api_app_id": ws.api_app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev{secrets.token_hex(5).upper()}",
+        "event_time": now,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": ws.team_id,
+                "user_id": ws.bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
         "is_ext_shared_channel": False,
         "event_context": f"4-{secrets.token_urlsafe(24)}",
     }
@@ -112,8 +140,13 @@ def event_callback(ws: Workspace, event: JsonDict) -> JsonDict:
 
 def app_home_opened_event(user_id: str, home: JsonDict | None) -> JsonDict:
     """``view`` only when a Home view was published for the user, as Slack does."""
-    event: JsonDict = {"type": "app_home_opened", "user": user_id, "channel": f"D{user_id[1:]}",
-                       "tab": "home", "event_ts": action_ts()}
+    event: JsonDict = {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": f"D{user_id[1:]}",
+        "tab": "home",
+        "event_ts": action_ts(),
+    }
     if home is not None:
         event["view"] = home
     return event
@@ -123,8 +156,9 @@ def url_verification(challenge: str) -> JsonDict:
     return {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
 
 
-def build_action(element: JsonDict | None, action_id: str, block_id: str, value: str | None,
-                 selected_option: JsonDict | None) -> JsonDict:
+def build_action(
+    element: JsonDict | None, action_id: str, block_id: str, value: str | None, selected_option: JsonDict | None
+) -> JsonDict:
     """One ``actions[]`` entry; ``element`` is the clicked element from the surface's blocks, if known."""
     element_type = element.get("type") if element else None
     kind = str(element_type or ("static_select" if selected_option else "button"))

@@ -127,8 +127,9 @@ class FakeHttpServer(ThreadingHTTPServer):
     def __init__(self, world: SlackWorld, host: str, port: int) -> None:
         super().__init__((host, port), _Handler)
         self.world = world
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name="slack-fake", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.01}, name="slack-fake", daemon=True
+        )
 
     @property
     def port(self) -> int:

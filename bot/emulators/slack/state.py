@@ -62,8 +62,9 @@ class SlackWorld:
             raise SlackError("channel_not_found")
         channel = self.channels.get(channel_id)
         if channel is None and channel_id in self.users:
-            channel = self.channels.setdefault(f"D{channel_id[1:]}", SlackChannel(
-                id=f"D{channel_id[1:]}", name=channel_id, is_im=True))
+            channel = self.channels.setdefault(
+                f"D{channel_id[1:]}", SlackChannel(id=f"D{channel_id[1:]}", name=channel_id, is_im=True)
+            )
         if channel is None:
             raise SlackError("channel_not_found")
         return channel
@@ -78,8 +79,16 @@ class SlackWorld:
 
     def record(self, method: str, body: JsonDict, headers: dict[str, str], error: str | None) -> None:
         with self._changed:
-            self._calls.append(SlackCall(method=method, body=copy.deepcopy(body), headers=dict(headers),
-                                         at=self.clock(), ok=error is None, error=error))
+            self._calls.append(
+                SlackCall(
+                    method=method,
+                    body=copy.deepcopy(body),
+                    headers=dict(headers),
+                    at=self.clock(),
+                    ok=error is None,
+                    error=error,
+                )
+            )
             self._changed.notify_all()
 
     def calls(self) -> list[SlackCall]:
@@ -129,8 +138,10 @@ class SlackWorld:
                 "bot": {"user_id": self.bot_user_id, "bot_id": self.bot_id, "app_id": self.app_id},
                 "users": [u.to_api(self.team_id) for u in self.users.values()],
                 "usergroups": copy.deepcopy(list(self.usergroups.values())),
-                "channels": [{**c.to_api(self.team_id, self.bot_user_id), "messages": self.chat.snapshot(c.id)}
-                             for c in self.channels.values()],
+                "channels": [
+                    {**c.to_api(self.team_id, self.bot_user_id), "messages": self.chat.snapshot(c.id)}
+                    for c in self.channels.values()
+                ],
                 "ephemerals": self.chat.ephemerals(),
                 "views": self.views.modals(),
                 "homes": self.views.homes(),

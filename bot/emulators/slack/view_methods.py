@@ -28,8 +28,7 @@ def views_update(world: SlackWorld, params: JsonDict) -> JsonDict:
     if not (view_id or external_id):
         raise invalid_arguments("either view_id or external_id is required")
     spec = view_arg(params)
-    view = world.views.update(spec, view_id=view_id, external_id=external_id,
-                              view_hash=text_arg(params, "hash"))
+    view = world.views.update(spec, view_id=view_id, external_id=external_id, view_hash=text_arg(params, "hash"))
     return {"view": view}
 
 

@@ -50,8 +50,9 @@ class ViewStore:
         stack.append(view["id"])
         return view
 
-    def update(self, spec: JsonDict, *, view_id: str | None, external_id: str | None,
-               view_hash: str | None) -> JsonDict:
+    def update(
+        self, spec: JsonDict, *, view_id: str | None, external_id: str | None, view_hash: str | None
+    ) -> JsonDict:
         view = self._find(view_id, external_id)
         if view_hash and view_hash != view["hash"]:
             raise SlackError("hash_conflict")
@@ -73,9 +74,9 @@ class ViewStore:
         """Close a modal and every view pushed above it."""
         for stack in self._stacks.values():
             if view_id in stack:
-                for closed in stack[stack.index(view_id):]:
+                for closed in stack[stack.index(view_id) :]:
                     del self._views[closed]
-                del stack[stack.index(view_id):]
+                del stack[stack.index(view_id) :]
                 return
         raise SlackError("not_found")
 
@@ -106,9 +107,14 @@ class ViewStore:
         self._seq += 1
         view_id = f"V{self._seq:010d}"
         view = {
-            "id": view_id, "team_id": self._owner.team_id, "type": spec["type"],
-            "state": {"values": {}}, "previous_view_id": previous, "root_view_id": root or view_id,
-            "app_id": self._owner.app_id, "app_installed_team_id": self._owner.team_id,
+            "id": view_id,
+            "team_id": self._owner.team_id,
+            "type": spec["type"],
+            "state": {"values": {}},
+            "previous_view_id": previous,
+            "root_view_id": root or view_id,
+            "app_id": self._owner.app_id,
+            "app_installed_team_id": self._owner.team_id,
             "bot_id": self._owner.bot_id,
         }
         self._views[view_id] = view
@@ -118,15 +124,22 @@ class ViewStore:
         blocks = copy.deepcopy(spec.get("blocks", []))
         kept = {b.get("block_id") for b in blocks}
         values = {k: v for k, v in view["state"]["values"].items() if k in kept}
-        view.update({
-            "type": spec["type"], "blocks": blocks, "title": copy.deepcopy(spec.get("title")),
-            "close": copy.deepcopy(spec.get("close")), "submit": copy.deepcopy(spec.get("submit")),
-            "private_metadata": spec.get("private_metadata", ""), "callback_id": spec.get("callback_id", ""),
-            "external_id": spec.get("external_id", view.get("external_id", "")),
-            "clear_on_close": bool(spec.get("clear_on_close")),
-            "notify_on_close": bool(spec.get("notify_on_close")), "state": {"values": values},
-            "hash": f"{int(self._clock())}.{secrets.token_urlsafe(6)}",
-        })
+        view.update(
+            {
+                "type": spec["type"],
+                "blocks": blocks,
+                "title": copy.deepcopy(spec.get("title")),
+                "close": copy.deepcopy(spec.get("close")),
+                "submit": copy.deepcopy(spec.get("submit")),
+                "private_metadata": spec.get("private_metadata", ""),
+                "callback_id": spec.get("callback_id", ""),
+                "external_id": spec.get("external_id", view.get("external_id", "")),
+                "clear_on_close": bool(spec.get("clear_on_close")),
+                "notify_on_close": bool(spec.get("notify_on_close")),
+                "state": {"values": values},
+                "hash": f"{int(self._clock())}.{secrets.token_urlsafe(6)}",
+            }
+        )
         return copy.deepcopy(view)
 
     def _find(self, view_id: str | None, external_id: str | None) -> JsonDict:
