@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
@@ -92,6 +94,24 @@ class PostgresConfig(_Model):
     server: NonEmpty
 
 
+class TelemetryConfig(_Model):
+    """The application's LLM call log, for 'prompt version logged' (checklist item 3).
+
+    ``query`` must return one row with the columns ``total`` and ``with_version`` and may use the bound
+    parameter ``:since`` (the start of the window).
+    """
+
+    database_url: NonEmpty
+    query: str = Field(
+        default=(
+            "SELECT count(*) AS total, count(prompt_version) AS with_version "
+            "FROM llm_calls WHERE created_at >= :since"
+        ),
+        min_length=10,
+    )
+    window_hours: int = Field(default=24, ge=1, le=24 * 31)
+
+
 class ChecklistConfig(_Model):
     """When and where the pre-deploy checklist is posted, and its thresholds."""
 
@@ -103,9 +123,24 @@ class ChecklistConfig(_Model):
 
     @field_validator("schedule")
     @classmethod
-    def _cron_has_five_fields(cls, value: str | None) -> str | None:
-        if value is not None and len(value.split()) != 5:
+    def _cron_is_valid(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if len(value.split()) != 5:
             raise ValueError("must be a 5-field cron expression, e.g. '0 8 * * 1-5'")
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"not a valid cron expression: {exc}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/Berlin)") from None
         return value
 
 
@@ -122,6 +157,7 @@ class EnvironmentConfig(_Model):
     prompts: PromptsConfig | None = None
     search: SearchConfig | None = None
     postgres: PostgresConfig | None = None
+    telemetry: TelemetryConfig | None = None
     checklist: ChecklistConfig = ChecklistConfig()
 
     @field_validator("incident_channels")

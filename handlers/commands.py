@@ -5,10 +5,11 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot.services.commands import CommandReply, History, Notice, NotYetAvailable, Status, Usage, handle_rollback_command
+from bot.services.commands import ChecklistNow, CommandReply, History, Notice, Status, Usage, handle_rollback_command
 from bot.services.flow import FlowStart
 from bot.slack.blocks import build_notice, build_status, build_usage
 from bot.slack.cards import build_history
+from bot.slack.checklist import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.views import build_target_view
 
 
@@ -37,8 +38,8 @@ def _render(reply: CommandReply) -> tuple[str, list[dict[str, object]]]:
         return f"Status of {reply.policy.target}", build_status(str(reply.policy.target), reply.lines, reply.in_flight)
     if isinstance(reply, History):
         return f"Recent rollbacks of {reply.policy.target}", build_history(reply.requests)
-    if isinstance(reply, Notice):
-        return reply.text, build_notice(reply.text, emoji=":information_source:")
-    assert isinstance(reply, NotYetAvailable)
-    text = f"`/rollback {reply.command.sub.value}` for {reply.policy.target} is not available in this version yet."
-    return text, build_notice(text, emoji=":construction:")
+    if isinstance(reply, ChecklistNow):
+        blocks = build_checklist_summary(reply.report) + build_checklist_details(reply.report)
+        return summary_text(reply.report), blocks[:50]
+    assert isinstance(reply, Notice)  # FlowStart opened the modal above
+    return reply.text, build_notice(reply.text, emoji=":information_source:")

@@ -1,4 +1,4 @@
-"""The App Home tab."""
+"""The App Home tab: the readiness board."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.slack.blocks import build_home
+from bot.services.home import readiness
+from bot.slack.home import build_home
 
 
 def register(app: App) -> None:
@@ -15,7 +16,9 @@ def register(app: App) -> None:
 
 
 def handle_home_opened_event(event: dict[str, Any], context: BoltContext) -> None:
-    """Publish the home view for the person who opened it."""
+    """Publish the readiness board for the person who opened the tab."""
     if event.get("tab", "home") != "home":
         return
-    context.client.views_publish(user_id=event["user"], view=build_home(context["deps"].catalog))
+    deps = context["deps"]
+    boards = [(str(r.policy.target), r.live, r.checklist, r.last_drill, r.in_flight) for r in readiness(deps)]
+    context.client.views_publish(user_id=event["user"], view=build_home(deps.catalog, boards))

@@ -15,6 +15,8 @@ _COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "requests": ("Rollback requests opened, by kind", ("kind",)),
     "decisions": ("Decisions on requests, by decision", ("decision",)),
     "outcomes": ("Execution outcomes, by outcome and kind", ("outcome", "kind")),
+    "checklists": ("Checklist runs, by overall result", ("overall",)),
+    "drills": ("Rollback drills, by outcome", ("outcome",)),
 }
 _HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "listener_seconds": ("Time to dispatch a Slack request (until ack in HTTP mode)", ("type",)),

@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError as SdkSlackApiError
 
+from bot.domain.checklist import ChecklistReport
 from bot.domain.model import RollbackRequest
 from bot.domain.plan import Plan, StepResult
 from bot.errors import SlackApiError
 from bot.ports.notify import Notifier
 from bot.slack.cards import build_card, build_thread, card_text
+from bot.slack.checklist import build_checklist_details, build_checklist_summary, summary_text
 
 log = logging.getLogger("rollback_bot.notifier")
 
@@ -60,3 +62,18 @@ class SlackNotifier(Notifier):
             )
         except SdkSlackApiError as exc:
             log.warning("could not post in the thread of request #%s: %s", request.id, exc.response.get("error"))
+
+    def post_checklist(self, channel: str, report: ChecklistReport) -> str:
+        try:
+            response = self._client.chat_postMessage(
+                channel=channel, text=summary_text(report), blocks=build_checklist_summary(report)
+            )
+            self._client.chat_postMessage(
+                channel=channel,
+                thread_ts=str(response["ts"]),
+                text="Commands and evidence",
+                blocks=build_checklist_details(report),
+            )
+        except SdkSlackApiError as exc:
+            raise SlackApiError(f"Could not post the checklist: {exc.response.get('error')}") from None
+        return str(response["ts"])

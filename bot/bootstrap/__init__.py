@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,14 +28,15 @@ from bot.adapters.http_health import RequestsHealthProbe
 from bot.adapters.metrics import PrometheusMetrics
 from bot.adapters.slack_directory import WebClientDirectory
 from bot.adapters.slack_notifier import SlackNotifier
-from bot.bootstrap.executors import ExecutorRegistry
+from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
+from bot.bootstrap.executors import EnvironmentRegistry
 from bot.config import AppConfig, Settings, load_config
-from bot.domain.catalog import Catalog, EnvironmentPolicy
+from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
 from bot.domain.model import RollbackKind, ServiceEnv
 from bot.ports.health import HealthProbe
+from bot.scheduler import build_scheduler
 from bot.services import Deps
 from bot.services.execution import reconcile_interrupted
-from bot.services.rollbacks import expire_due
 from bot.web import WebApp
 
 log = logging.getLogger("rollback_bot")
@@ -81,6 +84,15 @@ def build_catalog(config: AppConfig) -> Catalog:
                     approver_users=env.approvers.users,
                     approval_ttl_minutes=env.approval_ttl_minutes,
                     kinds=tuple(kinds),
+                    checklist=ChecklistPolicy(
+                        schedule=env.checklist.schedule,
+                        timezone=env.checklist.timezone,
+                        channel=env.checklist.channel,
+                        drill_max_age_days=env.checklist.drill_max_age_days,
+                        backup_max_age_hours=env.checklist.backup_max_age_hours,
+                        telemetry_window_hours=env.telemetry.window_hours if env.telemetry else 24,
+                    ),
+                    drills_require_approval=env.drills_require_approval,
                 )
             )
     return Catalog(tuple(policies))
@@ -110,17 +122,9 @@ class Runtime:
     scheduler: BackgroundScheduler | None = None
 
     def start_background(self, *, expiry_interval_seconds: float = 30.0) -> None:
-        """Reconcile what a crash left executing, then sweep expired requests periodically."""
+        """Reconcile what a crash left executing, then run the checklist schedule and the expiry sweep."""
         reconcile_interrupted(self.deps)
-        self.scheduler = BackgroundScheduler(timezone="UTC")
-        self.scheduler.add_job(
-            lambda: expire_due(self.deps),
-            "interval",
-            seconds=expiry_interval_seconds,
-            id="expire-requests",
-            coalesce=True,
-            max_instances=1,
-        )
+        self.scheduler = build_scheduler(self.deps, expiry_interval_seconds=expiry_interval_seconds)
         self.scheduler.start()
 
     def close(self) -> None:
@@ -140,6 +144,7 @@ def build_runtime(
     migrate_db: bool = True,
     azure_client_kwargs: Mapping[str, Any] | None = None,
     health_probe: HealthProbe | None = None,
+    slack_app: bool = True,
 ) -> Runtime:
     """Build the database, the dependencies, the Bolt app (when Slack is configured) and the WSGI app."""
     engine = make_engine(settings.database_url)
@@ -159,11 +164,15 @@ def build_runtime(
         directory=WebClientDirectory(client),
         metrics=metrics,
         clock=clock,
-        executors=ExecutorRegistry(config, probe=probe, clock=clock, azure_client_kwargs=azure_client_kwargs),
+        environment=EnvironmentRegistry(config, probe=probe, clock=clock, azure_client_kwargs=azure_client_kwargs),
         notifier=SlackNotifier(client),
         run_in_background=lambda job: _submit(pool, job),
+        probe=probe,
+        drills=SqlDrillLog(sessions),
+        checklists=SqlChecklistLog(sessions, clock),
+        replica_id=f"{socket.gethostname()}:{os.getpid()}",
     )
-    bolt = build_bolt_app(settings, client, deps, listeners) if settings.slack_configured else None
+    bolt = build_bolt_app(settings, client, deps, listeners) if slack_app and settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None
     web = WebApp(
         slack=SlackRequestHandler(bolt) if http_slack and bolt is not None else None,

@@ -11,6 +11,7 @@ from bot.adapters.azure.factory import build_environment_ports
 from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts.migrate import upgrade_prompts_db
 from bot.adapters.prompts.store import SqlPromptStore
+from bot.adapters.telemetry import SqlTelemetryQuery
 from bot.config import AppConfig, EnvironmentConfig
 from bot.domain.model import RollbackKind, ServiceEnv
 from bot.errors import RollbackBotError, UsageError
@@ -18,12 +19,13 @@ from bot.executors.base import Executor
 from bot.executors.code import TrafficShiftExecutor
 from bot.executors.prompt import PromptActivationExecutor
 from bot.ports.health import HealthProbe
+from bot.services import EnvironmentHandles
 
 log = logging.getLogger("rollback_bot.bootstrap")
 
 
-class ExecutorRegistry:
-    """Executors per service/environment, built once at start so configuration errors surface at once."""
+class EnvironmentRegistry:
+    """Executors, Azure ports and telemetry per service/environment, built once at start (errors surface at once)."""
 
     def __init__(
         self,
@@ -34,7 +36,7 @@ class ExecutorRegistry:
         azure_client_kwargs: Mapping[str, Any] | None = None,
         migrate_prompts: bool = True,
     ) -> None:
-        self._by_target: dict[ServiceEnv, dict[RollbackKind, Executor]] = {}
+        self._by_target: dict[ServiceEnv, EnvironmentHandles] = {}
         for service in config.services:
             for env in service.environments:
                 target = ServiceEnv(service.name, env.name)
@@ -48,7 +50,7 @@ class ExecutorRegistry:
                     target=target,
                 )
 
-    def __call__(self, target: ServiceEnv) -> Mapping[RollbackKind, Executor]:
+    def __call__(self, target: ServiceEnv) -> EnvironmentHandles:
         if target not in self._by_target:
             raise UsageError(f"Unknown service/environment {target}.")
         return self._by_target[target]
@@ -63,7 +65,7 @@ def _build(
     kwargs: dict[str, Any],
     migrate_prompts: bool,
     target: ServiceEnv,
-) -> dict[RollbackKind, Executor]:
+) -> EnvironmentHandles:
     executors: dict[RollbackKind, Executor] = {}
     ports = build_environment_ports(config.azure, env, **kwargs)
     if ports.container_apps and ports.container_app_ref and env.container_app:
@@ -84,4 +86,7 @@ def _build(
             )
         except RollbackBotError as exc:
             log.error("%s: prompt rollbacks unavailable: %s", target, exc.user_message)
-    return executors
+    telemetry = None
+    if env.telemetry:
+        telemetry = SqlTelemetryQuery(make_engine(env.telemetry.database_url), env.telemetry.query)
+    return EnvironmentHandles(executors=executors, azure=ports, telemetry=telemetry)

@@ -10,7 +10,10 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from bot.errors import ConfigError, NotFoundError, RollbackBotError, UsageError
+from bot.bootstrap import Runtime, build_runtime, load_app_config
+from bot.config import load_settings
+from bot.domain.model import ServiceEnv
+from bot.errors import ConfigError, NotAllowedError, NotFoundError, RollbackBotError, UsageError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -20,13 +23,13 @@ EXIT_USAGE = 2
 
 
 def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Print the bot's errors plainly on stderr: exit 2 for config/usage problems, 1 for the rest."""
+    """Print the bot's errors plainly on stderr: exit 2 when the command could not run as asked, 1 otherwise."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except (ConfigError, UsageError, NotFoundError) as exc:
+        except (ConfigError, UsageError, NotFoundError, NotAllowedError) as exc:
             click.echo(f"error: {exc.user_message}", err=True)
             raise SystemExit(EXIT_USAGE) from None
         except RollbackBotError as exc:
@@ -42,3 +45,14 @@ def setup_logging() -> None:
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def cli_runtime() -> Runtime:
+    """The bot's runtime for a one-shot command: database migrated, no Slack listeners, no server."""
+    settings = load_settings()
+    return build_runtime(settings, load_app_config(settings), slack_app=False)
+
+
+def resolve_target(runtime: Runtime, service: str, env: str | None) -> ServiceEnv:
+    """SERVICE [--env ENV] → a configured target (UsageError naming the choices otherwise)."""
+    return runtime.deps.catalog.resolve(service, env).target

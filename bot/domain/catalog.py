@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.model import RollbackKind, ServiceEnv
 from bot.errors import UsageError
+
+
+@dataclass(frozen=True)
+class ChecklistPolicy:
+    """When and where the checklist is posted, and its thresholds."""
+
+    schedule: str | None = None
+    timezone: str = "UTC"
+    channel: str | None = None
+    drill_max_age_days: int = 30
+    backup_max_age_hours: int = 24
+    telemetry_window_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -19,6 +31,8 @@ class EnvironmentPolicy:
     approver_users: tuple[str, ...]
     approval_ttl_minutes: int
     kinds: tuple[RollbackKind, ...]
+    checklist: ChecklistPolicy = field(default_factory=lambda: ChecklistPolicy())
+    drills_require_approval: bool = True
 
     @property
     def channel_patterns_used(self) -> bool:

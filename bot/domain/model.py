@@ -67,6 +67,7 @@ class RollbackRequest:
     message_ts: str | None = None
     decided_at: datetime | None = None
     result: dict[str, Any] = field(default_factory=dict)
+    is_drill: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class NewRequest:
     reason: str
     plan: dict[str, Any]
     expires_at: datetime
+    is_drill: bool = False
 
 
 @dataclass(frozen=True)

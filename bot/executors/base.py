@@ -16,6 +16,7 @@ class Executor(ABC):
     """Rolls one kind of thing back for one service/environment."""
 
     kind: RollbackKind
+    pointer_step: str  # the step that moves the pointer (a drill's "pointer moved" phase ends with it)
 
     @abstractmethod
     def plan(self, *, choice: str | None = None) -> Plan:
@@ -28,6 +29,10 @@ class Executor(ABC):
     @abstractmethod
     def execute(self, plan: Plan) -> Iterator[StepResult]:
         """Carry the plan out, yielding each finished step; raise a ``RollbackBotError`` when a step fails."""
+
+    @abstractmethod
+    def roll_forward(self, plan: Plan) -> Iterator[StepResult]:
+        """Undo an executed plan (put ``plan.current`` back), for drills; yields each finished step."""
 
     @abstractmethod
     def verify(self, plan: Plan) -> Verification:

@@ -48,6 +48,7 @@ class TrafficShiftExecutor(Executor):
     """Moves 100 % of traffic to the chosen revision (default: the newest healthy one before the serving one)."""
 
     kind = RollbackKind.code
+    pointer_step = "shift traffic"
 
     def __init__(
         self, *, api: ContainerAppsApi, ref: ContainerAppRef, probe: HealthProbe, health_path: str, health_url: str
@@ -211,6 +212,18 @@ class TrafficShiftExecutor(Executor):
                 f"at {result.url}; the rollback is in place but the target looks unhealthy."
             )
         return f"{result.url} answered 200", {"health_status": result.status}
+
+    def roll_forward(self, plan: Plan) -> Iterator[StepResult]:
+        original = {k: v for k, v in plan.current["traffic"].items()}
+        yield timed("restore traffic", lambda: self._restore(original))
+
+    def _restore(self, original: dict[str, int]) -> tuple[str, dict[str, object]]:
+        self._api.set_traffic(self._ref, original)
+        live = dict(sorted(_weights(self._api.get_app(self._ref)).items()))
+        wanted = {k: v for k, v in original.items() if v}
+        if live != wanted:
+            raise VerificationError(f"Traffic reads back as {live} after the roll-forward, not {wanted}.")
+        return f"traffic restored: {live}", {"traffic": live}
 
     def verify(self, plan: Plan) -> Verification:
         live = dict(sorted(_weights(self._api.get_app(self._ref)).items()))

@@ -26,6 +26,7 @@ class PromptActivationExecutor(Executor):
     """Moves a prompt's active pointer back (default: the version active before the latest activation)."""
 
     kind = RollbackKind.prompt
+    pointer_step = "activate version"
 
     def __init__(self, *, store: PromptStore) -> None:
         self._store = store
@@ -115,6 +116,20 @@ class PromptActivationExecutor(Executor):
             found = active.version if active else None
             raise VerificationError(f"{name} reads back with v{found} active, not v{version}.")
         return f"{name} v{version} is the active version", {"active_version": version}
+
+    def roll_forward(self, plan: Plan) -> Iterator[StepResult]:
+        name, version = _parse_choice(plan.choice)
+        original = plan.current.get("active_version")
+        if original is None:
+            return
+
+        def restore() -> tuple[str, dict[str, object]]:
+            act = self._store.activate(name, int(original), actor=ACTOR, reason="drill roll-forward",
+                                       expected_active=version)
+            return f"{name}: v{act.from_version} → v{act.to_version}", {"to": act.to_version}
+
+        yield timed("restore version", restore)
+        yield timed("verify restored version", lambda: self._check(name, int(original)))
 
     def verify(self, plan: Plan) -> Verification:
         name = str(plan.desired.get("prompt", ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
+from bot.domain.checklist import ChecklistReport
 from bot.domain.model import RollbackRequest
 from bot.domain.plan import Plan, StepResult
 
@@ -29,3 +30,11 @@ class Notifier(ABC):
     @abstractmethod
     def post_thread(self, request: RollbackRequest, text: str, *, lines: Sequence[str] = ()) -> None:
         """Post details (verification, errors, reconciliation) in the card's thread."""
+
+    @abstractmethod
+    def post_checklist(self, channel: str, report: ChecklistReport) -> str:
+        """Post a checklist summary in ``channel`` with the commands and evidence in its thread.
+
+        Returns:
+            The message ts of the summary.
+        """

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domain.checklist import ChecklistReport, DrillRecord
 from bot.domain.model import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 
 
@@ -89,3 +90,39 @@ class HealthCheck(ABC):
         Raises:
             StoreError: the dependency is unreachable.
         """
+
+
+class DrillLog(ABC):
+    """Recorded rollback drills."""
+
+    @abstractmethod
+    def record(self, drill: DrillRecord) -> DrillRecord:
+        """Store a finished drill; returns it with its id."""
+
+    @abstractmethod
+    def last_passing(self, target: ServiceEnv) -> DrillRecord | None:
+        """The most recent passing drill for ``target``."""
+
+    @abstractmethod
+    def recent(self, target: ServiceEnv, *, limit: int = 10) -> Sequence[DrillRecord]:
+        """Most recent drills first."""
+
+
+class ChecklistLog(ABC):
+    """Checklist results and the claims that make exactly one replica post each scheduled run."""
+
+    @abstractmethod
+    def record(self, report: ChecklistReport, *, trigger: str) -> int:
+        """Store a result; returns its id."""
+
+    @abstractmethod
+    def set_posted(self, run_id: int, *, channel: str, ts: str) -> None:
+        """Remember where the result was posted."""
+
+    @abstractmethod
+    def latest(self, target: ServiceEnv) -> ChecklistReport | None:
+        """The newest stored result for ``target``."""
+
+    @abstractmethod
+    def claim(self, target: ServiceEnv, *, fire_time: datetime, replica: str) -> bool:
+        """Claim a scheduled fire time; True for exactly one caller across all replicas (a unique row)."""

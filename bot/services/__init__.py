@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.catalog import Catalog
 from bot.domain.model import RollbackKind, ServiceEnv
 from bot.executors.base import Executor
+from bot.ports.azure import EnvironmentPorts
+from bot.ports.health import HealthProbe
 from bot.ports.metrics import Metrics
 from bot.ports.notify import Notifier
 from bot.ports.slack import SlackDirectory
-from bot.ports.store import AuditLog, HealthCheck, RequestRepository
+from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository
+from bot.ports.telemetry import TelemetryQuery
 
-ExecutorsFor = Callable[[ServiceEnv], Mapping[RollbackKind, Executor]]
 Background = Callable[[Callable[[], object]], None]
+
+
+@dataclass(frozen=True)
+class EnvironmentHandles:
+    """Everything the bot can reach for one service/environment."""
+
+    executors: Mapping[RollbackKind, Executor]
+    azure: EnvironmentPorts = field(default_factory=EnvironmentPorts)
+    telemetry: TelemetryQuery | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,14 @@ class Deps:
     directory: SlackDirectory
     metrics: Metrics
     clock: Callable[[], datetime]
-    executors: ExecutorsFor
+    environment: Callable[[ServiceEnv], EnvironmentHandles]
     notifier: Notifier
     run_in_background: Background
+    probe: HealthProbe
+    drills: DrillLog
+    checklists: ChecklistLog
+    replica_id: str = "rollback-bot"
+
+    def executors(self, target: ServiceEnv) -> Mapping[RollbackKind, Executor]:
+        """The executors configured for ``target``."""
+        return self.environment(target).executors

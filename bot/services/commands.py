@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.commands import Command, SubCommand, parse_command
+from bot.domain.checklist import ChecklistReport
 from bot.domain.model import RollbackRequest
 from bot.errors import RollbackBotError, UsageError
 from bot.services import Deps, rollbacks
+from bot.services.checklist import run_checklist
+from bot.services.drills import request_drill, run_drill
 from bot.services.flow import FlowStart, start_flow
 
 
@@ -46,14 +49,13 @@ class Notice:
 
 
 @dataclass(frozen=True)
-class NotYetAvailable:
-    """Reply: a known sub-command that this version cannot perform yet."""
+class ChecklistNow:
+    """Reply: a checklist just run."""
 
-    command: Command
-    policy: EnvironmentPolicy
+    report: ChecklistReport
 
 
-CommandReply = Usage | FlowStart | Status | History | Notice | NotYetAvailable
+CommandReply = Usage | FlowStart | Status | History | Notice | ChecklistNow
 
 
 def handle_rollback_command(deps: Deps, *, user_id: str, channel_id: str, text: str) -> CommandReply:
@@ -83,7 +85,22 @@ def _dispatch(deps: Deps, *, user_id: str, channel_id: str, command: Command) ->
         return status(deps, policy)
     if command.sub is SubCommand.history:
         return History(policy, tuple(deps.requests.list_recent(target=policy.target, limit=20)))
-    return NotYetAvailable(command, policy)
+    if command.sub is SubCommand.checklist:
+        return ChecklistNow(run_checklist(deps, target=policy.target, trigger="slack").report)
+    return _drill(deps, policy=policy, command=command, user_id=user_id, channel_id=channel_id)
+
+
+def _drill(deps: Deps, *, policy: EnvironmentPolicy, command: Command, user_id: str, channel_id: str) -> Notice:
+    """A drill: a request needing a second person, or at once when the environment allows that."""
+    if policy.drills_require_approval:
+        request = request_drill(deps, target=policy.target, kind=command.kind, requester_id=user_id,
+                                channel_id=channel_id)
+        return Notice(f"Drill request #{request.id} is posted; it runs when a second person approves it.")
+    outcome = run_drill(deps, target=policy.target, kind=command.kind, actor=user_id)
+    drill = outcome.drill
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in drill.phases.items())
+    verdict = "passed" if drill.passed else f"did not pass ({drill.error or 'not verified in time'})"
+    return Notice(f"Drill #{drill.id} on {policy.target} ({drill.kind.value}) {verdict}: {phases}.")
 
 
 def status(deps: Deps, policy: EnvironmentPolicy) -> Status:

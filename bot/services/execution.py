@@ -11,6 +11,7 @@ from bot.domain.plan import Plan, StepResult
 from bot.errors import AlreadyDecidedError, RollbackBotError
 from bot.services import Deps
 from bot.services.audit import record
+from bot.services.drills import run_drill
 
 log = logging.getLogger("rollback_bot.execution")
 
@@ -33,7 +34,19 @@ def execute_request(deps: Deps, *, request_id: int) -> RollbackRequest:
     return _finish(deps, request, plan, steps=steps, error=error, seconds=seconds)
 
 
+def _run_drill(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[StepResult], str | None]:
+    outcome = run_drill(deps, target=request.target, kind=plan.kind, actor=request.approver_id or "rollback-bot",
+                        plan=plan, request_id=request.id)
+    drill = outcome.drill
+    if drill.passed:
+        return list(outcome.steps), None
+    why = drill.error or f"time to rollback {drill.time_to_rollback} s, verified: {drill.verified}"
+    return list(outcome.steps), f"The drill did not pass: {why}"
+
+
 def _run_steps(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[StepResult], str | None]:
+    if request.is_drill:
+        return _run_drill(deps, request, plan)
     steps: list[StepResult] = []
     executor = deps.executors(request.target).get(plan.kind)
     if executor is None:

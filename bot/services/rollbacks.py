@@ -13,16 +13,9 @@ from bot.services import Deps
 from bot.services.audit import audited, record
 from bot.services.execution import execute_request
 from bot.services.flow import check_target, preview
+from bot.services.policy import approvers_mention
 
 MAX_REASON = 1000
-
-
-def approvers_mention(deps: Deps, target: ServiceEnv) -> str:
-    """How the card pings the approvers (a user group, users, or nobody in particular)."""
-    policy = deps.catalog.resolve(target.service, target.environment)
-    parts = [f"<!subteam^{policy.approver_usergroup}>"] if policy.approver_usergroup else []
-    parts += [f"<@{u}>" for u in policy.approver_users]
-    return " ".join(parts) or "anyone on the team except the requester"
 
 
 def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str) -> RollbackRequest:

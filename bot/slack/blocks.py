@@ -76,16 +76,6 @@ def build_notice(text: str, *, emoji: str = ":no_entry:") -> list[dict[str, Any]
     return to_dicts([SectionBlock(text=MarkdownTextObject(text=f"{emoji} {text}"))])
 
 
-def build_home(catalog: Catalog) -> dict[str, Any]:
-    """The App Home tab: the configured services/environments and where to use `/rollback`."""
-    blocks: list[Block] = [HeaderBlock(block_id=SlackId.home_header, text="Rollback Bot")]
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=_catalog_lines(catalog))))
-    for policy in catalog.environments:
-        where = ", ".join(c if c.startswith("#") else f"<#{c}>" for c in policy.incident_channels) or "none"
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"*{policy.target}*: incident channels {where}")]))
-    return View(type="home", blocks=blocks[:100]).to_dict()
-
-
 def build_status(target: str, lines: Sequence[str], in_flight: RollbackRequest | None) -> list[dict[str, Any]]:
     """`/rollback status`: live state and the in-flight request."""
     blocks: list[Block] = [HeaderBlock(text=f"Status: {target}"[:150])]

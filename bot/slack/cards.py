@@ -40,7 +40,8 @@ def _md(text: str) -> MarkdownTextObject:
 
 def card_text(request: RollbackRequest) -> str:
     """Notification fallback text."""
-    return f"Rollback #{request.id} {request.target} ({request.kind.value}): {STATUS_TEXT[request.status]}"
+    what = "Drill" if request.is_drill else "Rollback"
+    return f"{what} #{request.id} {request.target} ({request.kind.value}): {STATUS_TEXT[request.status]}"
 
 
 def build_card(
@@ -61,7 +62,8 @@ def build_card(
         ),
     ]
     blocks: list[Block] = [
-        HeaderBlock(text=f"Rollback #{request.id}: {request.target} · {request.kind.value}"[:150]),
+        HeaderBlock(text=f"{'Drill' if request.is_drill else 'Rollback'} #{request.id}: {request.target} · "
+                         f"{request.kind.value}"[:150]),
         SectionBlock(fields=fields),
         SectionBlock(text=_md(f"*Reason*\n{request.reason}")),
     ]

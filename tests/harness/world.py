@@ -11,6 +11,7 @@ view responses to the fake, and reads what the fake shows.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 import requests
 import yaml
+from sqlalchemy import text
 
 from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts.migrate import upgrade_prompts_db
@@ -35,6 +37,7 @@ SECRET = "test-signing-secret"
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "pharmabot-rg"
 CHANNEL = "C0INCIDENT"
+DEPLOYS = "C0DEPLOYS"
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 APPROVERS = "S0APPROVERS"
 
@@ -55,25 +58,50 @@ class ShiftableClock:
 def world_config(
     emu: AzureEmulator, prompts_url: str, *, ttl: int = 15, extra_env: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The configuration of the demo service against the emulator."""
+    """The configuration of the demo service against the emulator: prod (everything) and staging (code)."""
+    health_url = emu.url + "/_apps/{app}/{revision}{path}"
     prod: dict[str, Any] = {
         "name": "prod",
         "incident_channels": [CHANNEL],
         "approvers": {"usergroup": APPROVERS},
         "approval_ttl_minutes": ttl,
-        "container_app": {
-            "subscription_id": SUB,
-            "resource_group": RG,
-            "name": "pharmabot-prod",
-            "health_url": emu.url + "/_apps/{app}/{revision}{path}",
-        },
+        "container_app": {"subscription_id": SUB, "resource_group": RG, "name": "pharmabot-prod", "health_url": health_url},
         "prompts": {"database_url": prompts_url, "table": "system_prompts"},
+        "openai": {"subscription_id": SUB, "resource_group": RG, "account": "pharmabot-openai",
+                   "deployments": ["gpt4o-stable"]},
+        "search": {"endpoint": emu.url, "alias": "drugs", "api_key": "${WORLD_SEARCH_KEY}"},
+        "postgres": {"subscription_id": SUB, "resource_group": RG, "server": "pharmabot-db"},
+        "telemetry": {"database_url": prompts_url},
+        "checklist": {"channel": DEPLOYS, "schedule": "0 8 * * 1-5", "backup_max_age_hours": 24},
         **(extra_env or {}),
+    }
+    staging: dict[str, Any] = {
+        "name": "staging",
+        "incident_channels": [CHANNEL],
+        "approvers": {"usergroup": APPROVERS},
+        "container_app": {"subscription_id": SUB, "resource_group": RG, "name": "pharmabot-staging",
+                          "health_url": health_url},
+        "checklist": {"channel": DEPLOYS},
     }
     return {
         "azure": {"arm_endpoint": emu.url, "ca_bundle": emu.ca_path, "credential": "emulator"},
-        "services": [{"name": "pharmabot", "environments": [prod]}],
+        "services": [{"name": "pharmabot", "environments": [prod, staging]}],
     }
+
+
+def seed_llm_calls(url: str, *, with_version: int = 20, without_version: int = 0) -> None:
+    """The app's LLM call log (checklist item 3): recent calls, with and without a prompt version."""
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS llm_calls (id INTEGER PRIMARY KEY, created_at TIMESTAMP WITH TIME ZONE,"
+                          " prompt_name TEXT, prompt_version INTEGER)"))
+        rows = [{"t": now - timedelta(minutes=i), "v": 4} for i in range(with_version)]
+        rows += [{"t": now - timedelta(minutes=i), "v": None} for i in range(without_version)]
+        for i, row in enumerate(rows):
+            conn.execute(text("INSERT INTO llm_calls (id, created_at, prompt_name, prompt_version) "
+                              "VALUES (:id, :t, 'drug_info', :v)"), {"id": 1000 + i, **row})
+    engine.dispose()
 
 
 def seed_prompts(url: str) -> SqlPromptStore:
@@ -117,10 +145,13 @@ class World:
             slack.add_user(SlackUser(id=uid, name=name, real_name=name.title()))
         slack.add_usergroup(APPROVERS, handle="sre-approvers", users=[BOB])
         slack.add_channel(CHANNEL, name="inc-pharmabot")
+        slack.add_channel(DEPLOYS, name="deploys")
         azure = AzureEmulator(estate=DEMO_ESTATE_PATH).start()
         prompts = seed_prompts(db_url)
+        seed_llm_calls(db_url)
         cfg_path = tmp_path / "rollback-bot.yaml"
         cfg_path.write_text(yaml.safe_dump(world_config(azure, db_url, ttl=ttl, extra_env=extra_env)))
+        os.environ.setdefault("WORLD_SEARCH_KEY", azure.token)
         settings = load_settings(
             {
                 "SLACK_BOT_TOKEN": slack.bot_token,

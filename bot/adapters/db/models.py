@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -74,6 +75,7 @@ class RequestRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(Integer)
+    is_drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_rollback_requests_target", "service", "environment", "created_at"),
@@ -92,3 +94,53 @@ class AuditRow(Base):
     actor: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class DrillRow(Base):
+    """A recorded rollback drill with its phase times."""
+
+    __tablename__ = "drills"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(63))
+    environment: Mapped[str] = mapped_column(String(63))
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("rollback_requests.id"))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    phases: Mapped[dict[str, Any]] = mapped_column(JSON)
+    verified: Mapped[bool] = mapped_column(Boolean)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_drills_target", "service", "environment", "started_at"),)
+
+
+class ChecklistRunRow(Base):
+    """A checklist result (scheduled, from the CLI or from Slack)."""
+
+    __tablename__ = "checklist_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(63))
+    environment: Mapped[str] = mapped_column(String(63))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    trigger: Mapped[str] = mapped_column(String(16))
+    overall: Mapped[str] = mapped_column(String(8))
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    posted_channel: Mapped[str | None] = mapped_column(String(32))
+    posted_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_checklist_runs_target", "service", "environment", "at"),)
+
+
+class ChecklistClaimRow(Base):
+    """One row per scheduled fire time and target: the replica that inserts it posts; the others skip."""
+
+    __tablename__ = "checklist_claims"
+
+    service: Mapped[str] = mapped_column(String(63), primary_key=True)
+    environment: Mapped[str] = mapped_column(String(63), primary_key=True)
+    fire_time: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -44,6 +44,7 @@ def to_domain(row: RequestRow) -> RollbackRequest:
         message_ts=row.message_ts,
         decided_at=row.decided_at,
         result=dict(row.result),
+        is_drill=bool(row.is_drill),
     )
 
 
@@ -72,6 +73,7 @@ class SqlRequestRepository(RequestRepository):
             updated_at=now,
             expires_at=new.expires_at,
             version=1,
+            is_drill=new.is_drill,
         )
         try:
             with self._sessions.begin() as session:

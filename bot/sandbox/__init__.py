@@ -1,0 +1,1 @@
+"""The sandbox: the whole bot on loopback behind a Slack-like page (``rollback-bot sandbox``)."""

@@ -1,0 +1,123 @@
+"""Everything behind the sandbox page, started together on loopback and stopped together.
+
+The Slack fake (seeded with the demo workspace, the channel restored from the state folder), the Azure
+emulator (demo estate, kept in the state folder), the prompt registries (SQLite, seeded once), the bot's
+configuration file, and the real bot built by ``build_runtime`` and served over HTTP by waitress.
+"""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.bootstrap import Runtime, build_runtime
+from bot.config import load_config, load_settings
+from bot.emulators.azure import AzureEmulator
+from bot.emulators.slack import SlackFake
+from bot.sandbox import demo
+from bot.sandbox.driver import SlackClient
+from bot.sandbox.estate import estate_summary
+from bot.sandbox.slack_state import ReplayClock, restore_channel, save_channel
+from bot.server import start_in_thread
+
+CONFIG_FILE = "rollback-bot.yaml"
+SLACK_FILE = "slack-channel.json"
+AZURE_DIR = "azure"
+# Instant polls, and a long-running operation may take a while on a slow machine before it counts as stuck.
+AZURE_CLIENT_KWARGS = {"polling_interval": 0, "lro_timeout": 30.0, "retry_backoff_factor": 0.05}
+
+
+@dataclass
+class Stack:
+    """The running pieces; ``close()`` stops them and saves the channel."""
+
+    root: Path
+    slack: SlackFake
+    azure: AzureEmulator
+    prompts: dict[str, demo.PromptRegistry]
+    runtime: Runtime
+    bot_url: str
+    client: SlackClient
+    _undo: ExitStack = field(repr=False)
+
+    @classmethod
+    def start(cls, root: Path) -> Stack:
+        """Start everything with its state in ``root`` (reused when it holds a previous run)."""
+        root.mkdir(parents=True, exist_ok=True)
+        with ExitStack() as undo:
+            clock = ReplayClock()
+            slack = SlackFake(clock=clock).start()
+            undo.callback(slack.stop)
+            demo.seed_slack(slack)
+            restore_channel(slack, clock, demo.CHANNEL, root / SLACK_FILE)
+            azure = AzureEmulator(state_dir=root / AZURE_DIR).start()
+            undo.callback(azure.stop)
+            prompts = _prompt_registries(root, undo)
+            runtime, bot_url, secret = _start_bot(root, slack, azure, undo)
+            client = SlackClient(slack, bot_url, secret, demo.CHANNEL)
+            stack = cls(root, slack, azure, prompts, runtime, bot_url, client, undo.pop_all())
+        stack.save()
+        return stack
+
+    def estate(self) -> dict[str, Any]:
+        """The side panel's data."""
+        return estate_summary(self.azure, {env: r.store for env, r in self.prompts.items()})
+
+    def save(self) -> None:
+        """Write the channel to the state folder when it changed since the last save."""
+        save_channel(self.slack, demo.CHANNEL, self.root / SLACK_FILE)
+
+    def close(self) -> None:
+        """Save the channel, then stop the bot, the emulators and the databases (in reverse start order)."""
+        try:
+            self.save()
+        finally:
+            self._undo.close()
+
+
+def _prompt_registries(root: Path, undo: ExitStack) -> dict[str, demo.PromptRegistry]:
+    registries: dict[str, demo.PromptRegistry] = {}
+    for env in demo.ENVIRONMENTS:
+        url = prompts_url(root, env)
+        demo.seed_prompts(url)
+        registries[env] = demo.PromptRegistry(url)
+        undo.callback(registries[env].close)
+    return registries
+
+
+def prompts_url(root: Path, environment: str) -> str:
+    """The SQLite URL of ``environment``'s prompt registry in the state folder."""
+    return f"sqlite:///{root / f'prompts-{environment}.db'}"
+
+
+def _start_bot(root: Path, slack: SlackFake, azure: AzureEmulator, undo: ExitStack) -> tuple[Runtime, str, str]:
+    """Write the configuration, build the real runtime and serve it; returns it, its URL and the signing secret."""
+    config_path = root / CONFIG_FILE
+    prompts = {env: prompts_url(root, env) for env in demo.ENVIRONMENTS}
+    config = demo.sandbox_config(azure.url, azure.ca_path, prompts)
+    config_path.write_text(
+        "# Written by `rollback-bot sandbox` at every start: the demo estate on the local Azure emulator.\n"
+        + yaml.safe_dump(config, sort_keys=False),
+        encoding="utf-8",
+    )
+    secret = secrets.token_hex(16)
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_SIGNING_SECRET": secret,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": f"sqlite:///{root / 'bot.db'}",
+            "ROLLBACK_BOT_CONFIG": str(config_path),
+        }
+    )
+    runtime = build_runtime(settings, load_config(config_path, env={}), azure_client_kwargs=AZURE_CLIENT_KWARGS)
+    undo.callback(runtime.close)
+    server, url = start_in_thread(runtime)
+    undo.callback(server.close)
+    runtime.start_background()
+    return runtime, url, secret

@@ -1,0 +1,84 @@
+"""The pre-deploy checklist (SPEC §6): run the five checks, store, post; scheduled runs post from one replica."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.checklist import ChecklistReport
+from bot.domain.model import ServiceEnv
+from bot.errors import UsageError
+from bot.services import Deps
+from bot.services.audit import record
+from bot.services.checks import CheckContext, run_checks
+
+log = logging.getLogger("rollback_bot.checklist")
+DEFAULT_PARALLELISM = 16
+
+
+@dataclass(frozen=True)
+class ChecklistRun:
+    """A stored checklist result."""
+
+    run_id: int
+    report: ChecklistReport
+
+
+def run_checklist(deps: Deps, *, target: ServiceEnv, trigger: str) -> ChecklistRun:
+    """Run the five checks against live state and store the result."""
+    policy = deps.catalog.resolve(target.service, target.environment)
+    handles = deps.environment(target)
+    now = deps.clock()
+    ctx = CheckContext(
+        target=target,
+        now=now,
+        executors=handles.executors,
+        azure=handles.azure,
+        probe=deps.probe,
+        telemetry=handles.telemetry,
+        telemetry_window=timedelta(hours=policy.checklist.telemetry_window_hours),
+        last_passing_drill=deps.drills.last_passing(target),
+        drill_max_age=timedelta(days=policy.checklist.drill_max_age_days),
+        backup_max_age=timedelta(hours=policy.checklist.backup_max_age_hours),
+    )
+    report = ChecklistReport(target, now, run_checks(ctx))
+    run_id = deps.checklists.record(report, trigger=trigger)
+    deps.metrics.count("checklists", overall=report.overall.value)
+    return ChecklistRun(run_id, report)
+
+
+def run_checklists(
+    deps: Deps, *, targets: Sequence[ServiceEnv], trigger: str, parallelism: int = DEFAULT_PARALLELISM
+) -> list[ChecklistRun]:
+    """Checklists for many targets at once, at most ``parallelism`` in flight; results in ``targets`` order."""
+    if not targets:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(targets)))) as pool:
+        return list(pool.map(lambda t: run_checklist(deps, target=t, trigger=trigger), targets))
+
+
+def post_checklist(deps: Deps, run: ChecklistRun, *, channel: str | None = None) -> str:
+    """Post the summary (details in its thread) to ``channel`` or the environment's checklist channel."""
+    target = run.report.target
+    policy = deps.catalog.resolve(target.service, target.environment)
+    where = channel or policy.checklist.channel
+    if not where:
+        raise UsageError(f"No checklist channel is configured for {target} (checklist.channel).")
+    ts = deps.notifier.post_checklist(where, run.report)
+    deps.checklists.set_posted(run.run_id, channel=where, ts=ts)
+    record(deps, "checklist.posted", actor="rollback-bot", target=str(target), channel=where,
+           overall=run.report.overall.value)
+    return ts
+
+
+def run_scheduled(deps: Deps, *, target: ServiceEnv, fire_time: datetime) -> ChecklistRun | None:
+    """A scheduled fire: the one replica that claims ``fire_time`` runs and posts; the others do nothing."""
+    if not deps.checklists.claim(target, fire_time=fire_time, replica=deps.replica_id):
+        log.info("checklist for %s at %s already claimed by another replica", target, fire_time.isoformat())
+        return None
+    run = run_checklist(deps, target=target, trigger="schedule")
+    post_checklist(deps, run)
+    return run

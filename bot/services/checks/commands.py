@@ -1,0 +1,65 @@
+"""Check 2: for every configured kind, a concrete rollback plan with exact commands can be built right now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from bot.domain.checklist import CheckKey, CheckResult, CheckStatus
+from bot.domain.model import RollbackKind
+from bot.executors.base import Executor
+from bot.services.checks.common import CheckContext, Finding, combine, failed, guarded, passed
+from bot.services.checks.models import model_findings
+from bot.services.checks.stores import embedding_findings, schema_findings
+
+KEY = CheckKey.rollback_command
+Builder = Callable[[], list[Finding]]
+
+
+def check_rollback_commands(ctx: CheckContext) -> CheckResult:
+    """Pass when every configured kind has a concrete target and the exact commands to reach it."""
+    builders = _builders(ctx)
+    if not builders:
+        return CheckResult(
+            KEY,
+            CheckStatus.warn,
+            f"Nothing to roll back is configured for {ctx.target}.",
+            ("no container app, prompts, Azure OpenAI, AI Search or PostgreSQL configured",),
+        )
+    findings = [f for kind, build in builders.items() for f in guarded(kind.value, build)]
+    kinds = ", ".join(kind.value for kind in builders)
+    return combine(KEY, findings, ok_summary=f"Concrete rollback commands for every configured kind ({kinds}).")
+
+
+def _builders(ctx: CheckContext) -> dict[RollbackKind, Builder]:
+    """One plan builder per configured kind, in ``RollbackKind`` order; an executor wins over the ports."""
+    azure = ctx.azure
+    found: dict[RollbackKind, Builder] = {kind: partial(_from_executor, ex) for kind, ex in ctx.executors.items()}
+    fallbacks: list[tuple[RollbackKind, bool, Builder]] = [
+        (RollbackKind.code, azure.container_apps is not None, partial(_no_code_executor, ctx)),
+        (RollbackKind.model, azure.openai is not None, partial(model_findings, ctx)),
+        (RollbackKind.embedding, azure.search is not None, partial(embedding_findings, ctx)),
+        (RollbackKind.schema, azure.postgres is not None, partial(schema_findings, ctx)),
+    ]
+    for kind, configured, build in fallbacks:
+        if configured:
+            found.setdefault(kind, build)
+    return {kind: found[kind] for kind in RollbackKind if kind in found}
+
+
+def _from_executor(executor: Executor) -> list[Finding]:
+    """The executor's default plan: it must be executable and carry its commands."""
+    kind = executor.kind.value
+    plan = executor.plan()
+    if not plan.executable:
+        reason = plan.blocked_reason or "no plan can be built"
+        return [failed(f"{kind}: {reason}", f"{kind}: no executable plan: {reason}", commands=plan.commands)]
+    if not plan.commands:
+        return [failed(f"{kind}: the plan to {plan.desired_text} has no commands", f"{kind}: {plan.current_text}")]
+    return [passed(f"{kind}: {plan.current_text} → {plan.desired_text}", commands=plan.commands)]
+
+
+def _no_code_executor(ctx: CheckContext) -> list[Finding]:
+    ref = ctx.azure.container_app_ref
+    name = ref.name if ref else "the container app"
+    return [failed(f"code: {name} is configured but no code rollback is available", f"code: no executor for {name}")]

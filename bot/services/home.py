@@ -1,0 +1,49 @@
+"""The App Home readiness board: per service/environment, live state and the last checklist, drill and requests."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from bot.domain.catalog import EnvironmentPolicy
+from bot.domain.checklist import ChecklistReport, DrillRecord
+from bot.domain.model import RollbackRequest
+from bot.errors import RollbackBotError
+from bot.services import Deps
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What a platform owner wants to see at a glance for one service/environment."""
+
+    policy: EnvironmentPolicy
+    live: tuple[str, ...]
+    checklist: ChecklistReport | None
+    last_drill: DrillRecord | None
+    in_flight: RollbackRequest | None
+
+
+def readiness(deps: Deps, *, parallelism: int = 8) -> list[Readiness]:
+    """One board entry per configured environment (live reads run in parallel, bounded)."""
+    policies = list(deps.catalog.environments)
+    if not policies:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(policies)))) as pool:
+        return list(pool.map(lambda p: _one(deps, p), policies))
+
+
+def _one(deps: Deps, policy: EnvironmentPolicy) -> Readiness:
+    live: list[str] = []
+    for kind, executor in deps.executors(policy.target).items():
+        try:
+            live.extend(executor.snapshot())
+        except RollbackBotError as exc:
+            live.append(f"{kind.value}: could not read live state: {exc.user_message}")
+    drills = deps.drills.recent(policy.target, limit=1)
+    return Readiness(
+        policy=policy,
+        live=tuple(live),
+        checklist=deps.checklists.latest(policy.target),
+        last_drill=drills[0] if drills else None,
+        in_flight=deps.requests.find_in_flight(policy.target),
+    )

@@ -1,0 +1,62 @@
+"""The App Home readiness board (pure Block Kit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
+
+from bot.domain.catalog import Catalog
+from bot.domain.checklist import ChecklistReport, DrillRecord
+from bot.domain.model import RollbackRequest
+from bot.slack.checklist import EMOJI
+from bot.slack.ids import SlackId
+
+MAX_HOME_BLOCKS = 100
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text[:3000])
+
+
+def _checklist_line(report: ChecklistReport | None) -> str:
+    if report is None:
+        return "*Last checklist*: never run (`/rollback checklist SERVICE ENV`)"
+    marks = " ".join(EMOJI[r.status] for r in report.results)
+    return f"*Last checklist* {report.at:%m-%d %H:%M} UTC: {marks} ({report.overall.value})"
+
+
+def _drill_line(drill: DrillRecord | None) -> str:
+    if drill is None:
+        return "*Last drill*: none recorded"
+    outcome = f"passed in {drill.time_to_rollback:.1f} s" if drill.passed and drill.time_to_rollback else "failed"
+    return f"*Last drill* {drill.started_at:%m-%d %H:%M} UTC ({drill.kind.value}): {outcome}"
+
+
+def _request_line(request: RollbackRequest | None) -> str:
+    if request is None:
+        return "*Open request*: none"
+    return f"*Open request*: #{request.id} {request.kind.value} · {request.status.value} · by <@{request.requester_id}>"
+
+
+def build_home(
+    catalog: Catalog,
+    boards: Sequence[tuple[str, Sequence[str], ChecklistReport | None, DrillRecord | None, RollbackRequest | None]],
+) -> dict[str, Any]:
+    """Per service/environment: live state, last checklist, last drill, open request."""
+    blocks: list[Block] = [HeaderBlock(block_id=SlackId.home_header, text="Rollback readiness")]
+    if not catalog.environments:
+        blocks.append(SectionBlock(text=_md("_No services are configured yet._")))
+    for target, live, report, drill, request in boards:
+        section = [
+            DividerBlock(),
+            SectionBlock(text=_md(f"*{target}*\n" + ("\n".join(live) or "_nothing configured to read_"))),
+            SectionBlock(text=_md("\n".join([_checklist_line(report), _drill_line(drill), _request_line(request)]))),
+        ]
+        if len(blocks) + len(section) + 1 > MAX_HOME_BLOCKS:
+            blocks.append(ContextBlock(elements=[_md("_More environments than fit; see `/rollback status`._")]))
+            break
+        blocks.extend(section)
+    return View(type="home", blocks=blocks).to_dict()

@@ -1,0 +1,66 @@
+"""Scheduled checklists: fire times agree across replicas, and each fire is posted exactly once."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import text
+
+from bot.adapters.db.engine import make_engine
+from bot.bootstrap import build_runtime
+from bot.config import load_config, load_settings
+from bot.domain.model import ServiceEnv
+from bot.scheduler import config_triggers, fire_time_of
+from bot.scheduler import build_scheduler
+from tests.harness.world import DEPLOYS, SECRET, World
+
+STAGING = ServiceEnv("pharmabot", "staging")
+
+
+def test_fire_time_is_the_latest_at_or_before_now() -> None:
+    trigger = CronTrigger.from_crontab("0 8 * * 1-5", timezone=ZoneInfo("Europe/Berlin"))
+    now = datetime(2026, 11, 26, 7, 0, 30, tzinfo=UTC)  # 08:00:30 in Berlin, a Thursday
+    assert fire_time_of(trigger, now) == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    assert fire_time_of(trigger, datetime(2026, 11, 26, 9, 0, tzinfo=UTC)) is None  # outside the grace window
+    every_second = CronTrigger(second="*", timezone=UTC)
+    assert fire_time_of(every_second, datetime(2026, 11, 26, 7, 0, 3, 500000, tzinfo=UTC)) == datetime(
+        2026, 11, 26, 7, 0, 3, tzinfo=UTC
+    )
+
+
+def test_config_schedules_become_cron_triggers(world: World) -> None:
+    triggers = config_triggers(world.runtime.deps)
+    assert set(triggers) == {ServiceEnv("pharmabot", "prod")}
+    assert "hour='8'" in str(triggers[ServiceEnv("pharmabot", "prod")])
+
+
+def test_two_schedulers_on_one_postgres_post_each_fire_once(world: World, postgres_url: str, tmp_path: Path) -> None:
+    settings = load_settings({"SLACK_BOT_TOKEN": world.slack.bot_token, "SLACK_SIGNING_SECRET": SECRET,
+                              "SLACK_API_URL": world.slack.api_url, "DATABASE_URL": postgres_url})
+    replica = build_runtime(settings, load_config(tmp_path / "rollback-bot.yaml"), clock=world.clock,
+                            azure_client_kwargs={"polling_interval": 0})
+    triggers = {STAGING: CronTrigger(second="*", timezone=UTC)}
+    schedulers = [build_scheduler(d, triggers=triggers, expiry_interval_seconds=3600)
+                  for d in (world.runtime.deps, replica.deps)]
+    try:
+        for s in schedulers:
+            s.start()
+        time.sleep(4.2)
+    finally:
+        for s in schedulers:
+            s.shutdown(wait=True)
+        replica.close()
+    engine = make_engine(postgres_url)
+    with engine.connect() as conn:
+        claims = conn.execute(text("SELECT fire_time, claimed_by FROM checklist_claims")).all()
+        runs = conn.execute(text("SELECT count(*) FROM checklist_runs WHERE trigger = 'schedule'")).scalar_one()
+    engine.dispose()
+    posts = [m for m in world.slack.messages(DEPLOYS) if "Pre-deploy checklist" in m.get("text", "")]
+    assert len(claims) >= 3, claims
+    assert len({c.fire_time for c in claims}) == len(claims)
+    assert runs == len(claims) == len(posts)
+    assert len({c.claimed_by for c in claims}) >= 1
