@@ -187,16 +187,21 @@ class Child:
         self.conn, child = ctx.Pipe()
         self._proc = ctx.Process(target=target, args=(child, *args), daemon=True)
         self._proc.start()
-        if not self.conn.poll(30):
-            self.close()
-            raise SystemExit(f"{target.__name__} did not start within 30 s")
-        self.info: dict[str, str] = self.conn.recv()
+        self.info: dict[str, str] = self._answer(f"{target.__name__} to start")
+
+    def _answer(self, what: str, timeout: float = 30.0) -> Any:
+        """The child's next message; fails fast if the child died (its traceback is on stderr)."""
+        deadline = time.monotonic() + timeout
+        while not self.conn.poll(0.05):
+            if not self._proc.is_alive():
+                raise SystemExit(f"the child process died (exit code {self._proc.exitcode}) waiting for {what}")
+            if time.monotonic() > deadline:
+                raise SystemExit(f"no answer within {timeout:.0f} s waiting for {what}")
+        return self.conn.recv()
 
     def ask(self, *message: Any) -> Any:
         self.conn.send(message)
-        if not self.conn.poll(30):
-            raise SystemExit(f"no answer to {message[0]!r} within 30 s")
-        return self.conn.recv()
+        return self._answer(repr(message[0]))
 
     def close(self) -> None:
         try:

@@ -35,9 +35,7 @@ BENCHES = [
 @pytest.mark.parametrize(("argv", "last_line"), BENCHES)
 def test_bench_runs_and_prints_its_ratio_last(argv: list[str], last_line: str) -> None:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    done = subprocess.run(
-        [sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, timeout=60, check=False
-    )
+    done = subprocess.run([sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, timeout=60, check=False)
     stdout = done.stdout.decode("utf-8", "replace")
     stderr = done.stderr.decode("utf-8", "replace")
     assert done.returncode == 0, f"exit {done.returncode}\nstdout:\n{stdout}\nstderr:\n{stderr}"

@@ -23,12 +23,12 @@ from sqlalchemy import Engine
 import handlers
 from bot.adapters.db import migrate
 from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
+from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
 from bot.adapters.http_health import RequestsHealthProbe
 from bot.adapters.metrics import PrometheusMetrics
 from bot.adapters.slack_directory import WebClientDirectory
 from bot.adapters.slack_notifier import SlackNotifier
-from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.bootstrap.executors import EnvironmentRegistry
 from bot.config import AppConfig, Settings, load_config
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy

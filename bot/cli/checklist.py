@@ -28,7 +28,12 @@ def register(group: click.Group) -> None:
 @click.option("--parallelism", default=16, show_default=True, help="Checklists run at once.")
 @cli_errors
 def checklist(
-    services: tuple[str, ...], env: str | None, all_services: bool, as_json: bool, post: bool, strict: bool,
+    services: tuple[str, ...],
+    env: str | None,
+    all_services: bool,
+    as_json: bool,
+    post: bool,
+    strict: bool,
     parallelism: int,
 ) -> None:
     """Run the five pre-deploy checks for SERVICE... and exit 0 (pass), 1 (fail) or 2 (could not run)."""

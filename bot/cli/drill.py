@@ -40,9 +40,17 @@ def drill(service: str, env: str | None, kind: str | None, as_json: bool) -> Non
         runtime.close()
     record = outcome.drill
     steps = [f"{s.name} ({s.seconds:.2f} s): {s.detail}" for s in outcome.steps]
-    data: dict[str, object] = {"id": record.id, "target": str(record.target), "kind": record.kind.value, "passed": record.passed,
-            "verified": record.verified, "time_to_rollback": record.time_to_rollback, "phases": record.phases,
-            "error": record.error, "steps": steps}
+    data: dict[str, object] = {
+        "id": record.id,
+        "target": str(record.target),
+        "kind": record.kind.value,
+        "passed": record.passed,
+        "verified": record.verified,
+        "time_to_rollback": record.time_to_rollback,
+        "phases": record.phases,
+        "error": record.error,
+        "steps": steps,
+    }
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:

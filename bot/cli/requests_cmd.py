@@ -23,10 +23,19 @@ def requests() -> None:
 
 def _row(r: RollbackRequest) -> dict[str, Any]:
     return {
-        "id": r.id, "target": str(r.target), "kind": r.kind.value, "status": r.status.value, "drill": r.is_drill,
-        "requester": r.requester_id, "approver": r.approver_id, "created_at": r.created_at.isoformat(),
-        "decided_at": r.decided_at.isoformat() if r.decided_at else None, "reason": r.reason,
-        "current": r.plan.get("current_text"), "desired": r.plan.get("desired_text"), "result": r.result,
+        "id": r.id,
+        "target": str(r.target),
+        "kind": r.kind.value,
+        "status": r.status.value,
+        "drill": r.is_drill,
+        "requester": r.requester_id,
+        "approver": r.approver_id,
+        "created_at": r.created_at.isoformat(),
+        "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+        "reason": r.reason,
+        "current": r.plan.get("current_text"),
+        "desired": r.plan.get("desired_text"),
+        "result": r.result,
     }
 
 
@@ -48,8 +57,10 @@ def list_requests(service: str | None, env: str | None, limit: int, as_json: boo
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
-        click.echo(f"#{row['id']:<5} {row['created_at'][:16]} {row['target']:<24} {row['kind']:<9} {row['status']:<10}"
-                   f" by {row['requester']} → {row['approver'] or '-'}")
+        click.echo(
+            f"#{row['id']:<5} {row['created_at'][:16]} {row['target']:<24} {row['kind']:<9} {row['status']:<10}"
+            f" by {row['requester']} → {row['approver'] or '-'}"
+        )
 
 
 @requests.command("show")
@@ -61,8 +72,10 @@ def show_request(request_id: int, as_json: bool) -> None:
     runtime = cli_runtime()
     try:
         request = runtime.deps.requests.get(request_id)
-        events: list[dict[str, Any]] = [{"at": e.at.isoformat(), "event": e.event, "actor": e.actor, "detail": e.detail}
-                  for e in runtime.deps.audit.list(request_id=request_id, limit=1000)]
+        events: list[dict[str, Any]] = [
+            {"at": e.at.isoformat(), "event": e.event, "actor": e.actor, "detail": e.detail}
+            for e in runtime.deps.audit.list(request_id=request_id, limit=1000)
+        ]
     finally:
         runtime.close()
     data = {**_row(request), "plan": request.plan, "audit": events}

@@ -31,7 +31,7 @@ class EnvironmentPolicy:
     approver_users: tuple[str, ...]
     approval_ttl_minutes: int
     kinds: tuple[RollbackKind, ...]
-    checklist: ChecklistPolicy = field(default_factory=lambda: ChecklistPolicy())
+    checklist: ChecklistPolicy = field(default_factory=ChecklistPolicy)
     drills_require_approval: bool = True
 
     @property

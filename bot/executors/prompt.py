@@ -124,8 +124,9 @@ class PromptActivationExecutor(Executor):
             return
 
         def restore() -> tuple[str, dict[str, object]]:
-            act = self._store.activate(name, int(original), actor=ACTOR, reason="drill roll-forward",
-                                       expected_active=version)
+            act = self._store.activate(
+                name, int(original), actor=ACTOR, reason="drill roll-forward", expected_active=version
+            )
             return f"{name}: v{act.from_version} → v{act.to_version}", {"to": act.to_version}
 
         yield timed("restore version", restore)

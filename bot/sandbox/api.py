@@ -6,7 +6,6 @@ Every answer is ``(HTTP status, JSON object)``; a refused request is ``{"ok": fa
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,6 @@ from bot.errors import RollbackBotError
 from bot.sandbox import demo
 from bot.sandbox.driver import ClientError
 from bot.sandbox.estate import break_prompt, break_revision
-from bot.sandbox.stack import Stack
 from bot.slack.blocks import SUBCOMMANDS
 
 if TYPE_CHECKING:
@@ -37,7 +35,8 @@ def get_state(sandbox: Sandbox, user: str | None) -> Answer:
     viewer = _person(user)
     snapshot = stack.slack.state()
     channel = next(c for c in snapshot["channels"] if c["id"] == demo.CHANNEL)
-    _save_now_and_then(stack)
+    # Keep the channel on disk while the page is open: a kill without Ctrl-C loses at most a moment.
+    stack.save(unless_saved_within=SAVE_EVERY_SECONDS)
     return 200, {
         "ok": True,
         "workspace": snapshot["team"],
@@ -57,21 +56,12 @@ def get_state(sandbox: Sandbox, user: str | None) -> Answer:
 
 def _directory(snapshot: JsonDict) -> JsonDict:
     return {
-        "users": {u["id"]: {"name": u["name"], "real_name": u["real_name"], "is_bot": u["is_bot"]} for u in snapshot["users"]},
+        "users": {
+            u["id"]: {"name": u["name"], "real_name": u["real_name"], "is_bot": u["is_bot"]} for u in snapshot["users"]
+        },
         "usergroups": {g["id"]: g["handle"] for g in snapshot["usergroups"]},
         "channels": {c["id"]: c["name"] for c in snapshot["channels"]},
     }
-
-
-_last_save: dict[int, float] = {}
-
-
-def _save_now_and_then(stack: Stack) -> None:
-    """Keep the channel on disk while the page is open (a kill without Ctrl-C loses at most a moment)."""
-    now = time.monotonic()
-    if now - _last_save.get(id(stack), 0.0) >= SAVE_EVERY_SECONDS:
-        _last_save[id(stack)] = now
-        stack.save()
 
 
 def post(sandbox: Sandbox, path: str, body: JsonDict) -> Answer:

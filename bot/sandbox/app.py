@@ -1,9 +1,9 @@
 """``Sandbox``: the state folder, the running stack behind the page, and the page's own HTTP server.
 
-    sandbox = Sandbox.start(Path(".rollback-bot/sandbox"), port=8080)
-    print(sandbox.url)          # http://127.0.0.1:8080/
-    sandbox.reset()             # wipe the state folder and start from the demo estate again
-    sandbox.close()
+sandbox = Sandbox.start(Path(".rollback-bot/sandbox"), port=8080)
+print(sandbox.url)          # http://127.0.0.1:8080/
+sandbox.reset()             # wipe the state folder and start from the demo estate again
+sandbox.close()
 """
 
 from __future__ import annotations

@@ -59,8 +59,11 @@ class SlackClient:
         if not command.startswith("/"):
             raise ClientError("Only slash commands reach the bot here; try /rollback.")
         if command not in COMMANDS:
-            self._notice(user_id, f"`{command}` is not a valid command. In Slack, all messages that start with "
-                         "the \"/\" character are interpreted as commands.")
+            self._notice(
+                user_id,
+                f"`{command}` is not a valid command. In Slack, all messages that start with "
+                'the "/" character are interpreted as commands.',
+            )
             return
         request = self._factory.slash_command(user_id, self._channel_id, text.strip(), command=command)
         response = self._post(user_id, request, f"{command} failed")

@@ -8,6 +8,7 @@ configuration file, and the real bot built by ``build_runtime`` and served over 
 from __future__ import annotations
 
 import secrets
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ class Stack:
     bot_url: str
     client: SlackClient
     _undo: ExitStack = field(repr=False)
+    _saved_at: float = field(default=0.0, repr=False)
 
     @classmethod
     def start(cls, root: Path) -> Stack:
@@ -68,8 +70,12 @@ class Stack:
         """The side panel's data."""
         return estate_summary(self.azure, {env: r.store for env, r in self.prompts.items()})
 
-    def save(self) -> None:
-        """Write the channel to the state folder when it changed since the last save."""
+    def save(self, *, unless_saved_within: float = 0.0) -> None:
+        """Write the channel to the state folder (when it changed), at most once per ``unless_saved_within`` s."""
+        now = time.monotonic()
+        if self._saved_at and now - self._saved_at < unless_saved_within:
+            return
+        self._saved_at = now
         save_channel(self.slack, demo.CHANNEL, self.root / SLACK_FILE)
 
     def close(self) -> None:

@@ -69,8 +69,14 @@ def post_checklist(deps: Deps, run: ChecklistRun, *, channel: str | None = None)
         raise UsageError(f"No checklist channel is configured for {target} (checklist.channel).")
     ts = deps.notifier.post_checklist(where, run.report)
     deps.checklists.set_posted(run.run_id, channel=where, ts=ts)
-    record(deps, "checklist.posted", actor="rollback-bot", target=str(target), channel=where,
-           overall=run.report.overall.value)
+    record(
+        deps,
+        "checklist.posted",
+        actor="rollback-bot",
+        target=str(target),
+        channel=where,
+        overall=run.report.overall.value,
+    )
     return ts
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
-from bot.domain.commands import Command, SubCommand, parse_command
 from bot.domain.checklist import ChecklistReport
+from bot.domain.commands import Command, SubCommand, parse_command
 from bot.domain.model import RollbackRequest
 from bot.errors import RollbackBotError, UsageError
 from bot.services import Deps, rollbacks
@@ -80,7 +80,13 @@ def _dispatch(deps: Deps, *, user_id: str, channel_id: str, command: Command) ->
     start = start_flow(
         deps, user_id=user_id, channel_id=channel_id, service=command.service, environment=command.environment
     )
-    policy = start.options[0]
+    return _for_target(deps, command=command, policy=start.options[0], user_id=user_id, channel_id=channel_id)
+
+
+def _for_target(
+    deps: Deps, *, command: Command, policy: EnvironmentPolicy, user_id: str, channel_id: str
+) -> CommandReply:
+    """status, history, checklist and drill: sub-commands about one service/environment."""
     if command.sub is SubCommand.status:
         return status(deps, policy)
     if command.sub is SubCommand.history:
@@ -93,8 +99,9 @@ def _dispatch(deps: Deps, *, user_id: str, channel_id: str, command: Command) ->
 def _drill(deps: Deps, *, policy: EnvironmentPolicy, command: Command, user_id: str, channel_id: str) -> Notice:
     """A drill: a request needing a second person, or at once when the environment allows that."""
     if policy.drills_require_approval:
-        request = request_drill(deps, target=policy.target, kind=command.kind, requester_id=user_id,
-                                channel_id=channel_id)
+        request = request_drill(
+            deps, target=policy.target, kind=command.kind, requester_id=user_id, channel_id=channel_id
+        )
         return Notice(f"Drill request #{request.id} is posted; it runs when a second person approves it.")
     outcome = run_drill(deps, target=policy.target, kind=command.kind, actor=user_id)
     drill = outcome.drill

@@ -44,9 +44,15 @@ def request_drill(
     if not plan.executable:
         raise UsageError(f"The drill cannot run: {plan.blocked_reason}")
     new = NewRequest(
-        target=target, kind=executor.kind, requester_id=requester_id, channel_id=channel_id, emergency=False,
-        reason="Rollback drill: roll back, verify, roll forward", plan=plan.to_dict(),
-        expires_at=deps.clock() + timedelta(minutes=policy.approval_ttl_minutes), is_drill=True,
+        target=target,
+        kind=executor.kind,
+        requester_id=requester_id,
+        channel_id=channel_id,
+        emergency=False,
+        reason="Rollback drill: roll back, verify, roll forward",
+        plan=plan.to_dict(),
+        expires_at=deps.clock() + timedelta(minutes=policy.approval_ttl_minutes),
+        is_drill=True,
     )
     request = deps.requests.add(new)
     record(deps, "drill.requested", actor=requester_id, request_id=request.id, kind=executor.kind.value)
@@ -56,7 +62,12 @@ def request_drill(
 
 
 def run_drill(
-    deps: Deps, *, target: ServiceEnv, kind: RollbackKind | None, actor: str, plan: Plan | None = None,
+    deps: Deps,
+    *,
+    target: ServiceEnv,
+    kind: RollbackKind | None,
+    actor: str,
+    plan: Plan | None = None,
     request_id: int | None = None,
 ) -> DrillOutcome:
     """Roll back, verify, roll forward; time each phase from the trigger; record the drill."""
@@ -79,9 +90,27 @@ def run_drill(
         phases[DrillPhase.rolled_forward.value] = round(time.monotonic() - t0, 3)
     except RollbackBotError as exc:
         error = exc.user_message
-    drill = deps.drills.record(DrillRecord(target=target, kind=executor.kind, actor=actor, started_at=started_at,
-                                           phases=phases, verified=verified, error=error, request_id=request_id))
-    record(deps, "drill.recorded", actor=actor, request_id=request_id, kind=executor.kind.value, phases=phases,
-           passed=drill.passed, error=error)
+    drill = deps.drills.record(
+        DrillRecord(
+            target=target,
+            kind=executor.kind,
+            actor=actor,
+            started_at=started_at,
+            phases=phases,
+            verified=verified,
+            error=error,
+            request_id=request_id,
+        )
+    )
+    record(
+        deps,
+        "drill.recorded",
+        actor=actor,
+        request_id=request_id,
+        kind=executor.kind.value,
+        phases=phases,
+        passed=drill.passed,
+        error=error,
+    )
     deps.metrics.count("drills", outcome="passed" if drill.passed else "failed")
     return DrillOutcome(drill, tuple(steps))

@@ -35,8 +35,14 @@ def execute_request(deps: Deps, *, request_id: int) -> RollbackRequest:
 
 
 def _run_drill(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[StepResult], str | None]:
-    outcome = run_drill(deps, target=request.target, kind=plan.kind, actor=request.approver_id or "rollback-bot",
-                        plan=plan, request_id=request.id)
+    outcome = run_drill(
+        deps,
+        target=request.target,
+        kind=plan.kind,
+        actor=request.approver_id or "rollback-bot",
+        plan=plan,
+        request_id=request.id,
+    )
     drill = outcome.drill
     if drill.passed:
         return list(outcome.steps), None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain import approval
-from bot.domain.model import NewRequest, RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.model import NewRequest, RequestStatus, RollbackRequest
 from bot.domain.plan import Plan
 from bot.domain.tree import FlowState
 from bot.errors import AlreadyDecidedError, ApprovalExpiredError, StalePlanError, UsageError

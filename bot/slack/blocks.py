@@ -13,7 +13,6 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     SectionBlock,
 )
-from slack_sdk.models.views import View
 
 from bot.domain.catalog import Catalog
 from bot.domain.model import RollbackRequest

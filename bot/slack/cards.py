@@ -62,8 +62,10 @@ def build_card(
         ),
     ]
     blocks: list[Block] = [
-        HeaderBlock(text=f"{'Drill' if request.is_drill else 'Rollback'} #{request.id}: {request.target} · "
-                         f"{request.kind.value}"[:150]),
+        HeaderBlock(
+            text=f"{'Drill' if request.is_drill else 'Rollback'} #{request.id}: {request.target} · "
+            f"{request.kind.value}"[:150]
+        ),
         SectionBlock(fields=fields),
         SectionBlock(text=_md(f"*Reason*\n{request.reason}")),
     ]

@@ -27,9 +27,14 @@ def build_checklist_summary(report: ChecklistReport) -> list[dict[str, Any]]:
     blocks: list[Block] = [
         HeaderBlock(text=f"Pre-deploy checklist: {report.target}"[:150]),
         SectionBlock(text=_md("\n".join(lines))),
-        ContextBlock(elements=[_md(
-            f"Overall *{report.overall.value.upper()}* · checked {report.at:%Y-%m-%d %H:%M} UTC · "
-            "commands and evidence in the thread")]),
+        ContextBlock(
+            elements=[
+                _md(
+                    f"Overall *{report.overall.value.upper()}* · checked {report.at:%Y-%m-%d %H:%M} UTC · "
+                    "commands and evidence in the thread"
+                )
+            ]
+        ),
     ]
     return to_dicts(blocks)
 

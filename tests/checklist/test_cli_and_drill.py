@@ -37,7 +37,12 @@ def test_checklist_json_exit_codes_and_post(world: World, cli_env: None) -> None
     assert set(data) == {"overall", "exit_code", "reports"}
     report = data["reports"][0]
     assert [c["key"] for c in report["checks"]] == [
-        "previous_revision", "rollback_command", "prompt_version", "backup", "drill"]
+        "previous_revision",
+        "rollback_command",
+        "prompt_version",
+        "backup",
+        "drill",
+    ]
     assert set(report["checks"][0]) == {"key", "title", "status", "summary", "evidence", "commands"}
     drill = report["checks"][4]
     assert drill["status"] == "fail"  # no drill recorded yet
@@ -75,8 +80,11 @@ def test_drill_in_staging_end_to_end_turns_check_5_green(world: World, cli_env: 
     world.click(ALICE, request.message_ts or "", SlackId.approve.value, encode_request_ref(request.id))
     world.wait(lambda: any("two-person" in e.get("text", "") for e in world.slack.ephemerals(user_id=ALICE)))
     world.click(BOB, request.message_ts or "", SlackId.approve.value, encode_request_ref(request.id))
-    world.wait(lambda: world.runtime.deps.requests.get(request.id).status is RequestStatus.succeeded,
-               what="drill succeeded", timeout=20)
+    world.wait(
+        lambda: world.runtime.deps.requests.get(request.id).status is RequestStatus.succeeded,
+        what="drill succeeded",
+        timeout=20,
+    )
     drill = world.runtime.deps.drills.last_passing(STAGING)
     assert drill is not None and drill.request_id == request.id
     assert set(drill.phases) == {"command_issued", "pointer_moved", "verified", "rolled_forward"}

@@ -65,10 +65,19 @@ def world_config(
         "incident_channels": [CHANNEL],
         "approvers": {"usergroup": APPROVERS},
         "approval_ttl_minutes": ttl,
-        "container_app": {"subscription_id": SUB, "resource_group": RG, "name": "pharmabot-prod", "health_url": health_url},
+        "container_app": {
+            "subscription_id": SUB,
+            "resource_group": RG,
+            "name": "pharmabot-prod",
+            "health_url": health_url,
+        },
         "prompts": {"database_url": prompts_url, "table": "system_prompts"},
-        "openai": {"subscription_id": SUB, "resource_group": RG, "account": "pharmabot-openai",
-                   "deployments": ["gpt4o-stable"]},
+        "openai": {
+            "subscription_id": SUB,
+            "resource_group": RG,
+            "account": "pharmabot-openai",
+            "deployments": ["gpt4o-stable"],
+        },
         "search": {"endpoint": emu.url, "alias": "drugs", "api_key": "${WORLD_SEARCH_KEY}"},
         "postgres": {"subscription_id": SUB, "resource_group": RG, "server": "pharmabot-db"},
         "telemetry": {"database_url": prompts_url},
@@ -79,8 +88,12 @@ def world_config(
         "name": "staging",
         "incident_channels": [CHANNEL],
         "approvers": {"usergroup": APPROVERS},
-        "container_app": {"subscription_id": SUB, "resource_group": RG, "name": "pharmabot-staging",
-                          "health_url": health_url},
+        "container_app": {
+            "subscription_id": SUB,
+            "resource_group": RG,
+            "name": "pharmabot-staging",
+            "health_url": health_url,
+        },
         "checklist": {"channel": DEPLOYS},
     }
     return {
@@ -94,13 +107,22 @@ def seed_llm_calls(url: str, *, with_version: int = 20, without_version: int = 0
     engine = make_engine(url)
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE IF NOT EXISTS llm_calls (id INTEGER PRIMARY KEY, created_at TIMESTAMP WITH TIME ZONE,"
-                          " prompt_name TEXT, prompt_version INTEGER)"))
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS llm_calls (id INTEGER PRIMARY KEY, created_at TIMESTAMP WITH TIME ZONE,"
+                " prompt_name TEXT, prompt_version INTEGER)"
+            )
+        )
         rows = [{"t": now - timedelta(minutes=i), "v": 4} for i in range(with_version)]
         rows += [{"t": now - timedelta(minutes=i), "v": None} for i in range(without_version)]
         for i, row in enumerate(rows):
-            conn.execute(text("INSERT INTO llm_calls (id, created_at, prompt_name, prompt_version) "
-                              "VALUES (:id, :t, 'drug_info', :v)"), {"id": 1000 + i, **row})
+            conn.execute(
+                text(
+                    "INSERT INTO llm_calls (id, created_at, prompt_name, prompt_version) "
+                    "VALUES (:id, :t, 'drug_info', :v)"
+                ),
+                {"id": 1000 + i, **row},
+            )
     engine.dispose()
 
 

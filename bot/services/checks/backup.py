@@ -19,7 +19,7 @@ def check_backup(ctx: CheckContext) -> CheckResult:
     completed = [b for b in api.list_backups(ref) if b.completed_time is not None]
     server = api.get_server(ref)
     findings = [_newest(ctx, completed), _window(ctx, server.earliest_restore_date, server.backup_retention_days)]
-    result = combine(KEY, findings, ok_summary=f"{ref.server}: recent backup and a restore window covering it.")
+    result = combine(KEY, findings, ok_summary="a recent backup, and a restore window that reaches back past it.")
     commands = _commands(ctx, ref, with_create=result.status is CheckStatus.failed)
     return CheckResult(KEY, result.status, f"{ref.server}: {result.summary}", result.evidence, commands)
 

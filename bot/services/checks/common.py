@@ -67,7 +67,7 @@ def combine(key: CheckKey, findings: list[Finding], *, ok_summary: str) -> Check
     evidence = tuple(line for f in findings for line in f.evidence)
     commands = tuple(dict.fromkeys(cmd for f in findings for cmd in f.commands))
     problems = [f.problem for f in findings if f.status is status and f.problem]
-    summary = "; ".join(problems) if status is not CheckStatus.passed and problems else ok_summary
+    summary = "; ".join(problems) + "." if status is not CheckStatus.passed and problems else ok_summary
     return CheckResult(key, status, summary, evidence, commands)
 
 

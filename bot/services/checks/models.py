@@ -91,7 +91,7 @@ def _judge(label: str, prev: ModelVersionInfo, now: datetime, catalog: _Catalog)
     retires = prev.deprecation_inference
     lines = [
         f"{label}: previous version {prev.name} {prev.version} · {prev.lifecycle_status or 'lifecycle not reported'}"
-        f" · inference retirement {when(retires) if retires else 'not published'}"
+        f" · inference retirement {_retirement(retires, now)}"
     ]
     location, region = catalog.location, catalog.region
     offered = region is None or any(m.name == prev.name and m.version == prev.version for m in region)
@@ -115,6 +115,13 @@ def _judge(label: str, prev: ModelVersionInfo, now: datetime, catalog: _Catalog)
         left = duration(retires - now)
         return CheckStatus.warn, f"{label}: previous version {prev.version} retires in {left}", lines
     return CheckStatus.passed, "", lines
+
+
+def _retirement(retires: datetime | None, now: datetime) -> str:
+    if retires is None:
+        return "not published"
+    relative = f"in {duration(retires - now)}" if retires > now else f"{duration(now - retires)} ago"
+    return f"{when(retires)} ({relative})"
 
 
 def _command(ref: OpenAIAccountRef, dep: ModelDeployment, prev: ModelVersionInfo) -> str:

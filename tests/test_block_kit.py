@@ -1,0 +1,151 @@
+"""Block Kit built by the pure builders, checked as data: Slack's limits and every id from the one enum."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.domain.catalog import Catalog, EnvironmentPolicy
+from bot.domain.checklist import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
+from bot.domain.model import RequestStatus, RollbackKind, RollbackRequest, ServiceEnv
+from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult
+from bot.domain.tree import FlowState
+from bot.emulators.slack import validate_message_blocks, validate_view
+from bot.slack import blocks, cards, checklist, home, views
+from bot.slack.ids import SlackId
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+TARGET = ServiceEnv("pharmabot", "prod")
+POLICY = EnvironmentPolicy(TARGET, ("C0INCIDENT", "#inc-*"), "S0APPROVERS", (), 15, (RollbackKind.code,))
+CATALOG = Catalog((POLICY,))
+STATE = FlowState("C0INCIDENT", "pharmabot", "prod", True, RollbackKind.code)
+PLAN = Plan(
+    RollbackKind.code,
+    True,
+    "app--v1",
+    "app--v2: 100 %, Unhealthy",
+    "app--v1: 100 %",
+    {"traffic": {"app--v2": 100}},
+    {"traffic": {"app--v1": 100, "app--v2": 0}},
+    ("az containerapp ingress traffic set …",),
+    ("risk one", "risk two"),
+    ("shift traffic",),
+    tuple(Choice(f"app--v{i}", f"app--v{i} · 1.{i}.0") for i in range(1, 30)),
+)
+BLOCKED = Plan(
+    RollbackKind.code, False, "app--v1", "Single", "app--v1", {}, {}, ("az …",), (), (), (), "Single revision mode"
+)
+STEPS = (StepResult("shift traffic", True, 0.21, "ok"), StepResult("health check", False, 1.5, "503"))
+REPORT = ChecklistReport(
+    TARGET,
+    NOW,
+    tuple(
+        CheckResult(k, s, f"{k.value} summary", ("evidence " * 40,) * 3, ("az command …",))
+        for k, s in zip(CheckKey, [CheckStatus.passed, CheckStatus.warn, CheckStatus.failed] * 2, strict=False)
+    ),
+)
+
+
+def _request(status: RequestStatus, *, drill: bool = False) -> RollbackRequest:
+    return RollbackRequest(
+        7,
+        TARGET,
+        RollbackKind.code,
+        status,
+        "U0ALICE",
+        "C0INCIDENT",
+        True,
+        "v2 fails " * 50,
+        PLAN.to_dict(),
+        NOW,
+        NOW + timedelta(minutes=15),
+        1,
+        approver_id="U0BOB",
+        message_ts="1.1",
+        is_drill=drill,
+    )
+
+
+def messages() -> dict[str, list[dict[str, Any]]]:
+    out = {
+        "usage": blocks.build_usage(CATALOG, "Unknown service 'x'"),
+        "usage-empty": blocks.build_usage(Catalog(())),
+        "notice": blocks.build_notice("no"),
+        "status": blocks.build_status("pharmabot/prod", ["• line"] * 50, _request(RequestStatus.pending)),
+        "history": cards.build_history([_request(s) for s in RequestStatus]),
+        "history-empty": cards.build_history([]),
+        "thread": cards.build_thread("Rollback verified.", ["✓ step"] * 200),
+        "investigation": views.build_investigation(
+            STATE, [ChangeEvent(NOW, RollbackKind.code, "new rev")] * 30, ["• live"] * 20
+        ),
+        "checklist-summary": checklist.build_checklist_summary(REPORT),
+        "checklist-details": checklist.build_checklist_details(REPORT),
+    }
+    for status in RequestStatus:
+        out[f"card-{status.value}"] = cards.build_card(
+            _request(status), PLAN, approvers="<!subteam^S0APPROVERS>", steps=STEPS, note="note"
+        )
+    out["card-drill"] = cards.build_card(_request(RequestStatus.pending, drill=True), PLAN, approvers="x")
+    return out
+
+
+def modals() -> dict[str, dict[str, Any]]:
+    drill = DrillRecord(TARGET, RollbackKind.code, "U0BOB", NOW, {"verified": 12.0}, verified=True)
+    return {
+        "target": views.build_target_view(FlowState("C0INCIDENT"), [POLICY] * 3),
+        "loading": views.build_loading_view(STATE),
+        "kind": views.build_kind_view(
+            STATE,
+            [ChangeEvent(NOW, RollbackKind.prompt, "v3 → v4")] * 20,
+            [("code", True, ""), ("prompt", True, ""), ("schema", False, "not yet")],
+            "code",
+            ["search: unreachable"],
+        ),
+        "kind-none": views.build_kind_view(STATE, [], [("schema", False, "not yet")], None),
+        "plan": views.build_plan_view(STATE, PLAN),
+        "plan-blocked": views.build_plan_view(STATE, BLOCKED),
+        "posted": views.build_request_posted_view(STATE, 7),
+        "error": views.build_error_view("Azure said no"),
+        "home": home.build_home(
+            CATALOG, [("pharmabot/prod", ["• live"], REPORT, drill, _request(RequestStatus.pending))] * 40
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(messages()))
+def test_messages_are_valid_block_kit(name: str) -> None:
+    assert validate_message_blocks(messages()[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(modals()))
+def test_views_are_valid_block_kit(name: str) -> None:
+    assert validate_view(modals()[name]) == []
+
+
+def _ids(node: Any, key: str) -> list[str]:
+    if isinstance(node, dict):
+        found = [node[key]] if isinstance(node.get(key), str) else []
+        return found + [i for v in node.values() for i in _ids(v, key)]
+    if isinstance(node, list):
+        return [i for v in node for i in _ids(v, key)]
+    return []
+
+
+def test_every_interactive_id_comes_from_the_enum() -> None:
+    known = {i.value for i in SlackId}
+    surfaces: list[Any] = [*messages().values(), *modals().values()]
+    used = {i for s in surfaces for key in ("action_id", "callback_id") for i in _ids(s, key)}
+    assert used and used <= known, used - known
+    declared_blocks = {i for s in surfaces for i in _ids(s, "block_id")}
+    assert {b for b in declared_blocks if not b.startswith("rollback-")} == set()
+
+
+def test_approve_button_carries_a_confirm_and_the_request_ref() -> None:
+    card = cards.build_card(_request(RequestStatus.pending), PLAN, approvers="x")
+    actions = next(b for b in card if b["type"] == "actions")
+    approve = next(e for e in actions["elements"] if e["action_id"] == SlackId.approve)
+    assert approve["confirm"]["confirm"]["text"] == "Approve and run"
+    assert approve["value"] == '{"request_id": 7}'
+    assert not [b for b in cards.build_card(_request(RequestStatus.succeeded), PLAN) if b["type"] == "actions"]
