@@ -40,14 +40,13 @@ def _values(body: dict[str, Any]) -> payloads.Values:
 
 def handle_target_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """Step 1 answered: go to 'what changed?', or to investigate-first when it is not an emergency."""
-    try:
-        service, environment = payloads.read_target(_values(body))
-        state = _state(body).with_(
-            service=service, environment=environment, emergency=payloads.read_emergency(_values(body))
-        )
-    except UsageError as exc:
-        ack(response_action="errors", errors={SlackId.emergency_block.value: exc.user_message})
+    errors = payloads.step_one_errors(_values(body))
+    if errors:
+        ack(response_action="errors", errors=errors)
         return
+    service, environment = payloads.read_target(_values(body))
+    emergency = payloads.read_emergency(_values(body))
+    state = _state(body).with_(service=service, environment=environment, emergency=emergency)
     if next_step(state) is Step.investigate:
         ack()
         found = flow.investigate(context["deps"], state)

@@ -40,6 +40,17 @@ def read_emergency(values: Values) -> bool:
     return raw == "yes"
 
 
+def step_one_errors(values: Values) -> dict[str, str]:
+    """Errors to show under the first step's inputs, keyed by block id (empty when both are answered)."""
+    errors = {}
+    for block, read in ((SlackId.target_block, read_target), (SlackId.emergency_block, read_emergency)):
+        try:
+            read(values)
+        except UsageError as exc:
+            errors[block.value] = exc.user_message
+    return errors
+
+
 def read_kind(values: Values) -> RollbackKind:
     """The answer to 'what changed?'."""
     raw = _selected(values, SlackId.kind_block, SlackId.kind_radio)

@@ -54,3 +54,35 @@ def test_full_code_rollback_walk(world: World) -> None:
     assert "answered 200" in _text([m.get("blocks") for m in thread])
     events = [e.event for e in world.runtime.deps.audit.list(request_id=request_id)]
     assert events.count("execution.executed") == 1 and "request.approved" in events
+
+
+def test_unanswered_first_step_shows_errors_under_each_input(world: World) -> None:
+    assert world.slash(ALICE, "").status_code == 200
+    view = world.wait_view(SlackId.flow_target_view.value)
+    response = world.submit(ALICE, view, {})
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {SlackId.target_block.value, SlackId.emergency_block.value}
+
+
+def test_not_an_emergency_posts_investigate_first_with_a_way_to_proceed(world: World) -> None:
+    from tests.e2e.flow import selected
+
+    assert world.slash(ALICE, "").status_code == 200
+    view = world.wait_view(SlackId.flow_target_view.value)
+    values = {
+        **selected(SlackId.target_block, SlackId.target_select, "pharmabot/prod"),
+        **selected(SlackId.emergency_block, SlackId.emergency_radio, "no", "radio_buttons"),
+    }
+    world.submit(ALICE, view, values)
+    world.wait(lambda: bool(world.slack.ephemerals(user_id=ALICE)), what="investigation message")
+    message = world.slack.ephemerals(user_id=ALICE)[-1]
+    text = _text(message["blocks"])
+    assert "Investigate first" in text and "pharmabot-prod--v2" in text and "drug_info" in text
+    proceed = next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert proceed["action_id"] == SlackId.proceed.value
+    world.factory.block_action_message(ALICE, CHANNEL, message["ts"], SlackId.proceed.value, proceed["value"]).post(
+        world.url
+    )
+    kind_view = world.wait_view(SlackId.flow_kind_view.value)
+    assert "What changed in the last 24 h" in _text(kind_view["blocks"])
