@@ -19,6 +19,7 @@ from bot.domain.model import ServiceEnv
 from bot.errors import RollbackBotError
 from bot.services import Deps
 from bot.services.checklist import run_scheduled
+from bot.services.execution import reconcile_interrupted
 from bot.services.rollbacks import expire_due
 
 log = logging.getLogger("rollback_bot.scheduler")
@@ -65,6 +66,7 @@ def build_scheduler(
     for target, trigger in (triggers if triggers is not None else config_triggers(deps)).items():
         scheduler.add_job(checklist_job(deps, target, trigger), trigger, id=f"checklist:{target}", name=str(target))
     scheduler.add_job(lambda: expire_due(deps), "interval", seconds=expiry_interval_seconds, id="expire-requests")
+    scheduler.add_job(lambda: reconcile_interrupted(deps), "interval", seconds=60, id="reconcile-interrupted")
     return scheduler
 
 

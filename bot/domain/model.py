@@ -68,6 +68,7 @@ class RollbackRequest:
     decided_at: datetime | None = None
     result: dict[str, Any] = field(default_factory=dict)
     is_drill: bool = False
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)

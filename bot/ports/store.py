@@ -52,6 +52,10 @@ class RequestRepository(ABC):
         """
 
     @abstractmethod
+    def touch(self, request_id: int) -> None:
+        """Heartbeat of an executing request: its executor is alive (see reconciliation)."""
+
+    @abstractmethod
     def set_message(self, request_id: int, message_ts: str) -> None:
         """Remember where the request's card was posted."""
 

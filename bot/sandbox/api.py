@@ -25,7 +25,7 @@ PEOPLE_IDS = frozenset(p.id for p in demo.PEOPLE)
 SAVE_EVERY_SECONDS = 2.0
 
 
-class BadRequest(Exception):
+class BadRequestError(Exception):
     """The page sent something the API cannot use."""
 
 
@@ -71,7 +71,7 @@ def post(sandbox: Sandbox, path: str, body: JsonDict) -> Answer:
         return 404, {"ok": False, "error": f"no such endpoint: {path}"}
     try:
         result = route(sandbox, body) or {}
-    except (BadRequest, ClientError) as exc:
+    except (BadRequestError, ClientError) as exc:
         return 400, {"ok": False, "error": str(exc)}
     except SlackError as exc:
         return 409, {"ok": False, "error": exc.error}
@@ -83,7 +83,7 @@ def post(sandbox: Sandbox, path: str, body: JsonDict) -> Answer:
 
 def _person(user: object) -> str:
     if user not in PEOPLE_IDS:
-        raise BadRequest(f"user must be one of {', '.join(sorted(PEOPLE_IDS))}")
+        raise BadRequestError(f"user must be one of {', '.join(sorted(PEOPLE_IDS))}")
     return str(user)
 
 
@@ -92,21 +92,21 @@ def _text(body: JsonDict, key: str, *, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
     if not isinstance(value, str):
-        raise BadRequest(f"{key} must be a string")
+        raise BadRequestError(f"{key} must be a string")
     return value
 
 
 def _values(body: JsonDict) -> JsonDict | None:
     values = body.get("values")
     if values is not None and not isinstance(values, dict):
-        raise BadRequest("values must be an object (block_id -> action_id -> value)")
+        raise BadRequestError("values must be an object (block_id -> action_id -> value)")
     return values
 
 
 def _environment(body: JsonDict) -> str:
     env = body.get("environment", "prod")
     if env not in demo.ENVIRONMENTS:
-        raise BadRequest(f"environment must be one of {', '.join(demo.ENVIRONMENTS)}")
+        raise BadRequestError(f"environment must be one of {', '.join(demo.ENVIRONMENTS)}")
     return str(env)
 
 
@@ -124,7 +124,7 @@ def _action(sandbox: Sandbox, body: JsonDict) -> None:
     elif ts:
         client.message_action(user, ts, action_id, value)
     else:
-        raise BadRequest("an action needs the message ts or the view_id it comes from")
+        raise BadRequestError("an action needs the message ts or the view_id it comes from")
 
 
 def _submit(sandbox: Sandbox, body: JsonDict) -> None:

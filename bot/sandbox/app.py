@@ -17,33 +17,36 @@ from bot.sandbox.stack import Stack
 from bot.sandbox.web import PageServer
 
 MARKER = ".rollback-bot-sandbox"
+LOG_FILE = "sandbox.log"
+KEPT_ON_RESET = frozenset({MARKER, LOG_FILE})
 
 
 class Sandbox:
     """A running sandbox: one stack at a time (``reset`` replaces it), one page server for its whole life."""
 
-    def __init__(self, root: Path, stack: Stack) -> None:
+    def __init__(self, root: Path, stack: Stack, page: PageServer) -> None:
         self.root = root
         self._stack = stack
+        self._page: PageServer | None = page
         self._reset_lock = threading.Lock()
-        self._page: PageServer | None = None
 
     @classmethod
     def start(cls, root: Path, *, host: str = "127.0.0.1", port: int = 0, reset: bool = False) -> Sandbox:
         """Start with the state in ``root`` (wiped first when ``reset``) and serve the page on ``host:port``.
 
         Raises:
+            OSError: the port cannot be bound (checked before anything else starts).
             ConfigError: ``root`` is a non-empty folder that a sandbox did not create.
-            OSError: the port cannot be bound.
         """
-        prepare_state_folder(root, reset=reset)
-        sandbox = cls(root, Stack.start(root))
+        page = PageServer(host, port)
         try:
-            sandbox._page = PageServer(sandbox, host, port)
+            prepare_state_folder(root, reset=reset)
+            stack = Stack.start(root)
         except BaseException:
-            sandbox._stack.close()
+            page.server_close()
             raise
-        sandbox._page.start()
+        sandbox = cls(root, stack, page)
+        page.serve(sandbox)
         return sandbox
 
     @property
@@ -83,6 +86,8 @@ def prepare_state_folder(root: Path, *, reset: bool) -> None:
         raise ConfigError(f"{root} is not empty and was not created by `rollback-bot sandbox`; choose another folder")
     if reset and root.exists():
         for child in root.iterdir():
+            if child.name in KEPT_ON_RESET:
+                continue
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child)
             else:

@@ -109,7 +109,7 @@ class SlackClient:
             self._errors[view_id] = (before, {"": f"The app sent a view Slack refused ({exc.error})."})
 
     def close(self, user_id: str, view_id: str) -> None:
-        """The modal's Cancel / ×: closes it (and tells the bot when it asked with notify_on_close)."""
+        """The modal's Cancel (or its close box) closes it (and tells the bot when it asked with notify_on_close)."""
         view = self._view(user_id, view_id)
         self._fake.apply_view_response(view_id, None)
         if view.get("notify_on_close"):

@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     from bot.sandbox.app import Sandbox
 
 log = logging.getLogger("rollback_bot.sandbox")
+SCRIPTS = ("mrkdwn.js", "blockkit.js", "messages.js", "estate.js", "app.js")
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/style.css": ("style.css", "text/css; charset=utf-8"),
-    "/static/blockkit.js": ("blockkit.js", "text/javascript; charset=utf-8"),
-    "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    **{f"/static/{name}": (name, "text/javascript; charset=utf-8") for name in SCRIPTS},
 }
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -81,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _guarded(self, call: Any) -> api.Answer:
         try:
             answer: api.Answer = call()
-        except api.BadRequest as exc:
+        except api.BadRequestError as exc:
             return 400, {"ok": False, "error": str(exc)}
         except Exception:
             log.exception("sandbox page request failed")
@@ -114,24 +114,32 @@ def _object(raw: bytes) -> dict[str, Any]:
 
 
 class PageServer(ThreadingHTTPServer):
-    """Serves the page for ``sandbox`` from a daemon thread."""
+    """Bound at construction (so a taken port fails before anything starts); ``serve`` starts the thread."""
 
     daemon_threads = True
     request_queue_size = 64
 
-    def __init__(self, sandbox: Sandbox, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int) -> None:
         super().__init__((host, port), _Handler)
-        self.sandbox = sandbox
+        self._sandbox: Sandbox | None = None
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-page", daemon=True
         )
 
     @property
-    def url(self) -> str:
-        host = str(self.server_address[0])
-        return f"http://{host}:{self.server_address[1]}/"
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            raise RuntimeError("the page server is not serving a sandbox yet")
+        return self._sandbox
 
-    def start(self) -> None:
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/" if isinstance(host, str) else f"http://{host.decode()}:{port}/"
+
+    def serve(self, sandbox: Sandbox) -> None:
+        """Serve the page of ``sandbox`` from a daemon thread."""
+        self._sandbox = sandbox
         self._thread.start()
 
     def stop(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from datetime import timedelta
 
 from bot.domain.model import RequestStatus, RollbackRequest
 from bot.domain.plan import Plan, StepResult
@@ -60,6 +61,7 @@ def _run_steps(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[S
     try:
         for step in executor.execute(plan):
             steps.append(step)
+            deps.requests.touch(request.id)
             record(
                 deps,
                 "execution.step",
@@ -106,11 +108,26 @@ def _finish(
     return done
 
 
-def reconcile_interrupted(deps: Deps) -> list[RollbackRequest]:
-    """After a restart: requests left approved/executing are re-read against live state and closed honestly."""
+# Longer than any single step may take (a long-running operation is bounded at 120 s by default), so a
+# request silent for this long has no live executor on any replica.
+STALE_AFTER = timedelta(minutes=5)
+
+
+def reconcile_interrupted(deps: Deps, *, stale_after: timedelta = STALE_AFTER) -> list[RollbackRequest]:
+    """Requests left approved/executing by a crash (no heartbeat for ``stale_after``) are re-read and closed.
+
+    Runs at start and periodically on every replica; requests another live replica is executing keep
+    their heartbeat fresh and are left alone.
+    """
+    cutoff = deps.clock() - stale_after
     closed = []
     for request in deps.requests.list_by_status([RequestStatus.approved, RequestStatus.executing]):
-        closed.append(_reconcile_one(deps, request))
+        if request.updated_at is not None and request.updated_at > cutoff:
+            continue
+        try:
+            closed.append(_reconcile_one(deps, request))
+        except AlreadyDecidedError:
+            log.info("request #%s changed while being reconciled; left as it is", request.id)
     return closed
 
 

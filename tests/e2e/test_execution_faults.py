@@ -141,7 +141,10 @@ def test_crash_after_the_traffic_moved_is_reconciled_as_succeeded(world: World, 
     )
     executor = deps.executors(request.target)[RollbackKind.code]
     executor._api.set_traffic(executor._ref, {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0})
-    # ...and here the process died, before it recorded the outcome.
+    # ...and here the process died, before it recorded the outcome. Another replica restarting now leaves
+    # it alone (its executor might still be alive); once it has been silent too long, it is reconciled.
+    assert _restart_and_reconcile(world, db_url, tmp_path) == {}
+    world.clock.advance(minutes=6)
     assert _restart_and_reconcile(world, db_url, tmp_path) == {request.id: RequestStatus.succeeded}
     thread = json.dumps(world.slack.thread(CHANNEL, request.message_ts or ""))
     assert "restarted during execution" in thread and "live traffic" in thread
@@ -159,6 +162,7 @@ def test_crash_before_execution_is_reconciled_as_failed(world: World, db_url: st
         version=request.version,
         approver_id=BOB,
     )
+    world.clock.advance(minutes=6)
     assert _restart_and_reconcile(world, db_url, tmp_path) == {request.id: RequestStatus.failed}
     thread = json.dumps(world.slack.thread(CHANNEL, request.message_ts or ""))
     assert "restarted before this rollback finished" in thread

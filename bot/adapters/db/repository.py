@@ -45,6 +45,7 @@ def to_domain(row: RequestRow) -> RollbackRequest:
         decided_at=row.decided_at,
         result=dict(row.result),
         is_drill=bool(row.is_drill),
+        updated_at=row.updated_at,
     )
 
 
@@ -130,6 +131,14 @@ class SqlRequestRepository(RequestRepository):
             who = f" by <@{now.approver_id}>" if now.approver_id else ""
             raise AlreadyDecidedError(f"Request #{request_id} is already {now.status.value}{who}.")
         return self.get(request_id)
+
+    def touch(self, request_id: int) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(RequestRow)
+                .where(RequestRow.id == request_id, RequestRow.status == RequestStatus.executing.value)
+                .values(updated_at=self._clock())
+            )
 
     def set_message(self, request_id: int, message_ts: str) -> None:
         with self._sessions.begin() as session:

@@ -219,17 +219,27 @@
 
   function showHints() {
     const box = $("#composer");
-    const hints = $("#hints");
     const typed = box.value;
     if (!typed.startsWith("/") || !S.data) return hideHints();
-    const matches = S.data.commands.filter((c) => c.usage.startsWith(typed.split(" ")[0]) && c.usage.startsWith(typed.replace(/\s+$/, "").slice(0, c.usage.length)) || c.usage.startsWith(typed));
+    const [cmd, sub = ""] = typed.split(/\s+/);
+    const matches = S.data.commands.filter((c) => {
+      const [name, first = ""] = c.usage.split(" ");
+      if (!/\s/.test(typed)) return name.startsWith(cmd);
+      return name === cmd && first.toLowerCase().startsWith(sub.toLowerCase());
+    });
     if (!matches.length) return hideHints();
+    const hints = $("#hints");
     hints.replaceChildren(el("div", "hints-title", "Rollback Bot"));
     for (const c of matches) {
       const row = el("button", "hint");
       row.type = "button";
       row.append(el("code", "", c.usage), el("span", "", c.description));
-      row.addEventListener("click", () => { box.value = c.usage.replace(/ \[.*$| [A-Z_]+.*$/, "") + " "; box.focus(); hideHints(); });
+      row.addEventListener("mousedown", (e) => e.preventDefault());
+      row.addEventListener("click", () => {
+        box.value = c.usage.split(" ").filter((w) => /^[/a-z]/.test(w)).join(" ") + " ";
+        box.focus();
+        hideHints();
+      });
       hints.append(row);
     }
     hints.hidden = false;
