@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from azure.mgmt.appcontainers import ContainerAppsAPIClient  # noqa: E402
-from azure.mgmt.appcontainers import models as m  # noqa: E402
+from azure.mgmt.appcontainers import ContainerAppsAPIClient
+from azure.mgmt.appcontainers import models as m
 
-from bot.adapters.azure.clients import AzureClients  # noqa: E402
-from bot.adapters.azure.container_apps import AzureContainerAppsApi  # noqa: E402
-from bot.config import AzureConfig  # noqa: E402
-from bot.domain.azure import ContainerAppRef  # noqa: E402
-from bot.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator  # noqa: E402
+from bot.adapters.azure.clients import AzureClients
+from bot.adapters.azure.container_apps import AzureContainerAppsApi
+from bot.config import AzureConfig
+from bot.domain.azure import ContainerAppRef
+from bot.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 
 SUB, RG, APP = "00000000-0000-0000-0000-000000000001", "pharmabot-rg", "pharmabot-prod"
 SPLITS = ({f"{APP}--v1": 100, f"{APP}--v2": 0}, {f"{APP}--v1": 0, f"{APP}--v2": 100})
@@ -57,10 +57,14 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=60)
     args = parser.parse_args()
     with AzureEmulator(estate=DEMO_ESTATE_PATH) as emu:
-        raw = ContainerAppsAPIClient(emu.credential, SUB, base_url=emu.url, connection_verify=emu.ca_path,
-                                     retry_total=0, polling_interval=0)
-        clients = AzureClients(AzureConfig(arm_endpoint=emu.url, ca_bundle=emu.ca_path, credential="emulator"),
-                               polling_interval=0, retry_total=0)
+        raw = ContainerAppsAPIClient(
+            emu.credential, SUB, base_url=emu.url, connection_verify=emu.ca_path, retry_total=0, polling_interval=0
+        )
+        clients = AzureClients(
+            AzureConfig(arm_endpoint=emu.url, ca_bundle=emu.ca_path, credential="emulator"),
+            polling_interval=0,
+            retry_total=0,
+        )
         adapter = AzureContainerAppsApi(clients=clients)
         ref = ContainerAppRef(SUB, RG, APP)
 
@@ -83,8 +87,10 @@ def main() -> None:
     for name, series in (("read (get app + revisions)", reads), ("write (traffic PATCH LRO)", writes)):
         for who in ("raw", "adapter"):
             values = series[who]
-            print(f"{name:<28} {who:<8} median {statistics.median(values) * 1000:7.2f} ms"
-                  f"  p99 {_p(values, 0.99) * 1000:7.2f} ms  (n={len(values)})")
+            print(
+                f"{name:<28} {who:<8} median {statistics.median(values) * 1000:7.2f} ms"
+                f"  p99 {_p(values, 0.99) * 1000:7.2f} ms  (n={len(values)})"
+            )
     read_ratio = statistics.median(reads["adapter"]) / statistics.median(reads["raw"])
     write_ratio = statistics.median(writes["adapter"]) / statistics.median(writes["raw"])
     print(f"adapter/raw SDK median ratio: read {read_ratio:.2f}, write {write_ratio:.2f}")
