@@ -61,6 +61,13 @@ def translate(call: Call, *, operation_id: str | None = None) -> Iterator[None]:
         yield
     except SdkAzureError as exc:
         raise to_bot_error(exc, call, operation_id=operation_id) from exc
+    except OSError as exc:  # e.g. the configured CA bundle is missing: requests raises before any HTTP
+        raise AzureUnavailableError(
+            f"Could not {call.operation} on {call.what}: {exc.strerror or exc} "
+            "(check azure.ca_bundle and the network path to Azure).",
+            operation=call.operation,
+            resource=call.what,
+        ) from exc
 
 
 def to_bot_error(exc: SdkAzureError, call: Call, *, operation_id: str | None = None) -> AzureError:

@@ -193,3 +193,17 @@ def test_lro_never_finishing_ends_within_the_bound(
     err = info.value
     assert err.operation_id and err.operation_id in err.user_message
     assert "still running" in err.user_message and "check the state" in err.user_message
+
+
+def test_missing_ca_bundle_is_a_clear_azure_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A CA file that is gone raises OSError inside requests; users get a bot error, never a traceback."""
+    from bot.adapters.azure.clients import AzureClients
+    from bot.adapters.azure.container_apps import AzureContainerAppsApi
+    from bot.config import AzureConfig
+    from bot.domain.azure import ContainerAppRef
+    from bot.errors import AzureUnavailableError
+
+    cfg = AzureConfig(arm_endpoint="https://127.0.0.1:9", ca_bundle=str(tmp_path / "gone.pem"), credential="emulator")
+    api = AzureContainerAppsApi(clients=AzureClients(cfg, retry_total=0))
+    with pytest.raises(AzureUnavailableError, match="ca_bundle"):
+        api.get_app(ContainerAppRef("s", "rg", "app"))
