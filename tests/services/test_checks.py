@@ -16,6 +16,7 @@ from tests.services.checks_world import (
     APP,
     RG,
     SERVER,
+    SUB,
     ChecksWorld,
     base_estate,
     previous_model,
@@ -52,14 +53,17 @@ def test_previous_revision_passes_when_active_running_healthy_and_answering(worl
 
 def test_previous_revision_warns_when_azure_does_not_report_its_states(world: ChecksWorld) -> None:
     estate = base_estate()
-    previous_revision(estate).update(running_state="Unknown", health_state="Unknown")
+    previous_revision(estate)["running_state"] = "Unknown"
     emu = world.emulator(estate)
+    revision_id = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.App/containerApps/{APP}/revisions/{V1}"
+    with emu.lock:  # healthState is optional in Azure's answer: drop it
+        del emu.state["resources"][revision_id.lower()]["properties"]["healthState"]
     # The app's own readiness endpoint (served by the healthy v2 here) answers 200; only Azure's states are unknown.
     ctx = world.context(emu, health_url=emu.url + "/_apps/{app}/" + V2 + "{path}")
     result = check_previous_revision(ctx)
     assert result.status is CheckStatus.warn, result
     assert "runningState unknown" in result.summary and "healthState unknown" in result.summary
-    assert {"runningState: Unknown", "healthState: Unknown"} <= set(result.evidence)
+    assert {"runningState: Unknown", "healthState: not reported"} <= set(result.evidence)
 
 
 def test_previous_revision_fails_in_single_revision_mode(world: ChecksWorld) -> None:
@@ -234,6 +238,16 @@ def test_rollback_commands_fail_when_the_restore_window_does_not_cover_now(world
     result = check_rollback_commands(world.context(world.emulator(estate), postgres=True))
     assert result.status is CheckStatus.failed
     assert f"schema: {SERVER}'s earliest restore point" in result.summary and "is in the future" in result.summary
+
+
+def test_rollback_commands_fail_when_the_server_is_not_ready(world: ChecksWorld) -> None:
+    emu = world.emulator(base_estate())
+    server_id = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.DBforPostgreSQL/flexibleServers/{SERVER}"
+    with emu.lock:
+        emu.state["resources"][server_id.lower()]["properties"]["state"] = "Stopped"
+    result = check_rollback_commands(world.context(emu, postgres=True))
+    assert result.status is CheckStatus.failed
+    assert f"schema: {SERVER} is Stopped, not Ready" in result.summary
 
 
 def test_rollback_commands_fail_for_a_blocked_code_plan_and_a_prompt_without_history(

@@ -1,11 +1,12 @@
-"""Checks 3–5: prompt versions in a real ``llm_calls`` table (SQLite and PostgreSQL), backups through the real
+"""Checks 3 to 5: prompt versions in a real ``llm_calls`` table (SQLite and PostgreSQL), backups through the real
 PostgreSQL adapter over HTTPS to the Azure emulator, and drills."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, insert
@@ -28,7 +29,7 @@ def world() -> Iterator[ChecksWorld]:
     w.close()
 
 
-def llm_calls(engine: Engine, rows: list[tuple[timedelta, str | None]]) -> None:
+def llm_calls(engine: Engine, rows: Sequence[tuple[timedelta, str | None]]) -> None:
     """The application's call log: one row per LLM call, ``age`` ago, with or without a prompt version."""
     metadata = MetaData()
     table = Table(
@@ -45,7 +46,7 @@ def llm_calls(engine: Engine, rows: list[tuple[timedelta, str | None]]) -> None:
             conn.execute(insert(table).values(created_at=now - age, prompt_version=version))
 
 
-def telemetry_ctx(world: ChecksWorld, db_url: str, rows: list[tuple[timedelta, str | None]]) -> CheckContext:
+def telemetry_ctx(world: ChecksWorld, db_url: str, rows: Sequence[tuple[timedelta, str | None]]) -> CheckContext:
     engine = world.engine(db_url)
     llm_calls(engine, rows)
     ctx = world.context(world.emulator(base_estate()), app=False)
@@ -114,7 +115,7 @@ def test_telemetry_query_problems_become_store_errors(
     telemetry = SqlTelemetryQuery(engine, query)
     if "ProgrammingError" in expected and db_url.startswith("sqlite"):
         expected = "failed: OperationalError: no such table: llm_calls_v2"
-    with pytest.raises(StoreError, match="the telemetry query on .*") as caught:
+    with pytest.raises(StoreError, match=r"^the telemetry query on ") as caught:
         telemetry.prompt_version_coverage(since=datetime.now(UTC) - DAY)
     assert expected in caught.value.user_message
     ctx = replace(world.context(world.emulator(base_estate()), app=False), telemetry=telemetry)
@@ -191,7 +192,7 @@ def test_backup_is_not_applicable_without_postgres(world: ChecksWorld) -> None:
 # --- 5. rollback tested -----------------------------------------------------------------------------------
 
 
-def _drill_ctx(world: ChecksWorld, **fields: object) -> CheckContext:
+def _drill_ctx(world: ChecksWorld, **fields: Any) -> CheckContext:
     return replace(world.context(world.emulator(base_estate()), app=False), **fields)
 
 
