@@ -51,6 +51,8 @@ class FlowState:
         """Inverse of ``encode``; malformed metadata is a usage error, never a crash."""
         try:
             data = json.loads(text)
+            if not isinstance(data, dict):
+                raise TypeError("private_metadata is not an object")
             kind = data.get("kind")
             return cls(
                 channel_id=str(data["channel_id"]),

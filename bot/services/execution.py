@@ -13,6 +13,7 @@ from bot.errors import AlreadyDecidedError, RollbackBotError
 from bot.services import Deps
 from bot.services.audit import record
 from bot.services.drills import run_drill
+from bot.services.policy import move
 
 log = logging.getLogger("rollback_bot.execution")
 
@@ -21,9 +22,7 @@ def execute_request(deps: Deps, *, request_id: int) -> RollbackRequest:
     """Claim the approved request (one claimant wins, across replicas), run its steps, record the outcome."""
     request = deps.requests.get(request_id)
     try:
-        request = deps.requests.transition(
-            request_id, from_status=RequestStatus.approved, to_status=RequestStatus.executing, version=request.version
-        )
+        request = move(deps, request, RequestStatus.executing)
     except AlreadyDecidedError:
         log.info("request #%s already claimed; not executing again", request_id)
         return deps.requests.get(request_id)
@@ -87,9 +86,7 @@ def _finish(
 ) -> RollbackRequest:
     status = RequestStatus.failed if error else RequestStatus.succeeded
     result = {"seconds": seconds, "steps": [s.__dict__ for s in steps], "error": error}
-    done = deps.requests.transition(
-        request.id, from_status=RequestStatus.executing, to_status=status, version=request.version, result=result
-    )
+    done = move(deps, request, status, result=result)
     record(
         deps,
         "execution.executed",
@@ -148,13 +145,7 @@ def _reconcile_one(deps: Deps, request: RollbackRequest) -> RollbackRequest:
         if ok
         else "The bot restarted before this rollback finished; live state does not match the plan."
     )
-    done = deps.requests.transition(
-        request.id,
-        from_status=request.status,
-        to_status=status,
-        version=request.version,
-        result={"reconciled": True, "note": note, "live": lines},
-    )
+    done = move(deps, request, status, result={"reconciled": True, "note": note, "live": lines})
     record(deps, "execution.reconciled", actor="rollback-bot", request_id=request.id, outcome=status.value, live=lines)
     deps.notifier.update_card(done, plan, note=note)
     deps.notifier.post_thread(

@@ -13,7 +13,7 @@ from bot.services import Deps
 from bot.services.audit import audited, record
 from bot.services.execution import execute_request
 from bot.services.flow import check_target, preview
-from bot.services.policy import approvers_mention
+from bot.services.policy import approvers_mention, move
 
 MAX_REASON = 1000
 
@@ -63,21 +63,14 @@ def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
 
     def check() -> RollbackRequest:
         approval.ensure_pending(request)
-        _ensure_fresh(deps, request, user_id)
+        _ensure_fresh(deps, request)
         approval.ensure_not_requester(request, user_id)
         policy = deps.catalog.resolve(request.target.service, request.target.environment)
         rule = approval.ApproverRule(policy.approver_usergroup, policy.approver_users)
         members = deps.directory.usergroup_members(rule.usergroup) if rule.usergroup else frozenset()
         approval.ensure_approver(rule, deps.directory.user(user_id), members)
         _ensure_plan_still_valid(deps, request, user_id)
-        return deps.requests.transition(
-            request.id,
-            from_status=RequestStatus.pending,
-            to_status=RequestStatus.approved,
-            version=request.version,
-            approver_id=user_id,
-            decided_at=deps.clock(),
-        )
+        return move(deps, request, RequestStatus.approved, approver_id=user_id, decided_at=deps.clock())
 
     approved = audited(deps, actor=user_id, request_id=request_id, action="approve", check=check)
     record(deps, "request.approved", actor=user_id, request_id=request_id)
@@ -88,7 +81,7 @@ def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
     return approved
 
 
-def _ensure_fresh(deps: Deps, request: RollbackRequest, user_id: str) -> None:
+def _ensure_fresh(deps: Deps, request: RollbackRequest) -> None:
     """An expired request is marked Expired (once) and refused."""
     try:
         approval.ensure_not_expired(request, deps.clock())
@@ -127,14 +120,7 @@ def _ensure_plan_still_valid(deps: Deps, request: RollbackRequest, user_id: str)
 def _close(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor: str, note: str) -> None:
     """Move a pending request to a terminal state; if someone else already moved it, leave it be."""
     try:
-        closed = deps.requests.transition(
-            request.id,
-            from_status=RequestStatus.pending,
-            to_status=status,
-            version=request.version,
-            decided_at=deps.clock(),
-            result={"note": note},
-        )
+        closed = move(deps, request, status, decided_at=deps.clock(), result={"note": note})
     except AlreadyDecidedError:
         return
     record(deps, f"request.{status.value}", actor=actor, request_id=request.id, note=note)
@@ -174,15 +160,8 @@ def cancel(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
 
 def _decide_closed(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor: str, note: str) -> None:
     """Like ``_close`` but a lost race is reported to the person who clicked."""
-    closed = deps.requests.transition(
-        request.id,
-        from_status=RequestStatus.pending,
-        to_status=status,
-        version=request.version,
-        approver_id=actor if status is RequestStatus.rejected else None,
-        decided_at=deps.clock(),
-        result={"note": note},
-    )
+    approver = actor if status is RequestStatus.rejected else None
+    closed = move(deps, request, status, approver_id=approver, decided_at=deps.clock(), result={"note": note})
     record(deps, f"request.{status.value}", actor=actor, request_id=request.id, note=note)
     deps.metrics.count("decisions", decision=status.value)
     deps.notifier.update_card(closed, Plan.from_dict(closed.plan), note=note)

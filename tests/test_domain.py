@@ -1,0 +1,156 @@
+"""The pure domain, without Slack, Azure or a database: state machine, guards, decision tree, plans."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.domain import approval
+from bot.domain.model import RequestStatus, RollbackKind, RollbackRequest, ServiceEnv
+from bot.domain.people import SlackUserInfo
+from bot.domain.plan import ChangeEvent, Choice, Plan
+from bot.domain.tree import FlowState, Step, likely_culprit, next_step
+from bot.errors import (
+    AlreadyDecidedError,
+    ApprovalExpiredError,
+    NotAllowedError,
+    NotApproverError,
+    SelfApprovalError,
+    UsageError,
+)
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+REQUEST = RollbackRequest(
+    1,
+    ServiceEnv("a", "prod"),
+    RollbackKind.code,
+    RequestStatus.pending,
+    "U0REQ",
+    "C1",
+    True,
+    "r",
+    {},
+    NOW,
+    NOW + timedelta(minutes=15),
+    1,
+)
+S = RequestStatus
+ALLOWED = {
+    (S.pending, S.approved),
+    (S.pending, S.rejected),
+    (S.pending, S.cancelled),
+    (S.pending, S.expired),
+    (S.approved, S.executing),
+    (S.approved, S.failed),
+    (S.executing, S.succeeded),
+    (S.executing, S.failed),
+}
+
+
+@pytest.mark.parametrize("src", list(RequestStatus))
+@pytest.mark.parametrize("dst", list(RequestStatus))
+def test_state_machine(src: RequestStatus, dst: RequestStatus) -> None:
+    request = replace(REQUEST, status=src)
+    if (src, dst) in ALLOWED:
+        approval.ensure_transition(request, dst)
+    else:
+        with pytest.raises(AlreadyDecidedError):
+            approval.ensure_transition(request, dst)
+
+
+def test_in_flight_statuses() -> None:
+    assert {s for s in RequestStatus if s.in_flight} == {S.pending, S.approved, S.executing}
+
+
+def test_guards() -> None:
+    with pytest.raises(SelfApprovalError):
+        approval.ensure_not_requester(REQUEST, "U0REQ")
+    approval.ensure_not_requester(REQUEST, "U0OTHER")
+    with pytest.raises(ApprovalExpiredError):
+        approval.ensure_not_expired(REQUEST, NOW + timedelta(minutes=15))
+    approval.ensure_not_expired(REQUEST, NOW + timedelta(minutes=14, seconds=59))
+    with pytest.raises(AlreadyDecidedError, match="already approved by <@U0BOB>"):
+        approval.ensure_pending(replace(REQUEST, status=S.approved, approver_id="U0BOB"))
+    with pytest.raises(NotAllowedError, match="can cancel it"):
+        approval.ensure_requester(REQUEST, "U0OTHER")
+
+
+HUMAN = SlackUserInfo("U0BOB", is_bot=False, deleted=False, is_guest=False)
+
+
+@pytest.mark.parametrize(
+    ("rule", "user", "members", "ok"),
+    [
+        (approval.ApproverRule(None, ()), HUMAN, frozenset(), True),  # nobody configured: any human
+        (approval.ApproverRule("S1", ()), HUMAN, frozenset({"U0BOB"}), True),
+        (approval.ApproverRule("S1", ()), HUMAN, frozenset({"U0X"}), False),
+        (approval.ApproverRule(None, ("U0BOB",)), HUMAN, frozenset(), True),
+        (approval.ApproverRule("S1", ("U0BOB",)), HUMAN, frozenset(), True),
+        (approval.ApproverRule(None, ()), replace(HUMAN, is_bot=True), frozenset(), False),
+        (approval.ApproverRule(None, ()), replace(HUMAN, deleted=True), frozenset(), False),
+        (approval.ApproverRule("S1", ()), replace(HUMAN, is_guest=True), frozenset({"U0BOB"}), False),
+        (approval.ApproverRule(None, ()), None, frozenset(), False),
+    ],
+)
+def test_approver_rule(
+    rule: approval.ApproverRule, user: SlackUserInfo | None, members: frozenset[str], ok: bool
+) -> None:
+    if ok:
+        approval.ensure_approver(rule, user, members)
+    else:
+        with pytest.raises(NotApproverError):
+            approval.ensure_approver(rule, user, members)
+
+
+@pytest.mark.parametrize(
+    ("state", "step"),
+    [
+        (FlowState("C1"), Step.target),
+        (FlowState("C1", "a", "prod"), Step.target),
+        (FlowState("C1", "a", "prod", emergency=False), Step.investigate),
+        (FlowState("C1", "a", "prod", emergency=False, investigated=True), Step.what_changed),
+        (FlowState("C1", "a", "prod", emergency=True), Step.what_changed),
+        (FlowState("C1", "a", "prod", emergency=True, kind=RollbackKind.prompt), Step.plan),
+    ],
+)
+def test_decision_tree(state: FlowState, step: Step) -> None:
+    assert next_step(state) is step
+    assert FlowState.decode(state.encode()) == state
+
+
+def test_bad_private_metadata_is_a_usage_error() -> None:
+    for text in ("", "{", '{"channel_id": "C1", "kind": "banana"}', "[]"):
+        with pytest.raises(UsageError):
+            FlowState.decode(text)
+
+
+def test_likely_culprit_is_the_most_recent_change_in_the_window() -> None:
+    events = [
+        ChangeEvent(NOW - timedelta(hours=3), RollbackKind.code, "rev"),
+        ChangeEvent(NOW - timedelta(minutes=20), RollbackKind.prompt, "v4"),
+        ChangeEvent(NOW - timedelta(days=3), RollbackKind.model, "old"),
+    ]
+    assert likely_culprit(events, now=NOW, window=timedelta(hours=24)) is RollbackKind.prompt
+    assert likely_culprit(events[:1], now=NOW, window=timedelta(hours=1)) is None
+    assert likely_culprit([], now=NOW, window=timedelta(hours=24)) is None
+
+
+def test_plan_round_trip_and_stale_comparison() -> None:
+    plan = Plan(
+        RollbackKind.code,
+        True,
+        "v1",
+        "v2 100 %",
+        "v1 100 %",
+        {"traffic": {"v2": 100}},
+        {"traffic": {"v1": 100}},
+        ("az …",),
+        ("risk",),
+        ("shift traffic",),
+        (Choice("v1", "v1 label"),),
+    )
+    assert Plan.from_dict(plan.to_dict()) == plan
+    assert plan.same_starting_point(replace(plan, choice="v0"))
+    assert not plan.same_starting_point(replace(plan, current={"traffic": {"v1": 50, "v2": 50}}))
