@@ -27,6 +27,7 @@ Last line: ``ack p99 ratio bot/floor: X.XX`` (best bot p99 / best floor p99).
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import multiprocessing as mp
 import shutil
@@ -59,14 +60,18 @@ TIME_BUDGET_S = 50.0  # stop starting new runs after this (the whole bench must 
 
 def _bench_config() -> dict[str, Any]:
     return {
-        "services": [{
-            "name": "pharmabot",
-            "environments": [{
-                "name": "prod",
-                "incident_channels": [CHANNEL],
-                "approvers": {"usergroup": APPROVERS},
-            }],
-        }],
+        "services": [
+            {
+                "name": "pharmabot",
+                "environments": [
+                    {
+                        "name": "prod",
+                        "incident_channels": [CHANNEL],
+                        "approvers": {"usergroup": APPROVERS},
+                    }
+                ],
+            }
+        ],
     }
 
 
@@ -134,6 +139,33 @@ def _drain(fake: Any, expected: int, timeout: float) -> tuple[int, int]:
     return len(calls) - failed, failed
 
 
+class GcPauses:
+    """Garbage-collector pauses in the server process since the last ``take()`` (they stop every thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started = 0.0
+        self._full: list[float] = []
+        self._young = 0.0
+
+    def callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        took = time.perf_counter() - self._started
+        with self._lock:
+            if info["generation"] == 2:
+                self._full.append(took)
+            else:
+                self._young += took
+
+    def take(self) -> tuple[list[float], float]:
+        with self._lock:
+            full, young = self._full, self._young
+            self._full, self._young = [], 0.0
+        return full, young
+
+
 def _servers_main(conn: Connection, slack: dict[str, str]) -> None:
     """Child process 2: the bot and the floor, each served by waitress with the same settings."""
     import logging
@@ -143,7 +175,7 @@ def _servers_main(conn: Connection, slack: dict[str, str]) -> None:
 
     from bot.bootstrap import build_runtime
     from bot.config import load_config, load_settings
-    from bot.server import start_in_thread
+    from bot.server import freeze_startup_heap, start_in_thread
     from bot.web import MAX_BODY_BYTES
 
     # waitress warns "Task queue depth is N" whenever all 8 threads are busy: expected at C > 8, and the
@@ -152,23 +184,41 @@ def _servers_main(conn: Connection, slack: dict[str, str]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-ack-"))
     cfg_path = tmp / "rollback-bot.yaml"
     cfg_path.write_text(yaml.safe_dump(_bench_config()))
-    settings = load_settings({
-        "SLACK_BOT_TOKEN": slack["bot_token"], "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack["api_url"],
-        "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}", "ROLLBACK_BOT_CONFIG": str(cfg_path),
-    })
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack["bot_token"],
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack["api_url"],
+            "DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}",
+            "ROLLBACK_BOT_CONFIG": str(cfg_path),
+        }
+    )
     runtime = build_runtime(settings, load_config(cfg_path))
     bot_server, bot_url = start_in_thread(runtime)
 
-    floor_server = create_server(
-        _floor_app(slack), host="127.0.0.1", port=0, threads=8, ident="rollback-bot",
-        max_request_body_size=MAX_BODY_BYTES, channel_timeout=30, clear_untrusted_proxy_headers=True,
+    floor_server: Any = create_server(
+        _floor_app(slack),
+        host="127.0.0.1",
+        port=0,
+        threads=8,
+        ident="rollback-bot",
+        max_request_body_size=MAX_BODY_BYTES,
+        channel_timeout=30,
+        clear_untrusted_proxy_headers=True,
     )
     threading.Thread(target=floor_server.run, name="waitress-floor", daemon=True).start()
     floor_url = f"http://127.0.0.1:{floor_server.effective_port}"
+    # As `rollback-bot serve` does: collect and freeze the start-up heap (~160k objects: the SDKs,
+    # SQLAlchemy, pydantic, alembic) so no full collection of it lands in either side's batches.
+    freeze_startup_heap()
+    pauses = GcPauses()
+    gc.callbacks.append(pauses.callback)
     conn.send({"bot": bot_url, "floor": floor_url})
     try:
-        conn.recv()
+        while conn.recv()[0] == "gc":
+            conn.send(pauses.take())
     finally:
+        gc.callbacks.remove(pauses.callback)
         floor_server.close()
         bot_server.close()
         runtime.close()
@@ -259,8 +309,9 @@ class Client:
         wall = time.perf_counter() - started
         bad = [(status, content[:200]) for _, status, content in results if status != 200 or content]
         if bad:
-            raise SystemExit(f"{len(bad)} of {len(results)} requests to {base_url} were not a bare ack "
-                             f"(200, empty body): {bad[:3]}")
+            raise SystemExit(
+                f"{len(bad)} of {len(results)} requests to {base_url} were not a bare ack (200, empty body): {bad[:3]}"
+            )
         return [latency for latency, _, _ in results], wall
 
     def close(self) -> None:
@@ -295,13 +346,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         servers = Child(_servers_main, fake.info)
         urls = servers.info
-        print(f"ack latency of /rollback help: n={args.n} per side, concurrency={args.concurrency}, batches of "
-              f"{args.batch} interleaved ABBA, repeats={args.repeats}; processes: client | bot+floor | Slack fake "
-              f"(started in {time.monotonic() - t0:.1f} s)")
+        print(
+            f"ack latency of /rollback help: n={args.n} per side, concurrency={args.concurrency}, batches of "
+            f"{args.batch} interleaved ABBA, repeats={args.repeats}; processes: client | bot+floor | Slack fake "
+            f"(started in {time.monotonic() - t0:.1f} s)"
+        )
         warm = max(args.warmup, args.concurrency)
         for side in ("floor", "bot"):
             client.run(urls[side], fake.ask("requests", warm))
             wait_responds(fake, warm)
+        servers.ask("gc")
 
         for rep in range(args.repeats):
             if rep and time.monotonic() - t0 > TIME_BUDGET_S:
@@ -309,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
                 break
             latencies: dict[str, list[float]] = {"floor": [], "bot": []}
             busy: dict[str, float] = {"floor": 0.0, "bot": 0.0}
+            full_gc: dict[str, list[float]] = {"floor": [], "bot": []}
             sizes = [min(args.batch, args.n - done) for done in range(0, args.n, args.batch)]
             for index, size in enumerate(sizes):
                 # ABBA: floor, bot | bot, floor | ... so drift and noise land on both sides alike.
@@ -318,12 +373,16 @@ def main(argv: list[str] | None = None) -> int:
                     latencies[side].extend(batch)
                     busy[side] += wall
                     wait_responds(fake, size)
+                    full_gc[side] += servers.ask("gc")[0]
             for side in ("floor", "bot"):
                 p50, p99 = percentile(latencies[side], 50), percentile(latencies[side], 99)
                 results[side].append((p50, p99))
-                print(f"  repeat {rep + 1} {side:5}: p50 {p50 * 1000:7.2f} ms  p99 {p99 * 1000:7.2f} ms  "
-                      f"mean {statistics.fmean(latencies[side]) * 1000:7.2f} ms  "
-                      f"{len(latencies[side]) / busy[side]:6.0f} req/s")
+                print(
+                    f"  repeat {rep + 1} {side:5}: p50 {p50 * 1000:7.2f} ms  p99 {p99 * 1000:7.2f} ms  "
+                    f"mean {statistics.fmean(latencies[side]) * 1000:7.2f} ms  "
+                    f"{len(latencies[side]) / busy[side]:6.0f} req/s  "
+                    f"full GC pauses {len(full_gc[side])} (max {max(full_gc[side], default=0) * 1000:.0f} ms)"
+                )
     finally:
         client.close()
         if servers is not None:

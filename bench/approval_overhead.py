@@ -30,6 +30,7 @@ click -> PATCH times of the bot and Z the floor's call -> PATCH time.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import shutil
 import statistics
@@ -92,12 +93,26 @@ class Bench:
         self.adapter = AzureContainerAppsApi(clients=clients)
         self.timeline: dict[str, list[tuple[float, float | None]]] = defaultdict(list)
         self.spans: list[tuple[str, float, float]] = []
+        self.full_gcs: list[tuple[float, float]] = []  # (start, end) of full collections, time.time()
+        self.gc_in_window: list[float] = []  # full-GC pause (s) inside a measured click -> PATCH window
+        self._gc_started = 0.0
+
+    def gc_callback(self, phase: str, info: dict[str, int]) -> None:
+        """Full collections stop every thread of this process (the bot and the emulators): note them."""
+        if phase == "start":
+            self._gc_started = time.time()
+        elif info["generation"] == 2:
+            self.full_gcs.append((self._gc_started, time.time()))
 
     def trace(self) -> None:
         """Time every public method of the bot's store, audit log, notifier and directory (for --trace)."""
         deps = self.world.runtime.deps
-        for label, obj in (("db", deps.requests), ("audit", deps.audit), ("slack", deps.notifier),
-                           ("directory", deps.directory)):
+        for label, obj in (
+            ("db", deps.requests),
+            ("audit", deps.audit),
+            ("slack", deps.notifier),
+            ("directory", deps.directory),
+        ):
             for name in dir(obj):
                 method = getattr(obj, name)
                 if name.startswith("_") or not callable(method):
@@ -122,8 +137,11 @@ class Bench:
             raise SystemExit(f"could not reset traffic: {self.world.traffic()}")
 
     def _first_patch(self, t0: float) -> Any:
-        found = [r for r in self.emu.requests.snapshot()
-                 if r.at >= t0 and r.method == "PATCH" and r.path.lower().endswith(f"/containerapps/{APP}")]
+        found = [
+            r
+            for r in self.emu.requests.snapshot()
+            if r.at >= t0 and r.method == "PATCH" and r.path.lower().endswith(f"/containerapps/{APP}")
+        ]
         return found[0] if found else None
 
     # --- one bot run ---------------------------------------------------------------------------------
@@ -162,7 +180,9 @@ class Bench:
             raise SystemExit(f"run {index}: traffic after the rollback is {self.world.traffic()}")
         if record:
             self._record_timeline(t0, t_ack, patch.at)
-        return patch.at - t0
+            self.gc_in_window += [end - start for start, end in self.full_gcs if start < patch.at and end > t0]
+        self.full_gcs.clear()
+        return float(patch.at - t0)
 
     def _record_timeline(self, t0: float, t_ack: float, t_patch: float) -> None:
         """Offsets (ms from the click) and durations of what happened before the PATCH, by step (n-th occurrence)."""
@@ -170,7 +190,8 @@ class Bench:
         events += [(c.at, f"Slack {c.method} (at the fake)", None) for c in self.world.slack.calls if c.at <= t_patch]
         events += [
             (r.at, f"Azure {r.method} {_short(r.path)} (at the emulator)", None)
-            for r in self.emu.requests.snapshot() if r.at <= t_patch
+            for r in self.emu.requests.snapshot()
+            if r.at <= t_patch
         ]
         events += [(start, name, end - start) for name, start, end in list(self.spans) if t0 <= start <= t_patch]
         seen: dict[str, int] = defaultdict(int)
@@ -191,11 +212,13 @@ class Bench:
             raise SystemExit("the floor's PATCH was not recorded")
         if self.world.traffic() != {V1: 100, V2: 0}:
             raise SystemExit(f"the floor's PATCH left traffic at {self.world.traffic()}")
-        return patch.at - t0
+        return float(patch.at - t0)
 
     def raw_sdk_run(self) -> float:
-        traffic = [aca_models.TrafficWeight(revision_name=V1, weight=100),
-                   aca_models.TrafficWeight(revision_name=V2, weight=0)]
+        traffic = [
+            aca_models.TrafficWeight(revision_name=V1, weight=100),
+            aca_models.TrafficWeight(revision_name=V2, weight=0),
+        ]
         patch = aca_models.ContainerApp({"properties": {"configuration": {"ingress": {"traffic": traffic}}}})
         return self._timed_patch(lambda: self.sdk.container_apps.begin_update(RG, APP, patch).result())
 
@@ -208,8 +231,13 @@ def _short(path: str) -> str:
     return tail.replace("Microsoft.App/containerApps/", "").replace("Microsoft.App/containerapps/", "")
 
 
-def report(bot_s: list[float], raw_s: list[float], adapter_s: list[float],
-           timeline: dict[str, list[tuple[float, float | None]]], elapsed: float) -> None:
+def report(
+    bot_s: list[float],
+    raw_s: list[float],
+    adapter_s: list[float],
+    timeline: dict[str, list[tuple[float, float | None]]],
+    elapsed: float,
+) -> None:
     ms = [s * 1000 for s in bot_s]
     raw = [s * 1000 for s in raw_s]
     adapter = [s * 1000 for s in adapter_s]
@@ -222,20 +250,49 @@ def report(bot_s: list[float], raw_s: list[float], adapter_s: list[float],
         print(f"  {statistics.median(at for at, _ in items):8.1f}  {label}{lasting}  (in {len(items)}/{len(ms)} runs)")
     rows = (("bot click -> PATCH", ms), ("raw SDK call -> PATCH", raw), ("adapter set_traffic -> PATCH", adapter))
     for name, values in rows:
-        print(f"{name:30} n={len(values):3}  median {statistics.median(values):7.2f} ms  "
-              f"p99 {percentile(values, 99):7.2f} ms  min {min(values):7.2f} ms  max {max(values):7.2f} ms")
-    print(f"net: the bot adds {statistics.median(ms) - statistics.median(raw):.1f} ms (median) over the raw SDK PATCH; "
-          f"total {elapsed:.1f} s")
-    print(f"approve→PATCH overhead median {statistics.median(ms):.1f} ms p99 {percentile(ms, 99):.1f} ms "
-          f"(raw SDK PATCH median {statistics.median(raw):.1f} ms)")
+        print(
+            f"{name:30} n={len(values):3}  median {statistics.median(values):7.2f} ms  "
+            f"p99 {percentile(values, 99):7.2f} ms  min {min(values):7.2f} ms  max {max(values):7.2f} ms"
+        )
+    print(
+        f"net: the bot adds {statistics.median(ms) - statistics.median(raw):.1f} ms (median) over the raw SDK PATCH; "
+        f"total {elapsed:.1f} s"
+    )
+    print(
+        f"approve→PATCH overhead median {statistics.median(ms):.1f} ms p99 {percentile(ms, 99):.1f} ms "
+        f"(raw SDK PATCH median {statistics.median(raw):.1f} ms)"
+    )
+
+
+def measure(bench: Bench, *, runs: int, warmup: int, t_start: float) -> dict[str, list[float]]:
+    """Warm up, then ``runs`` rounds of bot / raw SDK / adapter, the order reversed every other round."""
+    for i in range(warmup):
+        bench.bot_run(-1 - i, record=False)
+        bench.raw_sdk_run()
+        bench.adapter_run()
+    out: dict[str, list[float]] = {"bot": [], "raw": [], "adapter": []}
+    steps: dict[str, Callable[[int], float]] = {
+        "bot": lambda i: bench.bot_run(i, record=True),
+        "raw": lambda i: bench.raw_sdk_run(),
+        "adapter": lambda i: bench.adapter_run(),
+    }
+    for i in range(runs):
+        if time.monotonic() - t_start > TIME_BUDGET_S:
+            print(f"time budget reached: stopping after {i} run(s)")
+            break
+        # Alternate which goes first so drift and noise hit all three alike.
+        for name in ("bot", "raw", "adapter") if i % 2 == 0 else ("adapter", "raw", "bot"):
+            out[name].append(steps[name](i))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50, help="measured rollbacks (default 50)")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured rollbacks first (default 3)")
-    parser.add_argument("--trace", action="store_true",
-                        help="also time the bot's store/audit/notifier/directory calls in the timeline")
+    parser.add_argument(
+        "--trace", action="store_true", help="also time the bot's store/audit/notifier/directory calls in the timeline"
+    )
     args = parser.parse_args(argv)
     if args.runs < 1 or args.warmup < 0:
         parser.error("--runs must be positive and --warmup not negative")
@@ -243,41 +300,34 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="bench-approval-"))
     world = World.start(f"sqlite:///{tmp / 'bot.db'}", tmp)
-    bot_s: list[float] = []
-    raw_s: list[float] = []
-    adapter_s: list[float] = []
+    bench: Bench | None = None
     try:
         # The same client settings World gives the bot (World.start: azure_client_kwargs).
         kwargs = {"polling_interval": 0, "lro_timeout": 5.0, "retry_backoff_factor": 0.01}
         bench = Bench(world, tmp / "rollback-bot.yaml", kwargs)
+        gc.collect()  # start from a collected heap; later full collections are counted, see below
+        gc.callbacks.append(bench.gc_callback)
         if args.trace:
             bench.trace()
-        print(f"approve -> PATCH: {args.runs} runs after {args.warmup} warm-up(s); World up in "
-              f"{time.monotonic() - t_start:.1f} s")
-        for i in range(args.warmup):
-            bench.bot_run(-1 - i, record=False)
-            bench.raw_sdk_run()
-            bench.adapter_run()
-        for i in range(args.runs):
-            if time.monotonic() - t_start > TIME_BUDGET_S:
-                print(f"time budget reached: stopping after {i} run(s)")
-                break
-            # Alternate which goes first so drift and noise hit both alike.
-            steps: list[Callable[[], None]] = [
-                lambda run=i: bot_s.append(bench.bot_run(run, record=True)),
-                lambda: raw_s.append(bench.raw_sdk_run()),
-                lambda: adapter_s.append(bench.adapter_run()),
-            ]
-            for step in steps if i % 2 == 0 else reversed(steps):
-                step()
-        timeline = bench.timeline
+        print(
+            f"approve -> PATCH: {args.runs} runs after {args.warmup} warm-up(s); World up in "
+            f"{time.monotonic() - t_start:.1f} s"
+        )
+        results = measure(bench, runs=args.runs, warmup=args.warmup, t_start=t_start)
     finally:
+        if bench is not None and bench.gc_callback in gc.callbacks:
+            gc.callbacks.remove(bench.gc_callback)
         world.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    if not bot_s:
+    if not results["bot"]:
         raise SystemExit("no run finished")
-    report(bot_s, raw_s, adapter_s, timeline, time.monotonic() - t_start)
+    pauses = bench.gc_in_window
+    print(
+        f"full GC pauses inside a measured click -> PATCH window: {len(pauses)}"
+        + (f" (longest {max(pauses) * 1000:.0f} ms)" if pauses else "")
+    )
+    report(results["bot"], results["raw"], results["adapter"], bench.timeline, time.monotonic() - t_start)
     return 0
 
 

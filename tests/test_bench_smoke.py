@@ -28,6 +28,11 @@ BENCHES = [
         rf"approve→PATCH overhead median {NUMBER} ms p99 {NUMBER} ms \(raw SDK PATCH median {NUMBER} ms\)",
         id="approval_overhead",
     ),
+    pytest.param(
+        ["bench/checklist_parallel.py", "--services", "3", "--latency", "0.01", "--parallelism", "2"],
+        rf"checklist 3 services: parallel {NUMBER} s, serial {NUMBER} s, speed-up {NUMBER}x",
+        id="checklist_parallel",
+    ),
 ]
 
 

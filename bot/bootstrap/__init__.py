@@ -154,7 +154,8 @@ def build_runtime(
     metrics = PrometheusMetrics()
     client = build_slack_client(settings)
     pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rollback-exec")
-    listeners = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt-listener")
+    # Enough workers that an ack never queues behind another request's post-ack Web API calls.
+    listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt-listener")
     probe = health_probe or RequestsHealthProbe(ca_bundle=config.azure.ca_bundle)
     deps = Deps(
         catalog=build_catalog(config),

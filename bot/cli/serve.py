@@ -7,7 +7,7 @@ import click
 from bot.bootstrap import NOT_CONFIGURED_HINT, build_runtime, load_app_config
 from bot.cli.common import cli_errors, setup_logging
 from bot.config import load_settings
-from bot.server import make_server, start_socket_mode
+from bot.server import freeze_startup_heap, make_server, start_socket_mode
 
 
 def register(group: click.Group) -> None:
@@ -25,6 +25,7 @@ def serve(port: int | None, host: str) -> None:
     settings = load_settings()
     runtime = build_runtime(settings, load_app_config(settings))
     runtime.start_background()
+    freeze_startup_heap()
     server = make_server(runtime, host=host, port=port if port is not None else settings.port)
     click.echo(f"rollback-bot listening on http://{host}:{server.effective_port} (database migrated to head)")
     if not settings.slack_configured:

@@ -47,6 +47,7 @@ def get_state(sandbox: Sandbox, user: str | None) -> Answer:
         "channel": {"id": channel["id"], "name": channel["name"]},
         "messages": channel["messages"],
         "ephemerals": stack.client.ephemerals(viewer),
+        "failures": stack.client.failures(viewer),
         "modal": stack.client.modal(viewer),
         "home": stack.slack.home(viewer),
         "estate": stack.estate(),

@@ -24,6 +24,8 @@ from bot.emulators.slack.requests import FORM, SignedRequest, SlackRequestFactor
 
 JsonDict = dict[str, Any]
 COMMANDS = ("/rollback",)
+APP_NAME = "Rollback Bot"
+ACK_SECONDS = 3.0  # Slack gives up on an app that has not answered within 3 seconds
 TIMEOUT_SECONDS = 10.0
 
 
@@ -37,6 +39,15 @@ class _Person:
 
     dismissed: set[str] = field(default_factory=set)
     notices: list[JsonDict] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)  # message ts -> why the app's answer failed
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """The bot's HTTP answer, and Slack's error code when it was no timely 200."""
+
+    response: requests.Response | None
+    error: str | None
 
 
 class SlackClient:
@@ -66,14 +77,22 @@ class SlackClient:
             )
             return
         request = self._factory.slash_command(user_id, self._channel_id, text.strip(), command=command)
-        response = self._post(user_id, request, f"{command} failed")
-        if response is not None:
-            self._command_reply(user_id, response)
+        delivery = self._deliver(request)
+        if delivery.error:
+            self._notice(user_id, f'{command} failed with the error "{delivery.error}"')
+        elif delivery.response is not None:
+            self._command_reply(user_id, delivery.response)
 
     def message_action(self, user_id: str, ts: str, action_id: str, value: str | None) -> None:
         """A button or select in a message (ephemeral or not) of the channel."""
         request = self._factory.block_action_message(user_id, self._channel_id, ts, action_id, value)
-        self._post(user_id, request, "That didn't work")
+        delivery = self._deliver(request)
+        with self._lock:
+            failures = self._person(user_id).failures
+            if delivery.error:  # Slack marks the message for the person who clicked
+                failures[ts] = f"{APP_NAME} didn't respond ({delivery.error})."
+            else:
+                failures.pop(ts, None)
 
     def view_action(
         self, user_id: str, view_id: str, action_id: str, value: str | None, values: JsonDict | None = None
@@ -86,15 +105,17 @@ class SlackClient:
         _, element = slack_payloads.find_element(view.get("blocks"), action_id)
         option = _option(element, value) if element and element.get("type") in slack_payloads.SELECT_TYPES else None
         request = self._factory.block_action_view(user_id, view, action_id, value, selected_option=option)
-        self._post(user_id, request, "That didn't work")
+        if self._deliver(request).error and view.get("type") == "modal":
+            self._errors[view_id] = (view["hash"], {"": "We had some trouble connecting. Try again?"})
 
     def submit(self, user_id: str, view_id: str, values: JsonDict) -> None:
         """The modal's submit button; applies the bot's answer as Slack does."""
         view = self._view(user_id, view_id)
         before = view["hash"]
         self._errors.pop(view_id, None)
-        response = self._post(user_id, self._factory.view_submission(user_id, view, values), None)
-        if response is None or response.status_code != 200:
+        delivery = self._deliver(self._factory.view_submission(user_id, view, with_initial_values(view, values)))
+        response = delivery.response
+        if delivery.error or response is None:
             self._errors[view_id] = (before, {"": "We had some trouble connecting. Try again?"})
             return
         if self._fake.views().get(view_id, {}).get("hash") != before:
@@ -116,11 +137,11 @@ class SlackClient:
             actor = slack_payloads.Actor(user_id, user_id.lower(), "")
             payload = slack_payloads.interaction(self._factory.workspace, actor, "view_closed")
             payload.update({"view": view, "is_cleared": False})
-            self._post(user_id, self._factory.sign(f"payload={quote(json.dumps(payload))}", FORM), None)
+            self._deliver(self._factory.sign(f"payload={quote(json.dumps(payload))}", FORM))
 
     def open_home(self, user_id: str) -> None:
         """The person opens the app's Home tab (``app_home_opened``)."""
-        self._post(user_id, self._factory.app_home_opened(user_id), None)
+        self._deliver(self._factory.app_home_opened(user_id))
 
     def dismiss(self, user_id: str, ts: str) -> None:
         """'Dismiss message' on an ephemeral message."""
@@ -142,9 +163,18 @@ class SlackClient:
         """What only ``user_id`` sees in the channel: the bot's ephemerals and Slack's own notices."""
         with self._lock:
             person = self._person(user_id)
-            shown = [e for e in self._fake.ephemerals(self._channel_id, user_id) if e["ts"] not in person.dismissed]
+            shown = [
+                {**e, "sender": "bot"}  # the fake stores the recipient in "user"; the author is the app
+                for e in self._fake.ephemerals(self._channel_id, user_id)
+                if e["ts"] not in person.dismissed
+            ]
             notices = [n for n in person.notices if n["ts"] not in person.dismissed]
         return sorted([*shown, *notices], key=lambda e: float(e["ts"]))
+
+    def failures(self, user_id: str) -> dict[str, str]:
+        """Messages whose buttons failed for ``user_id``: ts -> what Slack shows next to them."""
+        with self._lock:
+            return dict(self._person(user_id).failures)
 
     # plumbing ----------------------------------------------------------------------------------
 
@@ -157,16 +187,17 @@ class SlackClient:
                 return view
         raise ClientError(f"{view_id} is not open for {user_id}")
 
-    def _post(self, user_id: str, request: SignedRequest, failure: str | None) -> requests.Response | None:
+    def _deliver(self, request: SignedRequest) -> _Delivery:
+        started = time.monotonic()
         try:
             response = request.post(self._bot_url, timeout=TIMEOUT_SECONDS)
         except requests.RequestException:
-            if failure:
-                self._notice(user_id, f'{failure} with the error "dispatch_failed"')
-            return None
-        if failure and response.status_code != 200:
-            self._notice(user_id, f'{failure} with the error "http_service_error_{response.status_code}"')
-        return response
+            return _Delivery(None, "dispatch_failed")
+        if time.monotonic() - started > ACK_SECONDS:
+            return _Delivery(response, "operation_timeout")
+        if response.status_code != 200:
+            return _Delivery(response, f"http_service_error: HTTP {response.status_code}")
+        return _Delivery(response, None)
 
     def _command_reply(self, user_id: str, response: requests.Response) -> None:
         """A slash command's HTTP answer with a body is shown to the person (Slack's immediate response)."""
@@ -196,6 +227,29 @@ def modal_stack(fake: SlackFake, user_id: str) -> list[JsonDict]:
     with world.lock:
         modals = world.views.modals()
         return [view for view_id, view in modals.items() if world.views.owner_of(view_id) == user_id]
+
+
+INITIAL_FIELDS = (
+    ("initial_option", "selected_option"),
+    ("initial_options", "selected_options"),
+    ("initial_value", "value"),
+    ("initial_date", "selected_date"),
+    ("initial_time", "selected_time"),
+)
+
+
+def with_initial_values(view: JsonDict, values: JsonDict) -> JsonDict:
+    """``values`` plus the initial value of every input left untouched: Slack submits those too."""
+    merged: JsonDict = {block: dict(actions) for block, actions in values.items()}
+    for block in view.get("blocks") or []:
+        element = block.get("element") if block.get("type") == "input" else None
+        if not isinstance(element, dict) or not block.get("block_id") or not element.get("action_id"):
+            continue
+        initial = next(((k, f) for k, f in INITIAL_FIELDS if k in element), None)
+        if initial is not None:
+            entry = {"type": element.get("type"), initial[1]: element[initial[0]]}
+            merged.setdefault(block["block_id"], {}).setdefault(element["action_id"], entry)
+    return merged
 
 
 def _option(element: JsonDict, value: str | None) -> JsonDict | None:

@@ -13,6 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -29,6 +30,7 @@ from bot.server import start_in_thread
 CONFIG_FILE = "rollback-bot.yaml"
 SLACK_FILE = "slack-channel.json"
 AZURE_DIR = "azure"
+PORT_FILE = "port"
 # Instant polls, and a long-running operation may take a while on a slow machine before it counts as stuck.
 AZURE_CLIENT_KWARGS = {"polling_interval": 0, "lro_timeout": 30.0, "retry_backoff_factor": 0.05}
 
@@ -57,7 +59,7 @@ class Stack:
             undo.callback(slack.stop)
             demo.seed_slack(slack)
             restore_channel(slack, clock, demo.CHANNEL, root / SLACK_FILE)
-            azure = AzureEmulator(state_dir=root / AZURE_DIR).start()
+            azure = _start_azure(root / AZURE_DIR)
             undo.callback(azure.stop)
             prompts = _prompt_registries(root, undo)
             runtime, bot_url, secret = _start_bot(root, slack, azure, undo)
@@ -84,6 +86,18 @@ class Stack:
             self.save()
         finally:
             self._undo.close()
+
+
+def _start_azure(state_dir: Path) -> AzureEmulator:
+    """The emulator on the port it had last time when free: open requests' plans hold its health URLs."""
+    port_file = state_dir / PORT_FILE
+    saved = port_file.read_text().strip() if port_file.exists() else ""
+    try:
+        azure = AzureEmulator(state_dir=state_dir, port=int(saved) if saved.isdigit() else 0).start()
+    except OSError:
+        azure = AzureEmulator(state_dir=state_dir).start()
+    port_file.write_text(str(urlsplit(azure.url).port))
+    return azure
 
 
 def _prompt_registries(root: Path, undo: ExitStack) -> dict[str, demo.PromptRegistry]:

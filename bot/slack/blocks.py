@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,8 +49,13 @@ def _catalog_lines(catalog: Catalog) -> str:
     return "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=64)
 def build_usage(catalog: Catalog, lead: str | None = None) -> list[dict[str, Any]]:
-    """The `/rollback help` message: sub-commands and the configured services/environments."""
+    """The `/rollback help` message: sub-commands and the configured services/environments.
+
+    Cached: it depends only on the (immutable) catalog and the lead, and it is the hottest reply.
+    Callers must not mutate the returned list.
+    """
     blocks: list[Block] = []
     if lead:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f":warning: {lead}")))

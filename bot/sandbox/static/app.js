@@ -155,7 +155,7 @@
       overlay.replaceChildren();
       return;
     }
-    const errors = { ...view.errors, ...(S.localErrors[view.id] || {}) };
+    const errors = { ...view.errors, ...(S.localErrors[`${view.id}/${view.hash}`] || {}) };
     const node = renderModal(view, {
       dir: S.data.directory, values: draft(view), errors, confirm,
       onChange: (block, action, entry) => { (draft(view)[block] ||= {})[action] = entry; },
@@ -177,7 +177,7 @@
         missing[block.block_id] = "Please complete this required field.";
       }
     }
-    S.localErrors = { [view.id]: missing };
+    S.localErrors = { [`${view.id}/${view.hash}`]: missing };
     if (Object.keys(missing).length) return render(S.data);
     button.disabled = true;
     button.classList.add("busy");

@@ -46,6 +46,8 @@ window.Messages = (() => {
     body.append(head);
     if (opts.ephemeral) body.append(el("div", "msg-only-you", "Only visible to you"));
     body.append(content(message, opts));
+    const failure = (opts.data.failures || {})[message.ts];
+    if (failure) body.append(el("div", "msg-failure", failure));
     if (message.reactions && message.reactions.length) body.append(reactions(message.reactions));
     if (!opts.inThread && message.reply_count) body.append(threadLink(message, opts));
     if (opts.ephemeral && opts.dismiss) body.append(dismissLink(message, opts));
