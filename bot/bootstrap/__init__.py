@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from sqlalchemy import Engine
 
 import handlers
+from bot.adapters.azure.snapshot import read_snapshot
 from bot.adapters.db import migrate
 from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
 from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
@@ -172,6 +173,7 @@ def build_runtime(
         drills=SqlDrillLog(sessions),
         checklists=SqlChecklistLog(sessions, clock),
         replica_id=f"{socket.gethostname()}:{os.getpid()}",
+        read_snapshot=read_snapshot,
     )
     bolt = build_bolt_app(settings, client, deps, listeners) if slack_app and settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None

@@ -25,7 +25,7 @@ def register(group: click.Group) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the documented JSON instead of text.")
 @click.option("--post", is_flag=True, help="Also post the result to the environment's checklist channel.")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
-@click.option("--parallelism", default=16, show_default=True, help="Checklists run at once.")
+@click.option("--parallelism", default=32, show_default=True, help="Checklists run at once.")
 @cli_errors
 def checklist(
     services: tuple[str, ...],

@@ -58,8 +58,9 @@ class Sandbox:
 
     @property
     def stack(self) -> Stack:
-        """The running stack (a new one after each ``reset``)."""
-        return self._stack
+        """The running stack (a new one after each ``reset``; waits while a reset is under way)."""
+        with self._reset_lock:
+            return self._stack
 
     def reset(self) -> None:
         """Stop everything, wipe the state folder, start again from the demo estate."""

@@ -8,6 +8,7 @@ configuration file, and the real bot built by ``build_runtime`` and served over 
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ class Stack:
     client: SlackClient
     _undo: ExitStack = field(repr=False)
     _saved_at: float = field(default=0.0, repr=False)
+    _save_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def start(cls, root: Path) -> Stack:
@@ -74,11 +76,12 @@ class Stack:
 
     def save(self, *, unless_saved_within: float = 0.0) -> None:
         """Write the channel to the state folder (when it changed), at most once per ``unless_saved_within`` s."""
-        now = time.monotonic()
-        if self._saved_at and now - self._saved_at < unless_saved_within:
-            return
-        self._saved_at = now
-        save_channel(self.slack, demo.CHANNEL, self.root / SLACK_FILE)
+        with self._save_lock:
+            now = time.monotonic()
+            if self._saved_at and now - self._saved_at < unless_saved_within:
+                return
+            self._saved_at = now
+            save_channel(self.slack, demo.CHANNEL, self.root / SLACK_FILE)
 
     def close(self) -> None:
         """Save the channel, then stop the bot, the emulators and the databases (in reverse start order)."""

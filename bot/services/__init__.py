@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,6 +48,8 @@ class Deps:
     drills: DrillLog
     checklists: ChecklistLog
     replica_id: str = "rollback-bot"
+    # Within the block, each read of live state is made once and shared (a checklist reads some twice).
+    read_snapshot: Callable[[], AbstractContextManager[None]] = nullcontext
 
     def executors(self, target: ServiceEnv) -> Mapping[RollbackKind, Executor]:
         """The executors configured for ``target``."""

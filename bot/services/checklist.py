@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,7 @@ from bot.services.audit import record
 from bot.services.checks import CheckContext, run_checks
 
 log = logging.getLogger("rollback_bot.checklist")
-DEFAULT_PARALLELISM = 16
+DEFAULT_PARALLELISM = 32
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,12 @@ class ChecklistRun:
 
 
 def run_checklist(deps: Deps, *, target: ServiceEnv, trigger: str) -> ChecklistRun:
-    """Run the five checks against live state and store the result."""
+    """Run the five checks against one consistent read of live state and store the result."""
+    with deps.read_snapshot():
+        return _run_checklist(deps, target=target, trigger=trigger)
+
+
+def _run_checklist(deps: Deps, *, target: ServiceEnv, trigger: str) -> ChecklistRun:
     policy = deps.catalog.resolve(target.service, target.environment)
     handles = deps.environment(target)
     now = deps.clock()
@@ -53,11 +59,20 @@ def run_checklist(deps: Deps, *, target: ServiceEnv, trigger: str) -> ChecklistR
 def run_checklists(
     deps: Deps, *, targets: Sequence[ServiceEnv], trigger: str, parallelism: int = DEFAULT_PARALLELISM
 ) -> list[ChecklistRun]:
-    """Checklists for many targets at once, at most ``parallelism`` in flight; results in ``targets`` order."""
+    """Checklists for many targets at once, at most ``parallelism`` in flight; results in ``targets`` order.
+
+    All of them share one read snapshot: a resource several services use (a database server, a model
+    account) is read once for the whole run.
+    """
     if not targets:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(targets)))) as pool:
-        return list(pool.map(lambda t: run_checklist(deps, target=t, trigger=trigger), targets))
+    with deps.read_snapshot(), ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(targets)))) as pool:
+        # Each task runs in a copy of this context, so the worker threads see the snapshot.
+        futures = [
+            pool.submit(contextvars.copy_context().run, _run_checklist, deps, target=t, trigger=trigger)
+            for t in targets
+        ]
+        return [f.result() for f in futures]
 
 
 def post_checklist(deps: Deps, run: ChecklistRun, *, channel: str | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -28,8 +29,9 @@ def readiness(deps: Deps, *, parallelism: int = 8) -> list[Readiness]:
     policies = list(deps.catalog.environments)
     if not policies:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(policies)))) as pool:
-        return list(pool.map(lambda p: _one(deps, p), policies))
+    with deps.read_snapshot(), ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(policies)))) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, _one, deps, p) for p in policies]
+        return [f.result() for f in futures]
 
 
 def _one(deps: Deps, policy: EnvironmentPolicy) -> Readiness:

@@ -143,10 +143,14 @@ def test_fifty_concurrent_approvals_on_two_replicas_execute_once(
             t.join()
         assert statuses == [200] * 50
         world.wait(
-            lambda: world.runtime.deps.requests.get(request.id).status is RequestStatus.succeeded,
-            what="succeeded",
+            lambda: (
+                "execution.executed"
+                in [e.event for e in world.runtime.deps.audit.list(request_id=request.id, limit=1000)]
+            ),
+            what="executed",
             timeout=20,
         )
+        assert world.runtime.deps.requests.get(request.id).status is RequestStatus.succeeded
         events = [e.event for e in world.runtime.deps.audit.list(request_id=request.id, limit=1000)]
         assert events.count("execution.executed") == 1
         assert events.count("execution.started") == 1

@@ -9,6 +9,7 @@ from azure.mgmt.appcontainers import models as m
 
 from bot.adapters.azure.clients import AzureClients
 from bot.adapters.azure.errors import Call, translate
+from bot.adapters.azure.snapshot import snapshot_read
 from bot.adapters.azure.values import enum_text
 from bot.domain.azure import ContainerAppRef, ContainerAppState, Revision, TrafficEntry
 from bot.errors import UsageError
@@ -33,12 +34,14 @@ class AzureContainerAppsApi(ContainerAppsApi):
             self._by_subscription[ref.subscription_id] = self._clients.container_apps(ref.subscription_id)
         return self._by_subscription[ref.subscription_id]
 
+    @snapshot_read
     def get_app(self, ref: ContainerAppRef) -> ContainerAppState:
         """Read the app, its traffic split and all its revisions."""
         with translate(_call("read the container app", ref, ref.name, _READ)):
             app = self._client(ref).container_apps.get(ref.resource_group, ref.name)
         return _app_state(app, tuple(self.list_revisions(ref)))
 
+    @snapshot_read
     def list_revisions(self, ref: ContainerAppRef) -> list[Revision]:
         """List every revision of the app, active or not."""
         with translate(_call("list revisions", ref, ref.name, _REVISIONS_READ)):

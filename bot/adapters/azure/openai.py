@@ -9,6 +9,7 @@ from azure.mgmt.cognitiveservices import models as m
 
 from bot.adapters.azure.clients import AzureClients
 from bot.adapters.azure.errors import Call, translate
+from bot.adapters.azure.snapshot import snapshot_read
 from bot.adapters.azure.values import enum_text, parse_time
 from bot.domain.azure import ModelDeployment, ModelVersionInfo, OpenAIAccountRef
 from bot.errors import UsageError
@@ -33,11 +34,13 @@ class AzureModelDeploymentsApi(ModelDeploymentsApi):
             self._by_subscription[ref.subscription_id] = self._clients.cognitive_services(ref.subscription_id)
         return self._by_subscription[ref.subscription_id]
 
+    @snapshot_read
     def list_deployments(self, ref: OpenAIAccountRef) -> list[ModelDeployment]:
         """List the account's model deployments."""
         with translate(_call("list deployments", ref, "Azure OpenAI account", ref.account, _DEPLOYMENTS_READ)):
             return [_deployment(d) for d in self._client(ref).deployments.list(ref.resource_group, ref.account)]
 
+    @snapshot_read
     def get_deployment(self, ref: OpenAIAccountRef, name: str) -> ModelDeployment:
         """Read one deployment."""
         return _deployment(self._get(ref, name))
@@ -66,6 +69,7 @@ class AzureModelDeploymentsApi(ModelDeploymentsApi):
         )
         return _deployment(updated)
 
+    @snapshot_read
     def list_account_models(self, ref: OpenAIAccountRef) -> list[ModelVersionInfo]:
         """List the model versions deployable on the account."""
         call = _call(
@@ -75,6 +79,7 @@ class AzureModelDeploymentsApi(ModelDeploymentsApi):
             models = self._client(ref).accounts.list_models(ref.resource_group, ref.account)
             return _unique(_model_info(x) for x in models)
 
+    @snapshot_read
     def list_location_models(self, ref: OpenAIAccountRef, location: str) -> list[ModelVersionInfo]:
         """List the model versions offered in a region."""
         call = Call(

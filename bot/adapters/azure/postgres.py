@@ -9,6 +9,7 @@ from azure.mgmt.postgresqlflexibleservers import models as m
 
 from bot.adapters.azure.clients import AzureClients
 from bot.adapters.azure.errors import Call, translate
+from bot.adapters.azure.snapshot import snapshot_read
 from bot.adapters.azure.values import enum_text, parse_time
 from bot.domain.azure import Backup, PostgresServerRef, PostgresServerState
 from bot.errors import AzureConflictError, AzureNotFoundError, UsageError
@@ -32,6 +33,7 @@ class AzurePostgresApi(PostgresApi):
             self._by_subscription[ref.subscription_id] = self._clients.postgres(ref.subscription_id)
         return self._by_subscription[ref.subscription_id]
 
+    @snapshot_read
     def get_server(self, ref: PostgresServerRef) -> PostgresServerState:
         """Read the server and its backup window."""
         return _server(self._get(ref, ref.server))
@@ -41,6 +43,7 @@ class AzurePostgresApi(PostgresApi):
         with translate(_call("read the server", ref, name, _READ)):
             return self._client(ref).servers.get(ref.resource_group, name)
 
+    @snapshot_read
     def list_backups(self, ref: PostgresServerRef) -> list[Backup]:
         """List the server's automatic and on-demand backups."""
         call = _call("list backups", ref, ref.server, "Microsoft.DBforPostgreSQL/flexibleServers/backups/read")

@@ -7,6 +7,7 @@ from azure.search.documents.indexes.models import SearchAlias
 
 from bot.adapters.azure.clients import AzureClients
 from bot.adapters.azure.errors import Call, translate
+from bot.adapters.azure.snapshot import snapshot_read
 from bot.domain.azure import IndexInfo, SearchAliasRef, SearchAliasState
 from bot.errors import UsageError
 from bot.ports.azure import SearchApi
@@ -28,6 +29,7 @@ class AzureSearchApi(SearchApi):
             self._by_endpoint[ref.endpoint] = self._clients.search_index(ref.endpoint, self._api_key)
         return self._by_endpoint[ref.endpoint]
 
+    @snapshot_read
     def get_alias(self, ref: SearchAliasRef) -> SearchAliasState:
         """Read which index the alias points at."""
         with translate(_call("read the alias", ref, "search alias", ref.alias, "read")):
@@ -42,6 +44,7 @@ class AzureSearchApi(SearchApi):
             alias = self._client(ref).create_or_update_alias(SearchAlias(name=ref.alias, indexes=[index]))
         return _alias(alias)
 
+    @snapshot_read
     def list_indexes(self, ref: SearchAliasRef) -> list[IndexInfo]:
         """List the service's indexes, each with its document count."""
         client = self._client(ref)
