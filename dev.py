@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Project entry point for people and CI; needs nothing but Python 3.11+.
 
-    python3 dev.py run [ARGS...]   run the bot (``rollback-bot serve`` unless ARGS are given)
+    python3 dev.py run [ARGS...]   run ``rollback-bot ARGS``; with no ARGS: ``rollback-bot serve`` when
+                                   SLACK_BOT_TOKEN is set, else ``rollback-bot sandbox`` (the whole bot on
+                                   this machine behind a Slack-like page; it prints the URL to open)
     python3 dev.py test [ARGS...]  run every test (pytest ARGS are passed through)
 
 Both create ``.venv`` on first use and re-install the project whenever ``pyproject.toml`` changes.
@@ -14,6 +16,7 @@ import os
 import subprocess
 import sys
 import venv
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -41,6 +44,13 @@ def ensure_venv() -> None:
     STAMP.write_text(_fingerprint())
 
 
+def run_args(rest: list[str], environ: Mapping[str, str]) -> list[str]:
+    """The `rollback-bot` arguments of `dev.py run`: ARGS, else the bot when Slack is configured, else the sandbox."""
+    if rest:
+        return rest
+    return ["serve"] if environ.get("SLACK_BOT_TOKEN") else ["sandbox"]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"run", "test"}:
         print(__doc__)
@@ -48,7 +58,7 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     command, rest = argv[0], argv[1:]
     if command == "run":
-        cmd = [str(BIN / "rollback-bot"), *(rest or ["serve"])]
+        cmd = [str(BIN / "rollback-bot"), *run_args(rest, os.environ)]
     else:
         cmd = [str(BIN / "python"), "-m", "pytest", "-n", os.environ.get("PYTEST_WORKERS", "2"), *rest]
     return subprocess.run(cmd, cwd=ROOT, check=False).returncode

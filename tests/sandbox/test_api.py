@@ -1,0 +1,180 @@
+"""The sandbox over its page API (no browser): the estate panel, the story, drills, errors, reuse and reset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+
+from bot.sandbox.app import Sandbox
+from bot.sandbox.demo import ALICE, BOB, CAROL
+from bot.slack.ids import SlackId
+from tests.sandbox.client import PageClient, approve, selected, typed, walk_to_card
+
+
+def _revisions(state: dict, env: str = "prod") -> dict[str, tuple[int, str]]:
+    app = state["estate"]["environments"][env]["container_app"]
+    return {r["short"]: (r["traffic"], r["health"]) for r in app["revisions"]}
+
+
+def test_a_fresh_sandbox_shows_the_demo_estate_and_an_empty_channel(page_api: PageClient) -> None:
+    state = page_api.state(ALICE)
+    assert state["viewer"] == ALICE and [p["name"] for p in state["people"]] == ["alice", "bob", "carol"]
+    assert state["channel"] == {"id": "C0INCIDENT", "name": "inc-pharmabot"} and state["messages"] == []
+    assert state["directory"]["usergroups"] == {"S0APPROVERS": "sre-approvers"}
+    for env in ("prod", "staging"):
+        assert _revisions(state, env) == {"v1": (0, "Healthy"), "v2": (100, "Unhealthy")}
+        estate = state["estate"]["environments"][env]
+        assert estate["prompt"]["active"] == 4 and [v["version"] for v in estate["prompt"]["versions"]] == [4, 3, 2, 1]
+        assert estate["model"]["version"] == "2024-08-06"
+        assert [h["version"] for h in estate["model"]["history"]] == ["2024-05-13", "2024-08-06"]
+        assert estate["postgres"]["backups"] == 7 and estate["postgres"]["latest"]
+        assert estate["search"]["indexes"] == ["drugs-v2"]
+    assert state["modal"] is None and state["ephemerals"] == [] and state["home"] is None
+    assert any(c["usage"].startswith("/rollback status") for c in state["commands"])
+
+
+def test_two_person_code_rollback_through_the_api(page_api: PageClient) -> None:
+    card = walk_to_card(page_api, "code", "v2 answers 500 on every drug question")
+    assert "Waiting for approval" in str(card["blocks"]) and card["user"] == page_api.state()["bot"]["user_id"]
+
+    approve(page_api, ALICE, card)
+    refused = page_api.wait(lambda s: "two-person" in str(s["ephemerals"]), "alice's refusal")
+    assert all(e["sender"] == "bot" for e in refused["ephemerals"])
+    assert "two-person" not in str(page_api.state(BOB)["ephemerals"]), "the refusal is alice's only"
+    approve(page_api, CAROL, card)
+    page_api.wait(lambda s: "Only members of" in str(s["ephemerals"]), "carol's refusal", user=CAROL)
+    assert _revisions(page_api.state())["v2"] == (100, "Unhealthy")
+
+    approve(page_api, BOB, card)
+    done = page_api.card(BOB, status="Succeeded")
+    state = page_api.wait(lambda s: _revisions(s)["v1"][0] == 100, "traffic on v1", user=CAROL)
+    assert _revisions(state) == {"v1": (100, "Healthy"), "v2": (0, "Unhealthy")}
+    thread = page_api.wait(lambda s: s["messages"][-1]["replies"], "the verification in the thread")
+    assert thread["messages"][-1]["ts"] == done["ts"] and "Rollback verified" in str(thread["messages"][-1]["replies"])
+
+
+def test_prompt_rollback_moves_the_active_version(page_api: PageClient) -> None:
+    card = walk_to_card(page_api, "prompt", "v4 drops the dosage disclaimer")
+    approve(page_api, BOB, card)
+    page_api.card(status="Succeeded")
+    state = page_api.wait(lambda s: s["estate"]["environments"]["prod"]["prompt"]["active"] == 3, "v3 active")
+    assert state["estate"]["environments"]["staging"]["prompt"]["active"] == 4
+
+
+def test_picking_another_target_in_the_plan_replans_and_keeps_what_was_typed(page_api: PageClient) -> None:
+    page_api.act("/api/command", user=ALICE, text="/rollback pharmabot prod")
+    view = page_api.wait_modal(SlackId.flow_target_view)
+    emergency = selected(SlackId.emergency_block, SlackId.emergency_radio, "yes", "radio_buttons")
+    page_api.act("/api/submit", user=ALICE, view_id=view["id"], values=emergency)  # the target is preselected
+    view = page_api.wait_modal(SlackId.flow_kind_view)
+    kind = selected(SlackId.kind_block, SlackId.kind_radio, "prompt", "radio_buttons")
+    page_api.act("/api/submit", user=ALICE, view_id=view["id"], values=kind)
+    view = page_api.wait_modal(SlackId.flow_plan_view, contains="drug_info v3 active")
+    choice = next(b for b in view["blocks"] if b.get("block_id") == SlackId.choice_block.value)["element"]
+    older = next(o["value"] for o in choice["options"] if o["value"] != choice["initial_option"]["value"])
+    reason = typed(SlackId.reason_block, SlackId.reason_input, "half typed")
+    page_api.act(
+        "/api/action", user=ALICE, view_id=view["id"], action_id=choice["action_id"], value=older, values=reason
+    )
+    version = older.rsplit("@", 1)[-1]  # values look like drug_info@2
+    replanned = page_api.wait_modal(SlackId.flow_plan_view, contains=f"After rollback*\\ndrug_info v{version} active")
+    assert replanned["id"] == view["id"] and replanned["hash"] != view["hash"]
+    assert replanned["state"]["values"][SlackId.reason_block.value] == {
+        SlackId.reason_input.value: {"type": "plain_text_input", "value": "half typed"}
+    }
+
+
+def test_break_something_deploys_a_bad_revision_and_a_bad_prompt(page_api: PageClient) -> None:
+    assert page_api.act("/api/break/revision", environment="staging")["revision"] == "pharmabot-staging--v3"
+    state = page_api.state()
+    assert _revisions(state, "staging")["v3"] == (100, "Unhealthy")
+    assert {k: v[0] for k, v in _revisions(state, "staging").items()} == {"v1": 0, "v2": 0, "v3": 100}
+    assert _revisions(state, "prod")["v2"] == (100, "Unhealthy")
+    assert page_api.act("/api/break/prompt", environment="prod")["version"] == 5
+    assert page_api.state()["estate"]["environments"]["prod"]["prompt"]["active"] == 5
+    assert page_api.post("/api/break/prompt", environment="qa").status_code == 400
+
+
+def test_unanswered_inputs_get_errors_under_them_and_cancel_closes(page_api: PageClient) -> None:
+    page_api.act("/api/command", user=ALICE, text="/rollback")
+    view = page_api.wait_modal(SlackId.flow_target_view)
+    page_api.act("/api/submit", user=ALICE, view_id=view["id"], values={})
+    modal = page_api.wait(lambda s: s["modal"]["errors"], "errors under the inputs")["modal"]
+    assert modal["id"] == view["id"] and set(modal["errors"]) >= {SlackId.emergency_block.value}
+    assert page_api.state(BOB)["modal"] is None, "a modal is its opener's only"
+    assert page_api.post("/api/submit", user=BOB, view_id=view["id"], values={}).status_code == 400
+    page_api.act("/api/close", user=ALICE, view_id=view["id"])
+    assert page_api.state()["modal"] is None
+
+
+def test_commands_help_home_and_what_slack_itself_refuses(page_api: PageClient) -> None:
+    page_api.act("/api/command", user=CAROL, text="/rollback help")
+    state = page_api.wait(lambda s: s["ephemerals"], "the usage", user=CAROL)
+    assert "Rollback Bot: usage" in str(state["ephemerals"][-1]["blocks"])
+    page_api.act("/api/command", user=CAROL, text="/deploy now")
+    notice = page_api.state(CAROL)["ephemerals"][-1]
+    assert notice["sender"] == "slackbot" and "not a valid command" in notice["text"]
+    page_api.act("/api/dismiss", user=CAROL, ts=notice["ts"])
+    assert notice["ts"] not in [e["ts"] for e in page_api.state(CAROL)["ephemerals"]]
+    assert page_api.post("/api/command", user=CAROL, text="hello").status_code == 400
+    page_api.act("/api/home", user=BOB)
+    home = page_api.wait(lambda s: s["home"], "the Home tab", user=BOB)["home"]
+    assert home["type"] == "home" and "pharmabot/prod" in str(home["blocks"])
+
+
+def test_the_page_and_api_refuse_what_is_not_theirs(sandbox: Sandbox) -> None:
+    index = requests.get(sandbox.url, timeout=5)
+    assert index.status_code == 200 and "inc-pharmabot" in index.text
+    assert "default-src 'none'" in index.headers["Content-Security-Policy"]
+    for name in ("app.js", "blockkit.js", "mrkdwn.js", "messages.js", "estate.js", "style.css"):
+        assert requests.get(f"{sandbox.url}static/{name}", timeout=5).status_code == 200
+    assert "http" not in requests.get(f"{sandbox.url}static/style.css", timeout=5).text, "nothing from elsewhere"
+    url = f"{sandbox.url}api/command"
+    assert requests.post(url, data="user=U0ALICE&text=/rollback", timeout=5).status_code == 415
+    assert requests.post(url, json={}, headers={"Host": "evil.example:80"}, timeout=5).status_code == 421
+    assert requests.post(url, json={"user": "U0MALLORY", "text": "/rollback"}, timeout=5).status_code == 400
+    assert requests.get(f"{sandbox.url}api/state", timeout=5).status_code == 400
+    assert requests.post(f"{sandbox.url}api/nope", json={}, timeout=5).status_code == 404
+
+
+def test_a_second_start_reuses_the_state_and_reset_starts_over(tmp_path: Path) -> None:
+    root = tmp_path / "state"
+    first = Sandbox.start(root)
+    try:
+        page_api = PageClient(first.url)
+        card = walk_to_card(page_api, "code", "kept across restarts")
+        page_api.act("/api/break/prompt", environment="staging")
+    finally:
+        first.close()
+
+    second = Sandbox.start(root)
+    try:
+        page_api = PageClient(second.url)
+        state = page_api.state(BOB)
+        assert [m["ts"] for m in state["messages"]] == [card["ts"]]
+        assert state["estate"]["environments"]["staging"]["prompt"]["active"] == 5
+        approve(page_api, BOB, state["messages"][0])  # the bot still knows the card it posted before
+        page_api.card(BOB, status="Succeeded")
+        page_api.act("/api/reset")
+        state = page_api.state(BOB)
+        assert state["messages"] == [] and state["estate"]["environments"]["staging"]["prompt"]["active"] == 4
+    finally:
+        second.close()
+
+    third = Sandbox.start(root, reset=True)
+    try:
+        assert PageClient(third.url).state()["messages"] == []
+    finally:
+        third.close()
+
+
+def test_a_folder_the_sandbox_did_not_create_is_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    try:
+        Sandbox.start(tmp_path, reset=True).close()
+    except Exception as exc:
+        assert "not created by `rollback-bot sandbox`" in str(exc)
+    else:
+        raise AssertionError("a foreign folder was used")
+    assert (tmp_path / "notes.txt").read_text() == "mine"
