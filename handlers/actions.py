@@ -9,13 +9,14 @@ from slack_bolt import Ack, App, BoltContext
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
 from bot.slack.payloads import decode_request_ref
+from handlers.errors import reported
 
 
 def register(app: App) -> None:
     """Attach the card's button listeners."""
-    app.action(SlackId.approve.value)(handle_approve_action)
-    app.action(SlackId.reject.value)(handle_reject_action)
-    app.action(SlackId.cancel.value)(handle_cancel_action)
+    app.action(SlackId.approve.value)(reported(handle_approve_action))
+    app.action(SlackId.reject.value)(reported(handle_reject_action))
+    app.action(SlackId.cancel.value)(reported(handle_cancel_action))
 
 
 def handle_approve_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:

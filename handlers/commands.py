@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
@@ -11,14 +13,17 @@ from bot.slack.blocks import build_notice, build_status, build_usage
 from bot.slack.cards import build_history
 from bot.slack.checklist import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.views import build_target_view
+from handlers.errors import reported
 
 
 def register(app: App) -> None:
     """Attach the `/rollback` listener."""
-    app.command("/rollback")(handle_rollback_slash_command)
+    app.command("/rollback")(reported(handle_rollback_slash_command))
 
 
-def handle_rollback_slash_command(ack: Ack, command: dict[str, str], respond: Respond, context: BoltContext) -> None:
+def handle_rollback_slash_command(
+    ack: Ack, command: dict[str, str], body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
     """Ack at once; the service decides; the modal opens, or the reply goes back privately."""
     ack()
     reply = handle_rollback_command(

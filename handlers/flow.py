@@ -18,15 +18,16 @@ from bot.slack.views import (
     build_plan_view,
     build_request_posted_view,
 )
+from handlers.errors import reported
 
 
 def register(app: App) -> None:
     """Attach the modal's submission and action listeners."""
-    app.view(SlackId.flow_target_view.value)(handle_target_submission)
-    app.view(SlackId.flow_kind_view.value)(handle_kind_submission)
-    app.view(SlackId.flow_plan_view.value)(handle_plan_submission)
-    app.action(SlackId.choice_select.value)(handle_choice_action)
-    app.action(SlackId.proceed.value)(handle_proceed_action)
+    app.view(SlackId.flow_target_view.value)(reported(handle_target_submission))
+    app.view(SlackId.flow_kind_view.value)(reported(handle_kind_submission))
+    app.view(SlackId.flow_plan_view.value)(reported(handle_plan_submission))
+    app.action(SlackId.choice_select.value)(reported(handle_choice_action))
+    app.action(SlackId.proceed.value)(reported(handle_proceed_action))
 
 
 def _state(body: dict[str, Any]) -> FlowState:

@@ -8,14 +8,15 @@ from slack_bolt import App, BoltContext
 
 from bot.services.home import readiness
 from bot.slack.home import build_home
+from handlers.errors import reported
 
 
 def register(app: App) -> None:
     """Attach the App Home listener."""
-    app.event("app_home_opened")(handle_home_opened_event)
+    app.event("app_home_opened")(reported(handle_home_opened_event))
 
 
-def handle_home_opened_event(event: dict[str, Any], context: BoltContext) -> None:
+def handle_home_opened_event(event: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
     """Publish the readiness board for the person who opened the tab."""
     if event.get("tab", "home") != "home":
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,10 @@ def test_one_in_flight_per_target(world: World) -> None:
 
 def test_reject_and_cancel(world: World) -> None:
     request = _open(world)
+    for user, action in ((ALICE, SlackId.approve), (CAROL, SlackId.approve)):  # refused clicks are acked at once
+        started = time.monotonic()
+        response = world.click(user, request.message_ts, action.value, encode_request_ref(request.id))
+        assert response.status_code == 200 and time.monotonic() - started < 1.0
     world.click(CAROL, request.message_ts, SlackId.reject.value, encode_request_ref(request.id))
     _ephemeral(world, CAROL, "Only members of")
     world.click(BOB, request.message_ts, SlackId.cancel.value, encode_request_ref(request.id))

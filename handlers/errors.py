@@ -1,0 +1,78 @@
+"""The one place errors become messages to people.
+
+Listeners are registered through ``reported``: an error raised after ``ack()`` is told to the person
+here and never reaches Bolt. (slack_bolt 1.30 resets an already-sent ack when a listener raises soon
+after acking, so Slack would get a 404 after 3 s instead of the ack.) Errors raised before any listener
+(middleware) reach Bolt's ``@app.error``, which uses the same ``tell``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltContext
+
+from bot.errors import RollbackBotError
+from bot.services import Deps
+from bot.slack.blocks import build_notice
+from bot.slack.views import build_error_view
+
+log = logging.getLogger("rollback_bot.slack")
+_NEEDED = ("context", "body")
+
+
+def user_text(deps: Deps | None, error: Exception) -> str:
+    """What the person sees: the bot's own message, or a reference to the logged error."""
+    if isinstance(error, RollbackBotError):
+        log.info("refused: %s: %s", type(error).__name__, error.user_message)
+        if deps is not None:
+            deps.metrics.count("errors", kind=type(error).__name__)
+        return error.user_message
+    ref = uuid.uuid4().hex[:12]
+    log.exception("unexpected error (ref %s)", ref, exc_info=error)
+    if deps is not None:
+        deps.metrics.count("errors", kind="unexpected")
+    return f"Something went wrong on our side; nothing was changed by this step. Reference: `{ref}`."
+
+
+def tell(context: BoltContext, body: dict[str, Any], error: Exception) -> None:
+    """Privately: through response_url, else in the open modal, else as an ephemeral message."""
+    text = user_text(context.get("deps"), error)
+    view = body.get("view") or {}
+    try:
+        if context.respond is not None and body.get("response_url"):
+            context.respond(text=text, blocks=build_notice(text), response_type="ephemeral", replace_original=False)
+        elif view.get("type") == "modal" and view.get("id"):
+            context.client.views_update(view_id=view["id"], view=build_error_view(text))
+        elif context.channel_id and context.user_id:
+            context.client.chat_postEphemeral(
+                channel=context.channel_id, user=context.user_id, text=text, blocks=build_notice(text)
+            )
+    except Exception:
+        log.warning("could not deliver an error message to the user", exc_info=True)
+
+
+def reported(listener: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a listener so that what it raises is told to the person instead of reaching Bolt.
+
+    Bolt injects arguments by the *listener's* parameter names (it unwraps the wrapper), so every
+    listener declares ``context`` and ``body``; this is checked here, at registration.
+    """
+    names = set(inspect.signature(listener).parameters)
+    missing = [n for n in _NEEDED if n not in names]
+    if missing:
+        raise TypeError(f"listener {listener.__name__} must accept {', '.join(missing)} (for error reports)")
+
+    @functools.wraps(listener)
+    def wrapper(**kwargs: Any) -> None:
+        try:
+            listener(**kwargs)
+        except Exception as error:
+            tell(kwargs["context"], kwargs["body"], error)
+
+    return wrapper
