@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
 
 from bot.domain.tree import FlowState, Step, next_step
 from bot.errors import UsageError
 from bot.services import flow, rollbacks
 from bot.slack import payloads
+from bot.slack.blocks import build_notice
 from bot.slack.ids import SlackId
 from bot.slack.views import (
     build_investigation,
@@ -102,9 +104,13 @@ def handle_plan_submission(ack: Ack, body: dict[str, Any], context: BoltContext)
     context.client.views_update(view_id=body["view"]["id"], view=build_request_posted_view(state, request.id))
 
 
-def handle_proceed_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-    """'Proceed to rollback' after investigating: open the modal at 'what changed?'."""
+def handle_proceed_action(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """'Proceed to rollback' after investigating: open the modal at 'what changed?', retire the button."""
     ack()
     state = FlowState.decode(action["value"])
     opened = context.client.views_open(trigger_id=body["trigger_id"], view=build_loading_view(state))
+    text = f"Proceeding to the rollback of {state.service}/{state.environment} (in the dialog)."
+    respond(text=text, blocks=build_notice(text, emoji=":arrow_right:"), replace_original=True)
     _show_what_changed(context, opened["view"]["id"], state)

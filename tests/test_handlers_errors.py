@@ -26,7 +26,7 @@ def test_every_registered_listener_is_reported() -> None:
     app = App(signing_secret="x", token="xoxb-x", token_verification_enabled=False)
     for module in (commands, flow, actions, home):
         module.register(app)
-    listeners = app._listeners  # noqa: SLF001 - the registry Bolt keeps
+    listeners = app._listeners
     assert listeners
     for listener in listeners:
         assert getattr(listener.ack_function, "__wrapped__", None) is not None, listener.ack_function

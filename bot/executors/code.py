@@ -12,7 +12,7 @@ from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
 from bot.errors import UsageError, VerificationError
 from bot.executors.base import Executor, timed
 from bot.ports.azure import ContainerAppsApi
-from bot.ports.health import HealthProbe
+from bot.ports.health import HealthProbe, HealthResult
 
 UNUSABLE = {"Failed", "Deprovisioning", "Deprovisioned"}
 
@@ -36,8 +36,12 @@ def _serving(app: ContainerAppState) -> str | None:
 def _label(rev: Revision) -> str:
     tag = (rev.image or "").rsplit(":", 1)[-1] or "?"
     health = rev.health_state or "health unknown"
-    created = f"{rev.created_time:%m-%d %H:%M}" if rev.created_time else "?"
+    created = f"{rev.created_time:%m-%d %H:%M} UTC" if rev.created_time else "?"
     return f"{rev.name} · {tag} · {health} · {created}"[:75]
+
+
+def _health_text(result: HealthResult) -> str:
+    return f"answered {result.status}" if result.status is not None else f"did not answer ({result.detail})"
 
 
 def _newest_first(revs: list[Revision]) -> list[Revision]:
@@ -204,12 +208,20 @@ class TrafficShiftExecutor(Executor):
             raise VerificationError(f"Traffic reads back as {live}, not {wanted}; check the app in the portal.")
         return f"weights read back: {live}", {"traffic": live}
 
+    def _live_health_url(self, app: ContainerAppState, revision: str) -> str | None:
+        """The target's health URL from the configuration and live state now (not from when it was planned)."""
+        rev = next((r for r in app.revisions if r.name == revision), None)
+        return self._url_for(rev) if rev else None
+
     def _check_health(self, plan: Plan) -> tuple[str, dict[str, object]]:
-        result = self._probe.get(plan.desired["health_url"])
+        url = self._live_health_url(self._api.get_app(self._ref), plan.choice)
+        if url is None:
+            raise VerificationError(f"Traffic moved, but revision {plan.choice} is no longer listed by Azure.")
+        result = self._probe.get(url)
         if not result.ok:
             raise VerificationError(
-                f"Traffic moved, but {plan.choice}'s health endpoint answered {result.status or result.detail} "
-                f"at {result.url}; the rollback is in place but the target looks unhealthy."
+                f"Traffic moved, but {plan.choice}'s health endpoint {_health_text(result)} at {result.url}; "
+                "the rollback is in place but the target looks unhealthy."
             )
         return f"{result.url} answered 200", {"health_status": result.status}
 
@@ -226,14 +238,16 @@ class TrafficShiftExecutor(Executor):
         return f"traffic restored: {live}", {"traffic": live}
 
     def verify(self, plan: Plan) -> Verification:
-        live = dict(sorted(_weights(self._api.get_app(self._ref)).items()))
+        app = self._api.get_app(self._ref)
+        live = dict(sorted(_weights(app).items()))
         wanted = {k: v for k, v in plan.desired.get("traffic", {}).items() if v}
         details = [f"live traffic: {live}"]
+        url = self._live_health_url(app, plan.choice) if plan.choice else None
         health_ok = True
-        if "health_url" in plan.desired:
-            result = self._probe.get(plan.desired["health_url"])
+        if url:
+            result = self._probe.get(url)
             health_ok = result.ok
-            details.append(f"health {result.url}: {result.status or result.detail}")
+            details.append(f"health {result.url}: {_health_text(result)}")
         return Verification(ok=live == wanted and health_ok, details=tuple(details))
 
     def changes(self, *, since: datetime) -> list[ChangeEvent]:

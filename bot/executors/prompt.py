@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -13,6 +14,11 @@ from bot.executors.base import Executor, timed
 from bot.ports.prompts import PromptStore
 
 ACTOR = "rollback-bot"
+
+
+def _who(actor: str) -> str:
+    """A Slack user id as a mention; anything else (cli:…, rollback-bot) as written."""
+    return f"<@{actor}>" if re.fullmatch(r"[UW][A-Z0-9]{2,}", actor) else actor
 
 
 def _parse_choice(choice: str) -> tuple[str, int]:
@@ -51,7 +57,9 @@ class PromptActivationExecutor(Executor):
         for name in self._store.names():
             for v in self._store.versions(name):
                 if not v.is_active:
-                    out.append(Choice(f"{name}@{v.version}", f"{name} v{v.version} · {v.created_at:%m-%d %H:%M}"[:75]))
+                    out.append(
+                        Choice(f"{name}@{v.version}", f"{name} v{v.version} · {v.created_at:%m-%d %H:%M} UTC"[:75])
+                    )
         return tuple(out)
 
     def plan(self, *, choice: str | None = None) -> Plan:
@@ -143,7 +151,7 @@ class PromptActivationExecutor(Executor):
         for name in self._store.names():
             for act in self._store.history(name, limit=20):
                 if act.at >= since:
-                    summary = f"prompt {name}: v{act.from_version} → v{act.to_version} by {act.actor}"
+                    summary = f"prompt {name}: v{act.from_version} → v{act.to_version} by {_who(act.actor)}"
                     events.append(ChangeEvent(at=act.at, kind=self.kind, summary=summary))
         return events
 

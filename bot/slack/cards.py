@@ -49,11 +49,12 @@ def build_card(
 ) -> list[dict[str, Any]]:
     """The request card: who, what, current → target, expiry, progress, and the buttons while pending."""
     pending = request.status is RequestStatus.pending
+    before, after = _state_labels(request.status)
     fields = [
         _md(f"*Requested by*\n<@{request.requester_id}>"),
         _md(f"*Status*\n{STATUS_TEXT[request.status]}"),
-        _md(f"*Now*\n{plan.current_text}"),
-        _md(f"*After rollback*\n{plan.desired_text}"),
+        _md(f"*{before}*\n{plan.current_text}"),
+        _md(f"*{after}*\n{plan.desired_text}"),
         _md(f"*Emergency*\n{'yes' if request.emergency else 'no'}"),
         _md(
             f"*Expires*\n<!date^{int(request.expires_at.timestamp())}^{{time}}|{request.expires_at:%H:%M} UTC>"
@@ -79,6 +80,15 @@ def build_card(
         blocks.append(ContextBlock(elements=[_md(f"Approvers: {approvers}. The requester cannot approve.")]))
         blocks.append(_buttons(request, plan))
     return to_dicts(blocks)
+
+
+def _state_labels(status: RequestStatus) -> tuple[str, str]:
+    """How the two states read: 'now → after' while in flight, 'before → now' once rolled back."""
+    if status is RequestStatus.succeeded:
+        return "Before", "Now"
+    if status.in_flight:
+        return "Now", "After rollback"
+    return "At request time", "Planned"
 
 
 def _step_line(step: StepResult) -> str:

@@ -37,13 +37,15 @@ def _md(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=text[:3000])
 
 
-def _modal(callback: SlackId, state: FlowState, blocks: Sequence[Block], submit: str | None) -> dict[str, Any]:
+def _modal(
+    callback: SlackId, state: FlowState, blocks: Sequence[Block], submit: str | None, close: str = "Cancel"
+) -> dict[str, Any]:
     view = View(
         type="modal",
         callback_id=callback.value,
         title=PlainTextObject(text=TITLE),
         submit=PlainTextObject(text=submit) if submit else None,
-        close=PlainTextObject(text="Cancel"),
+        close=PlainTextObject(text=close),
         private_metadata=state.encode(),
         blocks=list(blocks),
     )
@@ -95,7 +97,7 @@ def build_loading_view(state: FlowState, what: str = "Reading live state from Az
 def _timeline_text(events: Sequence[ChangeEvent]) -> str:
     if not events:
         return "_No code or prompt changes in the last 24 h._"
-    lines = [f"`{e.at:%m-%d %H:%M}` *{e.kind.value}* · {e.summary}" for e in events[:MAX_EVENTS]]
+    lines = [f"`{e.at:%m-%d %H:%M} UTC` *{e.kind.value}* · {e.summary}" for e in events[:MAX_EVENTS]]
     if len(events) > MAX_EVENTS:
         lines.append(f"_…and {len(events) - MAX_EVENTS} earlier changes_")
     return "\n".join(lines)
@@ -128,9 +130,10 @@ def build_kind_view(
                 element=RadioButtonsElement(action_id=SlackId.kind_radio, options=runnable, initial_option=initial),
             )
         )
-    not_yet = [f"`{k}`: {note}" for k, ok, note in options if not ok]
+    not_yet = [k for k, ok, _ in options if not ok]
     if not_yet:
-        blocks.append(ContextBlock(elements=[_md("Not executable here: " + "; ".join(not_yet))]))
+        note = f"Configured but not executable from Slack yet: {', '.join(not_yet)} (the checklist plans them)."
+        blocks.append(ContextBlock(elements=[_md(note)]))
     return _modal(SlackId.flow_kind_view, state, blocks, "Preview plan" if runnable else None)
 
 
@@ -210,7 +213,7 @@ def build_request_posted_view(state: FlowState, request_id: int) -> dict[str, An
             )
         ),
     ]
-    return _modal(SlackId.flow_loading_view, state, blocks, None)
+    return _modal(SlackId.flow_loading_view, state, blocks, None, close="Close")
 
 
 def build_error_view(text: str) -> dict[str, Any]:

@@ -46,6 +46,7 @@ def test_full_code_rollback_walk(world: World) -> None:
     assert world.traffic() == {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
     final = _text(world.slack.message(CHANNEL, card["ts"])["blocks"])
     assert "Succeeded in" in final and "health check" in final
+    assert "*Before*" in final and "*Now*\\npharmabot-prod--v1: 100 %" in final
     world.wait(
         lambda: any("Rollback verified" in m.get("text", "") for m in world.slack.thread(CHANNEL, card["ts"])[1:]),
         what="verification in the thread",
@@ -86,3 +87,8 @@ def test_not_an_emergency_posts_investigate_first_with_a_way_to_proceed(world: W
     )
     kind_view = world.wait_view(SlackId.flow_kind_view.value)
     assert "What changed in the last 24 h" in _text(kind_view["blocks"])
+    # the used "Proceed" button is gone, so a second click cannot open a second flow
+    world.wait(
+        lambda: "Proceeding to the rollback" in json.dumps(world.slack.ephemerals(user_id=ALICE)), what="retired"
+    )
+    assert SlackId.proceed.value not in json.dumps(world.slack.ephemerals(user_id=ALICE))
