@@ -15,6 +15,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+import requests
+
 from bot.sandbox import api
 
 if TYPE_CHECKING:
@@ -40,6 +42,18 @@ MAX_BODY = 256 * 1024
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
+HEALTH_PATHS = ("/health/live", "/health/ready", "/metrics")
+
+
+def _forward_to_bot(url: str) -> tuple[int, bytes, str]:
+    """The bot's own answer to a health or metrics request, so the sandbox's URL answers them too."""
+    try:
+        response = requests.get(url, timeout=5)
+    except requests.RequestException as exc:
+        return 503, json.dumps({"status": "unavailable", "bot": type(exc).__name__}).encode(), "application/json"
+    return response.status_code, response.content, response.headers.get("Content-Type", "application/json")
+
+
 def static_file(name: str) -> bytes:
     """A file of the page (``bot/sandbox/static/``)."""
     return (resources.files("bot.sandbox") / "static" / name).read_bytes()
@@ -59,6 +73,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif url.path in STATIC:
             name, content_type = STATIC[url.path]
             self._send(200, static_file(name), content_type)
+        elif url.path in HEALTH_PATHS:
+            self._send(*_forward_to_bot(self.server.sandbox.stack.bot_url + url.path))
         elif url.path == "/api/state":
             user = parse_qs(url.query).get("user", [None])[0]
             self._json(*self._guarded(lambda: api.get_state(self.server.sandbox, user)))
