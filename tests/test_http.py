@@ -219,3 +219,21 @@ def test_run_command_serves_without_slack_credentials(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_serve_refuses_a_bad_config_naming_the_key_path(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("services:\n  - {name: api, environments: [{name: prod, container_app: {name: x}}]}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))}
+    env["ROLLBACK_BOT_CONFIG"] = str(bad)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--port", "0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"{bad}: services[0].environments[0].container_app.subscription_id: Field required" in result.stderr

@@ -1,0 +1,87 @@
+"""The code executor's plan from live state: default target, explicit choice, Single revision mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.adapters.azure.clients import AzureClients
+from bot.adapters.azure.container_apps import AzureContainerAppsApi
+from bot.adapters.http_health import RequestsHealthProbe
+from bot.config import AzureConfig
+from bot.domain.azure import ContainerAppRef
+from bot.emulators.azure import AzureEmulator
+from bot.errors import UsageError
+from bot.executors.code import TrafficShiftExecutor
+
+SUB, RG = "00000000-0000-0000-0000-000000000001", "rg"
+
+
+def _estate(mode: str) -> dict:
+    return {
+        "subscription": SUB,
+        "resource_group": RG,
+        "container_apps": [
+            {
+                "name": "app",
+                "revisions_mode": mode,
+                "revisions": [
+                    {
+                        "name": "v1",
+                        "image": "acr.io/app:1.0",
+                        "created": "-5h",
+                        "healthy": True,
+                        "active": True,
+                        "traffic": 0,
+                    },
+                    {
+                        "name": "v2",
+                        "image": "acr.io/app:1.1",
+                        "created": "-3h",
+                        "healthy": True,
+                        "active": False,
+                        "traffic": 0,
+                    },
+                    {"name": "v3", "image": "acr.io/app:1.2", "created": "-10m", "healthy": False, "traffic": 100},
+                ],
+            }
+        ],
+    }
+
+
+@pytest.fixture(params=["Multiple", "Single"])
+def executor(request: pytest.FixtureRequest) -> Iterator[TrafficShiftExecutor]:
+    with AzureEmulator(estate=_estate(request.param)) as emu:
+        cfg = AzureConfig(arm_endpoint=emu.url, ca_bundle=emu.ca_path, credential="emulator")
+        api = AzureContainerAppsApi(clients=AzureClients(cfg, polling_interval=0, retry_total=0))
+        yield TrafficShiftExecutor(
+            api=api,
+            ref=ContainerAppRef(SUB, RG, "app"),
+            probe=RequestsHealthProbe(ca_bundle=emu.ca_path),
+            health_path="/health",
+            health_url=emu.url + "/_apps/{app}/{revision}{path}",
+        )
+
+
+def test_plan(executor: TrafficShiftExecutor) -> None:
+    plan = executor.plan()
+    assert plan.choice == "app--v2"  # the newest healthy revision older than the serving one
+    assert [c.value for c in plan.choices] == ["app--v2", "app--v1"]
+    if plan.executable:
+        assert plan.current["traffic"] == {"app--v3": 100}
+        assert plan.desired["traffic"] == {"app--v2": 100, "app--v3": 0}
+        assert plan.steps == ("activate app--v2", "shift traffic", "verify traffic", "health check")
+        assert (
+            plan.commands[0].startswith("az containerapp revision activate")
+            and "--revision app--v2" in plan.commands[0]
+        )
+        assert "is inactive: it is activated first" in " ".join(plan.risks)
+        chosen = executor.plan(choice="app--v1")
+        assert chosen.desired["traffic"] == {"app--v1": 100, "app--v3": 0} and "activate app--v1" not in chosen.steps
+    else:
+        assert "Single revision mode" in (plan.blocked_reason or "")
+        assert "traffic shift cannot work" in (plan.blocked_reason or "")
+        assert plan.commands[0].endswith("--mode multiple") and "revision activate" in plan.commands[1]
+    with pytest.raises(UsageError, match="is not a revision traffic can be moved to"):
+        executor.plan(choice="app--v9")
