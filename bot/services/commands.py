@@ -9,11 +9,11 @@ from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.checklist import ChecklistReport
 from bot.domain.commands import Command, SubCommand, parse_command
 from bot.domain.model import RollbackRequest
-from bot.errors import RollbackBotError, UsageError
+from bot.errors import UsageError
 from bot.services import Deps, rollbacks
 from bot.services.checklist import run_checklist
 from bot.services.drills import request_drill, run_drill
-from bot.services.flow import FlowStart, start_flow
+from bot.services.flow import FlowStart, live_state, start_flow
 
 
 @dataclass(frozen=True)
@@ -112,12 +112,7 @@ def _drill(deps: Deps, *, policy: EnvironmentPolicy, command: Command, user_id: 
 
 def status(deps: Deps, policy: EnvironmentPolicy) -> Status:
     """Live state of every executable component, and the in-flight request."""
-    lines: list[str] = []
-    for kind, executor in deps.executors(policy.target).items():
-        try:
-            lines.extend(executor.snapshot())
-        except RollbackBotError as exc:
-            lines.append(f"{kind.value}: could not read live state: {exc.user_message}")
+    lines = live_state(deps, policy.target)
     return Status(policy, tuple(lines), deps.requests.find_in_flight(policy.target))
 
 

@@ -128,18 +128,24 @@ def what_changed(deps: Deps, state: FlowState) -> WhatChanged:
     return WhatChanged(state, tuple(events), tuple(options), recommended, tuple(errors))
 
 
+def live_state(deps: Deps, target: ServiceEnv) -> list[str]:
+    """Short lines of live state from every executor; a component that cannot be read says why."""
+    lines: list[str] = []
+    for kind, executor in deps.executors(target).items():
+        try:
+            lines.extend(executor.snapshot())
+        except RollbackBotError as exc:
+            lines.append(f"{kind.value}: could not read live state: {exc.user_message}")
+    return lines
+
+
 def investigate(deps: Deps, state: FlowState) -> Investigation:
     """Not an emergency: the timeline and live state, to decide whether it is really a bad deploy."""
     check_target(deps, state)
     executors = _executors(deps, state)
     events, errors = _timeline(deps, executors)
-    snapshot: list[str] = []
-    for kind, executor in executors.items():
-        try:
-            snapshot.extend(executor.snapshot())
-        except RollbackBotError as exc:
-            snapshot.append(f"{kind.value}: could not read live state: {exc.user_message}")
-    return Investigation(state, tuple(events), tuple(snapshot + [f":warning: {e}" for e in errors]))
+    snapshot = live_state(deps, ServiceEnv(state.service or "", state.environment or ""))
+    return Investigation(state, tuple(events), tuple([*snapshot, *(f":warning: {e}" for e in errors)]))
 
 
 def preview(deps: Deps, state: FlowState) -> Plan:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from bot.domain.catalog import EnvironmentPolicy
 from bot.domain.checklist import ChecklistReport, DrillRecord
 from bot.domain.model import RollbackRequest
-from bot.errors import RollbackBotError
 from bot.services import Deps
+from bot.services.flow import live_state
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,7 @@ def readiness(deps: Deps, *, parallelism: int = 8) -> list[Readiness]:
 
 
 def _one(deps: Deps, policy: EnvironmentPolicy) -> Readiness:
-    live: list[str] = []
-    for kind, executor in deps.executors(policy.target).items():
-        try:
-            live.extend(executor.snapshot())
-        except RollbackBotError as exc:
-            live.append(f"{kind.value}: could not read live state: {exc.user_message}")
+    live = live_state(deps, policy.target)
     drills = deps.drills.recent(policy.target, limit=1)
     return Readiness(
         policy=policy,

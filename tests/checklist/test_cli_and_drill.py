@@ -20,7 +20,7 @@ STAGING = ServiceEnv("pharmabot", "staging")
 
 @pytest.fixture
 def cli_env(world: World, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ROLLBACK_BOT_CONFIG", str(tmp_path / "rollback-bot.yaml"))
+    monkeypatch.setenv("ROLLBACK_BOT_CONFIG", str(world.config_path))
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", world.slack.bot_token)
     monkeypatch.setenv("SLACK_API_URL", world.slack.api_url)

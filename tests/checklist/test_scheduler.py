@@ -11,11 +11,9 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 
 from bot.adapters.db.engine import make_engine
-from bot.bootstrap import build_runtime
-from bot.config import load_config, load_settings
 from bot.domain.model import ServiceEnv
 from bot.scheduler import build_scheduler, config_triggers, fire_time_of
-from tests.harness.world import DEPLOYS, SECRET, World
+from tests.harness.world import DEPLOYS, World
 
 STAGING = ServiceEnv("pharmabot", "staging")
 
@@ -38,20 +36,7 @@ def test_config_schedules_become_cron_triggers(world: World) -> None:
 
 
 def test_two_schedulers_on_one_postgres_post_each_fire_once(world: World, postgres_url: str, tmp_path: Path) -> None:
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": world.slack.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": world.slack.api_url,
-            "DATABASE_URL": postgres_url,
-        }
-    )
-    replica = build_runtime(
-        settings,
-        load_config(tmp_path / "rollback-bot.yaml"),
-        clock=world.clock,
-        azure_client_kwargs={"polling_interval": 0},
-    )
+    replica = world.replica()
     triggers = {STAGING: CronTrigger(second="*", timezone=UTC)}
     schedulers = [
         build_scheduler(d, triggers=triggers, expiry_interval_seconds=3600) for d in (world.runtime.deps, replica.deps)

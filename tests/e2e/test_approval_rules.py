@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.bootstrap import build_runtime
-from bot.config import load_config, load_settings
 from bot.domain.model import RequestStatus, RollbackKind
 from bot.domain.tree import FlowState
 from bot.errors import RollbackInProgressError
@@ -19,7 +17,7 @@ from bot.server import start_in_thread
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
-from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, SECRET, World
+from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, World
 
 CODE = FlowState(CHANNEL, "pharmabot", "prod", True, RollbackKind.code)
 
@@ -103,21 +101,7 @@ def test_fifty_concurrent_approvals_on_two_replicas_execute_once(
     world: World, postgres_url: str, tmp_path: Path
 ) -> None:
     """50 Approve clicks from threads spread over two app instances sharing one PostgreSQL."""
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": world.slack.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": world.slack.api_url,
-            "DATABASE_URL": postgres_url,
-            "ROLLBACK_BOT_CONFIG": str(tmp_path / "rollback-bot.yaml"),
-        }
-    )
-    replica = build_runtime(
-        settings,
-        load_config(tmp_path / "rollback-bot.yaml"),
-        clock=world.clock,
-        azure_client_kwargs={"polling_interval": 0, "lro_timeout": 5.0},
-    )
+    replica = world.replica()
     server, replica_url = start_in_thread(replica)
     try:
         request = _open(world)

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import build_runtime
-from bot.config import load_config, load_settings
 from bot.domain.model import RequestStatus, RollbackKind
 from bot.domain.tree import FlowState
 from bot.services import rollbacks
@@ -17,7 +15,7 @@ from bot.services.execution import reconcile_interrupted
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
 from tests.e2e.flow import selected
-from tests.harness.world import ALICE, BOB, CHANNEL, SECRET, World
+from tests.harness.world import ALICE, BOB, CHANNEL, World
 
 CODE = FlowState(CHANNEL, "pharmabot", "prod", True, RollbackKind.code)
 
@@ -105,21 +103,8 @@ def test_every_interaction_is_acked_within_3s_with_azure_slowed_to_5s(world: Wor
     )
 
 
-def _restart_and_reconcile(world: World, db_url: str, tmp_path: Path) -> dict[int, RequestStatus]:
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": world.slack.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": world.slack.api_url,
-            "DATABASE_URL": db_url,
-        }
-    )
-    restarted = build_runtime(
-        settings,
-        load_config(tmp_path / "rollback-bot.yaml"),
-        clock=world.clock,
-        azure_client_kwargs={"polling_interval": 0},
-    )
+def _restart_and_reconcile(world: World) -> dict[int, RequestStatus]:
+    restarted = world.replica()
     try:
         return {r.id: r.status for r in reconcile_interrupted(restarted.deps)}
     finally:
@@ -143,9 +128,9 @@ def test_crash_after_the_traffic_moved_is_reconciled_as_succeeded(world: World, 
     executor._api.set_traffic(executor._ref, {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0})
     # ...and here the process died, before it recorded the outcome. Another replica restarting now leaves
     # it alone (its executor might still be alive); once it has been silent too long, it is reconciled.
-    assert _restart_and_reconcile(world, db_url, tmp_path) == {}
+    assert _restart_and_reconcile(world) == {}
     world.clock.advance(minutes=6)
-    assert _restart_and_reconcile(world, db_url, tmp_path) == {request.id: RequestStatus.succeeded}
+    assert _restart_and_reconcile(world) == {request.id: RequestStatus.succeeded}
     thread = json.dumps(world.slack.thread(CHANNEL, request.message_ts or ""))
     assert "restarted during execution" in thread and "live traffic" in thread
     assert "execution.reconciled" in [e.event for e in deps.audit.list(request_id=request.id)]
@@ -163,7 +148,7 @@ def test_crash_before_execution_is_reconciled_as_failed(world: World, db_url: st
         approver_id=BOB,
     )
     world.clock.advance(minutes=6)
-    assert _restart_and_reconcile(world, db_url, tmp_path) == {request.id: RequestStatus.failed}
+    assert _restart_and_reconcile(world) == {request.id: RequestStatus.failed}
     thread = json.dumps(world.slack.thread(CHANNEL, request.message_ts or ""))
     assert "restarted before this rollback finished" in thread
     card = json.dumps(world.slack.message(CHANNEL, request.message_ts or "")["blocks"])

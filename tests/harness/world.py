@@ -27,7 +27,7 @@ from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts.migrate import upgrade_prompts_db
 from bot.adapters.prompts.store import SqlPromptStore
 from bot.bootstrap import Runtime, build_runtime
-from bot.config import load_config, load_settings
+from bot.config import Settings, load_config, load_settings
 from bot.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 from bot.emulators.slack import SlackFake, SlackUser
 from bot.emulators.slack.requests import SlackRequestFactory
@@ -150,6 +150,9 @@ class World:
     clock: ShiftableClock
     prompts: SqlPromptStore
     _server: Any = field(repr=False)
+    settings: Settings = field(repr=False)
+    config_path: Path = field(repr=False)
+    azure_kwargs: dict[str, Any] = field(repr=False)
 
     @classmethod
     def start(
@@ -188,7 +191,12 @@ class World:
         runtime = build_runtime(settings, load_config(cfg_path), clock=clock, azure_client_kwargs=kwargs)
         server, url = start_in_thread(runtime)
         factory = SlackRequestFactory(SECRET, fake=slack)
-        return cls(slack, azure, runtime, url, factory, clock, prompts, server)
+        return cls(slack, azure, runtime, url, factory, clock, prompts, server, settings, cfg_path, kwargs)
+
+    def replica(self) -> Runtime:
+        """Another instance of the bot on the same database, fakes and clock (a second replica, or a restart)."""
+        config = load_config(self.config_path)
+        return build_runtime(self.settings, config, clock=self.clock, azure_client_kwargs=self.azure_kwargs)
 
     def close(self) -> None:
         """Stop everything."""
