@@ -17,6 +17,8 @@ from bot.domain.model import RollbackKind, ServiceEnv
 from bot.errors import RollbackBotError, UsageError
 from bot.executors.base import Executor
 from bot.executors.code import TrafficShiftExecutor
+from bot.executors.embedding import AliasSwapExecutor
+from bot.executors.model import ModelPinExecutor
 from bot.executors.prompt import PromptActivationExecutor
 from bot.ports.health import HealthProbe
 from bot.services import EnvironmentHandles
@@ -76,6 +78,12 @@ def _build(
             health_path=env.container_app.health_path,
             health_url=env.container_app.health_url,
         )
+    if ports.openai and ports.openai_ref:
+        executors[RollbackKind.model] = ModelPinExecutor(
+            api=ports.openai, ref=ports.openai_ref, deployments=ports.openai_deployments, clock=clock
+        )
+    if ports.search and ports.search_ref:
+        executors[RollbackKind.embedding] = AliasSwapExecutor(api=ports.search, ref=ports.search_ref)
     if env.prompts:
         engine = make_engine(env.prompts.database_url)
         try:

@@ -75,11 +75,12 @@ def test_warn_fails_only_with_strict(world: World, cli_env: None) -> None:
 def test_drill_in_staging_end_to_end_turns_check_5_green(world: World, cli_env: None) -> None:
     world.slash(ALICE, "drill pharmabot staging code")
     world.wait(lambda: any("Drill #" in m.get("text", "") for m in world.slack.messages(CHANNEL)), what="drill card")
+    ts = world.card()["ts"]  # the card itself: the bot stores its ts a moment after posting it
     request = world.runtime.deps.requests.list_recent(limit=1)[0]
     assert request.is_drill and request.target == STAGING
-    world.click(ALICE, request.message_ts or "", SlackId.approve.value, encode_request_ref(request.id))
+    world.click(ALICE, ts, SlackId.approve.value, encode_request_ref(request.id))
     world.wait(lambda: any("two-person" in e.get("text", "") for e in world.slack.ephemerals(user_id=ALICE)))
-    world.click(BOB, request.message_ts or "", SlackId.approve.value, encode_request_ref(request.id))
+    world.click(BOB, ts, SlackId.approve.value, encode_request_ref(request.id))
     world.wait(
         lambda: world.runtime.deps.requests.get(request.id).status is RequestStatus.succeeded,
         what="drill succeeded",

@@ -32,16 +32,22 @@ def check_rollback_commands(ctx: CheckContext) -> CheckResult:
 
 
 def _builders(ctx: CheckContext) -> dict[RollbackKind, Builder]:
-    """One plan builder per configured kind, in ``RollbackKind`` order; an executor wins over the ports."""
+    """One plan builder per configured kind, in ``RollbackKind`` order.
+
+    Code and prompt use their executors' plans. Model, embedding and schema use the dedicated findings,
+    which check more than a plan does (the region's catalog, retirement dates, document counts, the
+    restore window), even where an executor exists.
+    """
     azure = ctx.azure
-    found: dict[RollbackKind, Builder] = {kind: partial(_from_executor, ex) for kind, ex in ctx.executors.items()}
-    fallbacks: list[tuple[RollbackKind, bool, Builder]] = [
+    executors = {k: ex for k, ex in ctx.executors.items() if k in (RollbackKind.code, RollbackKind.prompt)}
+    found: dict[RollbackKind, Builder] = {kind: partial(_from_executor, ex) for kind, ex in executors.items()}
+    dedicated: list[tuple[RollbackKind, bool, Builder]] = [
         (RollbackKind.code, azure.container_apps is not None, partial(_no_code_executor, ctx)),
         (RollbackKind.model, azure.openai is not None, partial(model_findings, ctx)),
         (RollbackKind.embedding, azure.search is not None, partial(embedding_findings, ctx)),
         (RollbackKind.schema, azure.postgres is not None, partial(schema_findings, ctx)),
     ]
-    for kind, configured, build in fallbacks:
+    for kind, configured, build in dedicated:
         if configured:
             found.setdefault(kind, build)
     return {kind: found[kind] for kind in RollbackKind if kind in found}

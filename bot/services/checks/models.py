@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
 from bot.domain.azure import ModelDeployment, ModelVersionInfo, OpenAIAccountRef
 from bot.domain.checklist import CheckStatus
+from bot.domain.versions import previous_version, version_key
 from bot.ports.azure import ModelDeploymentsApi
 from bot.services.checks.common import CheckContext, Finding, duration, failed, guarded, when
 
 RETIREMENT_WARNING = timedelta(days=30)
-_PART = re.compile(r"\d+|[A-Za-z]+")
 
 
 def model_findings(ctx: CheckContext) -> list[Finding]:
@@ -41,26 +40,6 @@ class _Catalog:
     account: list[ModelVersionInfo]
     region: list[ModelVersionInfo] | None
     location: str | None
-
-
-def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """Orders model versions: ``2024-05-13`` < ``2024-08-06``, ``0613`` < ``1106``, ``1`` < ``2``."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p.lower()) for p in _PART.findall(version))
-
-
-def previous_version(catalog: list[ModelVersionInfo], dep: ModelDeployment) -> ModelVersionInfo | None:
-    """The newest version of the deployment's model that is older than the one it runs."""
-    if not dep.model or not dep.version:
-        return None
-    current = version_key(dep.version)
-    older = [
-        m
-        for m in catalog
-        if m.name == dep.model
-        and (dep.format is None or m.format in (None, dep.format))
-        and version_key(m.version) < current
-    ]
-    return max(older, key=lambda m: version_key(m.version), default=None)
 
 
 def _deployment(

@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC
 
-from bot.domain.azure import IndexInfo, PostgresServerRef, SearchAliasRef
+from bot.domain.azure import PostgresServerRef, SearchAliasRef
+from bot.domain.versions import previous_index
 from bot.services.checks.common import CheckContext, Finding, failed, iso_z, passed, warned, when
 
 SEARCH_API_VERSION = "2026-04-01"
-_VERSIONED = re.compile(r"^(?P<base>.+?)[-_.]v?(?P<number>\d+)$", re.IGNORECASE)
 _SERVER_NAME_MAX = 63
-
-
-def split_index_name(name: str) -> tuple[str, int | None]:
-    """``drugs-v2`` → (``drugs``, 2); a name without a version suffix → (name, None)."""
-    match = _VERSIONED.match(name)
-    return (match["base"], int(match["number"])) if match else (name, None)
-
-
-def previous_index(current: str, indexes: list[IndexInfo]) -> IndexInfo | None:
-    """The newest other index with the current one's base name (older than it when it carries a version)."""
-    base, number = split_index_name(current)
-    siblings: list[tuple[int, IndexInfo]] = []
-    for info in indexes:
-        other_base, other_number = split_index_name(info.name)
-        if other_number is None or info.name == current or other_base != base:
-            continue
-        if number is None or other_number < number:
-            siblings.append((other_number, info))
-    return max(siblings, key=lambda pair: pair[0])[1] if siblings else None
 
 
 def embedding_findings(ctx: CheckContext) -> list[Finding]:
