@@ -12,13 +12,19 @@ from bot.services import Deps
 from handlers.errors import tell
 
 
+def is_retry(request: BoltRequest) -> bool:
+    """A re-delivery: x-slack-retry-num of 1 or more (Socket Mode mirrors a first delivery as 0)."""
+    values = request.headers.get("x-slack-retry-num") or []
+    return any(v.strip().isdigit() and int(v) > 0 for v in values)
+
+
 def register(app: App, deps: Deps) -> None:
     """Install the middleware chain and the error handler."""
 
     @app.middleware
     def inject_deps(context: BoltContext, request: BoltRequest, next: Callable[[], BoltResponse]) -> Any:
         # Slack re-delivers what it thinks timed out; the first delivery already did (or is doing) the work.
-        if request.headers.get("x-slack-retry-num"):
+        if is_retry(request):
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         context["deps"] = deps
         deps.metrics.count("slack_requests", type=str(request.body.get("type") or "command"))

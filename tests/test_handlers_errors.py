@@ -30,3 +30,17 @@ def test_every_registered_listener_is_reported() -> None:
     assert listeners
     for listener in listeners:
         assert getattr(listener.ack_function, "__wrapped__", None) is not None, listener.ack_function
+
+
+def test_only_real_redeliveries_count_as_retries() -> None:
+    from slack_bolt import BoltRequest
+
+    from handlers.middleware import is_retry
+
+    def req(headers: dict[str, str]) -> BoltRequest:
+        return BoltRequest(body="{}", headers={"content-type": "application/json", **headers})
+
+    assert not is_retry(req({}))
+    assert not is_retry(req({"x-slack-retry-num": "0"}))  # Socket Mode's first delivery
+    assert is_retry(req({"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}))
+    assert is_retry(req({"x-slack-retry-num": "3"}))

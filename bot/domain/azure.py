@@ -127,6 +127,7 @@ class ModelDeployment:
     provisioning_state: str | None
     sku_name: str | None
     sku_capacity: int | None
+    last_modified: datetime | None = None  # ARM systemData.lastModifiedAt, when the service reports it
 
 
 @dataclass(frozen=True)

@@ -159,9 +159,14 @@ class ModelPinExecutor(Executor):
         return Verification(ok=ok, details=(f"{name}: {dep.model} {dep.version} ({dep.provisioning_state})",))
 
     def changes(self, *, since: datetime) -> list[ChangeEvent]:
-        # Deployments carry no change time through the ARM API the bot reads, so they are not on the
-        # timeline; the snapshot shows the version each runs.
-        return []
+        events = []
+        for name in self._deployments:
+            dep = self._api.get_deployment(self._ref, name)
+            # ARM's last-modified time: a version change, but also a capacity change. Said as it is.
+            if dep.last_modified and dep.last_modified >= since:
+                summary = f"deployment {name} modified; runs {dep.model} {dep.version} now"
+                events.append(ChangeEvent(at=dep.last_modified, kind=self.kind, summary=summary))
+        return events
 
     def snapshot(self) -> list[str]:
         lines = [f"*Model deployments* ({self._ref.account})"]

@@ -72,3 +72,15 @@ def test_drills_roll_model_and_alias_forward_again(world: World, kind: RollbackK
     )
     assert after == before
     assert world.runtime.deps.requests.list_by_status([RequestStatus.executing]) == []
+
+
+def test_the_timeline_shows_model_deployment_changes(world: World) -> None:
+    from bot.domain.tree import FlowState
+    from bot.services.flow import what_changed
+
+    found = what_changed(world.runtime.deps, FlowState(CHANNEL, "pharmabot", "prod", True))
+    kinds = {e.kind for e in found.events}
+    assert {RollbackKind.code, RollbackKind.prompt, RollbackKind.model} <= kinds
+    model = next(e for e in found.events if e.kind is RollbackKind.model)
+    assert "gpt4o-stable" in model.summary and "2024-08-06" in model.summary
+    assert [o.kind for o in found.options if o.executable][:1] == [found.recommended]

@@ -132,6 +132,7 @@ def _deployment(dep: m.Deployment) -> ModelDeployment:
         provisioning_state=enum_text(props.provisioning_state),
         sku_name=dep.sku.name if dep.sku else None,
         sku_capacity=dep.sku.capacity if dep.sku else None,
+        last_modified=dep.system_data.last_modified_at if dep.system_data else None,
     )
 
 
