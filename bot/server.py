@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError as SdkSlackApiError
 from waitress.server import create_server
 
 from bot.bootstrap import Runtime
@@ -52,5 +53,14 @@ def start_socket_mode(runtime: Runtime, app_token: str) -> SocketModeHandler:
     if runtime.bolt is None:
         raise ConfigError("Socket Mode needs SLACK_BOT_TOKEN as well as SLACK_APP_TOKEN")
     handler = SocketModeHandler(runtime.bolt, app_token)
-    handler.connect()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]  # slack_bolt leaves it unannotated
+    except SdkSlackApiError as exc:
+        raise ConfigError(
+            f"Slack refused SLACK_APP_TOKEN for Socket Mode ({exc.response.get('error')}): it must be an app-level "
+            "token (xapp-…) with connections:write."
+        ) from None
+    if not handler.client.is_connected():
+        handler.close()  # type: ignore[no-untyped-call]
+        raise ConfigError("Could not open the Socket Mode connection to Slack; see the log for the handshake error.")
     return handler

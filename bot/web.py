@@ -52,9 +52,8 @@ class WebApp:
         if int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
             return _json(start_response, "413 Payload Too Large", {"error": "request body too large"})
         if self._slack is None:
-            return _json(
-                start_response, "503 Service Unavailable", {"error": "Slack is not configured", "hint": self._hint}
-            )
+            body = {"error": "Slack HTTP requests are not accepted here", "hint": self._hint}
+            return _json(start_response, "503 Service Unavailable", body)
         return self._slack(environ, start_response)
 
     def _ready(self, start_response: StartResponse) -> Iterable[bytes]:

@@ -48,6 +48,12 @@ NOT_CONFIGURED_HINT = (
 )
 
 
+SOCKET_MODE_ONLY_HINT = (
+    "This bot receives Slack requests over Socket Mode (SLACK_APP_TOKEN). Set SLACK_SIGNING_SECRET as well to "
+    "accept signed requests here."
+)
+
+
 def utcnow() -> datetime:
     """The real clock, in UTC."""
     return datetime.now(UTC)
@@ -181,7 +187,7 @@ def build_runtime(
         slack=SlackRequestHandler(bolt) if http_slack and bolt is not None else None,
         health=deps.health,
         metrics=lambda: (metrics.render(), metrics.content_type),
-        not_configured_hint=NOT_CONFIGURED_HINT,
+        not_configured_hint=SOCKET_MODE_ONLY_HINT if bolt is not None else NOT_CONFIGURED_HINT,
     )
     return Runtime(engine=engine, deps=deps, metrics=metrics, bolt=bolt, web=web, pool=pool, listeners=listeners)
 

@@ -27,13 +27,14 @@ def serve(port: int | None, host: str) -> None:
     runtime.start_background()
     freeze_startup_heap()
     server = make_server(runtime, host=host, port=port if port is not None else settings.port)
-    click.echo(f"rollback-bot listening on http://{host}:{server.effective_port} (database migrated to head)")
-    if not settings.slack_configured:
-        click.echo(f"note: {NOT_CONFIGURED_HINT}")
-    elif settings.slack_app_token:
-        start_socket_mode(runtime, settings.slack_app_token)
-        click.echo("connected to Slack over Socket Mode")
     try:
+        if settings.slack_configured and settings.slack_app_token:
+            start_socket_mode(runtime, settings.slack_app_token)
+        click.echo(f"rollback-bot listening on http://{host}:{server.effective_port} (database migrated to head)")
+        if not settings.slack_configured:
+            click.echo(f"note: {NOT_CONFIGURED_HINT}")
+        elif settings.slack_app_token:
+            click.echo("connected to Slack over Socket Mode")
         server.run()
     except KeyboardInterrupt:
         click.echo("stopped")

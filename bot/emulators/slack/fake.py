@@ -6,6 +6,9 @@ with SlackFake() as fake:
     client = WebClient(token=fake.bot_token, base_url=fake.api_url)
     client.chat_postMessage(channel="C0INCIDENT", text="hi")
     assert fake.messages("C0INCIDENT")[0]["text"] == "hi"
+
+Socket Mode: a client connects through ``apps.connections.open`` (``fake.app_token``); then
+``fake.wait_for_ack(fake.socket_slash_command("U0ALICE", "C0INCIDENT", "help"))``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from bot.emulators.slack.chat import public_message
 from bot.emulators.slack.models import Fault, JsonDict, SlackCall, SlackChannel, SlackUser
 from bot.emulators.slack.params import view_arg
 from bot.emulators.slack.server import RESPONSE_URL_PREFIX, FakeHttpServer
+from bot.emulators.slack.socket_fake import SocketModeMethods
 from bot.emulators.slack.state import SlackWorld
 
 
-class SlackFake:
+class SlackFake(SocketModeMethods):
     """A Slack workspace with one bot, served over HTTP on ``host:port`` (port 0 = a free port)."""
 
     def __init__(
@@ -30,14 +34,16 @@ class SlackFake:
         *,
         team_id: str = "T0ROLLBACK",
         bot_token: str = "xoxb-sandbox-token",  # noqa: S107
+        app_token: str = "xapp-sandbox-token",  # noqa: S107
         host: str = "127.0.0.1",
         port: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._world = SlackWorld(team_id=team_id, bot_token=bot_token, clock=clock)
+        self._world = SlackWorld(team_id=team_id, bot_token=bot_token, app_token=app_token, clock=clock)
         self._host = host
         self._port = port
         self._server: FakeHttpServer | None = None
+        self._socket = self._new_socket_server(host)
 
     # lifecycle -----------------------------------------------------------------------------------
 
@@ -45,10 +51,14 @@ class SlackFake:
         if self._server is None:
             self._server = FakeHttpServer(self._world, self._host, self._port)
             self._world.base_url = f"http://{self._host}:{self._server.port}"
+            self._socket = self._new_socket_server(self._host)  # listens from the first apps.connections.open on
+            self._world.open_socket = self._socket.open_url
             self._server.start()
         return self
 
     def stop(self) -> None:
+        self._world.open_socket = None
+        self._socket.stop()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -78,6 +88,11 @@ class SlackFake:
     @property
     def bot_token(self) -> str:
         return self._world.bot_token
+
+    @property
+    def app_token(self) -> str:
+        """The app-level token ``apps.connections.open`` accepts."""
+        return self._world.app_token
 
     @property
     def bot_user_id(self) -> str:

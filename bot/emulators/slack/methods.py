@@ -1,4 +1,4 @@
-"""Web API methods of the fake: auth, chat, users, usergroups, conversations, views.
+"""Web API methods of the fake: auth, Socket Mode URLs, chat, users, usergroups, conversations, views.
 
 Each handler gets the world (lock held) and the decoded arguments, returns the fields of an ``ok`` answer
 or raises ``SlackError`` with Slack's error code for the situation.
@@ -31,6 +31,12 @@ def auth_test(world: SlackWorld, params: JsonDict) -> JsonDict:
         "bot_id": world.bot_id,
         "is_enterprise_install": False,
     }
+
+
+def apps_connections_open(world: SlackWorld, params: JsonDict) -> JsonDict:
+    if world.open_socket is None:
+        raise SlackError("internal_error")
+    return {"url": world.open_socket()}
 
 
 def chat_post_message(world: SlackWorld, params: JsonDict) -> JsonDict:
@@ -92,6 +98,7 @@ def conversations_info(world: SlackWorld, params: JsonDict) -> JsonDict:
 
 METHODS: dict[str, Handler] = {
     "api.test": api_test,
+    "apps.connections.open": apps_connections_open,
     "auth.test": auth_test,
     "chat.postMessage": chat_post_message,
     "chat.update": chat_update,
@@ -104,6 +111,7 @@ METHODS: dict[str, Handler] = {
     **VIEW_METHODS,
 }
 UNAUTHENTICATED = frozenset({"api.test"})
+APP_LEVEL = frozenset({"apps.connections.open"})  # app-level (xapp-) token only; every other method: bot token
 
 
 def call_method(world: SlackWorld, method: str, params: JsonDict, headers: dict[str, str]) -> JsonDict:
@@ -112,17 +120,20 @@ def call_method(world: SlackWorld, method: str, params: JsonDict, headers: dict[
     if handler is None:
         raise SlackError("unknown_method")
     if method not in UNAUTHENTICATED:
-        _authenticate(world, params, headers)
+        _authenticate(world, method, params, headers)
     fault = world.take_fault(method)
     if fault is not None:
         raise fault
     return handler(world, params)
 
 
-def _authenticate(world: SlackWorld, params: JsonDict, headers: dict[str, str]) -> None:
+def _authenticate(world: SlackWorld, method: str, params: JsonDict, headers: dict[str, str]) -> None:
     authorization = headers.get("authorization", "")
     token = authorization.removeprefix("Bearer ").strip() if authorization else params.get("token")
     if not token:
         raise SlackError("not_authed")
-    if token != world.bot_token:
+    expected, other = (world.app_token, world.bot_token) if method in APP_LEVEL else (world.bot_token, world.app_token)
+    if token == other:
+        raise SlackError("not_allowed_token_type")
+    if token != expected:
         raise SlackError("invalid_auth")

@@ -25,11 +25,21 @@ TEAM_DOMAIN = "rollback-sandbox"
 class SlackWorld:
     """Everything the fake Slack knows. Web API handlers receive it with ``lock`` held."""
 
-    def __init__(self, *, team_id: str, bot_token: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        team_id: str,
+        bot_token: str,
+        app_token: str = "xapp-sandbox-token",  # noqa: S107
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.lock = threading.RLock()
         self._changed = threading.Condition(self.lock)
         self.team_id = team_id
         self.bot_token = bot_token
+        self.app_token = app_token
+        # What apps.connections.open answers with: a fresh one-time Socket Mode URL (set by SlackFake).
+        self.open_socket: Callable[[], str] | None = None
         self.bot_user_id = BOT_USER_ID
         self.bot_id = BOT_ID
         self.app_id = APP_ID
