@@ -8,7 +8,7 @@ from bot.domain import approval
 from bot.domain.model import NewRequest, RequestStatus, RollbackRequest
 from bot.domain.plan import Plan
 from bot.domain.tree import FlowState
-from bot.errors import AlreadyDecidedError, ApprovalExpiredError, StalePlanError, UsageError
+from bot.errors import AlreadyDecidedError, ApprovalExpiredError, SlackApiError, StalePlanError, UsageError
 from bot.services import Deps
 from bot.services.audit import audited, record
 from bot.services.execution import execute_request
@@ -52,7 +52,14 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
         reason=reason,
     )
     deps.metrics.count("requests", kind=plan.kind.value)
-    ts = deps.notifier.post_card(request, plan, approvers=approvers_mention(deps, policy.target))
+    try:
+        ts = deps.notifier.post_card(request, plan, approvers=approvers_mention(deps, policy.target))
+    except SlackApiError:
+        # Nobody could approve a request without its card: close it so it does not hold the slot.
+        _close(
+            deps, request, RequestStatus.cancelled, actor="rollback-bot", note="The request card could not be posted."
+        )
+        raise
     deps.requests.set_message(request.id, ts)
     return deps.requests.get(request.id)
 

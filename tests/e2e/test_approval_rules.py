@@ -152,3 +152,14 @@ def test_fifty_concurrent_approvals_on_two_replicas_execute_once(
     finally:
         server.close()
         replica.close()
+
+
+def test_a_card_that_cannot_be_posted_frees_the_slot(world: World) -> None:
+    from bot.errors import SlackApiError
+
+    world.slack.fail_next("chat.postMessage", "channel_not_found")
+    with pytest.raises(SlackApiError, match="channel_not_found"):
+        _open(world)
+    request = world.runtime.deps.requests.list_recent(limit=1)[0]
+    assert request.status is RequestStatus.cancelled and "could not be posted" in request.result["note"]
+    assert _open(world).status is RequestStatus.pending  # the slot is free for the next attempt
