@@ -97,4 +97,5 @@ def _build(
     telemetry = None
     if env.telemetry:
         telemetry = SqlTelemetryQuery(make_engine(env.telemetry.database_url), env.telemetry.query)
-    return EnvironmentHandles(executors=executors, azure=ports, telemetry=telemetry)
+    location = env.openai.location if env.openai else None
+    return EnvironmentHandles(executors=executors, azure=ports, telemetry=telemetry, openai_location=location)

@@ -54,6 +54,9 @@ class OpenAIConfig(_Model):
     resource_group: NonEmpty
     account: NonEmpty
     deployments: tuple[NonEmpty, ...] = Field(min_length=1)
+    # The account's region (e.g. eastus): the checklist then also checks that the previous model version is
+    # still offered there, not only in the account's catalog.
+    location: str | None = Field(default=None, pattern=r"^[a-z0-9]+$")
 
 
 class PromptsConfig(_Model):

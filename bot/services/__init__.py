@@ -28,6 +28,7 @@ class EnvironmentHandles:
     executors: Mapping[RollbackKind, Executor]
     azure: EnvironmentPorts = field(default_factory=EnvironmentPorts)
     telemetry: TelemetryQuery | None = None
+    openai_location: str | None = None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ def _run_checklist(deps: Deps, *, target: ServiceEnv, trigger: str) -> Checklist
         last_passing_drill=deps.drills.last_passing(target),
         drill_max_age=timedelta(days=policy.checklist.drill_max_age_days),
         backup_max_age=timedelta(hours=policy.checklist.backup_max_age_hours),
+        openai_location=handles.openai_location,
     )
     report = ChecklistReport(target, now, run_checks(ctx))
     run_id = deps.checklists.record(report, trigger=trigger)

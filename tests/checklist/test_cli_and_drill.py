@@ -120,3 +120,10 @@ def test_home_shows_the_readiness_board(world: World) -> None:
     home = json.dumps(world.slack.home(ALICE))
     assert "Rollback readiness" in home and "pharmabot/prod" in home and "pharmabot/staging" in home
     assert "pharmabot-prod--v2" in home and "Last checklist" in home and "Last drill" in home
+
+
+def test_model_check_uses_the_configured_region(world: World, cli_env: None) -> None:
+    data = json.loads(_invoke("checklist", "pharmabot", "--env", "prod", "--json").output)
+    check = next(c for c in data["reports"][0]["checks"] if c["key"] == "rollback_command")
+    evidence = " ".join(check["evidence"])
+    assert "eastus" in evidence and "region not known" not in evidence

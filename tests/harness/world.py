@@ -77,6 +77,7 @@ def world_config(
             "resource_group": RG,
             "account": "pharmabot-openai",
             "deployments": ["gpt4o-stable"],
+            "location": "eastus",
         },
         "search": {"endpoint": emu.url, "alias": "drugs", "api_key": "${WORLD_SEARCH_KEY}"},
         "postgres": {"subscription_id": SUB, "resource_group": RG, "server": "pharmabot-db"},
