@@ -316,3 +316,5 @@ def test_command_line_serves_until_terminated(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+        if process.stdout is not None:
+            process.stdout.close()

@@ -51,6 +51,9 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         finally:
             with self._connections_lock:
                 self._connections.discard(tls)
+            # wrap_socket detached ``request``: the server's own close of it would not close this one.
+            with contextlib.suppress(OSError):
+                tls.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients that drop connections or fail the TLS handshake are not errors worth a traceback."""
