@@ -126,6 +126,7 @@ class Runtime:
     web: WebApp
     pool: ThreadPoolExecutor
     listeners: ThreadPoolExecutor
+    environments: EnvironmentRegistry
     scheduler: BackgroundScheduler | None = None
 
     def start_background(self, *, expiry_interval_seconds: float = 30.0) -> None:
@@ -140,6 +141,7 @@ class Runtime:
             self.scheduler.shutdown(wait=False)
         self.listeners.shutdown(wait=True)
         self.pool.shutdown(wait=True)
+        self.environments.close()
         self.engine.dispose()
 
 
@@ -164,6 +166,7 @@ def build_runtime(
     # Enough workers that an ack never queues behind another request's post-ack Web API calls.
     listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt-listener")
     probe = health_probe or RequestsHealthProbe(ca_bundle=config.azure.ca_bundle)
+    environments = EnvironmentRegistry(config, probe=probe, clock=clock, azure_client_kwargs=azure_client_kwargs)
     deps = Deps(
         catalog=build_catalog(config),
         requests=SqlRequestRepository(sessions, clock),
@@ -172,7 +175,7 @@ def build_runtime(
         directory=WebClientDirectory(client),
         metrics=metrics,
         clock=clock,
-        environment=EnvironmentRegistry(config, probe=probe, clock=clock, azure_client_kwargs=azure_client_kwargs),
+        environment=environments,
         notifier=SlackNotifier(client),
         run_in_background=lambda job: _submit(pool, job),
         probe=probe,
@@ -189,7 +192,16 @@ def build_runtime(
         metrics=lambda: (metrics.render(), metrics.content_type),
         not_configured_hint=SOCKET_MODE_ONLY_HINT if bolt is not None else NOT_CONFIGURED_HINT,
     )
-    return Runtime(engine=engine, deps=deps, metrics=metrics, bolt=bolt, web=web, pool=pool, listeners=listeners)
+    return Runtime(
+        engine=engine,
+        deps=deps,
+        metrics=metrics,
+        bolt=bolt,
+        web=web,
+        pool=pool,
+        listeners=listeners,
+        environments=environments,
+    )
 
 
 def _submit(pool: ThreadPoolExecutor, job: Callable[[], object]) -> None:

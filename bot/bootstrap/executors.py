@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Engine
+
 from bot.adapters.azure.factory import build_environment_ports
 from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts.migrate import upgrade_prompts_db
@@ -39,6 +41,7 @@ class EnvironmentRegistry:
         migrate_prompts: bool = True,
     ) -> None:
         self._by_target: dict[ServiceEnv, EnvironmentHandles] = {}
+        self._engines: list[Engine] = []
         for service in config.services:
             for env in service.environments:
                 target = ServiceEnv(service.name, env.name)
@@ -50,7 +53,13 @@ class EnvironmentRegistry:
                     kwargs=dict(azure_client_kwargs or {}),
                     migrate_prompts=migrate_prompts,
                     target=target,
+                    engines=self._engines,
                 )
+
+    def close(self) -> None:
+        """Release the prompt and telemetry databases' connections."""
+        for engine in self._engines:
+            engine.dispose()
 
     def __call__(self, target: ServiceEnv) -> EnvironmentHandles:
         if target not in self._by_target:
@@ -67,6 +76,7 @@ def _build(
     kwargs: dict[str, Any],
     migrate_prompts: bool,
     target: ServiceEnv,
+    engines: list[Engine],
 ) -> EnvironmentHandles:
     executors: dict[RollbackKind, Executor] = {}
     ports = build_environment_ports(config.azure, env, **kwargs)
@@ -86,6 +96,7 @@ def _build(
         executors[RollbackKind.embedding] = AliasSwapExecutor(api=ports.search, ref=ports.search_ref)
     if env.prompts:
         engine = make_engine(env.prompts.database_url)
+        engines.append(engine)
         try:
             if migrate_prompts:
                 upgrade_prompts_db(engine, env.prompts.table)
@@ -96,6 +107,8 @@ def _build(
             log.error("%s: prompt rollbacks unavailable: %s", target, exc.user_message)
     telemetry = None
     if env.telemetry:
-        telemetry = SqlTelemetryQuery(make_engine(env.telemetry.database_url), env.telemetry.query)
+        telemetry_engine = make_engine(env.telemetry.database_url)
+        engines.append(telemetry_engine)
+        telemetry = SqlTelemetryQuery(telemetry_engine, env.telemetry.query)
     location = env.openai.location if env.openai else None
     return EnvironmentHandles(executors=executors, azure=ports, telemetry=telemetry, openai_location=location)

@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 import yaml
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts.migrate import upgrade_prompts_db
@@ -199,10 +199,16 @@ class World:
         config = load_config(self.config_path)
         return build_runtime(self.settings, config, clock=self.clock, azure_client_kwargs=self.azure_kwargs)
 
+    @property
+    def prompts_engine(self) -> Engine:
+        """The engine behind the seeded prompts store."""
+        return self.prompts._engine
+
     def close(self) -> None:
         """Stop everything."""
         self._server.close()
         self.runtime.close()
+        self.prompts_engine.dispose()
         self.azure.stop()
         self.slack.stop()
 
