@@ -237,3 +237,10 @@ def test_serve_refuses_a_bad_config_naming_the_key_path(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert f"{bad}: services[0].environments[0].container_app.subscription_id: Field required" in result.stderr
+
+
+def test_slack_url_verification_challenge_is_answered(served: Served) -> None:
+    """What Slack sends when the Request URL is first saved in the app settings."""
+    response = served.factory.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P").post(served.url)
+    assert response.status_code == 200
+    assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
