@@ -16,7 +16,7 @@ RUN python -m venv /opt/venv
 
 WORKDIR /src
 # Only what the build needs. README.md* is a glob so the build still works while the README is absent.
-COPY pyproject.toml README.md* ./
+COPY pyproject.toml setup.py README.md* ./
 COPY bot ./bot
 COPY handlers ./handlers
 

@@ -6,7 +6,7 @@
                                    this machine behind a Slack-like page; it prints the URL to open)
     python3 dev.py test [ARGS...]  run every test (pytest ARGS are passed through)
 
-Both create ``.venv`` on first use and re-install the project whenever ``pyproject.toml`` changes.
+Both create ``.venv`` on first use and re-install the project whenever its packaging files change.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ STAMP = VENV / ".rollback-bot-installed"
 
 
 def _fingerprint() -> str:
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    files = ("pyproject.toml", "setup.py", "sandbox/pyproject.toml")
+    return hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in files)).hexdigest()
 
 
 def ensure_venv() -> None:
@@ -40,7 +41,8 @@ def ensure_venv() -> None:
         return
     print("dev.py: installing rollback-bot and its test tools into the virtualenv", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    # The bot with its test tools, and the sandbox distribution (fakes of Slack and Azure, the page) beside it.
+    subprocess.run([*pip, "-e", f"{ROOT}[test]", "-e", str(ROOT / "sandbox")], check=True)
     STAMP.write_text(_fingerprint())
 
 

@@ -98,8 +98,8 @@ def _floor_app(slack: dict[str, str]) -> Any:
 
 def _fake_main(conn: Connection) -> None:
     """Child process 1: the Slack fake (Web API and response_url), and the signed commands it issues URLs for."""
-    from bot.emulators.slack import SlackFake, SlackUser
-    from bot.emulators.slack.requests import SlackRequestFactory
+    from sandbox.emulators.slack import SlackFake, SlackUser
+    from sandbox.emulators.slack.requests import SlackRequestFactory
 
     fake = SlackFake().start()
     fake.add_user(SlackUser(id=USER, name="alice", real_name="Alice"))

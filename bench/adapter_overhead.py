@@ -27,7 +27,7 @@ from bot.adapters.azure.clients import AzureClients
 from bot.adapters.azure.container_apps import AzureContainerAppsApi
 from bot.config import AzureConfig
 from bot.domain.azure import ContainerAppRef
-from bot.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
+from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 
 SUB, RG, APP = "00000000-0000-0000-0000-000000000001", "pharmabot-rg", "pharmabot-prod"
 SPLITS = ({f"{APP}--v1": 100, f"{APP}--v2": 0}, {f"{APP}--v1": 0, f"{APP}--v2": 100})

@@ -57,8 +57,8 @@ from bot.bootstrap import Runtime, build_runtime  # noqa: E402
 from bot.config import load_settings, parse_config  # noqa: E402
 from bot.domain.checklist import DrillPhase, DrillRecord  # noqa: E402
 from bot.domain.model import RollbackKind, ServiceEnv  # noqa: E402
-from bot.emulators.azure import AzureEmulator, RecordedRequest  # noqa: E402
 from bot.services.checklist import ChecklistRun, run_checklist, run_checklists  # noqa: E402
+from sandbox.emulators.azure import AzureEmulator, RecordedRequest  # noqa: E402
 from tests.harness.world import seed_llm_calls, seed_prompts  # noqa: E402
 
 SUB = "00000000-0000-0000-0000-000000000001"

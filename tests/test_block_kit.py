@@ -12,9 +12,9 @@ from bot.domain.checklist import CheckKey, ChecklistReport, CheckResult, CheckSt
 from bot.domain.model import RequestStatus, RollbackKind, RollbackRequest, ServiceEnv
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult
 from bot.domain.tree import FlowState
-from bot.emulators.slack import validate_message_blocks, validate_view
 from bot.slack import blocks, cards, checklist, home, views
 from bot.slack.ids import SlackId
+from sandbox.emulators.slack import validate_message_blocks, validate_view
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 TARGET = ServiceEnv("pharmabot", "prod")

@@ -19,9 +19,9 @@ import yaml
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import load_config, load_settings
-from bot.emulators.slack import SlackFake, SlackUser
-from bot.emulators.slack.requests import SlackRequestFactory
 from bot.server import start_in_thread
+from sandbox.emulators.slack import SlackFake, SlackUser
+from sandbox.emulators.slack.requests import SlackRequestFactory
 
 SECRET = "http-test-secret"
 CONFIG = {

@@ -22,10 +22,10 @@ from slack_sdk.socket_mode import SocketModeClient
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import load_config, load_settings
-from bot.emulators.slack import SlackFake, SlackUser
-from bot.emulators.slack.requests import SlackRequestFactory
-from bot.emulators.slack.socket_mode import socket_payload
 from bot.server import start_in_thread, start_socket_mode
+from sandbox.emulators.slack import SlackFake, SlackUser
+from sandbox.emulators.slack.requests import SlackRequestFactory
+from sandbox.emulators.slack.socket_mode import socket_payload
 
 CHANNEL = "C0INCIDENT"
 CONFIG = {"services": [{"name": "pharmabot", "environments": [{"name": "prod", "incident_channels": [CHANNEL]}]}]}
@@ -195,7 +195,7 @@ def test_serve_refuses_an_app_token_slack_rejects(tmp_path) -> None:  # type: ig
     import subprocess
     import sys
 
-    from bot.emulators.slack import SlackFake
+    from sandbox.emulators.slack import SlackFake
 
     with SlackFake() as fake:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ROLLBACK_BOT"))}

@@ -26,7 +26,7 @@ from azure.mgmt.postgresqlflexibleservers.models import CreateMode, Server, Serv
 from azure.search.documents import SearchClient
 from azure.search.documents.indexes import SearchIndexClient
 
-from bot.emulators.azure import AzureEmulator
+from sandbox.emulators.azure import AzureEmulator
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "pharmabot-rg"

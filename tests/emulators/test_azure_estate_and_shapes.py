@@ -19,8 +19,8 @@ from azure.mgmt.cognitiveservices.models import AccountModel, Deployment, Model
 from azure.mgmt.postgresqlflexibleservers.models import BackupAutomaticAndOnDemand, Server
 from azure.search.documents.indexes.models import GetIndexStatisticsResult, SearchAlias
 
-from bot.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator, load_estate, resolve_time
-from bot.emulators.azure.lro import RESULT_PATH, STATUS_PATH
+from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator, load_estate, resolve_time
+from sandbox.emulators.azure.lro import RESULT_PATH, STATUS_PATH
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "pharmabot-rg"
@@ -302,7 +302,7 @@ def test_state_dir_keeps_state_and_ca_across_restarts(tmp_path: Path) -> None:
 
 def test_command_line_serves_until_terminated(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.emulators.azure", "--state-dir", str(tmp_path)],
+        [sys.executable, "-m", "sandbox.emulators.azure", "--state-dir", str(tmp_path)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).parents[2],

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, HeaderBlock, SectionBlock
 from slack_sdk.webhook import WebhookClient
 
-from bot.emulators.slack import SlackFake, SlackUser, validate_message_blocks, validate_view
+from sandbox.emulators.slack import SlackFake, SlackUser, validate_message_blocks, validate_view
 
 CHANNEL = "C0INCIDENT"
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "*Rollback* pharmabot prod"}}

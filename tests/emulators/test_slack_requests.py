@@ -15,8 +15,8 @@ from slack_bolt import Ack, App, Respond
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.emulators.slack import SlackFake, SlackUser
-from bot.emulators.slack.requests import SignedRequest, SlackRequestFactory
+from sandbox.emulators.slack import SlackFake, SlackUser
+from sandbox.emulators.slack.requests import SignedRequest, SlackRequestFactory
 
 SECRET = "test-signing-secret"
 CHANNEL = "C0INCIDENT"

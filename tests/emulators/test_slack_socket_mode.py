@@ -21,10 +21,10 @@ from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.emulators.slack import SlackFake, SlackUser
-from bot.emulators.slack.requests import SlackRequestFactory
-from bot.emulators.slack.socket_mode import socket_payload
-from bot.emulators.slack.websocket import accept_key
+from sandbox.emulators.slack import SlackFake, SlackUser
+from sandbox.emulators.slack.requests import SlackRequestFactory
+from sandbox.emulators.slack.socket_mode import socket_payload
+from sandbox.emulators.slack.websocket import accept_key
 
 CHANNEL = "C0INCIDENT"
 APPROVE = {"type": "button", "action_id": "approve", "value": "rb-1", "text": {"type": "plain_text", "text": "Approve"}}

@@ -11,9 +11,9 @@ from bot.adapters.azure.container_apps import AzureContainerAppsApi
 from bot.adapters.http_health import RequestsHealthProbe
 from bot.config import AzureConfig
 from bot.domain.azure import ContainerAppRef
-from bot.emulators.azure import AzureEmulator
 from bot.errors import UsageError
 from bot.executors.code import TrafficShiftExecutor
+from sandbox.emulators.azure import AzureEmulator
 
 SUB, RG = "00000000-0000-0000-0000-000000000001", "rg"
 

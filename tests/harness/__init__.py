@@ -5,8 +5,8 @@ from tests.harness import SlackFake, SlackRequestFactory, SlackUser, validate_me
 
 from __future__ import annotations
 
-from bot.emulators.slack import SlackCall, SlackFake, SlackUser, validate_message_blocks, validate_view
-from bot.emulators.slack.requests import SignedRequest, SlackRequestFactory
+from sandbox.emulators.slack import SlackCall, SlackFake, SlackUser, validate_message_blocks, validate_view
+from sandbox.emulators.slack.requests import SignedRequest, SlackRequestFactory
 
 __all__ = [
     "SignedRequest",

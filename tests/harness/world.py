@@ -28,10 +28,10 @@ from bot.adapters.prompts.migrate import upgrade_prompts_db
 from bot.adapters.prompts.store import SqlPromptStore
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings, load_config, load_settings
-from bot.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
-from bot.emulators.slack import SlackFake, SlackUser
-from bot.emulators.slack.requests import SlackRequestFactory
 from bot.server import start_in_thread
+from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
+from sandbox.emulators.slack import SlackFake, SlackUser
+from sandbox.emulators.slack.requests import SlackRequestFactory
 
 SECRET = "test-signing-secret"
 SUB = "00000000-0000-0000-0000-000000000001"

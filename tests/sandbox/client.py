@@ -8,8 +8,8 @@ from typing import Any
 
 import requests
 
-from bot.sandbox.demo import ALICE
 from bot.slack.ids import SlackId
+from sandbox.demo import ALICE
 
 JsonDict = dict[str, Any]
 

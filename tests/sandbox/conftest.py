@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.app import Sandbox
+from sandbox.app import Sandbox
 from tests.sandbox.client import PageClient
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import requests
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.demo import ALICE, BOB, CAROL
 from bot.slack.ids import SlackId
+from sandbox.app import Sandbox
+from sandbox.demo import ALICE, BOB, CAROL
 from tests.sandbox.client import PageClient, approve, selected, typed, walk_to_card
 
 

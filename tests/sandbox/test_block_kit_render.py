@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.app import Sandbox
-from bot.sandbox.demo import ALICE, BOB, CAROL
 from bot.slack.ids import SlackId
+from sandbox.app import Sandbox
+from sandbox.demo import ALICE, BOB, CAROL
 from tests.sandbox.client import PageClient, approve, selected, walk_to_card
 from tests.test_block_kit import messages, modals
 

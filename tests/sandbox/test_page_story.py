@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.app import Sandbox
+from sandbox.app import Sandbox
 from tests.sandbox.conftest import ARTIFACTS, playwright_expect
 
 expect = playwright_expect()

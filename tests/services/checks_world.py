@@ -29,11 +29,11 @@ from bot.config import (
 )
 from bot.domain.checklist import DrillRecord
 from bot.domain.model import RollbackKind, ServiceEnv
-from bot.emulators.azure import AzureEmulator
 from bot.executors.base import Executor
 from bot.executors.code import TrafficShiftExecutor
 from bot.executors.prompt import PromptActivationExecutor
 from bot.services.checks import CheckContext
+from sandbox.emulators.azure import AzureEmulator
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "pharmabot-rg"

@@ -11,7 +11,7 @@ import trustme
 
 from bot.adapters.azure.clients import AzureClients
 from bot.config import AzureConfig
-from bot.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
+from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 from tests.adapters.azure.example_server import ExampleServer, RunningServer
 
 # Bounds small enough to keep every test fast; individual tests tighten them further.
@@ -48,7 +48,7 @@ def write_config(tmp_path: Path, text: str) -> Path:
     return path
 
 
-# --- the Azure emulator (bot/emulators/azure) ----------------------------------------------------
+# --- the Azure emulator (sandbox/emulators/azure) ----------------------------------------------------
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "pharmabot-rg"

@@ -13,8 +13,8 @@ from bot.adapters.azure.openai import AzureModelDeploymentsApi
 from bot.adapters.azure.postgres import AzurePostgresApi
 from bot.adapters.azure.search import AzureSearchApi
 from bot.domain.azure import ContainerAppRef, OpenAIAccountRef, PostgresServerRef, SearchAliasRef
-from bot.emulators.azure import AzureEmulator
 from bot.errors import AzureConflictError, UsageError
+from sandbox.emulators.azure import AzureEmulator
 from tests.adapters.azure.conftest import RG, SUB
 
 PROD = ContainerAppRef(SUB, RG, "pharmabot-prod")

@@ -16,8 +16,6 @@ from bot.adapters.azure.postgres import AzurePostgresApi
 from bot.adapters.azure.search import AzureSearchApi
 from bot.config import AzureConfig
 from bot.domain.azure import ContainerAppRef, OpenAIAccountRef, PostgresServerRef, SearchAliasRef
-from bot.emulators.azure import AzureEmulator
-from bot.emulators.azure.faults import EMULATOR_CLIENT_ID
 from bot.errors import (
     AzureAuthError,
     AzureConflictError,
@@ -26,6 +24,8 @@ from bot.errors import (
     AzureThrottledError,
     AzureUnavailableError,
 )
+from sandbox.emulators.azure import AzureEmulator
+from sandbox.emulators.azure.faults import EMULATOR_CLIENT_ID
 from tests.adapters.azure.conftest import FAST, RG, SUB
 
 PROD = ContainerAppRef(SUB, RG, "pharmabot-prod")

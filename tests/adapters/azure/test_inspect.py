@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from bot.adapters.azure.factory import build_environment_ports
 from bot.cli.inspect import register
 from bot.config import parse_config
-from bot.emulators.azure import AzureEmulator
 from bot.services.inspect import inspect_environment, render_inspect_table
+from sandbox.emulators.azure import AzureEmulator
 from tests.adapters.azure.conftest import FAST, RG, SUB, write_config
 
 

@@ -13,8 +13,8 @@ from bot.adapters.azure.container_apps import AzureContainerAppsApi
 from bot.adapters.azure.snapshot import read_snapshot
 from bot.config import AzureConfig
 from bot.domain.azure import ContainerAppRef
-from bot.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 from bot.errors import AzureNotFoundError
+from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 
 SUB, RG = "00000000-0000-0000-0000-000000000001", "pharmabot-rg"
 PROD = ContainerAppRef(SUB, RG, "pharmabot-prod")

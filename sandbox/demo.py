@@ -1,0 +1,153 @@
+"""The sandbox's demo workspace and estate: people, channel, prompts and the bot configuration.
+
+The Azure side is the emulator's demo estate (``sandbox/emulators/azure/demo_estate.yaml``): service
+``pharmabot`` in ``prod`` and ``staging``, each with revision v1 healthy at 0 % and v2 failing at 100 %.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.adapters.db.engine import make_engine
+from bot.adapters.prompts import SqlPromptStore, upgrade_prompts_db
+from sandbox.emulators.slack import SlackFake, SlackUser
+
+SERVICE = "pharmabot"
+ENVIRONMENTS = ("prod", "staging")
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
+RESOURCE_GROUP = "pharmabot-rg"
+OPENAI_ACCOUNT = "pharmabot-openai"
+DEPLOYMENT = "gpt4o-stable"
+SEARCH_ALIAS = "drugs"
+PROMPT = "drug_info"
+PROMPTS_TABLE = "system_prompts"
+DEPLOYER = "U0DEPLOYER"
+CHANNEL = "C0INCIDENT"
+CHANNEL_NAME = "inc-pharmabot"
+APPROVERS = "S0APPROVERS"
+APPROVERS_HANDLE = "sre-approvers"
+APPROVAL_TTL_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone the page can act as."""
+
+    id: str
+    name: str
+    real_name: str
+    role: str
+
+
+PEOPLE = (
+    Person("U0ALICE", "alice", "Alice Moreau", "responder"),
+    Person("U0BOB", "bob", "Bob Okafor", "approver"),
+    Person("U0CAROL", "carol", "Carol Lindqvist", "observer"),
+)
+ALICE, BOB, CAROL = (p.id for p in PEOPLE)
+
+
+def container_app(environment: str) -> str:
+    """The container app that runs ``environment``."""
+    return f"{SERVICE}-{environment}"
+
+
+def postgres_server(environment: str) -> str:
+    """The PostgreSQL flexible server of ``environment``."""
+    return "pharmabot-db" if environment == "prod" else f"pharmabot-db-{environment}"
+
+
+def seed_slack(fake: SlackFake) -> None:
+    """alice, bob (the approvers group), carol, the deployer and #inc-pharmabot."""
+    for person in PEOPLE:
+        fake.add_user(SlackUser(id=person.id, name=person.name, real_name=person.real_name))
+    fake.add_user(SlackUser(id=DEPLOYER, name="deploy-pipeline", real_name="Deploy Pipeline", is_bot=True))
+    fake.add_usergroup(APPROVERS, handle=APPROVERS_HANDLE, users=[BOB])
+    fake.add_channel(CHANNEL, name=CHANNEL_NAME)
+
+
+class _SeedClock:
+    """A clock the seeding moves by hand, so the prompt history has realistic times."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.at = now
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def ago(self, **delta: float) -> None:
+        self.at = self.now - timedelta(**delta)
+
+
+PROMPT_TEXTS = (
+    "You answer questions about medicines. Cite the leaflet.",
+    "You answer questions about medicines. Cite the leaflet; say when to see a pharmacist.",
+    "You answer questions about medicines. Cite the leaflet; say when to see a pharmacist. "
+    "Always end with the dosage disclaimer.",
+    "You answer questions about medicines briefly.",
+)
+
+
+class PromptRegistry:
+    """The prompts table of one environment (migrated on open); ``close()`` releases the database."""
+
+    def __init__(self, url: str, clock: Callable[[], datetime] | None = None) -> None:
+        self._engine = make_engine(url)
+        upgrade_prompts_db(self._engine, PROMPTS_TABLE)
+        self.store = SqlPromptStore(self._engine, PROMPTS_TABLE, clock or (lambda: datetime.now(UTC)))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def seed_prompts(url: str, now: datetime | None = None) -> None:
+    """drug_info v1-v4: v3 live for days, v4 (the bad one) activated 25 minutes ago; nothing if already seeded."""
+    clock = _SeedClock(now or datetime.now(UTC))
+    registry = PromptRegistry(url, clock)
+    store = registry.store
+    try:
+        if PROMPT in store.names():
+            return
+        for days, text in zip((30, 12, 5), PROMPT_TEXTS, strict=False):
+            clock.ago(days=days)
+            store.add(PROMPT, text, actor=DEPLOYER)
+        store.activate(PROMPT, 3, actor=DEPLOYER, reason="deploy 1.4.2")
+        clock.ago(hours=1)
+        store.add(PROMPT, PROMPT_TEXTS[3], actor=DEPLOYER)
+        clock.ago(minutes=25)
+        store.activate(PROMPT, 4, actor=DEPLOYER, reason="deploy 1.5.0")
+    finally:
+        registry.close()
+
+
+def _environment(name: str, emulator_url: str, prompts_url: str) -> dict[str, Any]:
+    app = container_app(name)
+    where = {"subscription_id": SUBSCRIPTION, "resource_group": RESOURCE_GROUP}
+    return {
+        "name": name,
+        "incident_channels": [CHANNEL],
+        "approvers": {"usergroup": APPROVERS},
+        "approval_ttl_minutes": APPROVAL_TTL_MINUTES,
+        "container_app": {**where, "name": app, "health_url": emulator_url + "/_apps/{app}/{revision}{path}"},
+        "prompts": {"database_url": prompts_url, "table": PROMPTS_TABLE},
+        "openai": {**where, "account": OPENAI_ACCOUNT, "deployments": [DEPLOYMENT]},
+        "postgres": {**where, "server": postgres_server(name)},
+        "search": {"endpoint": emulator_url, "alias": SEARCH_ALIAS},
+    }
+
+
+def sandbox_config(emulator_url: str, ca_path: str, prompts_urls: dict[str, str]) -> dict[str, Any]:
+    """The bot's configuration file (as a dict) for the demo estate on the emulator at ``emulator_url``."""
+    return {
+        "azure": {"arm_endpoint": emulator_url, "ca_bundle": ca_path, "credential": "emulator"},
+        "services": [
+            {
+                "name": SERVICE,
+                "environments": [_environment(env, emulator_url, prompts_urls[env]) for env in ENVIRONMENTS],
+            }
+        ],
+    }
