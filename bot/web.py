@@ -6,8 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from bot.errors import StoreError
-from bot.ports.store import HealthCheck
+from bot.lifecycle import Readiness
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -23,12 +22,12 @@ class WebApp:
         self,
         *,
         slack: WSGIApplication | None,
-        health: HealthCheck,
+        readiness: Readiness,
         metrics: Callable[[], tuple[bytes, str]],
         not_configured_hint: str = "",
     ) -> None:
         self._slack = slack
-        self._health = health
+        self._readiness = readiness
         self._metrics = metrics
         self._hint = not_configured_hint
 
@@ -54,16 +53,14 @@ class WebApp:
         if self._slack is None:
             body = {"error": "Slack HTTP requests are not accepted here", "hint": self._hint}
             return _json(start_response, "503 Service Unavailable", body)
+        if self._readiness.draining:
+            # Shutting down: no new work here (Slack retries events; the orchestrator routes to another replica).
+            return _json(start_response, "503 Service Unavailable", {"error": "shutting down"})
         return self._slack(environ, start_response)
 
     def _ready(self, start_response: StartResponse) -> Iterable[bytes]:
-        try:
-            self._health.ping()
-        except StoreError as exc:
-            return _json(
-                start_response, "503 Service Unavailable", {"status": "unavailable", "database": exc.user_message}
-            )
-        return _json(start_response, "200 OK", {"status": "ready", "database": "ok"})
+        ready, body = self._readiness.report()
+        return _json(start_response, "200 OK" if ready else "503 Service Unavailable", body)
 
 
 def _json(start_response: StartResponse, status: str, payload: dict[str, str]) -> list[bytes]:

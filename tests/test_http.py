@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from bot.config import load_config, load_settings
 from bot.server import start_in_thread
 from sandbox.emulators.slack import SlackFake, SlackUser
 from sandbox.emulators.slack.requests import SlackRequestFactory
+from tests.harness.serve import ServeProcess
 
 SECRET = "http-test-secret"
 CONFIG = {
@@ -60,7 +60,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     )
     runtime = build_runtime(settings, load_config(cfg))
     server, url = start_in_thread(runtime)
-    slack.reset_calls()  # auth.test at start
+    slack.reset_calls()
     yield Served(slack, runtime, url, SlackRequestFactory(SECRET, fake=slack))
     server.close()
     runtime.close()
@@ -147,7 +147,8 @@ def test_slack_retries_are_acked_without_running_listeners(served: Served) -> No
     response = req.post(served.url)
     assert response.status_code == 200
     time.sleep(0.3)
-    assert served.slack.calls == []
+    # Bolt checks the token with auth.test on the first request it authorizes; nothing else reaches Slack.
+    assert [c.method for c in served.slack.calls] in ([], ["auth.test"])
 
 
 def test_app_home_is_published(served: Served) -> None:
@@ -193,32 +194,14 @@ def load_config_text(tmp_path: Path, data: dict[str, Any]):  # type: ignore[no-u
 
 def test_run_command_serves_without_slack_credentials(tmp_path: Path) -> None:
     """What the README's run command does on a fresh machine: SQLite, no Slack, /health/ready answers 200."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ROLLBACK_BOT_CONFIG"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", "0", "--host", "127.0.0.1"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    bot = ServeProcess.start(tmp_path, {})
     try:
-        lines = []
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if "listening on" in line:
-                break
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", "".join(lines))
-        assert match, "".join(lines)
-        ready = requests.get(f"http://127.0.0.1:{match.group(1)}/health/ready", timeout=10)
-        assert ready.status_code == 200
-        note = proc.stdout.readline()
+        assert bot.wait_ready().json() == {"status": "ready", "database": "ok"}
+        note = bot.wait_for("note: ")
         assert "SLACK_BOT_TOKEN" in note and "SLACK_SIGNING_SECRET" in note
         assert (tmp_path / "rollback-bot.db").exists()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        bot.close()
 
 
 def test_serve_refuses_a_bad_config_naming_the_key_path(tmp_path: Path) -> None:

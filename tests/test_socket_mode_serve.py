@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import queue
-import re
-import subprocess
-import sys
-import threading
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pytest
 import requests
@@ -26,6 +20,7 @@ from bot.server import start_in_thread, start_socket_mode
 from sandbox.emulators.slack import SlackFake, SlackUser
 from sandbox.emulators.slack.requests import SlackRequestFactory
 from sandbox.emulators.slack.socket_mode import socket_payload
+from tests.harness.serve import ServeProcess
 
 CHANNEL = "C0INCIDENT"
 CONFIG = {"services": [{"name": "pharmabot", "environments": [{"name": "prod", "incident_channels": [CHANNEL]}]}]}
@@ -125,91 +120,37 @@ def test_events_over_the_socket_first_deliveries_handled_redeliveries_skipped(se
 
 
 def test_serve_command_connects_over_socket_mode(slack: SlackFake, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ROLLBACK_BOT_"))}
-    env = {k: v for k, v in env.items() if k.lower() not in ("http_proxy", "https_proxy")}  # slack_sdk would use them
-    stderr = tmp_path / "stderr.log"
-    with stderr.open("w") as errors:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", "0", "--host", "127.0.0.1"],
-            cwd=tmp_path,
-            env={**env, **socket_mode_env(slack, tmp_path)},
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            text=True,
-        )
-    assert proc.stdout is not None
-    output = Lines(proc.stdout, stderr)
+    bot = ServeProcess.start(tmp_path, socket_mode_env(slack, tmp_path))
     try:
-        listening = output.wait_for("listening on http://127.0.0.1:")
-        output.wait_for("connected to Slack over Socket Mode")
+        bot.wait_for("connected to Slack over Socket Mode")
         assert slack.socket_connections() == 1
+        assert bot.wait_ready().json() == {"status": "ready", "database": "ok", "slack": "ok", "socket_mode": "ok"}
         assert_help_is_acked_and_answered(slack)
-        port = re.search(r"http://127\.0\.0\.1:(\d+)", listening)
-        assert port is not None
-        events = requests.post(f"http://127.0.0.1:{port.group(1)}/slack/events", data="x", timeout=5)
+        events = requests.post(bot.url + "/slack/events", data="x", timeout=5)
         assert events.status_code == 503
+        bot.signal(signal.SIGTERM)
+        assert bot.wait() == 0
+        assert "drained in" in bot.output()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        output.close()
+        bot.close()
 
 
-class Lines:
-    """A child's stdout, drained by a thread (so the pipe never fills), waited on with a deadline."""
-
-    def __init__(self, stream: IO[str], stderr: Path) -> None:
-        self.stderr = stderr
-        self.seen: list[str] = []
-        self._lines: queue.Queue[str] = queue.Queue()
-        self._stream = stream
-        self._thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        """Once the child is gone: the drain reaches the end, then the pipe closes."""
-        self._thread.join(timeout=5)
-        self._stream.close()
-
-    def _drain(self, stream: IO[str]) -> None:
-        for line in stream:
-            self._lines.put(line)
-
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
-        deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            try:
-                line = self._lines.get(timeout=remaining)
-            except queue.Empty:
-                break
-            self.seen.append(line)
-            if text in line:
-                return line
-        raise AssertionError(
-            f"{text!r} not printed within {timeout}s; stdout:\n{''.join(self.seen)}\nstderr:\n{self.stderr.read_text()}"
-        )
-
-
-def test_serve_refuses_an_app_token_slack_rejects(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A wrong SLACK_APP_TOKEN: a clear message and exit 2, not a traceback after 'listening on'."""
-    import os
-    import subprocess
-    import sys
-
-    from sandbox.emulators.slack import SlackFake
-
+@pytest.mark.parametrize("token", ["SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"])
+def test_serve_refuses_a_token_slack_rejects(tmp_path: Path, token: str) -> None:
+    """A wrong token is configuration, not an outage: one clear line and exit 2 (the port was bound first)."""
     with SlackFake() as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "ROLLBACK_BOT"))}
-        env.update({"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_APP_TOKEN": "xapp-wrong", "SLACK_API_URL": fake.api_url})
-        env = {k: v for k, v in env.items() if "proxy" not in k.lower()}
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "serve", "--port", "0", "--host", "127.0.0.1"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert "Slack refused SLACK_APP_TOKEN for Socket Mode (invalid_auth)" in result.stderr
-    assert "Traceback" not in result.stderr and "listening on" not in result.stdout
+        env = {"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_APP_TOKEN": fake.app_token, "SLACK_API_URL": fake.api_url}
+        env[token] = "xapp-wrong" if token == "SLACK_APP_TOKEN" else "xoxb-wrong"
+        bot = ServeProcess.start(tmp_path, env)
+        try:
+            assert bot.wait(timeout=60) == 2
+        finally:
+            bot.close()
+    output = bot.output()
+    expected = (
+        "error: Slack refused SLACK_APP_TOKEN for Socket Mode (invalid_auth)"
+        if token == "SLACK_APP_TOKEN"
+        else "error: Slack refused SLACK_BOT_TOKEN (invalid_auth)"
+    )
+    assert expected in output, output
+    assert "Traceback" not in output

@@ -7,18 +7,14 @@ import os
 import secrets
 import socket
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
-from sqlalchemy import Engine
 
 import handlers
 from bot.adapters.azure.snapshot import read_snapshot
@@ -28,16 +24,17 @@ from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
 from bot.adapters.http_health import RequestsHealthProbe
 from bot.adapters.metrics import PrometheusMetrics
+from bot.adapters.slack_auth import SlackAuthCheck
 from bot.adapters.slack_directory import WebClientDirectory
 from bot.adapters.slack_notifier import SlackNotifier
 from bot.bootstrap.executors import EnvironmentRegistry
+from bot.bootstrap.runtime import Runtime as Runtime  # re-exported: callers build and hold it from here
 from bot.config import AppConfig, Settings, load_config
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
 from bot.domain.model import RollbackKind, ServiceEnv
+from bot.lifecycle import Readiness, WorkPool
 from bot.ports.health import HealthProbe
-from bot.scheduler import build_scheduler
 from bot.services import Deps
-from bot.services.execution import reconcile_interrupted
 from bot.web import WebApp
 
 log = logging.getLogger("rollback_bot")
@@ -105,44 +102,16 @@ def build_catalog(config: AppConfig) -> Catalog:
     return Catalog(tuple(policies))
 
 
-def build_slack_client(settings: Settings) -> WebClient:
-    """A Web API client honouring SLACK_API_URL, retrying connection errors and 429s (bounded)."""
+def build_slack_client(settings: Settings, *, timeout: int = 10, retries: bool = True) -> WebClient:
+    """A Web API client honouring SLACK_API_URL, retrying connection errors and 429s (bounded) unless told not to."""
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)],
+        timeout=timeout,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)]
+        if retries
+        else [],
     )
-
-
-@dataclass
-class Runtime:
-    """Everything a running bot holds."""
-
-    engine: Engine
-    deps: Deps
-    metrics: PrometheusMetrics
-    bolt: App | None
-    web: WebApp
-    pool: ThreadPoolExecutor
-    listeners: ThreadPoolExecutor
-    environments: EnvironmentRegistry
-    scheduler: BackgroundScheduler | None = None
-
-    def start_background(self, *, expiry_interval_seconds: float = 30.0) -> None:
-        """Reconcile what a crash left executing, then run the checklist schedule and the expiry sweep."""
-        reconcile_interrupted(self.deps)
-        self.scheduler = build_scheduler(self.deps, expiry_interval_seconds=expiry_interval_seconds)
-        self.scheduler.start()
-
-    def close(self) -> None:
-        """Stop background work (letting in-flight listeners and executions finish) and release the database."""
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-        self.listeners.shutdown(wait=True)
-        self.pool.shutdown(wait=True)
-        self.environments.close()
-        self.engine.dispose()
 
 
 def build_runtime(
@@ -162,9 +131,9 @@ def build_runtime(
     sessions = make_session_factory(engine)
     metrics = PrometheusMetrics()
     client = build_slack_client(settings)
-    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rollback-exec")
+    pool = WorkPool(max_workers=4, thread_name_prefix="rollback-exec")
     # Enough workers that an ack never queues behind another request's post-ack Web API calls.
-    listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt-listener")
+    listeners = WorkPool(max_workers=16, thread_name_prefix="bolt-listener")
     probe = health_probe or RequestsHealthProbe(ca_bundle=config.azure.ca_bundle)
     environments = EnvironmentRegistry(config, probe=probe, clock=clock, azure_client_kwargs=azure_client_kwargs)
     deps = Deps(
@@ -186,9 +155,11 @@ def build_runtime(
     )
     bolt = build_bolt_app(settings, client, deps, listeners) if slack_app and settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None
+    slack_auth = SlackAuthCheck(build_slack_client(settings, timeout=3, retries=False)) if bolt is not None else None
+    readiness = build_readiness(deps, slack_auth)
     web = WebApp(
         slack=SlackRequestHandler(bolt) if http_slack and bolt is not None else None,
-        health=deps.health,
+        readiness=readiness,
         metrics=lambda: (metrics.render(), metrics.content_type),
         not_configured_hint=SOCKET_MODE_ONLY_HINT if bolt is not None else NOT_CONFIGURED_HINT,
     )
@@ -201,10 +172,21 @@ def build_runtime(
         pool=pool,
         listeners=listeners,
         environments=environments,
+        readiness=readiness,
+        slack_auth=slack_auth,
     )
 
 
-def _submit(pool: ThreadPoolExecutor, job: Callable[[], object]) -> None:
+def build_readiness(deps: Deps, slack_auth: Callable[[], None] | None) -> Readiness:
+    """``/health/ready``: the database always; Slack's auth.test when Slack is configured (a success holds 30 s)."""
+    readiness = Readiness()
+    readiness.add("database", deps.health.ping)
+    if slack_auth is not None:
+        readiness.add("slack", slack_auth, timeout=4.0, ok_for=30.0)
+    return readiness
+
+
+def _submit(pool: WorkPool, job: Callable[[], object]) -> None:
     """Run ``job`` on the pool; its errors are logged (the job itself records outcomes)."""
 
     def run() -> None:
@@ -216,7 +198,7 @@ def _submit(pool: ThreadPoolExecutor, job: Callable[[], object]) -> None:
     pool.submit(run)
 
 
-def build_bolt_app(settings: Settings, client: WebClient, deps: Deps, listeners: ThreadPoolExecutor) -> App:
+def build_bolt_app(settings: Settings, client: WebClient, deps: Deps, listeners: WorkPool) -> App:
     """The Bolt app: signatures verified, listeners registered, nothing done at import."""
     app = App(
         client=client,
@@ -224,6 +206,9 @@ def build_bolt_app(settings: Settings, client: WebClient, deps: Deps, listeners:
         signing_secret=settings.slack_signing_secret or secrets.token_hex(32),
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        # auth.test at construction would make a Slack outage at start a crash; Bolt makes the call on the
+        # first request instead, and the start-up and /health/ready check the token themselves.
+        token_verification_enabled=False,
         listener_executor=listeners,  # ours, so shutdown can wait for work already acked
     )
     handlers.register(app, deps)

@@ -1,0 +1,117 @@
+"""The running bot's lifecycle: start-up steps, drain on shutdown, release of what it holds."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.adapters.db import migrate
+from bot.adapters.metrics import PrometheusMetrics
+from bot.bootstrap.executors import EnvironmentRegistry
+from bot.lifecycle import Readiness, WorkPool, describe
+from bot.scheduler import build_scheduler
+from bot.services import Deps
+from bot.services.execution import reconcile_interrupted
+from bot.web import WebApp
+
+log = logging.getLogger("rollback_bot")
+
+
+@dataclass(frozen=True)
+class Drained:
+    """What a drain left behind: work still running when its deadline came."""
+
+    seconds: float
+    listeners: int
+    executions: int
+    scheduled: bool
+
+    @property
+    def complete(self) -> bool:
+        return not (self.listeners or self.executions or self.scheduled)
+
+
+@dataclass
+class Runtime:
+    """Everything a running bot holds."""
+
+    engine: Engine
+    deps: Deps
+    metrics: PrometheusMetrics
+    bolt: App | None
+    web: WebApp
+    pool: WorkPool
+    listeners: WorkPool
+    environments: EnvironmentRegistry
+    readiness: Readiness
+    # auth.test with the bot token when Slack is configured (start-up and /health/ready call it).
+    slack_auth: Callable[[], None] | None = None
+    scheduler: BackgroundScheduler | None = None
+    # Called first thing by drain(): whatever brings new work in besides HTTP (the Socket Mode connection).
+    stop_intake: list[Callable[[], None]] = field(default_factory=list)
+
+    def start_database(self, *, migrate_db: bool = True) -> None:
+        """The database's start-up step: reachable and migrated, then the schedule and reconciliation start."""
+        self.deps.health.ping()
+        if migrate_db:
+            migrate.upgrade(self.engine)
+        self.start_background()
+
+    def start_background(self, *, expiry_interval_seconds: float = 30.0) -> None:
+        """Run the checklist schedule and the expiry sweep; reconcile what a crash left executing."""
+        self.scheduler = build_scheduler(self.deps, expiry_interval_seconds=expiry_interval_seconds)
+        self.scheduler.start()
+        try:
+            reconcile_interrupted(self.deps)
+        except Exception as exc:  # the schedule reconciles every minute: a failure here must not stop the start
+            log.warning("reconciling interrupted requests at start failed (retried every minute): %s", describe(exc))
+
+    def drain(self, deadline: float) -> Drained:
+        """Stop taking new work, then let work already taken finish until ``deadline`` (a time.monotonic()).
+
+        In order: ``/health/ready`` and new Slack requests over HTTP answer 503; every ``stop_intake`` hook runs;
+        the scheduler stops firing; listeners already acked finish (they may still start executions); then
+        executions finish. Returns what was still running at the deadline (the caller exits either way).
+        """
+        started = time.monotonic()
+        self.readiness.drain()
+        for stop in self.stop_intake:
+            stop()
+        scheduler = self._stop_scheduler()
+        listeners = self.listeners.wait_idle(deadline)
+        executions = self.pool.wait_idle(deadline)
+        if scheduler is not None:
+            scheduler.join(max(0.0, deadline - time.monotonic()))
+        return Drained(
+            seconds=round(time.monotonic() - started, 2),
+            listeners=listeners,
+            executions=executions,
+            scheduled=scheduler is not None and scheduler.is_alive(),
+        )
+
+    def _stop_scheduler(self) -> threading.Thread | None:
+        """Stop firing now; a thread that returns once the jobs already running are done."""
+        if self.scheduler is None or not self.scheduler.running:
+            return None
+        stopping = threading.Thread(
+            target=self.scheduler.shutdown, kwargs={"wait": True}, name="scheduler-stop", daemon=True
+        )
+        stopping.start()
+        return stopping
+
+    def close(self) -> None:
+        """Stop background work (letting in-flight listeners and executions finish) and release the database."""
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.listeners.shutdown(wait=True)
+        self.pool.shutdown(wait=True)
+        self.readiness.close()
+        self.environments.close()
+        self.engine.dispose()

@@ -1,0 +1,222 @@
+"""The process lifecycle, free of frameworks and SDKs: readiness, start-up retries, drainable work pools.
+
+``Readiness`` answers ``/health/ready``: each dependency (the database, Slack, the Socket Mode connection)
+is a component that is either still *starting* (its start-up step has not succeeded yet; the text says
+why) or started, after which a bounded live check says whether it answers. ``keep_trying`` runs a start-up
+step until it succeeds, with capped exponential backoff and one log line per failed attempt.
+``WorkPool`` is a thread pool that knows what it is running, so a drain can wait for it with a deadline.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+from bot.errors import ConfigError, RollbackBotError
+
+log = logging.getLogger("rollback_bot.lifecycle")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Check = Callable[[], None]  # returns quietly when the dependency answers; raises otherwise
+
+
+def describe(exc: BaseException) -> str:
+    """One line about a failure: the bot's own message, else the type and the first line (no traceback)."""
+    if isinstance(exc, RollbackBotError):
+        return exc.user_message
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delays between attempts: ``first``, doubling, at most ``cap`` seconds, each with up to 10 % jitter."""
+
+    first: float = 0.5
+    cap: float = 5.0
+
+    def delays(self) -> Iterator[float]:
+        delay = self.first
+        while True:
+            yield min(delay, self.cap) * (1 + random.random() / 10)  # noqa: S311 - jitter, not security
+            delay *= 2
+
+
+def keep_trying(
+    step: Callable[[], None],
+    *,
+    what: str,
+    stop: threading.Event,
+    backoff: Backoff | None = None,
+    on_failure: Callable[[str], None] = lambda _reason: None,
+) -> bool:
+    """Run ``step`` until it succeeds (True) or ``stop`` is set (False).
+
+    Every failed attempt is one log line (what, attempt, why, when the next one is) and ``on_failure(why)``;
+    never a traceback. A ``ConfigError`` is raised at once: waiting does not fix a configuration.
+    """
+    for attempt, delay in enumerate((backoff or Backoff()).delays(), start=1):
+        if stop.is_set():
+            return False
+        try:
+            step()
+        except ConfigError:
+            raise
+        except Exception as exc:  # any failure of a start-up step is retried: the process must stay up
+            reason = describe(exc)
+            log.warning("%s: attempt %d failed: %s; next attempt in %.1f s", what, attempt, reason, delay)
+            log.debug("%s: attempt %d failed", what, attempt, exc_info=True)
+            on_failure(f"{reason} (attempt {attempt}; retrying)")
+            if stop.wait(delay):
+                return False
+        else:
+            if attempt > 1:
+                log.info("%s: succeeded at attempt %d", what, attempt)
+            return True
+    return False  # pragma: no cover - the delays never end
+
+
+class TimedCheck:
+    """A live check bounded in time: at most one runs at once; a success is remembered for ``ok_for`` seconds."""
+
+    def __init__(self, check: Check, *, timeout: float = 3.0, ok_for: float = 0.0) -> None:
+        self._check = check
+        self._timeout = timeout
+        self._ok_for = ok_for
+        self._lock = threading.Lock()
+        self._running: Future[None] | None = None
+        self._ok_at = -float("inf")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="readiness")
+
+    def __call__(self) -> str | None:
+        """None when the dependency answered, else why not."""
+        with self._lock:
+            if time.monotonic() - self._ok_at < self._ok_for:
+                return None
+            if self._running is None or self._running.done():
+                self._running = self._pool.submit(self._check)
+            running = self._running
+        try:
+            running.result(timeout=self._timeout)
+        except FutureTimeout:
+            return f"no answer within {self._timeout:g} s"
+        except Exception as exc:  # the check's failure is the answer
+            return describe(exc)
+        with self._lock:
+            self._ok_at = time.monotonic()
+        return None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+@dataclass
+class _Component:
+    check: TimedCheck
+    required: bool
+    starting: str | None = None  # why it is not started yet; None once started
+
+
+class Readiness:
+    """What ``/health/ready`` reports: each component, and whether the process takes work at all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._components: dict[str, _Component] = {}
+        self._draining = False
+
+    def add(self, name: str, check: Check, *, required: bool = True, timeout: float = 3.0, ok_for: float = 0.0) -> None:
+        """A dependency; ``required`` ones make the process unready when their check fails."""
+        with self._lock:
+            self._components[name] = _Component(TimedCheck(check, timeout=timeout, ok_for=ok_for), required)
+
+    def starting(self, name: str, why: str = "starting") -> None:
+        """``name``'s start-up step has not succeeded yet; ``why`` is shown instead of a live check."""
+        with self._lock:
+            self._components[name].starting = why
+
+    def started(self, name: str) -> None:
+        """``name``'s start-up step succeeded: from now on the live check speaks for it."""
+        with self._lock:
+            self._components[name].starting = None
+
+    def drain(self) -> None:
+        """The process is shutting down: unready from now on, and new Slack work is refused."""
+        with self._lock:
+            self._draining = True
+
+    @property
+    def draining(self) -> bool:
+        return self._draining
+
+    def report(self) -> tuple[bool, dict[str, str]]:
+        """(ready, body): ``status`` (ready, starting, unavailable or draining) and one entry per component."""
+        if self._draining:
+            return False, {"status": "draining"}
+        with self._lock:
+            components = dict(self._components)
+        body: dict[str, str] = {}
+        ready, starting = True, False
+        for name, component in components.items():
+            problem = component.starting if component.starting is not None else component.check()
+            body[name] = problem or "ok"
+            if problem and component.required:
+                ready = False
+                starting = starting or component.starting is not None
+        status = "ready" if ready else "starting" if starting else "unavailable"
+        return ready, {"status": status, **body}
+
+    def close(self) -> None:
+        with self._lock:
+            components = list(self._components.values())
+        for component in components:
+            component.check.close()
+
+
+class WorkPool(ThreadPoolExecutor):
+    """A thread pool that tracks the work it was given, so shutting down can wait for it with a deadline."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._in_flight: set[Future[Any]] = set()
+        self._tracking = threading.Lock()
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future = super().submit(fn, *args, **kwargs)
+        with self._tracking:
+            self._in_flight.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._tracking:
+            self._in_flight.discard(future)
+
+    def in_flight(self) -> int:
+        """How many submitted jobs have not finished (queued or running)."""
+        with self._tracking:
+            return len(self._in_flight)
+
+    def wait_idle(self, deadline: float) -> int:
+        """Wait until nothing is in flight or ``time.monotonic()`` passes ``deadline``; returns what is left.
+
+        Work submitted while waiting (a listener that starts an execution) is waited for too.
+        """
+        while (remaining := deadline - time.monotonic()) > 0:
+            with self._tracking:
+                pending = {f for f in self._in_flight if not f.done()}
+            if not pending:
+                return 0
+            wait_futures(pending, timeout=remaining)
+        with self._tracking:
+            return sum(1 for f in self._in_flight if not f.done())
