@@ -458,3 +458,26 @@ def test_harness_package_reexports_the_public_api() -> None:
         "validate_view",
     } <= set(module.__all__)
     assert module.SlackFake is SlackFake
+
+
+def test_runs_as_a_process_for_the_container_checks() -> None:
+    """``python -m sandbox.emulators.slack`` (what .ci/container starts on the host) serves until SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.emulators.slack", "--port", "0"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        api_url = process.stdout.readline().strip().removeprefix("SLACK_API_URL=")
+        token = process.stdout.readline().strip().removeprefix("SLACK_BOT_TOKEN=")
+        assert WebClient(token=token, base_url=api_url).auth_test()["ok"] is True
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        if process.stdout is not None:
+            process.stdout.close()
