@@ -9,15 +9,13 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 
 import click
 
 from bot.cli.common import cli_errors
 from sandbox.app import LOG_FILE, Sandbox
+from sandbox.emulators.process import wait_until_stopped
 
 DEFAULT_STATE_DIR = Path(".rollback-bot") / "sandbox"
 DEFAULT_PORT = 8080
@@ -46,7 +44,7 @@ def sandbox(port: int, reset: bool, state_dir: Path) -> None:
     _log_to_file(state_dir / LOG_FILE)
     click.echo(f"Sandbox ready: {running.url}")
     click.echo(f"State in {state_dir} (--reset starts over), log in {state_dir / LOG_FILE}. Ctrl-C stops it.")
-    _wait_for_interrupt()
+    wait_until_stopped()
     running.close()
     click.echo("Sandbox stopped; its state is kept for the next start.")
 
@@ -71,16 +69,3 @@ def _log_to_file(path: Path) -> None:
     root.setLevel(logging.INFO)
     root.addHandler(handler)
     root.addHandler(console)
-
-
-def _wait_for_interrupt() -> None:
-    """Block until Ctrl-C or SIGTERM."""
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    while not stop.wait(0.5):
-        pass

@@ -133,57 +133,46 @@ def sqlite_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         w.close()
 
 
-def test_sigterm_drains_an_execution_in_flight_and_exits_0(sqlite_world: World, tmp_path: Path) -> None:
-    world = sqlite_world
-    bot = _serve_replica(world, tmp_path)
+def _sigterm_during_execution(world: World, bot: ServeProcess, latency: float) -> tuple[int, float]:
+    """Approve on the child with Azure slowed by ``latency`` s per PATCH; SIGTERM once it executes.
+
+    Returns the request id and how long the child took to exit after the signal (it must exit 0).
+    """
     try:
-        world.azure.faults.latency(3.0, method="PATCH", path_contains="containerApps/pharmabot-prod")
+        world.azure.faults.latency(latency, method="PATCH", path_contains="containerApps/pharmabot-prod")
         request_id = _approve_on(world, bot)
         stopped = time.monotonic()
         bot.signal(signal.SIGTERM)
-        assert bot.wait(timeout=30) == 0
-        exited = time.monotonic() - stopped
-    finally:
-        bot.close()
-    output = bot.output()
-    request = world.runtime.deps.requests.get(request_id)
-    assert request.status is RequestStatus.succeeded, (request.result, output)
-    assert world.traffic() == {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
-    assert "SIGTERM: draining" in output and "drained in" in output, output
-    assert "Traceback" not in output
-    print(f"SIGTERM with an execution in flight: exit 0 after {exited:.1f} s")
-    assert exited < 30
-
-
-def test_new_slack_requests_are_refused_while_draining(sqlite_world: World, tmp_path: Path) -> None:
-    world = sqlite_world
-    bot = _serve_replica(world, tmp_path)
-    try:
-        world.azure.faults.latency(4.0, method="PATCH", path_contains="containerApps/pharmabot-prod")
-        _approve_on(world, bot)
-        bot.signal(signal.SIGTERM)
         bot.wait_for("SIGTERM: draining")
+        # Draining: no new Slack work, unready, still alive.
         assert world.factory.slash_command(ALICE, CHANNEL, "help").post(bot.url).status_code == 503
         assert bot.get("/health/ready").json() == {"status": "draining"}
         assert bot.get("/health/live").status_code == 200
         assert bot.wait(timeout=30) == 0
+        return request_id, time.monotonic() - stopped
     finally:
         bot.close()
+
+
+def test_sigterm_drains_an_execution_in_flight_and_exits_0(sqlite_world: World, tmp_path: Path) -> None:
+    world = sqlite_world
+    bot = _serve_replica(world, tmp_path)
+    request_id, exited = _sigterm_during_execution(world, bot, latency=3.0)
+    output = bot.output()
+    request = world.runtime.deps.requests.get(request_id)
+    assert request.status is RequestStatus.succeeded, (request.result, output)
+    assert world.traffic() == {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
+    assert "drained in" in output and "Traceback" not in output, output
+    print(f"SIGTERM with an execution in flight: exit 0 after {exited:.1f} s")
+    assert exited < 30
 
 
 def test_drain_deadline_bounds_the_exit_even_with_work_still_running(sqlite_world: World, tmp_path: Path) -> None:
     world = sqlite_world
     bot = _serve_replica(world, tmp_path, "--drain-timeout", "1")
-    try:
-        world.azure.faults.latency(8.0, method="PATCH", path_contains="containerApps/pharmabot-prod")
-        request_id = _approve_on(world, bot)
-        stopped = time.monotonic()
-        bot.signal(signal.SIGTERM)
-        assert bot.wait(timeout=20) == 0
-        assert time.monotonic() - stopped < 6
-    finally:
-        bot.close()
+    request_id, exited = _sigterm_during_execution(world, bot, latency=8.0)
     output = bot.output()
+    assert exited < 6
     assert "drain deadline reached" in output and "1 execution(s) still running" in output, output
     # Left for reconciliation (or, later, another replica's lease): not silently marked done.
     assert world.runtime.deps.requests.get(request_id).status is RequestStatus.executing

@@ -163,6 +163,7 @@ def serve(
     while signals.received is None and not startup.stop.is_set():
         time.sleep(0.2)
     startup.stop.set()
+    runtime.readiness.drain()  # refusing new work before the log says so (drain() repeats it, harmlessly)
     if startup.fatal is None:
         log.info("%s: draining: new Slack work refused, up to %g s for work in flight", signals.received, drain_seconds)
     drained = runtime.drain(time.monotonic() + drain_seconds)

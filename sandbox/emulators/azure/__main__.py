@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
 from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
+from sandbox.emulators.process import wait_until_stopped
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,22 +28,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
     with AzureEmulator(args.estate, host=args.host, port=args.port, state_dir=args.state_dir) as emu:
         print(f"Azure emulator (ARM + AI Search) at {emu.url}", flush=True)
         print(f"CA bundle: {emu.ca_path}", flush=True)
         print(f"Bearer token / search api-key: {emu.token}", flush=True)
         print("Control: GET /_emulator/state, POST /_emulator/faults; Ctrl-C to stop.", flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        wait_until_stopped()
     return 0
 
 

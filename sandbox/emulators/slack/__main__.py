@@ -7,11 +7,9 @@ checks in CI do.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from types import FrameType
 
+from sandbox.emulators.process import wait_until_stopped
 from sandbox.emulators.slack import SlackFake
 
 
@@ -24,20 +22,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
     with SlackFake(host=args.host, port=args.port) as fake:
         print(f"SLACK_API_URL={fake.api_url}", flush=True)
         print(f"SLACK_BOT_TOKEN={fake.bot_token}", flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        wait_until_stopped()
     return 0
 
 
