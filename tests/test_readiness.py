@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from bot.bootstrap import build_runtime
 from bot.config import load_config, load_settings
 from bot.server import start_in_thread
 from sandbox.emulators.slack import SlackFake
-from tests.harness.net import free_port
+from tests.harness.net import HungServer, free_port
 
 
 def _serve(tmp_path: Path, env: dict[str, str], config: dict[str, Any]) -> Iterator[str]:
@@ -78,3 +79,17 @@ def test_a_token_slack_refuses_is_503_naming_the_variable(tmp_path: Path, slack_
             status, body = _ready(url)
     assert status == 503
     assert body["slack"].startswith("Slack refused SLACK_BOT_TOKEN (invalid_auth)")
+
+
+def test_a_hung_slack_is_answered_within_the_probe_timeout(tmp_path: Path) -> None:
+    """Slack accepts the connection and never answers: /health/ready still answers, in seconds."""
+    hung = HungServer()
+    try:
+        for url in _serve(tmp_path, _slack_env(hung.port), {}):
+            started = time.monotonic()
+            status, body = _ready(url)
+            assert time.monotonic() - started < 5.0  # inside a 5 s orchestrator probe timeout
+            assert status == 503 and body["database"] == "ok"
+            assert "timed out" in body["slack"] or "no answer within" in body["slack"], body
+    finally:
+        hung.close()

@@ -7,6 +7,7 @@ long the drain took) come from the child's own answers and log.
 from __future__ import annotations
 
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,3 +177,34 @@ def test_drain_deadline_bounds_the_exit_even_with_work_still_running(sqlite_worl
     assert "drain deadline reached" in output and "1 execution(s) still running" in output, output
     # Left for reconciliation (or, later, another replica's lease): not silently marked done.
     assert world.runtime.deps.requests.get(request_id).status is RequestStatus.executing
+
+
+def test_a_second_signal_exits_at_once(sqlite_world: World, tmp_path: Path) -> None:
+    """Ctrl-C twice: the operator does not want to wait for the drain."""
+    world = sqlite_world
+    bot = _serve_replica(world, tmp_path)
+    try:
+        world.azure.faults.latency(8.0, method="PATCH", path_contains="containerApps/pharmabot-prod")
+        _approve_on(world, bot)
+        bot.signal(signal.SIGINT)
+        bot.wait_for("SIGINT: draining")
+        stopped = time.monotonic()
+        bot.signal(signal.SIGINT)
+        assert bot.wait(timeout=10) == 128 + signal.SIGINT
+        assert time.monotonic() - stopped < 3
+    finally:
+        bot.close()
+    assert "SIGINT again: exiting without waiting for the drain" in bot.output()
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        bot = ServeProcess.start(tmp_path, {}, "--port", str(port), wait_listening=False)
+        try:
+            assert bot.wait(timeout=30) == 2
+        finally:
+            bot.close()
+    output = bot.output()
+    assert f"error: cannot listen on 127.0.0.1:{port}: Address already in use" in output, output
+    assert "Traceback" not in output

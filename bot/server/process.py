@@ -148,7 +148,10 @@ def serve(
     """Run until SIGTERM/SIGINT (then drain and return) or a configuration error (raised after clean-up)."""
     signals = _Signals()
     binding = _Binding()
-    server = make_server(binding, host=host, port=port)
+    try:
+        server = make_server(binding, host=host, port=port)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     threading.Thread(target=server.run, name="waitress", daemon=True).start()
     announce(f"rollback-bot listening on http://{host}:{server.effective_port} (starting: see /health/ready)")
     try:
