@@ -175,7 +175,7 @@ def _servers_main(conn: Connection, slack: dict[str, str]) -> None:
 
     from bot.bootstrap import build_runtime
     from bot.config import load_config, load_settings
-    from bot.server import freeze_startup_heap, start_in_thread
+    from bot.server import freeze_startup_heap, start_in_thread, stop_server
     from bot.web import MAX_BODY_BYTES
 
     # waitress warns "Task queue depth is N" whenever all 8 threads are busy: expected at C > 8, and the
@@ -219,8 +219,8 @@ def _servers_main(conn: Connection, slack: dict[str, str]) -> None:
             conn.send(pauses.take())
     finally:
         gc.callbacks.remove(pauses.callback)
-        floor_server.close()
-        bot_server.close()
+        stop_server(floor_server)
+        stop_server(bot_server)
         runtime.close()
         shutil.rmtree(tmp, ignore_errors=True)
         conn.send("stopped")

@@ -20,7 +20,7 @@ import yaml
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import load_config, load_settings
-from bot.server import start_in_thread
+from bot.server import start_in_thread, stop_server
 from sandbox import demo
 from sandbox.driver import SlackClient
 from sandbox.emulators.azure import AzureEmulator
@@ -141,6 +141,6 @@ def _start_bot(root: Path, slack: SlackFake, azure: AzureEmulator, undo: ExitSta
     runtime = build_runtime(settings, load_config(config_path, env={}), azure_client_kwargs=AZURE_CLIENT_KWARGS)
     undo.callback(runtime.close)
     server, url = start_in_thread(runtime)
-    undo.callback(server.close)
+    undo.callback(stop_server, server)
     runtime.start_background()
     return runtime, url, secret

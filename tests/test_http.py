@@ -18,7 +18,7 @@ import yaml
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import load_config, load_settings
-from bot.server import start_in_thread
+from bot.server import start_in_thread, stop_server
 from sandbox.emulators.slack import SlackFake, SlackUser
 from sandbox.emulators.slack.requests import SlackRequestFactory
 from tests.harness.serve import ServeProcess
@@ -62,7 +62,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     server, url = start_in_thread(runtime)
     slack.reset_calls()
     yield Served(slack, runtime, url, SlackRequestFactory(SECRET, fake=slack))
-    server.close()
+    stop_server(server)
     runtime.close()
     slack.stop()
 
@@ -182,7 +182,7 @@ def test_ready_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
         events = requests.post(url + "/slack/events", data="x", timeout=5)
         assert events.status_code == 503 and "SLACK_SIGNING_SECRET" in events.json()["hint"]
     finally:
-        server.close()
+        stop_server(server)
         runtime.close()
 
 

@@ -13,7 +13,7 @@ import yaml
 
 from bot.bootstrap import build_runtime
 from bot.config import load_config, load_settings
-from bot.server import start_in_thread
+from bot.server import start_in_thread, stop_server
 from sandbox.emulators.slack import SlackFake
 from tests.harness.net import HungServer, free_port
 
@@ -29,7 +29,7 @@ def _serve(tmp_path: Path, env: dict[str, str], config: dict[str, Any]) -> Itera
     try:
         yield url
     finally:
-        server.close()
+        stop_server(server)
         runtime.close()
 
 

@@ -16,7 +16,7 @@ from slack_sdk.socket_mode import SocketModeClient
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import load_config, load_settings
-from bot.server import start_in_thread, start_socket_mode
+from bot.server import start_in_thread, start_socket_mode, stop_server
 from sandbox.emulators.slack import SlackFake, SlackUser
 from sandbox.emulators.slack.requests import SlackRequestFactory
 from sandbox.emulators.slack.socket_mode import socket_payload
@@ -66,7 +66,7 @@ def served(slack: SlackFake, tmp_path: Path) -> Iterator[Served]:
         yield Served(slack, runtime, url)
     finally:
         close_quickly(handler.client)
-        server.close()
+        stop_server(server)
         runtime.close()
 
 

@@ -49,6 +49,23 @@ def make_server(app: WSGIApplication, *, host: str, port: int, threads: int = 8)
     )
 
 
+def stop_server(server: Any, *, timeout: float = 5.0) -> None:
+    """Stop listening from any thread; requests already being answered get ``timeout`` seconds.
+
+    The listening socket is closed inside the server's own loop (closing it from another thread while that
+    loop waits on it crashes the loop with EBADF); then the worker threads finish what they hold.
+    """
+    closed = threading.Event()
+
+    def close_in_loop() -> None:
+        server.close()
+        closed.set()
+
+    server.trigger.pull_trigger(close_in_loop)
+    closed.wait(timeout)
+    server.task_dispatcher.shutdown(timeout=timeout)
+
+
 def start_in_thread(runtime: Runtime, *, host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
     """Serve in a daemon thread; returns the server (call ``.close()``) and its base URL."""
     server = make_server(runtime.web, host=host, port=port)

@@ -25,7 +25,7 @@ from bot.bootstrap.runtime import Drained, Runtime
 from bot.config import AppConfig, Settings
 from bot.errors import ConfigError
 from bot.lifecycle import Backoff, keep_trying
-from bot.server import SocketMode, freeze_startup_heap, make_server
+from bot.server import SocketMode, freeze_startup_heap, make_server, stop_server
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -157,7 +157,7 @@ def serve(
     try:
         runtime = build_runtime(settings, config, migrate_db=False)
     except BaseException:
-        server.close()
+        stop_server(server)
         raise
     startup = Startup(runtime, settings, migrate_db=migrate_db, announce=announce)
     binding.app = runtime.web
@@ -171,7 +171,7 @@ def serve(
         log.info("%s: draining: new Slack work refused, up to %g s for work in flight", signals.received, drain_seconds)
     drained = runtime.drain(time.monotonic() + drain_seconds)
     _report(drained)
-    server.close()
+    stop_server(server)
     if not drained.complete:
         logging.shutdown()
         os._exit(0)  # threads still running would hold the interpreter open; what they did is in the database

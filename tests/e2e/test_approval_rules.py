@@ -13,7 +13,7 @@ import requests
 from bot.domain.model import RequestStatus, RollbackKind
 from bot.domain.tree import FlowState
 from bot.errors import RollbackInProgressError
-from bot.server import start_in_thread
+from bot.server import start_in_thread, stop_server
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
@@ -150,7 +150,7 @@ def test_fifty_concurrent_approvals_on_two_replicas_execute_once(
         # The losing clicks are told the request was already decided (approved, executing or succeeded by then).
         _ephemeral(world, BOB, "is already")
     finally:
-        server.close()
+        stop_server(server)
         replica.close()
 
 

@@ -28,7 +28,7 @@ from bot.adapters.prompts.migrate import upgrade_prompts_db
 from bot.adapters.prompts.store import SqlPromptStore
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings, load_config, load_settings
-from bot.server import start_in_thread
+from bot.server import start_in_thread, stop_server
 from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 from sandbox.emulators.slack import SlackFake, SlackUser
 from sandbox.emulators.slack.requests import SlackRequestFactory
@@ -206,7 +206,7 @@ class World:
 
     def close(self) -> None:
         """Stop everything."""
-        self._server.close()
+        stop_server(self._server)
         self.runtime.close()
         self.prompts_engine.dispose()
         self.azure.stop()
