@@ -6,6 +6,7 @@ a bug: the Slack error handler logs it with a reference id and shows only that i
 
     RollbackBotError
     ├── ConfigError                 bad or missing configuration (file, key path, what is wrong)
+    │   └── SchemaTooNewError       a database a newer bot migrated: only upgrading the bot helps
     ├── UsageError                  unknown sub-command, service, environment or kind; malformed input
     ├── NotAllowedError             a refusal on policy grounds; always audited
     │   ├── NotIncidentChannelError
@@ -17,6 +18,7 @@ a bug: the Slack error handler logs it with a reference id and shows only that i
     │   └── RollbackInProgressError
     ├── NotFoundError               a request, prompt version or other record does not exist
     ├── StoreError                  the bot's own database failed or is unreachable
+    ├── SchemaError                 the database is not migrated to this bot's schema yet (`db upgrade` fixes it)
     ├── SlackApiError               the Slack Web API refused a call
     ├── VerificationError           a change was made but live state does not read back as planned
     └── AzureError                  an Azure call failed; carries the operation and resource
@@ -85,6 +87,14 @@ class NotFoundError(RollbackBotError):
 
 class StoreError(RollbackBotError):
     """The bot's own database failed or is unreachable."""
+
+
+class SchemaTooNewError(ConfigError):
+    """A newer bot migrated the database: nothing but upgrading the bot fixes it, so it is never retried."""
+
+
+class SchemaError(RollbackBotError):
+    """The database is not at this bot's schema yet (not migrated, or behind): `rollback-bot db upgrade` fixes it."""
 
 
 class SlackApiError(RollbackBotError):

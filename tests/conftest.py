@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -39,15 +42,29 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.db'}"
         return
+    yield from _postgres_schema()
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[str]:
+    """Like ``db_url``, for a test that needs several fresh databases of one kind in a row."""
+    if kind == "sqlite":
+        folder = tempfile.mkdtemp(prefix="rollback-bot-db-")
+        try:
+            yield f"sqlite:///{folder}/bot.db"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    with contextmanager(_postgres_schema)() as url:
+        yield url
+
+
+def _postgres_schema() -> Iterator[str]:
     reason = _postgres_unavailable()
     if reason:
         if REQUIRE_POSTGRES:
             pytest.fail(reason)
         pytest.skip(reason)
-    yield from _postgres_schema()
-
-
-def _postgres_schema() -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:

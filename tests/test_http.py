@@ -173,7 +173,7 @@ def test_health_metrics_and_limits(served: Served) -> None:
 
 def test_ready_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
     settings = load_settings({"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none?connect_timeout=1"})
-    runtime = build_runtime(settings, load_config_text(tmp_path, {}), migrate_db=False)
+    runtime = build_runtime(settings, load_config_text(tmp_path, {}), migrate_db=False, check_db=False)
     server, url = start_in_thread(runtime)
     try:
         ready = requests.get(url + "/health/ready", timeout=10)

@@ -18,7 +18,6 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 import handlers
 from bot.adapters.azure.snapshot import read_snapshot
-from bot.adapters.db import migrate
 from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
 from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
@@ -27,6 +26,7 @@ from bot.adapters.metrics import PrometheusMetrics
 from bot.adapters.slack_auth import SlackAuthCheck
 from bot.adapters.slack_directory import WebClientDirectory
 from bot.adapters.slack_notifier import SlackNotifier
+from bot.bootstrap.database import prepare_database
 from bot.bootstrap.executors import EnvironmentRegistry
 from bot.bootstrap.runtime import Runtime as Runtime  # re-exported: callers build and hold it from here
 from bot.config import AppConfig, Settings, load_config
@@ -120,14 +120,23 @@ def build_runtime(
     *,
     clock: Callable[[], datetime] = utcnow,
     migrate_db: bool = True,
+    check_db: bool = True,
     azure_client_kwargs: Mapping[str, Any] | None = None,
     health_probe: HealthProbe | None = None,
     slack_app: bool = True,
 ) -> Runtime:
-    """Build the database, the dependencies, the Bolt app (when Slack is configured) and the WSGI app."""
+    """Build the database, the dependencies, the Bolt app (when Slack is configured) and the WSGI app.
+
+    ``migrate_db`` migrates the bot's database first (``prepare_database``); without it, ``check_db``
+    still refuses a database that is not at this bot's schema. With both off the database is not touched.
+    """
     engine = make_engine(settings.database_url)
-    if migrate_db:
-        migrate.upgrade(engine)
+    if migrate_db or check_db:
+        try:
+            prepare_database(engine, migrate_db=migrate_db)
+        except BaseException:
+            engine.dispose()
+            raise
     sessions = make_session_factory(engine)
     metrics = PrometheusMetrics()
     client = build_slack_client(settings)

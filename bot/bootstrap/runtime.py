@@ -12,8 +12,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot.adapters.db import migrate
 from bot.adapters.metrics import PrometheusMetrics
+from bot.bootstrap.database import prepare_database
 from bot.bootstrap.executors import EnvironmentRegistry
 from bot.lifecycle import Readiness, WorkPool, describe
 from bot.scheduler import build_scheduler
@@ -58,10 +58,15 @@ class Runtime:
     stop_intake: list[Callable[[], None]] = field(default_factory=list)
 
     def start_database(self, *, migrate_db: bool = True) -> None:
-        """The database's start-up step: reachable and migrated, then the schedule and reconciliation start."""
+        """The database's start-up step: reachable and at this bot's schema (migrated under the migration
+        lock unless ``migrate_db`` is off), then the schedule and reconciliation start.
+
+        Raises:
+            SchemaTooNewError: a newer bot migrated the database (fatal: a ``ConfigError``).
+            SchemaError: not migrated yet with ``migrate_db`` off (retried: `db upgrade` may be running).
+        """
         self.deps.health.ping()
-        if migrate_db:
-            migrate.upgrade(self.engine)
+        prepare_database(self.engine, migrate_db=migrate_db)
         self.start_background()
 
     def start_background(self, *, expiry_interval_seconds: float = 30.0) -> None:

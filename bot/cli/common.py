@@ -13,7 +13,7 @@ import click
 from bot.bootstrap import Runtime, build_runtime, load_app_config
 from bot.config import load_settings
 from bot.domain.model import ServiceEnv
-from bot.errors import ConfigError, NotAllowedError, NotFoundError, RollbackBotError, UsageError
+from bot.errors import ConfigError, NotAllowedError, NotFoundError, RollbackBotError, SchemaError, UsageError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,7 +29,7 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except (ConfigError, UsageError, NotFoundError, NotAllowedError) as exc:
+        except (ConfigError, UsageError, NotFoundError, NotAllowedError, SchemaError) as exc:
             click.echo(f"error: {exc.user_message}", err=True)
             raise SystemExit(EXIT_USAGE) from None
         except RollbackBotError as exc:
@@ -48,9 +48,13 @@ def setup_logging() -> None:
 
 
 def cli_runtime() -> Runtime:
-    """The bot's runtime for a one-shot command: database migrated, no Slack listeners, no server."""
+    """The bot's runtime for a one-shot command: no Slack listeners, no server, and no migration.
+
+    Raises:
+        SchemaError: the database is not migrated (run ``rollback-bot db upgrade``) or is newer than this bot.
+    """
     settings = load_settings()
-    return build_runtime(settings, load_app_config(settings), slack_app=False)
+    return build_runtime(settings, load_app_config(settings), slack_app=False, migrate_db=False)
 
 
 def resolve_target(runtime: Runtime, service: str, env: str | None) -> ServiceEnv:

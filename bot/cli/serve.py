@@ -26,8 +26,13 @@ def register(group: click.Group) -> None:
     show_default=True,
     help="On SIGTERM/SIGINT, seconds that work in flight (executions, acked Slack requests) may take to finish.",
 )
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Do not migrate the database (`rollback-bot db upgrade` does, as a separate step); not ready until it is.",
+)
 @cli_errors
-def serve(port: int | None, host: str, drain_timeout: float) -> None:
+def serve(port: int | None, host: str, drain_timeout: float, no_migrate: bool) -> None:
     """Run the bot: Slack events, health and metrics over HTTP (and Socket Mode when SLACK_APP_TOKEN is set).
 
     The port is bound first; the database and Slack are then reached in the background, retried while they
@@ -45,6 +50,7 @@ def serve(port: int | None, host: str, drain_timeout: float) -> None:
         host=host,
         port=port if port is not None else settings.port,
         announce=click.echo,
+        migrate_db=not no_migrate,
         drain_seconds=drain_timeout,
     )
     click.echo("stopped")

@@ -155,7 +155,7 @@ def serve(
     threading.Thread(target=server.run, name="waitress", daemon=True).start()
     announce(f"rollback-bot listening on http://{host}:{server.effective_port} (starting: see /health/ready)")
     try:
-        runtime = build_runtime(settings, config, migrate_db=False)
+        runtime = build_runtime(settings, config, migrate_db=False, check_db=False)  # Startup does it, retried
     except BaseException:
         stop_server(server)
         raise

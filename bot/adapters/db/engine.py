@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -47,11 +48,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def describe(exc: SQLAlchemyError) -> str:
+    """The driver's first line, without parameters or URLs (which could hold secrets)."""
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {first[0] if first else ''}"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    try:
+        cur.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        # Another process holds the write lock of a fresh file (say, migrating it): waiting here could
+        # deadlock with it, so SQLite refuses at once. The mode belongs to the file; a later connection sets it.
+        pass
     cur.close()
 
 

@@ -1,4 +1,8 @@
-"""Alembic environment: the engine comes from ``config.attributes['engine']`` (see migrate.py)."""
+"""Alembic environment: runs on ``config.attributes['connection']``, which holds the migration lock (migrate.py).
+
+The caller commits: on PostgreSQL the whole upgrade is one transaction; on SQLite it runs inside the
+``BEGIN IMMEDIATE`` the lock opened, so a failed step leaves the database as it was there too.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ from alembic import context
 
 from bot.adapters.db.models import Base
 
-engine = context.config.attributes["engine"]
-with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
-    with context.begin_transaction():
-        context.run_migrations()
-    connection.commit()
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection, target_metadata=Base.metadata, render_as_batch=True, transactional_ddl=True
+)
+with context.begin_transaction():
+    context.run_migrations()
