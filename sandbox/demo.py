@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
+
 from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts import SqlPromptStore, upgrade_prompts_db
+from bot.adapters.prompts.schema import PromptTableNames, prompt_tables
 from sandbox.emulators.slack import SlackFake, SlackUser
 
 SERVICE = "pharmabot"
@@ -92,11 +95,20 @@ PROMPT_TEXTS = (
 )
 
 
+def create_app_prompts_table(engine: Engine, table: str = PROMPTS_TABLE) -> None:
+    """What the demo application does: create its prompts table (the bot never creates it), when absent."""
+    prompt_tables(PromptTableNames.of(table))[0].create(engine, checkfirst=True)
+
+
 class PromptRegistry:
-    """The prompts table of one environment (migrated on open); ``close()`` releases the database."""
+    """The prompts table of one environment: the application's table, then `prompts init` on it.
+
+    ``close()`` releases the database.
+    """
 
     def __init__(self, url: str, clock: Callable[[], datetime] | None = None) -> None:
         self._engine = make_engine(url)
+        create_app_prompts_table(self._engine)
         upgrade_prompts_db(self._engine, PROMPTS_TABLE)
         self.store = SqlPromptStore(self._engine, PROMPTS_TABLE, clock or (lambda: datetime.now(UTC)))
 

@@ -1,4 +1,4 @@
-"""The bot's database at start-up: migrate it (``serve``), or only check it is at this bot's schema (everything else)."""
+"""The bot's database at start-up: migrate it (``serve``), or only check it is at this bot's schema (the rest)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 
 from bot.adapters.azure.factory import build_environment_ports
 from bot.adapters.db.engine import make_engine
-from bot.adapters.prompts.migrate import upgrade_prompts_db
 from bot.adapters.prompts.store import SqlPromptStore
 from bot.adapters.telemetry import SqlTelemetryQuery
 from bot.config import AppConfig, EnvironmentConfig
@@ -38,7 +37,6 @@ class EnvironmentRegistry:
         probe: HealthProbe,
         clock: Callable[[], datetime],
         azure_client_kwargs: Mapping[str, Any] | None = None,
-        migrate_prompts: bool = True,
     ) -> None:
         self._by_target: dict[ServiceEnv, EnvironmentHandles] = {}
         self._engines: list[Engine] = []
@@ -51,7 +49,6 @@ class EnvironmentRegistry:
                     probe=probe,
                     clock=clock,
                     kwargs=dict(azure_client_kwargs or {}),
-                    migrate_prompts=migrate_prompts,
                     target=target,
                     engines=self._engines,
                 )
@@ -74,7 +71,6 @@ def _build(
     probe: HealthProbe,
     clock: Callable[[], datetime],
     kwargs: dict[str, Any],
-    migrate_prompts: bool,
     target: ServiceEnv,
     engines: list[Engine],
 ) -> EnvironmentHandles:
@@ -97,14 +93,10 @@ def _build(
     if env.prompts:
         engine = make_engine(env.prompts.database_url)
         engines.append(engine)
-        try:
-            if migrate_prompts:
-                upgrade_prompts_db(engine, env.prompts.table)
-            executors[RollbackKind.prompt] = PromptActivationExecutor(
-                store=SqlPromptStore(engine, env.prompts.table, clock)
-            )
-        except RollbackBotError as exc:
-            log.error("%s: prompt rollbacks unavailable: %s", target, exc.user_message)
+        init = f"rollback-bot prompts init --service {target.service} --env {target.environment}"
+        store = SqlPromptStore(engine, env.prompts.table, clock, init_command=init)
+        executors[RollbackKind.prompt] = PromptActivationExecutor(store=store)
+        _warn_without_guards(target, store)
     telemetry = None
     if env.telemetry:
         telemetry_engine = make_engine(env.telemetry.database_url)
@@ -112,3 +104,14 @@ def _build(
         telemetry = SqlTelemetryQuery(telemetry_engine, env.telemetry.query)
     location = env.openai.location if env.openai else None
     return EnvironmentHandles(executors=executors, azure=ports, telemetry=telemetry, openai_location=location)
+
+
+def _warn_without_guards(target: ServiceEnv, store: SqlPromptStore) -> None:
+    """Read-only: the bot never adds the guards itself (`prompts init` does); it says when they are missing."""
+    try:
+        status = store.guards()
+    except RollbackBotError as exc:
+        log.error("%s: prompts database not readable at start: %s", target, exc.user_message)
+        return
+    if not status.ok:
+        log.error("%s: %s", target, status.message())

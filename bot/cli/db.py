@@ -25,7 +25,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 @cli_errors
 def upgrade(revision: str) -> None:
-    """Migrate the database up, under a lock that makes concurrent runs wait (serve does it on start unless --no-migrate)."""
+    """Migrate the database up; concurrent runs wait for each other (serve migrates too, unless --no-migrate)."""
     engine = make_engine(load_settings().database_url)
     try:
         done = migrate.upgrade(engine, revision)

@@ -1,4 +1,7 @@
-"""`rollback-bot prompts list|show|add|activate|history|init`: the prompt registry of one environment."""
+"""`rollback-bot prompts list|show|add|activate|history|init|uninstall`: the prompt registry of one environment.
+
+`init` and `uninstall` are the only commands that change the application database's schema.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from typing import IO, Any, TypeVar
 import click
 
 from bot.adapters.db.engine import make_engine
-from bot.adapters.prompts import SqlPromptStore, prompts_db_revision, upgrade_prompts_db
+from bot.adapters.prompts import SqlPromptStore, uninstall_prompts_db, upgrade_prompts_db
+from bot.adapters.prompts.schema import PromptTableNames
 from bot.cli.common import cli_errors
 from bot.config import AppConfig, PromptsConfig, load_config, load_settings
 from bot.domain.prompts import PromptActivation, PromptVersion
@@ -69,12 +73,18 @@ def _prompts_config(service: str | None, env: str | None) -> tuple[str, PromptsC
     return resolve_prompts(load_config(load_settings().config_path), service, env)
 
 
+def init_command(label: str) -> str:
+    """The command that installs the guards of the environment ``service/env``."""
+    service, _, env = label.partition("/")
+    return f"rollback-bot prompts init --service {service} --env {env}"
+
+
 @contextmanager
 def _store(service: str | None, env: str | None) -> Iterator[SqlPromptStore]:
-    _, block = _prompts_config(service, env)
+    label, block = _prompts_config(service, env)
     engine = make_engine(block.database_url)
     try:
-        yield SqlPromptStore(engine, block.table)
+        yield SqlPromptStore(engine, block.table, init_command=init_command(label))
     finally:
         engine.dispose()
 
@@ -201,12 +211,45 @@ def history(service: str | None, env: str | None, name: str, limit: int, as_json
 @_target
 @cli_errors
 def init(service: str | None, env: str | None) -> None:
-    """Migrate the prompts database: guards, history table (and the prompts table when absent)."""
+    """Add the guards to the application's existing prompts table (see docs/prompts.md for the privileges).
+
+    One active version per name, activation history recorded by the database, versions that have been
+    active kept as they are. The only command (with `uninstall`) that changes the prompts database's schema.
+    """
     label, block = _prompts_config(service, env)
     engine = make_engine(block.database_url)
     try:
-        upgrade_prompts_db(engine, block.table)
-        revision = prompts_db_revision(engine, block.table)
+        done = upgrade_prompts_db(engine, block.table)
     finally:
         engine.dispose()
-    click.echo(f"{label}: prompts table {block.table} ready (revision {revision})")
+    if not done.ran:
+        click.echo(f"{label}: the guards on {block.table} are already in place (revision {done.after})")
+        return
+    click.echo(
+        f"{label}: guards installed on {block.table} (revision {done.after}): one active version per name, "
+        f"every activation recorded in {PromptTableNames.of(block.table).activations}, "
+        "versions that have been active kept as they are"
+    )
+
+
+@prompts.command()
+@_target
+@click.option("--drop-history", is_flag=True, help="Remove the activation history table as well.")
+@cli_errors
+def uninstall(service: str | None, env: str | None, drop_history: bool) -> None:
+    """Remove what `init` added to the prompts database; the activation history stays unless --drop-history."""
+    label, block = _prompts_config(service, env)
+    engine = make_engine(block.database_url)
+    try:
+        done = uninstall_prompts_db(engine, block.table, drop_history=drop_history)
+    finally:
+        engine.dispose()
+    click.echo(f"{label}: removed the guards, triggers and bookkeeping `prompts init` added to {block.table}")
+    if done.history_kept:
+        click.echo(
+            f"kept the activation history table {done.history_table} ({done.history_rows} rows); "
+            "remove it too with `prompts uninstall --drop-history`"
+        )
+    else:
+        click.echo(f"dropped the activation history table {done.history_table} ({done.history_rows} rows)")
+    click.echo(f"prompt rollbacks for {label} are refused until `{init_command(label)}` runs again")

@@ -63,6 +63,9 @@ class PromptActivationExecutor(Executor):
         return tuple(out)
 
     def plan(self, *, choice: str | None = None) -> Plan:
+        guards = self._store.guards()
+        if not guards.ok:
+            return Plan(self.kind, False, "", "prompt guards missing", "—", {}, {}, blocked_reason=guards.message())
         picked = choice or self._default_choice()
         choices = self._choices()
         if picked is None:
@@ -151,7 +154,8 @@ class PromptActivationExecutor(Executor):
         for name in self._store.names():
             for act in self._store.history(name, limit=20):
                 if act.at >= since:
-                    summary = f"prompt {name}: v{act.from_version} → v{act.to_version} by {_who(act.actor)}"
+                    before = "none" if act.from_version is None else f"v{act.from_version}"
+                    summary = f"prompt {name}: {before} → v{act.to_version} by {_who(act.actor)}"
                     events.append(ChangeEvent(at=act.at, kind=self.kind, summary=summary))
         return events
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from bot.domain.prompts import PromptActivation, PromptVersion
+from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion
 
 
 class PromptStore(ABC):
@@ -101,6 +101,7 @@ class PromptStore(ABC):
             The activation as recorded.
 
         Raises:
+            NotAllowedError: the guards are not in place (``guards()``); the message says how to restore them.
             NotFoundError: the prompt or the version does not exist.
             StalePlanError: ``expected_active`` is given and another version is active (nothing changed).
             UsageError: ``version`` is already active, or the reason or actor is empty.
@@ -131,6 +132,14 @@ class PromptStore(ABC):
 
         Returns:
             The statements, one per item, with literals quoted.
+        """
+
+    @abstractmethod
+    def guards(self) -> GuardStatus:
+        """Read whether the database-side guards of the prompts table are in place (never changes anything).
+
+        Returns:
+            The status; when not ``ok``, its message says what is missing and the command that restores it.
         """
 
     @abstractmethod

@@ -7,6 +7,7 @@ not an interpreter start; each opens its own engine and connections, as a replic
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import traceback
 from collections.abc import Callable
@@ -18,17 +19,13 @@ from sqlalchemy import Engine
 from bot.adapters.db.engine import make_engine
 from bot.bootstrap.database import prepare_database
 
-_ctx: ForkServerContext | None = None
 
-
+@functools.cache
 def context() -> ForkServerContext:
     """The fork-server context, its server preloaded with the bot."""
-    global _ctx
-    if _ctx is None:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["tests.harness.replicas"])
-        _ctx = ctx
-    return _ctx
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["tests.harness.replicas"])
+    return ctx
 
 
 def serve_start(engine: Engine) -> bool:

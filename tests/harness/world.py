@@ -29,6 +29,7 @@ from bot.adapters.prompts.store import SqlPromptStore
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings, load_config, load_settings
 from bot.server import start_in_thread, stop_server
+from sandbox.demo import create_app_prompts_table
 from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 from sandbox.emulators.slack import SlackFake, SlackUser
 from sandbox.emulators.slack.requests import SlackRequestFactory
@@ -130,6 +131,7 @@ def seed_llm_calls(url: str, *, with_version: int = 20, without_version: int = 0
 def seed_prompts(url: str) -> SqlPromptStore:
     """drug_info v1-v4, v4 active (activated after v3, so v3 is the previous known-good)."""
     engine = make_engine(url)
+    create_app_prompts_table(engine)
     upgrade_prompts_db(engine, "system_prompts")
     store = SqlPromptStore(engine, "system_prompts")
     for n in range(1, 5):

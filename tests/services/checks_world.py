@@ -33,6 +33,7 @@ from bot.executors.base import Executor
 from bot.executors.code import TrafficShiftExecutor
 from bot.executors.prompt import PromptActivationExecutor
 from bot.services.checks import CheckContext
+from sandbox.demo import create_app_prompts_table
 from sandbox.emulators.azure import AzureEmulator
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -158,6 +159,7 @@ class ChecksWorld:
     def seed_prompts(self, url: str, versions: int = 2) -> SqlPromptStore:
         """``drug_info`` v1..vN; v(N-1) then vN activated, so v(N-1) is the previous known-good (none for N=1)."""
         engine = self.engine(url)
+        create_app_prompts_table(engine, TABLE)
         upgrade_prompts_db(engine, TABLE)
         store = SqlPromptStore(engine, TABLE)
         for n in range(1, versions + 1):
@@ -209,6 +211,7 @@ class ChecksWorld:
             )
         if prompts_url:
             engine = self.engine(prompts_url)
+            create_app_prompts_table(engine, TABLE)
             upgrade_prompts_db(engine, TABLE)
             executors[RollbackKind.prompt] = PromptActivationExecutor(store=SqlPromptStore(engine, TABLE))
         ctx = CheckContext(

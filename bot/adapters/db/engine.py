@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import Any
 
@@ -58,12 +59,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
     cur.execute("PRAGMA foreign_keys=ON")
-    try:
+    # Another process may hold the write lock of a fresh file (say, migrating it): waiting here could
+    # deadlock with it, so SQLite refuses at once. The mode belongs to the file; a later connection sets it.
+    with contextlib.suppress(sqlite3.OperationalError):
         cur.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.OperationalError:
-        # Another process holds the write lock of a fresh file (say, migrating it): waiting here could
-        # deadlock with it, so SQLite refuses at once. The mode belongs to the file; a later connection sets it.
-        pass
     cur.close()
 
 

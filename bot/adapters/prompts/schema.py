@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import Boolean, Column, Integer, MetaData, Table, Text
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.db.models import BigId, UtcDateTime
 from bot.errors import ConfigError
@@ -57,6 +56,11 @@ class PromptTableNames:
     no_delete_trigger: str
     no_truncate_trigger: str
     version_table: str
+    history_function: str
+    history_insert_trigger: str
+    history_update_trigger: str
+    rename_function: str
+    rename_trigger: str
 
     @classmethod
     def of(cls, table: str) -> PromptTableNames:
@@ -73,6 +77,11 @@ class PromptTableNames:
             no_delete_trigger=derived_name(t, "_no_delete"),
             no_truncate_trigger=derived_name(t, "_no_truncate"),
             version_table=_version_table(t),
+            history_function=derived_name(t, "_record_activation"),
+            history_insert_trigger=derived_name(t, "_activation_ins"),
+            history_update_trigger=derived_name(t, "_activation_upd"),
+            rename_function=derived_name(t, "_follow_rename"),
+            rename_trigger=derived_name(t, "_rename"),
         )
 
 
@@ -110,9 +119,3 @@ def prompt_tables(names: PromptTableNames) -> tuple[Table, Table]:
         Column("reason", Text, nullable=False),
     )
     return prompts, activations
-
-
-def describe(exc: SQLAlchemyError) -> str:
-    """The driver's first line, without parameters or URLs (which could hold secrets)."""
-    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"{type(exc).__name__}: {first[0] if first else ''}"

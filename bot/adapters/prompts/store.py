@@ -1,11 +1,12 @@
 """The prompt registry over SQL: an application's prompts table plus the bot's activation history.
 
 Activation is one transaction that first serializes against other writers of the same prompt
-(``SELECT … FOR UPDATE`` of its rows on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), re-reads the
-active version, deactivates it, activates the target and writes the history row. Readers see the
-committed state before or after it, never none or two active (MVCC on PostgreSQL, WAL snapshots on
-SQLite); the partial unique index added by the migration makes the database itself refuse two.
-Adding a version takes a per-name lock (advisory on PostgreSQL) before counting ``max + 1``.
+(``SELECT … FOR UPDATE`` of its rows on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), checks that the
+guards are in place, re-reads the active version, deactivates it, then activates the target (the order
+SQLite's one-active index needs), and completes the history row the database's trigger wrote with who
+and why. Readers see the committed state before or after it, never none or two active (MVCC on
+PostgreSQL, WAL snapshots on SQLite); the one-active rule ``prompts init`` added makes the database
+itself refuse two. Adding a version takes a per-name lock (advisory on PostgreSQL) before counting ``max + 1``.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, case, func, insert, literal, select, text, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from bot.adapters.prompts.schema import DEFAULT_TABLE, PromptTableNames, describe, prompt_tables
-from bot.domain.prompts import PromptActivation, PromptVersion
-from bot.errors import ConfigError, NotFoundError, StalePlanError, StoreError, UsageError
+from bot.adapters.db.engine import describe
+from bot.adapters.prompts.guards import guard_problems
+from bot.adapters.prompts.schema import DEFAULT_TABLE, PromptTableNames, prompt_tables
+from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion
+from bot.errors import ConfigError, NotAllowedError, NotFoundError, StalePlanError, StoreError, UsageError
 from bot.ports.prompts import PromptStore
 
 log = logging.getLogger(__name__)
@@ -78,15 +81,26 @@ def _no_prompt(name: str) -> NotFoundError:
 
 
 class SqlPromptStore(PromptStore):
-    """``PromptStore`` over a prompts table migrated by ``upgrade_prompts_db``."""
+    """``PromptStore`` over an application's prompts table guarded by ``prompts init`` (``upgrade_prompts_db``).
 
-    def __init__(self, engine: Engine, table: str = DEFAULT_TABLE, clock: Callable[[], datetime] = _utcnow) -> None:
+    ``init_command`` is the command that (re)installs the guards, quoted when they are missing.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        table: str = DEFAULT_TABLE,
+        clock: Callable[[], datetime] = _utcnow,
+        *,
+        init_command: str = "rollback-bot prompts init",
+    ) -> None:
         if engine.dialect.name not in _BACKENDS:
             raise ConfigError(f"prompts database: {engine.dialect.name} is not supported (SQLite or PostgreSQL)")
         self._engine = engine
         self._names = PromptTableNames.of(table)
         self._prompts, self._activations = prompt_tables(self._names)
         self._clock = clock
+        self._init_command = init_command
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -151,6 +165,13 @@ class SqlPromptStore(PromptStore):
             "COMMIT;",
         )
 
+    def guards(self) -> GuardStatus:
+        with self._errors(), self._engine.connect() as conn:
+            return self._guards(conn)
+
+    def _guards(self, conn: Connection) -> GuardStatus:
+        return GuardStatus(self._names.table, guard_problems(conn, self._names), self._init_command)
+
     def ping(self) -> None:
         stmt = select(literal(1)).select_from(self._prompts).limit(1)
         try:
@@ -189,6 +210,9 @@ class SqlPromptStore(PromptStore):
         try:
             with self._errors(passing=(IntegrityError,)), self._write() as conn:
                 current = self._lock_and_check(conn, name, version, expected_active)
+                status = self._guards(conn)
+                if not status.ok:
+                    raise NotAllowedError(status.message())
                 done = self._switch(conn, name, current, version, actor=actor, reason=reason)
         except IntegrityError as exc:  # only a writer that bypasses the lock gets here; the index refused it
             raise StalePlanError(
@@ -237,18 +261,24 @@ class SqlPromptStore(PromptStore):
     def _switch(
         self, conn: Connection, name: str, current: int | None, version: int, *, actor: str, reason: str
     ) -> PromptActivation:
-        """Deactivate, then activate (two statements: the unique index is checked row by row)."""
-        p = self._prompts
+        """Deactivate, then activate (SQLite checks one-active per statement); then say who and why.
+
+        The database's trigger wrote the history row of the activation; this fills in the bot's actor,
+        reason, time and the version it replaced.
+        """
+        p, h = self._prompts, self._activations
         if current is not None:
             conn.execute(update(p).where(p.c.name == name, p.c.is_active == true()).values(is_active=False))
         conn.execute(update(p).where(p.c.name == name, p.c.version == version).values(is_active=True))
         done = PromptActivation(
             name=name, from_version=current, to_version=version, at=self._clock(), actor=actor, reason=reason
         )
+        recorded = select(func.max(h.c.id)).where(h.c.prompt_name == name, h.c.to_version == version)
+        row_id = conn.execute(recorded).scalar()
+        if row_id is None:
+            raise StoreError(f"the activation of {name!r} v{version} was not recorded: the history trigger is missing")
         conn.execute(
-            insert(self._activations).values(
-                prompt_name=name, from_version=current, to_version=version, at=done.at, actor=actor, reason=reason
-            )
+            update(h).where(h.c.id == row_id).values(from_version=current, at=done.at, actor=actor, reason=reason)
         )
         return done
 

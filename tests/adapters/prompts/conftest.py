@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 
 from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts import SqlPromptStore, upgrade_prompts_db
+from sandbox.demo import create_app_prompts_table
 from tests.conftest import FrozenClock
 
 APP_ROWS = [
@@ -29,6 +30,7 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def store(engine: Engine, clock: FrozenClock) -> SqlPromptStore:
+    create_app_prompts_table(engine)
     upgrade_prompts_db(engine, "system_prompts")
     return SqlPromptStore(engine, "system_prompts", clock=clock)
 

@@ -9,7 +9,9 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
+from bot.adapters.db.engine import make_engine
 from bot.cli.prompts import register
+from sandbox.demo import create_app_prompts_table
 
 CONFIG = """
 services:
@@ -39,6 +41,9 @@ def cli(db_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
             assert result.exit_code == 0, (result.output, result.stderr, result.exception)
         return result
 
+    engine = make_engine(db_url)
+    create_app_prompts_table(engine, "agent_prompts")  # the application's table; init never creates it
+    engine.dispose()
     run("init", "--service", "pharmabot", "--env", "prod")
     return run
 

@@ -11,8 +11,6 @@ from alembic import context
 from bot.adapters.db.models import Base
 
 connection = context.config.attributes["connection"]
-context.configure(
-    connection=connection, target_metadata=Base.metadata, render_as_batch=True, transactional_ddl=True
-)
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True, transactional_ddl=True)
 with context.begin_transaction():
     context.run_migrations()

@@ -1,8 +1,9 @@
 """Alembic environment of the prompt registry.
 
-``config.attributes`` carries the engine, the prompts table name and the version table (see
-migrate.py). On SQLite the migration runs inside an explicit ``BEGIN IMMEDIATE`` so that a failed
-check or statement leaves the database exactly as it was, as on PostgreSQL.
+``config.attributes`` carries the connection (which holds the migration lock, see migrate.py), the
+prompts table name and the version table. The caller commits: on PostgreSQL the whole run is one
+transaction, and on SQLite it runs inside the ``BEGIN IMMEDIATE`` the lock opened, so a failed check or
+statement leaves the database exactly as it was on both.
 """
 
 from __future__ import annotations
@@ -10,16 +11,11 @@ from __future__ import annotations
 from alembic import context
 
 config = context.config
-engine = config.attributes["engine"]
-with engine.connect() as connection:
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    context.configure(
-        connection=connection,
-        target_metadata=None,
-        version_table=config.attributes["version_table"],
-        transactional_ddl=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-    connection.commit()
+context.configure(
+    connection=config.attributes["connection"],
+    target_metadata=None,
+    version_table=config.attributes["version_table"],
+    transactional_ddl=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -142,6 +142,8 @@ def _forget(table: str) -> bool:
 
 
 def _create_activations(names: PromptTableNames) -> None:
+    if sa.inspect(op.get_bind()).has_table(names.activations):
+        return  # kept by `prompts uninstall`: the history continues
     op.create_table(
         names.activations,
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -202,6 +204,18 @@ def _drop_guards(names: PromptTableNames) -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {_quote(trigger)}")
 
 
+def create_one_active(names: PromptTableNames) -> None:
+    """This revision's one-active rule: a partial unique index (checked row by row)."""
+    op.create_index(
+        names.one_active_index,
+        names.table,
+        ["name"],
+        unique=True,
+        postgresql_where=sa.text("is_active"),
+        sqlite_where=sa.text("is_active = 1"),
+    )
+
+
 def upgrade() -> None:
     names = _names()
     existed = sa.inspect(op.get_bind()).has_table(names.table)
@@ -216,14 +230,7 @@ def upgrade() -> None:
         _create_prompts_table(names.table)
     if add_key:
         op.create_index(names.name_version_index, names.table, ["name", "version"], unique=True)
-    op.create_index(
-        names.one_active_index,
-        names.table,
-        ["name"],
-        unique=True,
-        postgresql_where=sa.text("is_active"),
-        sqlite_where=sa.text("is_active = 1"),
-    )
+    create_one_active(names)
     _remember(names.table, created=not existed)
     _create_activations(names)
     _create_guards(names)
@@ -238,3 +245,9 @@ def downgrade() -> None:
     op.drop_table(names.activations)
     if _forget(names.table):
         op.drop_table(names.table)
+
+
+# What p0002 uses to replace this revision's guards, and to bring them back on downgrade.
+create_guards = _create_guards
+remember = _remember
+forget_created = _forget
