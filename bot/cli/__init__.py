@@ -11,7 +11,7 @@ from importlib.metadata import entry_points
 
 import click
 
-from bot.cli import checklist, config_cmd, db, drill, inspect, prompts, requests_cmd, serve
+from bot.cli import checklist, config_cmd, db, drill, inspect, prompts, prune, requests_cmd, serve
 from bot.cli.common import EXIT_USAGE
 
 PLUGIN_GROUP = "rollback_bot.commands"
@@ -58,5 +58,5 @@ def main() -> None:
     """rollback-bot: guided, two-person-approved rollbacks of LLM deployments on Azure, from Slack."""
 
 
-for _module in (serve, config_cmd, db, inspect, checklist, drill, prompts, requests_cmd):
+for _module in (serve, config_cmd, db, inspect, checklist, drill, prompts, requests_cmd, prune):
     _module.register(main)

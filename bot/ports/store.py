@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.domain.checklist import ChecklistReport, DrillRecord
 from bot.domain.model import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.retention import Pruned
 
 
 class RequestRepository(ABC):
@@ -130,3 +131,15 @@ class ChecklistLog(ABC):
     @abstractmethod
     def claim(self, target: ServiceEnv, *, fire_time: datetime, replica: str) -> bool:
         """Claim a scheduled fire time; True for exactly one caller across all replicas (a unique row)."""
+
+
+class Retention(ABC):
+    """Removing old records: the only way anything leaves the audit log."""
+
+    @abstractmethod
+    def prune(self, cutoff: datetime, *, dry_run: bool = False) -> Pruned:
+        """Remove (or, with ``dry_run``, count) records older than ``cutoff``, in one transaction.
+
+        Requests still in flight are never removed, nor any request whose audit trail or drill is newer
+        than ``cutoff``; audit events go only with their (removed) request, or when they belong to none.
+        """

@@ -13,8 +13,10 @@ import pytest
 
 from bot.adapters.db import migrate
 from bot.adapters.db.engine import make_engine
+from bot.adapters.prompts import SqlPromptStore
+from sandbox.demo import create_app_prompts_table
 from tests.conftest import fresh_database
-from tests.harness.replicas import serve_start, start_at_once
+from tests.harness.replicas import prompts_init, serve_start, start_at_once
 
 
 @contextmanager
@@ -52,3 +54,15 @@ def test_replicas_upgrading_postgres_from_an_older_revision_all_start_and_migrat
 @pytest.mark.parametrize("older", [None, "0001"], ids=["fresh", "from-0001"])
 def test_replicas_on_one_sqlite_file_all_start_and_migrate_once(older: str | None) -> None:
     _race("sqlite", older, attempts=3)
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+def test_prompts_init_run_by_four_processes_at_once_installs_the_guards_once(kind: str) -> None:
+    for _attempt in range(3):
+        with fresh_database(kind) as url:
+            engine = make_engine(url)
+            create_app_prompts_table(engine)
+            ran = start_at_once(prompts_init, url, 4)
+            ok = SqlPromptStore(engine).guards().ok
+            engine.dispose()
+        assert ran.count(True) == 1 and ok, ran

@@ -19,6 +19,7 @@ READ_OR_RECORD = [
     ["checklist", "--all"],
     ["drill", "api"],
     ["serve", "--no-migrate", "--port", "0"],
+    ["prune", "--dry-run"],
 ]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bot.adapters.db.engine import make_engine
+from bot.adapters.prompts import upgrade_prompts_db
 from bot.bootstrap.database import prepare_database
 
 
@@ -31,6 +32,11 @@ def context() -> ForkServerContext:
 def serve_start(engine: Engine) -> bool:
     """What each replica's `serve` does with its database at start; True when this one ran the migration."""
     return prepare_database(engine, migrate_db=True).ran
+
+
+def prompts_init(engine: Engine) -> bool:
+    """`rollback-bot prompts init` on ``system_prompts``; True when this one installed the guards."""
+    return upgrade_prompts_db(engine, "system_prompts").ran
 
 
 def _child(step: Callable[[Any], object], url: str, barrier: Any, results: Any) -> None:

@@ -84,7 +84,7 @@ class RequestRow(Base):
 
 
 class AuditRow(Base):
-    """An audit event; the migration adds triggers that refuse UPDATE and DELETE."""
+    """An audit event; triggers refuse UPDATE, and DELETE except through `rollback-bot prune`."""
 
     __tablename__ = "audit_events"
 
@@ -135,7 +135,11 @@ class ChecklistRunRow(Base):
 
 
 class ChecklistClaimRow(Base):
-    """One row per scheduled fire time and target: the replica that inserts it posts; the others skip."""
+    """One row per scheduled fire time and target: the replica that inserts it posts; the others skip.
+
+    Until ``posted_at`` is set, the claim is held until ``lease_until``; after that another replica
+    (or this one after a restart) takes it over, up to a bound of ``attempts``.
+    """
 
     __tablename__ = "checklist_claims"
 
@@ -144,3 +148,17 @@ class ChecklistClaimRow(Base):
     fire_time: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
     claimed_by: Mapped[str] = mapped_column(String(64))
     claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    run_id: Mapped[int | None] = mapped_column(BigId)
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, server_default="1")
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_checklist_claims_unposted", "posted_at", "lease_until"),)
+
+
+class AuditPruneRow(Base):
+    """The cutoff of a running `rollback-bot prune`, visible only inside its transaction (see migration 0003)."""
+
+    __tablename__ = "audit_prune"
+
+    cutoff: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
