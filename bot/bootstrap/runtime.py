@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from sqlalchemy import Engine
 
@@ -16,7 +15,7 @@ from bot.adapters.metrics import PrometheusMetrics
 from bot.bootstrap.database import prepare_database
 from bot.bootstrap.executors import EnvironmentRegistry
 from bot.lifecycle import Readiness, WorkPool, describe
-from bot.scheduler import build_scheduler
+from bot.scheduler import BotScheduler, build_scheduler
 from bot.services import Deps
 from bot.services.execution import reconcile_interrupted
 from bot.web import WebApp
@@ -53,7 +52,7 @@ class Runtime:
     readiness: Readiness
     # auth.test with the bot token when Slack is configured (start-up and /health/ready call it).
     slack_auth: Callable[[], None] | None = None
-    scheduler: BackgroundScheduler | None = None
+    scheduler: BotScheduler | None = None
     # Called first thing by drain(): whatever brings new work in besides HTTP (the Socket Mode connection).
     stop_intake: list[Callable[[], None]] = field(default_factory=list)
 

@@ -103,6 +103,20 @@ class ChecklistReport:
         }
 
 
+@dataclass(frozen=True)
+class ChecklistClaim:
+    """A replica's hold on one scheduled fire time of one target, until the run is posted.
+
+    ``attempts`` counts the holders so far (1 for the first); ``run_id`` is set once the checklist ran,
+    so a holder that takes over after a failed post posts that run instead of running it again.
+    """
+
+    target: ServiceEnv
+    fire_time: datetime
+    attempts: int = 1
+    run_id: int | None = None
+
+
 class DrillPhase(StrEnum):
     """Timestamps a drill records (seconds since the trigger)."""
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.checklist import ChecklistReport, DrillRecord
+from bot.domain.checklist import ChecklistClaim, ChecklistReport, DrillRecord
 from bot.domain.model import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.retention import Pruned
 
@@ -129,8 +129,43 @@ class ChecklistLog(ABC):
         """The newest stored result for ``target``."""
 
     @abstractmethod
-    def claim(self, target: ServiceEnv, *, fire_time: datetime, replica: str) -> bool:
-        """Claim a scheduled fire time; True for exactly one caller across all replicas (a unique row)."""
+    def report(self, run_id: int) -> ChecklistReport | None:
+        """The stored result ``run_id``, if it is still kept."""
+
+    @abstractmethod
+    def claim(
+        self, target: ServiceEnv, *, fire_time: datetime, replica: str, lease_until: datetime
+    ) -> ChecklistClaim | None:
+        """Claim a scheduled fire time: a claim for exactly one caller across all replicas (a unique row), else None.
+
+        The claim is held until ``lease_until`` unless it is marked posted or its lease is extended.
+        """
+
+    @abstractmethod
+    def take_over(
+        self, *, now: datetime, replica: str, lease_until: datetime, max_attempts: int, since: datetime, limit: int
+    ) -> Sequence[ChecklistClaim]:
+        """Take over unposted claims whose lease ran out (a crash, a failed post), atomically, across replicas.
+
+        Only claims for fire times after ``since`` with fewer than ``max_attempts`` holders so far; each
+        taken claim counts one more attempt and is held until ``lease_until``.
+        """
+
+    @abstractmethod
+    def claim_ran(self, claim: ChecklistClaim, run_id: int) -> ChecklistClaim:
+        """Remember that the claim's checklist ran as ``run_id`` (a later holder posts that run)."""
+
+    @abstractmethod
+    def extend_lease(self, claim: ChecklistClaim, until: datetime) -> None:
+        """Hold the claim until ``until`` (a post paced for later, or a retry after a failed one)."""
+
+    @abstractmethod
+    def claim_posted(self, claim: ChecklistClaim) -> None:
+        """The claim's run was posted: nothing is left to retry."""
+
+    @abstractmethod
+    def reserve_post_slot(self, channel: str, *, now: datetime, interval: timedelta) -> datetime:
+        """Reserve ``channel``'s next posting slot (atomic across replicas): ``now``, or ``interval`` after the last."""
 
 
 class Retention(ABC):

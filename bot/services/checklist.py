@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.domain.checklist import ChecklistReport
 from bot.domain.model import ServiceEnv
@@ -94,13 +94,3 @@ def post_checklist(deps: Deps, run: ChecklistRun, *, channel: str | None = None)
         overall=run.report.overall.value,
     )
     return ts
-
-
-def run_scheduled(deps: Deps, *, target: ServiceEnv, fire_time: datetime) -> ChecklistRun | None:
-    """A scheduled fire: the one replica that claims ``fire_time`` runs and posts; the others do nothing."""
-    if not deps.checklists.claim(target, fire_time=fire_time, replica=deps.replica_id):
-        log.info("checklist for %s at %s already claimed by another replica", target, fire_time.isoformat())
-        return None
-    run = run_checklist(deps, target=target, trigger="schedule")
-    post_checklist(deps, run)
-    return run

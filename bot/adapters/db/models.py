@@ -156,6 +156,15 @@ class ChecklistClaimRow(Base):
     __table_args__ = (Index("ix_checklist_claims_unposted", "posted_at", "lease_until"),)
 
 
+class ChecklistPostSlotRow(Base):
+    """A channel's next free slot for a scheduled checklist post, shared by every replica (pacing)."""
+
+    __tablename__ = "checklist_post_slots"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_slot: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class AuditPruneRow(Base):
     """The cutoff of a running `rollback-bot prune`, visible only inside its transaction (see migration 0003)."""
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.adapters.db.models import ChecklistClaimRow, ChecklistRunRow, DrillRow
-from bot.domain.checklist import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
+from bot.adapters.db.models import ChecklistClaimRow, ChecklistPostSlotRow, ChecklistRunRow, DrillRow
+from bot.domain.checklist import CheckKey, ChecklistClaim, ChecklistReport, CheckResult, CheckStatus, DrillRecord
 from bot.domain.model import RollbackKind, ServiceEnv
 from bot.errors import StoreError
 from bot.ports.store import ChecklistLog, DrillLog
@@ -113,31 +116,99 @@ class SqlChecklistLog(ChecklistLog):
         )
         with self._sessions() as session:
             row = session.scalars(query).first()
-            if row is None:
-                return None
-            results = tuple(
-                CheckResult(
-                    key=CheckKey(r["key"]),
-                    status=CheckStatus(r["status"]),
-                    summary=r["summary"],
-                    evidence=tuple(r.get("evidence", ())),
-                    commands=tuple(r.get("commands", ())),
-                )
-                for r in row.results
-            )
-            return ChecklistReport(target, row.at, results)
+            return _report(row) if row else None
 
-    def claim(self, target: ServiceEnv, *, fire_time: datetime, replica: str) -> bool:
+    def report(self, run_id: int) -> ChecklistReport | None:
+        with self._sessions() as session:
+            row = session.get(ChecklistRunRow, run_id)
+            return _report(row) if row else None
+
+    def claim(
+        self, target: ServiceEnv, *, fire_time: datetime, replica: str, lease_until: datetime
+    ) -> ChecklistClaim | None:
         row = ChecklistClaimRow(
             service=target.service,
             environment=target.environment,
             fire_time=fire_time,
             claimed_by=replica[:64],
             claimed_at=self._clock(),
+            attempts=1,
+            lease_until=lease_until,
         )
         try:
             with self._sessions.begin() as session:
                 session.add(row)
         except IntegrityError:
-            return False
-        return True
+            return None
+        return ChecklistClaim(target, fire_time)
+
+    def take_over(
+        self, *, now: datetime, replica: str, lease_until: datetime, max_attempts: int, since: datetime, limit: int
+    ) -> Sequence[ChecklistClaim]:
+        c = ChecklistClaimRow
+        due = (
+            select(c)
+            .where(c.posted_at.is_(None), c.lease_until < now, c.attempts < max_attempts, c.fire_time > since)
+            .order_by(c.fire_time)
+            .limit(limit)
+        )
+        with self._sessions() as session:
+            candidates = list(session.scalars(due))
+        taken = []
+        for row in candidates:
+            same = _claim_key(ServiceEnv(row.service, row.environment), row.fire_time)
+            won = (
+                update(c)
+                .where(*same, c.posted_at.is_(None), c.lease_until == row.lease_until)
+                .values(claimed_by=replica[:64], attempts=row.attempts + 1, lease_until=lease_until)
+            )
+            with self._sessions.begin() as session:
+                if session.execute(won).rowcount == 1:  # type: ignore[attr-defined]
+                    target = ServiceEnv(row.service, row.environment)
+                    taken.append(ChecklistClaim(target, row.fire_time, row.attempts + 1, row.run_id))
+        return taken
+
+    def claim_ran(self, claim: ChecklistClaim, run_id: int) -> ChecklistClaim:
+        self._update_claim(claim, run_id=run_id)
+        return replace(claim, run_id=run_id)
+
+    def extend_lease(self, claim: ChecklistClaim, until: datetime) -> None:
+        self._update_claim(claim, lease_until=until)
+
+    def claim_posted(self, claim: ChecklistClaim) -> None:
+        self._update_claim(claim, posted_at=self._clock())
+
+    def reserve_post_slot(self, channel: str, *, now: datetime, interval: timedelta) -> datetime:
+        slots = ChecklistPostSlotRow
+        insert = sqlite_insert if self._sessions.kw["bind"].dialect.name == "sqlite" else postgres_insert
+        with self._sessions.begin() as session:  # the insert takes the write lock first (SQLite), or the row's
+            session.execute(insert(slots).values(channel=channel, next_slot=now).on_conflict_do_nothing())
+            row = session.scalars(select(slots).where(slots.channel == channel).with_for_update()).one()
+            slot = max(row.next_slot, now)
+            row.next_slot = slot + interval
+        return slot
+
+    def _update_claim(self, claim: ChecklistClaim, **values: object) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(ChecklistClaimRow).where(*_claim_key(claim.target, claim.fire_time)).values(**values)
+            )
+
+
+def _claim_key(target: ServiceEnv, fire_time: datetime) -> tuple[ColumnElement[bool], ...]:
+    c = ChecklistClaimRow
+    return (c.service == target.service, c.environment == target.environment, c.fire_time == fire_time)
+
+
+def _report(row: ChecklistRunRow) -> ChecklistReport:
+    results = tuple(
+        CheckResult(
+            key=CheckKey(r["key"]),
+            status=CheckStatus(r["status"]),
+            summary=r["summary"],
+            evidence=tuple(r.get("evidence", ())),
+            commands=tuple(r.get("commands", ())),
+        )
+        for r in row.results
+    )
+    return ChecklistReport(ServiceEnv(row.service, row.environment), row.at, results)

@@ -1,7 +1,8 @@
-"""Scheduled checklist claims carry their run, when they were posted, attempts and a lease.
+"""Scheduled checklist claims carry their run, when they were posted, attempts and a lease; posts are paced.
 
 A claim whose post never happened (a crash, Slack down) is taken over once its lease has passed, and
-retried with backoff up to a bound. Claims made before this revision are taken as posted.
+retried with backoff up to a bound. Claims made before this revision are taken as posted. Each
+channel's next free posting slot is a row every replica reserves from.
 
 Revision ID: 0004
 Revises: 0003
@@ -29,9 +30,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("lease_until", UtcDateTime(), nullable=True))
     op.execute("UPDATE checklist_claims SET posted_at = claimed_at, lease_until = claimed_at")
     op.create_index("ix_checklist_claims_unposted", "checklist_claims", ["posted_at", "lease_until"])
+    op.create_table(
+        "checklist_post_slots",
+        sa.Column("channel", sa.String(32), primary_key=True),
+        sa.Column("next_slot", UtcDateTime(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("checklist_post_slots")
     op.drop_index("ix_checklist_claims_unposted", table_name="checklist_claims")
     with op.batch_alter_table("checklist_claims") as batch:
         batch.drop_column("lease_until")
