@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -152,7 +153,9 @@ def test_a_claim_left_by_a_crash_between_claim_and_post_is_taken_over_once(
     assert [p.target for p in one.notifier.posts] == [target] and _runs(one) == 1
 
 
-def test_posts_to_one_channel_are_paced_and_never_block_the_tick(db_url: str, clock: FrozenClock) -> None:
+def test_posts_to_one_channel_are_paced_and_never_block_the_tick(tmp_path: Path, clock: FrozenClock) -> None:
+    """SQLite only (400 checklists); replicas pacing one channel together: test_scheduler, on both databases."""
+    db_url = f"sqlite:///{tmp_path / 'bot.db'}"
     channels = dict.fromkeys(targets(400), "C0BUSY") | {ServiceEnv("other", "prod"): "C0QUIET"}
     r = replica(db_url, channels, clock, name="replica-a")
     inline = Inline()

@@ -48,7 +48,7 @@ def test_two_then_four_replicas_on_a_fresh_postgres_all_start_and_migrate_once_1
 
 @pytest.mark.slow
 def test_replicas_upgrading_postgres_from_an_older_revision_all_start_and_migrate_once() -> None:
-    _race("postgresql", "0001", attempts=5)
+    _race("postgresql", "0001", attempts=3)
 
 
 @pytest.mark.parametrize("older", [None, "0001"], ids=["fresh", "from-0001"])
