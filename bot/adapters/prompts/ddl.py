@@ -20,6 +20,9 @@ from collections.abc import Callable
 from bot.adapters.prompts.schema import PromptTableNames
 
 Quote = Callable[[str], str]
+# PostgreSQL trigger functions run as the table's owner (who ran init), with only pg_catalog on the path
+# (every table they touch is schema-qualified): the application's role needs no rights on the history.
+_DEFINER = "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp"
 
 IMMUTABLE = "a version that has been active keeps its content and number; add a new version instead"
 NO_DELETE = "the active version and the version a rollback goes back to cannot be deleted"
@@ -75,7 +78,7 @@ class GuardDdl:
         return [
             f"ALTER TABLE {t} ADD CONSTRAINT {q(n.one_active_index)} EXCLUDE USING btree (name WITH =) "
             "WHERE (is_active) DEFERRABLE INITIALLY DEFERRED",
-            f"CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"CREATE FUNCTION {fn}() RETURNS trigger {_DEFINER} AS $$ BEGIN "
             f"IF TG_OP = 'TRUNCATE' THEN {_pg_raise(NO_TRUNCATE)} END IF; "
             f"IF TG_OP = 'DELETE' THEN IF coalesce(OLD.is_active, false) OR {self._rollback_target('OLD')} "
             f"THEN {_pg_raise(NO_DELETE, version=True)} END IF; RETURN OLD; END IF; "
@@ -87,16 +90,16 @@ class GuardDdl:
             f"CREATE TRIGGER {q(n.no_delete_trigger)} BEFORE DELETE ON {t} FOR EACH ROW EXECUTE FUNCTION {fn}()",
             f"CREATE TRIGGER {q(n.no_truncate_trigger)} BEFORE TRUNCATE ON {t} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION {fn}()",
-            f"CREATE FUNCTION {record}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"CREATE FUNCTION {record}() RETURNS trigger {_DEFINER} AS $$ BEGIN "
             "IF NEW.is_active AND (TG_OP = 'INSERT' OR NOT coalesce(OLD.is_active, false)) THEN "
             f"INSERT INTO {self.history} (prompt_name, from_version, to_version, at, actor, reason) "
-            f"VALUES (NEW.name, {self._previous()}, NEW.version, now(), 'db:' || current_user, '{DB_REASON}'); "
+            f"VALUES (NEW.name, {self._previous()}, NEW.version, now(), 'db:' || session_user, '{DB_REASON}'); "
             "END IF; RETURN NULL; END $$",
             f"CREATE TRIGGER {q(n.history_insert_trigger)} AFTER INSERT ON {t} "
             f"FOR EACH ROW EXECUTE FUNCTION {record}()",
             f"CREATE TRIGGER {q(n.history_update_trigger)} AFTER UPDATE OF is_active ON {t} "
             f"FOR EACH ROW EXECUTE FUNCTION {record}()",
-            f"CREATE FUNCTION {follow}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"CREATE FUNCTION {follow}() RETURNS trigger {_DEFINER} AS $$ BEGIN "
             f"UPDATE {self.history} SET prompt_name = NEW.name WHERE prompt_name = OLD.name "
             "AND to_version = OLD.version; RETURN NULL; END $$",
             f"CREATE TRIGGER {q(n.rename_trigger)} AFTER UPDATE OF name ON {t} FOR EACH ROW "

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts import SqlPromptStore, upgrade_prompts_db
@@ -175,6 +176,33 @@ def test_init_by_a_role_that_does_not_own_the_table_names_the_privilege(postgres
         limited.dispose()
         assert schema_dump(engine) == before
     finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+
+
+def test_the_app_role_needs_no_rights_on_what_init_added(postgres_url: str, engine: Engine) -> None:
+    """The triggers run as the table's owner: an application role with rights on its own table only still
+    activates (recorded), prunes and is refused what the guards refuse."""
+    create_app_table(engine)
+    upgrade_prompts_db(engine, "system_prompts")
+    role = f"rb_app_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        conn.execute(text(f'CREATE ROLE "{role}"'))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON system_prompts TO "{role}"'))
+    app = make_engine(postgres_url.replace("options=", f"options=-crole%3D{role}%20"))
+    try:
+        with app.begin() as conn:
+            conn.execute(text("UPDATE system_prompts SET is_active = false WHERE name = 'greeting'"))
+            conn.execute(text("UPDATE system_prompts SET is_active = true WHERE name = 'greeting' AND version = 1"))
+        with pytest.raises(DBAPIError, match="keeps its content"), app.begin() as conn:
+            conn.execute(text("UPDATE system_prompts SET content = 'x' WHERE name = 'greeting' AND version = 1"))
+        latest = SqlPromptStore(engine).history("greeting")[0]
+        assert (latest.from_version, latest.to_version, latest.actor.startswith("db:")) == (2, 1, True)
+    finally:
+        app.dispose()
         with engine.begin() as conn:
             conn.execute(text(f'DROP OWNED BY "{role}"'))
             conn.execute(text(f'DROP ROLE "{role}"'))
