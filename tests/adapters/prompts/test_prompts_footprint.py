@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -160,49 +162,44 @@ def test_a_table_the_app_recreates_loses_its_guards_and_the_bot_says_how_to_rest
     assert store.activate("greeting", 1, actor="U1", reason="rollback").from_version == 2
 
 
-def test_init_by_a_role_that_does_not_own_the_table_names_the_privilege(postgres_url: str, engine: Engine) -> None:
-    create_app_table(engine)
+@contextmanager
+def as_role(postgres_url: str, owner: Engine, schema_rights: str, table_rights: str) -> Iterator[Engine]:
+    """An engine on the same schema that acts as a fresh role with only the rights given (dropped afterwards)."""
     role = f"rb_app_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as conn:
+    with owner.begin() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
         conn.execute(text(f'CREATE ROLE "{role}"'))
-        conn.execute(text(f'GRANT USAGE, CREATE ON SCHEMA "{schema}" TO "{role}"'))
-        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE ON system_prompts TO "{role}"'))
+        conn.execute(text(f'GRANT {schema_rights} ON SCHEMA "{schema}" TO "{role}"'))
+        conn.execute(text(f'GRANT {table_rights} ON system_prompts TO "{role}"'))
+    limited = make_engine(postgres_url.replace("options=", f"options=-crole%3D{role}%20"))
     try:
-        limited = make_engine(postgres_url.replace("options=", f"options=-crole%3D{role}%20"))
-        before = schema_dump(engine)
-        with pytest.raises(StoreError, match=r"lacks a privilege: the role must own the table.*must be owner"):
-            upgrade_prompts_db(limited, "system_prompts")
-        limited.dispose()
-        assert schema_dump(engine) == before
+        yield limited
     finally:
-        with engine.begin() as conn:
+        limited.dispose()
+        with owner.begin() as conn:
             conn.execute(text(f'DROP OWNED BY "{role}"'))
             conn.execute(text(f'DROP ROLE "{role}"'))
 
 
+def test_init_by_a_role_that_does_not_own_the_table_names_the_privilege(postgres_url: str, engine: Engine) -> None:
+    create_app_table(engine)
+    before = schema_dump(engine)
+    refused = pytest.raises(StoreError, match=r"lacks a privilege: the role must own the table.*must be owner")
+    with as_role(postgres_url, engine, "USAGE, CREATE", "SELECT, INSERT, UPDATE") as limited, refused:
+        upgrade_prompts_db(limited, "system_prompts")
+    assert schema_dump(engine) == before
+
+
 def test_the_app_role_needs_no_rights_on_what_init_added(postgres_url: str, engine: Engine) -> None:
     """The triggers run as the table's owner: an application role with rights on its own table only still
-    activates (recorded), prunes and is refused what the guards refuse."""
+    activates (and it is recorded), and is refused what the guards refuse."""
     create_app_table(engine)
     upgrade_prompts_db(engine, "system_prompts")
-    role = f"rb_app_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as conn:
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-        conn.execute(text(f'CREATE ROLE "{role}"'))
-        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
-        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON system_prompts TO "{role}"'))
-    app = make_engine(postgres_url.replace("options=", f"options=-crole%3D{role}%20"))
-    try:
+    with as_role(postgres_url, engine, "USAGE", "SELECT, INSERT, UPDATE, DELETE") as app:
         with app.begin() as conn:
             conn.execute(text("UPDATE system_prompts SET is_active = false WHERE name = 'greeting'"))
             conn.execute(text("UPDATE system_prompts SET is_active = true WHERE name = 'greeting' AND version = 1"))
         with pytest.raises(DBAPIError, match="keeps its content"), app.begin() as conn:
             conn.execute(text("UPDATE system_prompts SET content = 'x' WHERE name = 'greeting' AND version = 1"))
-        latest = SqlPromptStore(engine).history("greeting")[0]
-        assert (latest.from_version, latest.to_version, latest.actor.startswith("db:")) == (2, 1, True)
-    finally:
-        app.dispose()
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP OWNED BY "{role}"'))
-            conn.execute(text(f'DROP ROLE "{role}"'))
+    latest = SqlPromptStore(engine).history("greeting")[0]
+    assert (latest.from_version, latest.to_version, latest.actor.startswith("db:")) == (2, 1, True)
