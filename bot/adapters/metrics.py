@@ -17,6 +17,10 @@ _COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "outcomes": ("Execution outcomes, by outcome and kind", ("outcome", "kind")),
     "checklists": ("Checklist runs, by overall result", ("overall",)),
     "drills": ("Rollback drills, by outcome", ("outcome",)),
+    "checklists_unposted": (
+        "Scheduled checklists given up on after the last attempt to run or post them",
+        ("service", "environment"),
+    ),
 }
 _HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "listener_seconds": ("Time to dispatch a Slack request (until ack in HTTP mode)", ("type",)),

@@ -1,14 +1,13 @@
 """The bot's services over a real database (SQLite or PostgreSQL) with in-memory fakes at the Slack edge.
 
 Enough for the scheduled checklist: environments with nothing to check (each check answers quickly),
-a notifier that records posts and can be told to fail, counting metrics, a hand-moved clock.
+a notifier that records posts and can be told to fail, the real metrics, a hand-moved clock.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,6 +20,7 @@ from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_fac
 from bot.adapters.db.migrate import upgrade
 from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
+from bot.adapters.metrics import PrometheusMetrics
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
 from bot.domain.checklist import ChecklistReport
 from bot.domain.model import RollbackRequest, ServiceEnv
@@ -28,7 +28,6 @@ from bot.domain.people import SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.errors import SlackApiError
 from bot.ports.health import HealthProbe, HealthResult
-from bot.ports.metrics import Metrics
 from bot.ports.notify import Notifier
 from bot.ports.slack import SlackDirectory
 from bot.scheduler.cron import fire_time_of
@@ -74,17 +73,6 @@ class RecordingNotifier(Notifier):
         raise NotImplementedError
 
 
-class CountingMetrics(Metrics):
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def count(self, name: str, **labels: str) -> None:
-        self.counts[name] += 1
-
-    def observe(self, name: str, seconds: float, **labels: str) -> None:
-        pass
-
-
 class NoProbe(HealthProbe):
     def get(self, url: str) -> HealthResult:
         return HealthResult(url, None, "no network in these tests")
@@ -120,7 +108,7 @@ class Replica:
 
     deps: Deps
     notifier: RecordingNotifier
-    metrics: CountingMetrics
+    metrics: PrometheusMetrics
     engine: Engine
 
     def close(self) -> None:
@@ -140,7 +128,7 @@ def replica(
     upgrade(engine)
     sessions = make_session_factory(engine)
     notifier = notifier or RecordingNotifier()
-    metrics = CountingMetrics()
+    metrics = PrometheusMetrics()
     deps = Deps(
         catalog=catalog(channels),
         requests=SqlRequestRepository(sessions, clock),
