@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +83,26 @@ def test_a_schema_newer_than_the_bot_is_one_clear_line_and_exit_2(db_url: str, t
     line = f"error: database is at revision {NEWER}, this bot knows up to {migrate.head_revision()}; upgrade the bot"
     assert line in result.output.splitlines()
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+
+
+def test_serve_no_migrate_starts_on_a_database_db_upgrade_migrated(tmp_path: Path) -> None:
+    """The separate-step deployment: `db upgrade` as a job, then `serve --no-migrate`."""
+    db_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    assert _run(["db", "upgrade"], db_url, tmp_path).exit_code == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROLLBACK_BOT_CONFIG"))}
+    env["DATABASE_URL"] = db_url
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--no-migrate", "--port", "0", "--host", "127.0.0.1"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = next(line for line in proc.stdout if "listening on" in line or "error" in line)
+        assert "listening on http://127.0.0.1:" in first, first
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
