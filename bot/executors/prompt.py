@@ -64,8 +64,9 @@ class PromptActivationExecutor(Executor):
 
     def plan(self, *, choice: str | None = None) -> Plan:
         guards = self._store.guards()
-        if not guards.ok:
-            return Plan(self.kind, False, "", "prompt guards missing", "—", {}, {}, blocked_reason=guards.message())
+        if not guards.ok:  # refused: without them a rollback could meet two active versions or an edited one
+            missing = f"prompt guards missing on {guards.table}; restore them with `{guards.restore_command}`"
+            return Plan(self.kind, False, "", missing, "—", {}, {}, blocked_reason=guards.message())
         picked = choice or self._default_choice()
         choices = self._choices()
         if picked is None:

@@ -8,6 +8,7 @@ import threading
 from sqlalchemy import text
 
 from bot.adapters.db.engine import make_engine
+from bot.adapters.prompts import uninstall_prompts_db
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
 from tests.e2e.flow import submit_plan, walk_to_plan
@@ -61,3 +62,22 @@ def test_full_prompt_rollback_walk(world: World, db_url: str) -> None:
     assert counter.reads > 10 and counter.seen == {1}
     history = world.prompts.history("drug_info", limit=1)[0]
     assert (history.from_version, history.to_version, history.actor) == (4, 3, "rollback-bot")
+
+
+def test_a_request_whose_prompt_guards_went_missing_is_refused_at_approval_with_the_fix(world: World) -> None:
+    """Between request and approval someone removed the guards: the approval is refused, nothing changes,
+    and the thread says which command restores them."""
+    plan_view = walk_to_plan(world, "prompt")
+    submit_plan(world, plan_view, "v4 prompt drops the dosage disclaimer")
+    world.wait(lambda: any("Rollback #" in m.get("text", "") for m in world.slack.messages(CHANNEL)), what="card")
+    card = world.card()
+    uninstall_prompts_db(world.prompts_engine, "system_prompts")
+    value = encode_request_ref(world.runtime.deps.requests.list_recent(limit=1)[0].id)
+    world.click(BOB, card["ts"], SlackId.approve.value, value)
+    restore = "rollback-bot prompts init --service pharmabot --env prod"
+    world.wait(
+        lambda: any(restore in json.dumps(m) for m in world.slack.thread(CHANNEL, card["ts"])),
+        what="the thread naming the command that restores the guards",
+    )
+    assert world.prompts.active("drug_info").version == 4
+    assert world.runtime.deps.requests.list_recent(limit=1)[0].status.value == "cancelled"

@@ -180,8 +180,8 @@ class SqlChecklistLog(ChecklistLog):
 
     def reserve_post_slot(self, channel: str, *, now: datetime, interval: timedelta) -> datetime:
         slots = ChecklistPostSlotRow
-        insert = sqlite_insert if self._sessions.kw["bind"].dialect.name == "sqlite" else postgres_insert
         with self._sessions.begin() as session:  # the insert takes the write lock first (SQLite), or the row's
+            insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgres_insert
             session.execute(insert(slots).values(channel=channel, next_slot=now).on_conflict_do_nothing())
             row = session.scalars(select(slots).where(slots.channel == channel).with_for_update()).one()
             slot = max(row.next_slot, now)
