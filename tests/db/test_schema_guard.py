@@ -1,10 +1,12 @@
-"""Only `db upgrade` and `serve` migrate; every command refuses an unmigrated or newer schema in one line, exit 2."""
+"""Only `db upgrade` and `serve` migrate; every command refuses an unmigrated or newer schema in one line, exit 2.
+
+`serve` binds first and retries its database in the background: with `--no-migrate` on a database not yet
+migrated it stays up, not ready, saying to run `db upgrade`, and becomes ready once that ran; on a schema
+newer than it knows it exits 2 with the one line.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy import inspect, text
 from bot.adapters.db import migrate
 from bot.adapters.db.engine import make_engine
 from bot.cli import main
+from tests.harness.serve import ServeProcess
 
 NEWER = "0999_from_a_newer_bot"
 READ_OR_RECORD = [
@@ -21,7 +24,6 @@ READ_OR_RECORD = [
     ["requests", "show", "1"],
     ["checklist", "--all"],
     ["drill", "api"],
-    ["serve", "--no-migrate", "--port", "0"],
     ["prune", "--dry-run"],
 ]
 
@@ -67,42 +69,53 @@ def test_a_database_behind_this_bot_says_to_upgrade(db_url: str, tmp_path: Path)
     assert _run(["db", "upgrade"], db_url, tmp_path).output.strip() == f"database at revision {head} (nothing to do)"
 
 
-@pytest.mark.parametrize(
-    "args",
-    [*READ_OR_RECORD, ["serve", "--port", "0"], ["db", "upgrade"], ["db", "downgrade", "0001"], ["db", "current"]],
-    ids=lambda a: " ".join(a[:2]),
-)
-def test_a_schema_newer_than_the_bot_is_one_clear_line_and_exit_2(db_url: str, tmp_path: Path, args: list[str]) -> None:
+def _newer(db_url: str) -> None:
     engine = make_engine(db_url)
     migrate.upgrade(engine)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": NEWER})
     engine.dispose()
+
+
+NEWER_LINE = f"database is at revision {NEWER}, this bot knows up to {migrate.head_revision()}; upgrade the bot"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [*READ_OR_RECORD, ["db", "upgrade"], ["db", "downgrade", "0001"], ["db", "current"]],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_a_schema_newer_than_the_bot_is_one_clear_line_and_exit_2(db_url: str, tmp_path: Path, args: list[str]) -> None:
+    _newer(db_url)
     result = _run(args, db_url, tmp_path)
     assert result.exit_code == 2, result.output
-    line = f"error: database is at revision {NEWER}, this bot knows up to {migrate.head_revision()}; upgrade the bot"
-    assert line in result.output.splitlines()
+    assert f"error: {NEWER_LINE}" in result.output.splitlines()
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
 
 
-def test_serve_no_migrate_starts_on_a_database_db_upgrade_migrated(tmp_path: Path) -> None:
-    """The separate-step deployment: `db upgrade` as a job, then `serve --no-migrate`."""
+@pytest.mark.parametrize("args", [[], ["--no-migrate"]], ids=["serve", "serve --no-migrate"])
+def test_serve_on_a_schema_newer_than_it_knows_exits_2_with_the_line(tmp_path: Path, args: list[str]) -> None:
     db_url = f"sqlite:///{tmp_path / 'bot.db'}"
-    assert _run(["db", "upgrade"], db_url, tmp_path).exit_code == 0
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ROLLBACK_BOT_CONFIG"))}
-    env["DATABASE_URL"] = db_url
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--no-migrate", "--port", "0", "--host", "127.0.0.1"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    _newer(db_url)
+    bot = ServeProcess.start(tmp_path, {"DATABASE_URL": db_url}, *args)
     try:
-        assert proc.stdout is not None
-        first = next(line for line in proc.stdout if "listening on" in line or "error" in line)
-        assert "listening on http://127.0.0.1:" in first, first
+        assert bot.wait() == 2
+        assert f"error: {NEWER_LINE}" in bot.output().splitlines()
+        assert "Traceback" not in bot.output()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        bot.close()
+
+
+def test_serve_no_migrate_waits_not_ready_until_db_upgrade_ran(tmp_path: Path) -> None:
+    """The separate-step deployment: replicas with `--no-migrate` start while the `db upgrade` job runs."""
+    db_url = f"sqlite:///{tmp_path / 'bot.db'}"
+    bot = ServeProcess.start(tmp_path, {"DATABASE_URL": db_url}, "--no-migrate")
+    try:
+        bot.wait_for("run `rollback-bot db upgrade`")  # the start-up's log line, retried
+        ready = bot.get("/health/ready")
+        assert ready.status_code == 503 and "run `rollback-bot db upgrade`" in ready.json()["database"]
+        assert _tables(db_url) == set()  # it never migrated
+        assert _run(["db", "upgrade"], db_url, tmp_path).exit_code == 0
+        assert bot.wait_ready().status_code == 200
+    finally:
+        bot.close()
