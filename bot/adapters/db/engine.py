@@ -49,12 +49,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def describe(exc: SQLAlchemyError) -> str:
-    """The driver's first line, without parameters or URLs (which could hold secrets)."""
-    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"{type(exc).__name__}: {first[0] if first else ''}"
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")

@@ -18,7 +18,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.adapters.db.engine import describe
+from bot.adapters.db.engine import describe_db_error
 from bot.adapters.db.locks import migration_lock
 from bot.errors import SchemaError, SchemaTooNewError, StoreError, UsageError
 
@@ -73,7 +73,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return _revision(conn)
     except SQLAlchemyError as exc:
-        raise StoreError(f"database unreachable: {describe(exc)}") from exc
+        raise StoreError(f"database unreachable: {describe_db_error(exc)}") from exc
 
 
 def _revision(conn: Connection) -> str | None:
@@ -129,5 +129,5 @@ def _run(engine: Engine, step: Callable[[Config], None]) -> Migrated:
     except CommandError as exc:
         raise UsageError(f"database migration: {exc}") from exc
     except SQLAlchemyError as exc:
-        raise StoreError(f"database migration failed: {describe(exc)}") from exc
+        raise StoreError(f"database migration failed: {describe_db_error(exc)}") from exc
     return Migrated(before, after)

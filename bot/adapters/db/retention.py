@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, exists, func, insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.adapters.db.engine import describe
+from bot.adapters.db.engine import describe_db_error
 from bot.adapters.db.models import AuditPruneRow, AuditRow, ChecklistClaimRow, ChecklistRunRow, DrillRow, RequestRow
 from bot.domain.model import RequestStatus
 from bot.domain.retention import Pruned
@@ -38,7 +38,7 @@ class SqlRetention(Retention):
             with self._engine.begin() as conn:
                 return self._prune(conn, cutoff, dry_run=dry_run)
         except SQLAlchemyError as exc:
-            raise StoreError(f"prune failed, nothing was removed: {describe(exc)}") from exc
+            raise StoreError(f"prune failed, nothing was removed: {describe_db_error(exc)}") from exc
 
     def _prune(self, conn: Connection, cutoff: datetime, *, dry_run: bool) -> Pruned:
         requests, audit, drills = _table(RequestRow), _table(AuditRow), _table(DrillRow)

@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from bot.adapters.db.engine import describe
+from bot.adapters.db.engine import describe_db_error
 from bot.adapters.db.locks import migration_lock
 from bot.adapters.db.migrate import Migrated, newer_schema_message
 from bot.adapters.prompts.ddl import GuardDdl
@@ -44,7 +44,7 @@ def prompts_db_revision(engine: Engine, table: str) -> str | None:
         with engine.connect() as conn:
             return revision_on(conn, PromptTableNames.of(table))
     except SQLAlchemyError as exc:
-        raise StoreError(f"prompts database unreachable: {describe(exc)}") from exc
+        raise StoreError(f"prompts database unreachable: {describe_db_error(exc)}") from exc
 
 
 def where(conn: Connection) -> str:
@@ -75,13 +75,14 @@ def _locked(engine: Engine, table: str, work: Callable[[Connection, PromptTableN
             return done
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) == _INSUFFICIENT_PRIVILEGE:
+            why = describe_db_error(exc)
             raise StoreError(
                 f"prompts init/uninstall on {names.table!r} lacks a privilege: the role must own the table "
-                f"(ALTER TABLE, CREATE TRIGGER) and have CREATE on its schema; nothing was changed ({describe(exc)})"
+                f"(ALTER TABLE, CREATE TRIGGER) and have CREATE on its schema; nothing was changed ({why})"
             ) from exc
-        raise StoreError(f"prompts guards on {names.table!r}: {describe(exc)}; nothing was changed") from exc
+        raise StoreError(f"prompts guards on {names.table!r}: {describe_db_error(exc)}; nothing was changed") from exc
     except SQLAlchemyError as exc:
-        raise StoreError(f"prompts guards on {names.table!r}: {describe(exc)}; nothing was changed") from exc
+        raise StoreError(f"prompts guards on {names.table!r}: {describe_db_error(exc)}; nothing was changed") from exc
 
 
 def upgrade_prompts_db(engine: Engine, table: str, revision: str = "head") -> Migrated:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, case, func, insert, literal, select, text, true, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from bot.adapters.db.engine import describe
+from bot.adapters.db.engine import describe_db_error
 from bot.adapters.prompts.guards import guard_problems
 from bot.adapters.prompts.schema import DEFAULT_TABLE, PromptTableNames, prompt_tables
 from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion
@@ -180,7 +180,7 @@ class SqlPromptStore(PromptStore):
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"prompts table {self._names.table!r} cannot be read (run `rollback-bot prompts init`?): "
-                f"{describe(exc)}"
+                f"{describe_db_error(exc)}"
             ) from exc
 
     # --- writes ---------------------------------------------------------------------------------
@@ -196,7 +196,7 @@ class SqlPromptStore(PromptStore):
                     created = self._insert_next(conn, name, content)
             except IntegrityError as exc:  # a writer outside the bot took the same number: count again
                 if attempt >= _ADD_ATTEMPTS:
-                    raise StoreError(f"could not add a version of {name!r}: {describe(exc)}") from exc
+                    raise StoreError(f"could not add a version of {name!r}: {describe_db_error(exc)}") from exc
                 attempt += 1
                 continue
             log.info("prompt %s version %d added by %s", name, created.version, actor)
@@ -312,4 +312,4 @@ class SqlPromptStore(PromptStore):
         except passing:
             raise
         except SQLAlchemyError as exc:
-            raise StoreError(f"prompts database ({self._names.table}) failed: {describe(exc)}") from exc
+            raise StoreError(f"prompts database ({self._names.table}) failed: {describe_db_error(exc)}") from exc
