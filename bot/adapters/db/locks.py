@@ -18,6 +18,8 @@ from sqlalchemy.exc import OperationalError
 from bot.errors import StoreError
 
 LOCK_WAIT = "600s"
+# Engines bound every statement (30 s); a migration may rewrite a big table, so its transaction gets longer.
+MIGRATION_STATEMENT_TIMEOUT = "15min"
 _KEY = "hashtextextended(CAST(:name AS text) || '@' || coalesce(current_schema(), ''), 0)"
 
 
@@ -44,8 +46,15 @@ def migration_lock(conn: Connection, name: str) -> Iterator[None]:
             f"waited {LOCK_WAIT} for another process's migration of this database ({name}); is one stuck?"
         ) from exc
     try:
+        long_statements(conn)
         yield
     finally:
         conn.rollback()  # whatever the block left open (a failed migration) ends before the unlock
         conn.execute(text(f"SELECT pg_advisory_unlock({_KEY})"), {"name": name})
         conn.commit()
+
+
+def long_statements(conn: Connection) -> None:
+    """Let the statements of ``conn``'s current transaction run up to ``MIGRATION_STATEMENT_TIMEOUT`` (PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SET LOCAL statement_timeout = '{MIGRATION_STATEMENT_TIMEOUT}'"))

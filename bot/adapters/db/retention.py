@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, exists,
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.db.engine import describe_db_error
+from bot.adapters.db.locks import long_statements
 from bot.adapters.db.models import AuditPruneRow, AuditRow, ChecklistClaimRow, ChecklistRunRow, DrillRow, RequestRow
 from bot.domain.model import RequestStatus
 from bot.domain.retention import Pruned
@@ -36,6 +37,7 @@ class SqlRetention(Retention):
     def prune(self, cutoff: datetime, *, dry_run: bool = False) -> Pruned:
         try:
             with self._engine.begin() as conn:
+                long_statements(conn)  # a year of audit can take longer than the engine's 30 s per statement
                 return self._prune(conn, cutoff, dry_run=dry_run)
         except SQLAlchemyError as exc:
             raise StoreError(f"prune failed, nothing was removed: {describe_db_error(exc)}") from exc
