@@ -52,7 +52,8 @@ from bot.adapters.azure.clients import AzureClients  # noqa: E402
 from bot.adapters.azure.container_apps import AzureContainerAppsApi  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.domain.azure import ContainerAppRef  # noqa: E402
-from bot.domain.model import RequestStatus, RollbackKind  # noqa: E402
+from bot.domain.kinds import CODE  # noqa: E402
+from bot.domain.model import RequestStatus  # noqa: E402
 from bot.domain.tree import FlowState  # noqa: E402
 from bot.services import rollbacks  # noqa: E402
 from bot.slack.ids import SlackId  # noqa: E402
@@ -150,7 +151,7 @@ class Bench:
         """Open a request, click Approve as BOB; seconds from the click to the emulator recording the PATCH."""
         self.reset_traffic()
         deps = self.world.runtime.deps
-        state = FlowState(CHANNEL, SERVICE, ENV, True, RollbackKind.code)
+        state = FlowState(CHANNEL, SERVICE, ENV, True, CODE)
         request = rollbacks.open_request(deps, state=state, reason=f"bench run {index}", requester_id=ALICE)
         if request.message_ts is None:
             raise SystemExit(f"request #{request.id} has no card")

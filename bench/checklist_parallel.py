@@ -56,7 +56,8 @@ import yaml  # noqa: E402
 from bot.bootstrap import Runtime, build_runtime  # noqa: E402
 from bot.config import load_settings, parse_config  # noqa: E402
 from bot.domain.checklist import DrillPhase, DrillRecord  # noqa: E402
-from bot.domain.model import RollbackKind, ServiceEnv  # noqa: E402
+from bot.domain.kinds import CODE  # noqa: E402
+from bot.domain.model import ServiceEnv  # noqa: E402
 from bot.services.checklist import ChecklistRun, run_checklist, run_checklists  # noqa: E402
 from sandbox.emulators.azure import AzureEmulator, RecordedRequest  # noqa: E402
 from tests.harness.world import seed_llm_calls, seed_prompts  # noqa: E402
@@ -183,7 +184,7 @@ def seed_drills(runtime: Runtime, targets: list[ServiceEnv]) -> None:
         runtime.deps.drills.record(
             DrillRecord(
                 target,
-                RollbackKind.code,
+                CODE,
                 "U0BENCH",
                 started,
                 phases={DrillPhase.command_issued.value: 1.0, DrillPhase.verified.value: 42.0},

@@ -32,8 +32,8 @@ def register(app: App) -> None:
     app.action(SlackId.proceed.value)(reported(handle_proceed_action))
 
 
-def _state(body: dict[str, Any]) -> FlowState:
-    return FlowState.decode(body["view"]["private_metadata"])
+def _state(body: dict[str, Any], context: BoltContext) -> FlowState:
+    return FlowState.decode(body["view"]["private_metadata"], context["deps"].kinds)
 
 
 def _values(body: dict[str, Any]) -> payloads.Values:
@@ -49,7 +49,7 @@ def handle_target_submission(ack: Ack, body: dict[str, Any], context: BoltContex
         return
     service, environment = payloads.read_target(_values(body))
     emergency = payloads.read_emergency(_values(body))
-    state = _state(body).with_(service=service, environment=environment, emergency=emergency)
+    state = _state(body, context).with_(service=service, environment=environment, emergency=emergency)
     if next_step(state) is Step.investigate:
         ack()
         found = flow.investigate(context["deps"], state)
@@ -66,8 +66,8 @@ def handle_target_submission(ack: Ack, body: dict[str, Any], context: BoltContex
 
 def _show_what_changed(context: BoltContext, view_id: str, state: FlowState) -> None:
     found = flow.what_changed(context["deps"], state)
-    options = [(o.kind.value, o.executable, o.note) for o in found.options]
-    recommended = found.recommended.value if found.recommended else None
+    options = [(o.kind, o.executable, o.note) for o in found.options]
+    recommended = found.recommended if found.recommended else None
     view = build_kind_view(state, found.events, options, recommended, found.errors)
     context.client.views_update(view_id=view_id, view=view)
 
@@ -75,7 +75,7 @@ def _show_what_changed(context: BoltContext, view_id: str, state: FlowState) -> 
 def handle_kind_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """Step 2 answered: show the plan from live state."""
     try:
-        state = _state(body).with_(kind=payloads.read_kind(_values(body)), choice=None)
+        state = _state(body, context).with_(kind=payloads.read_kind(_values(body), context["deps"].kinds), choice=None)
     except UsageError as exc:
         ack(response_action="errors", errors={SlackId.kind_block.value: exc.user_message})
         return
@@ -87,14 +87,14 @@ def handle_kind_submission(ack: Ack, body: dict[str, Any], context: BoltContext)
 def handle_choice_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Another target picked in the plan step: re-plan for it."""
     ack()
-    state = _state(body).with_(choice=action["selected_option"]["value"])
+    state = _state(body, context).with_(choice=action["selected_option"]["value"])
     plan = flow.preview(context["deps"], state)
     context.client.views_update(view_id=body["view"]["id"], view=build_plan_view(state, plan))
 
 
 def handle_plan_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """Step 3 answered: open the request (re-planned from live state) and post its card."""
-    state = _state(body).with_(choice=payloads.read_choice(_values(body)) or _state(body).choice)
+    state = _state(body, context).with_(choice=payloads.read_choice(_values(body)) or _state(body, context).choice)
     reason = payloads.read_reason(_values(body)).strip()
     if not reason:
         ack(response_action="errors", errors={SlackId.reason_block.value: "Say briefly why you are rolling back."})
@@ -109,7 +109,7 @@ def handle_proceed_action(
 ) -> None:
     """'Proceed to rollback' after investigating: open the modal at 'what changed?', retire the button."""
     ack()
-    state = FlowState.decode(action["value"])
+    state = FlowState.decode(action["value"], context["deps"].kinds)
     opened = context.client.views_open(trigger_id=body["trigger_id"], view=build_loading_view(state))
     text = f"Proceeding to the rollback of {state.service}/{state.environment} (in the dialog)."
     respond(text=text, blocks=build_notice(text, emoji=":arrow_right:"), replace_original=True)

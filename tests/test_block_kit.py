@@ -9,7 +9,8 @@ import pytest
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.checklist import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
-from bot.domain.model import RequestStatus, RollbackKind, RollbackRequest, ServiceEnv
+from bot.domain.kinds import CODE, PROMPT
+from bot.domain.model import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult
 from bot.domain.tree import FlowState
 from bot.slack import blocks, cards, checklist, home, views
@@ -18,11 +19,11 @@ from sandbox.emulators.slack import validate_message_blocks, validate_view
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 TARGET = ServiceEnv("pharmabot", "prod")
-POLICY = EnvironmentPolicy(TARGET, ("C0INCIDENT", "#inc-*"), "S0APPROVERS", (), 15, (RollbackKind.code,))
+POLICY = EnvironmentPolicy(TARGET, ("C0INCIDENT", "#inc-*"), "S0APPROVERS", (), 15, (CODE,))
 CATALOG = Catalog((POLICY,))
-STATE = FlowState("C0INCIDENT", "pharmabot", "prod", True, RollbackKind.code)
+STATE = FlowState("C0INCIDENT", "pharmabot", "prod", True, CODE)
 PLAN = Plan(
-    RollbackKind.code,
+    CODE,
     True,
     "app--v1",
     "app--v2: 100 %, Unhealthy",
@@ -34,9 +35,7 @@ PLAN = Plan(
     ("shift traffic",),
     tuple(Choice(f"app--v{i}", f"app--v{i} · 1.{i}.0") for i in range(1, 30)),
 )
-BLOCKED = Plan(
-    RollbackKind.code, False, "app--v1", "Single", "app--v1", {}, {}, ("az …",), (), (), (), "Single revision mode"
-)
+BLOCKED = Plan(CODE, False, "app--v1", "Single", "app--v1", {}, {}, ("az …",), (), (), (), "Single revision mode")
 STEPS = (StepResult("shift traffic", True, 0.21, "ok"), StepResult("health check", False, 1.5, "503"))
 REPORT = ChecklistReport(
     TARGET,
@@ -52,7 +51,7 @@ def _request(status: RequestStatus, *, drill: bool = False) -> RollbackRequest:
     return RollbackRequest(
         7,
         TARGET,
-        RollbackKind.code,
+        CODE,
         status,
         "U0ALICE",
         "C0INCIDENT",
@@ -77,9 +76,7 @@ def messages() -> dict[str, list[dict[str, Any]]]:
         "history": cards.build_history([_request(s) for s in RequestStatus]),
         "history-empty": cards.build_history([]),
         "thread": cards.build_thread("Rollback verified.", ["✓ step"] * 200),
-        "investigation": views.build_investigation(
-            STATE, [ChangeEvent(NOW, RollbackKind.code, "new rev")] * 30, ["• live"] * 20
-        ),
+        "investigation": views.build_investigation(STATE, [ChangeEvent(NOW, CODE, "new rev")] * 30, ["• live"] * 20),
         "checklist-summary": checklist.build_checklist_summary(REPORT),
         "checklist-details": checklist.build_checklist_details(REPORT),
     }
@@ -92,13 +89,13 @@ def messages() -> dict[str, list[dict[str, Any]]]:
 
 
 def modals() -> dict[str, dict[str, Any]]:
-    drill = DrillRecord(TARGET, RollbackKind.code, "U0BOB", NOW, {"verified": 12.0}, verified=True)
+    drill = DrillRecord(TARGET, CODE, "U0BOB", NOW, {"verified": 12.0}, verified=True)
     return {
         "target": views.build_target_view(FlowState("C0INCIDENT"), [POLICY] * 3),
         "loading": views.build_loading_view(STATE),
         "kind": views.build_kind_view(
             STATE,
-            [ChangeEvent(NOW, RollbackKind.prompt, "v3 → v4")] * 20,
+            [ChangeEvent(NOW, PROMPT, "v3 → v4")] * 20,
             [("code", True, ""), ("prompt", True, ""), ("schema", False, "not yet")],
             "code",
             ["search: unreachable"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.commands import Command, SubCommand, parse_command
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import BUILTIN_KINDS, CODE
 from bot.errors import UsageError
 
 
@@ -21,14 +21,14 @@ from bot.errors import UsageError
         ("status pharmabot", Command(SubCommand.status, "pharmabot")),
         ("checklist pharmabot prod", Command(SubCommand.checklist, "pharmabot", "prod")),
         ("history pharmabot", Command(SubCommand.history, "pharmabot")),
-        ("drill pharmabot staging code", Command(SubCommand.drill, "pharmabot", "staging", RollbackKind.code)),
+        ("drill pharmabot staging code", Command(SubCommand.drill, "pharmabot", "staging", CODE)),
         ("drill pharmabot", Command(SubCommand.drill, "pharmabot")),
         ("cancel 42", Command(SubCommand.cancel, request_id=42)),
         ("cancel #42", Command(SubCommand.cancel, request_id=42)),
     ],
 )
 def test_parse(text: str, expected: Command) -> None:
-    assert parse_command(text) == expected
+    assert parse_command(text, BUILTIN_KINDS) == expected
 
 
 @pytest.mark.parametrize(
@@ -44,4 +44,4 @@ def test_parse(text: str, expected: Command) -> None:
 )
 def test_parse_errors(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        parse_command(text)
+        parse_command(text, BUILTIN_KINDS)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain import approval
-from bot.domain.model import RequestStatus, RollbackKind, RollbackRequest, ServiceEnv
+from bot.domain.kinds import BUILTIN_KINDS, CODE, MODEL, PROMPT
+from bot.domain.model import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.people import SlackUserInfo
 from bot.domain.plan import ChangeEvent, Choice, Plan
 from bot.domain.tree import FlowState, Step, likely_culprit, next_step
@@ -25,7 +26,7 @@ NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 REQUEST = RollbackRequest(
     1,
     ServiceEnv("a", "prod"),
-    RollbackKind.code,
+    CODE,
     RequestStatus.pending,
     "U0REQ",
     "C1",
@@ -112,34 +113,34 @@ def test_approver_rule(
         (FlowState("C1", "a", "prod", emergency=False), Step.investigate),
         (FlowState("C1", "a", "prod", emergency=False, investigated=True), Step.what_changed),
         (FlowState("C1", "a", "prod", emergency=True), Step.what_changed),
-        (FlowState("C1", "a", "prod", emergency=True, kind=RollbackKind.prompt), Step.plan),
+        (FlowState("C1", "a", "prod", emergency=True, kind=PROMPT), Step.plan),
     ],
 )
 def test_decision_tree(state: FlowState, step: Step) -> None:
     assert next_step(state) is step
-    assert FlowState.decode(state.encode()) == state
+    assert FlowState.decode(state.encode(), BUILTIN_KINDS) == state
 
 
 def test_bad_private_metadata_is_a_usage_error() -> None:
     for text in ("", "{", '{"channel_id": "C1", "kind": "banana"}', "[]"):
         with pytest.raises(UsageError):
-            FlowState.decode(text)
+            FlowState.decode(text, BUILTIN_KINDS)
 
 
 def test_likely_culprit_is_the_most_recent_change_in_the_window() -> None:
     events = [
-        ChangeEvent(NOW - timedelta(hours=3), RollbackKind.code, "rev"),
-        ChangeEvent(NOW - timedelta(minutes=20), RollbackKind.prompt, "v4"),
-        ChangeEvent(NOW - timedelta(days=3), RollbackKind.model, "old"),
+        ChangeEvent(NOW - timedelta(hours=3), CODE, "rev"),
+        ChangeEvent(NOW - timedelta(minutes=20), PROMPT, "v4"),
+        ChangeEvent(NOW - timedelta(days=3), MODEL, "old"),
     ]
-    assert likely_culprit(events, now=NOW, window=timedelta(hours=24)) is RollbackKind.prompt
+    assert likely_culprit(events, now=NOW, window=timedelta(hours=24)) == PROMPT
     assert likely_culprit(events[:1], now=NOW, window=timedelta(hours=1)) is None
     assert likely_culprit([], now=NOW, window=timedelta(hours=24)) is None
 
 
 def test_plan_round_trip_and_stale_comparison() -> None:
     plan = Plan(
-        RollbackKind.code,
+        CODE,
         True,
         "v1",
         "v2 100 %",

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.model import RequestStatus, RollbackKind
+from bot.domain.kinds import CODE
+from bot.domain.model import RequestStatus
 from bot.domain.tree import FlowState
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
@@ -111,7 +112,7 @@ def _serve_replica(world: World, tmp_path: Path, *args: str) -> ServeProcess:
 
 def _approve_on(world: World, bot: ServeProcess) -> int:
     """Open a code rollback (through the in-process replica) and approve it on the child."""
-    state = FlowState(CHANNEL, "pharmabot", "prod", True, RollbackKind.code)
+    state = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)
     request = rollbacks.open_request(world.runtime.deps, state=state, reason="bad deploy", requester_id=ALICE)
     click = world.factory.block_action_message(
         BOB, CHANNEL, request.message_ts or "", SlackId.approve.value, encode_request_ref(request.id)

@@ -31,7 +31,8 @@ from bot.bootstrap.executors import EnvironmentRegistry
 from bot.bootstrap.runtime import Runtime as Runtime  # re-exported: callers build and hold it from here
 from bot.config import AppConfig, Settings, load_config
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
-from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, SCHEMA
+from bot.domain.model import ServiceEnv
 from bot.lifecycle import Readiness, WorkPool
 from bot.ports.health import HealthProbe
 from bot.services import Deps
@@ -72,11 +73,11 @@ def build_catalog(config: AppConfig) -> Catalog:
             kinds = [
                 kind
                 for kind, block in (
-                    (RollbackKind.code, env.container_app),
-                    (RollbackKind.prompt, env.prompts),
-                    (RollbackKind.model, env.openai),
-                    (RollbackKind.embedding, env.search),
-                    (RollbackKind.schema, env.postgres),
+                    (CODE, env.container_app),
+                    (PROMPT, env.prompts),
+                    (MODEL, env.openai),
+                    (EMBEDDING, env.search),
+                    (SCHEMA, env.postgres),
                 )
                 if block is not None
             ]

@@ -14,7 +14,8 @@ from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts.store import SqlPromptStore
 from bot.adapters.telemetry import SqlTelemetryQuery
 from bot.config import AppConfig, EnvironmentConfig
-from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, KindName
+from bot.domain.model import ServiceEnv
 from bot.errors import RollbackBotError, UsageError
 from bot.executors.base import Executor
 from bot.executors.code import TrafficShiftExecutor
@@ -74,10 +75,10 @@ def _build(
     target: ServiceEnv,
     engines: list[Engine],
 ) -> EnvironmentHandles:
-    executors: dict[RollbackKind, Executor] = {}
+    executors: dict[KindName, Executor] = {}
     ports = build_environment_ports(config.azure, env, **kwargs)
     if ports.container_apps and ports.container_app_ref and env.container_app:
-        executors[RollbackKind.code] = TrafficShiftExecutor(
+        executors[CODE] = TrafficShiftExecutor(
             api=ports.container_apps,
             ref=ports.container_app_ref,
             probe=probe,
@@ -85,17 +86,17 @@ def _build(
             health_url=env.container_app.health_url,
         )
     if ports.openai and ports.openai_ref:
-        executors[RollbackKind.model] = ModelPinExecutor(
+        executors[MODEL] = ModelPinExecutor(
             api=ports.openai, ref=ports.openai_ref, deployments=ports.openai_deployments, clock=clock
         )
     if ports.search and ports.search_ref:
-        executors[RollbackKind.embedding] = AliasSwapExecutor(api=ports.search, ref=ports.search_ref)
+        executors[EMBEDDING] = AliasSwapExecutor(api=ports.search, ref=ports.search_ref)
     if env.prompts:
         engine = make_engine(env.prompts.database_url)
         engines.append(engine)
         init = f"rollback-bot prompts init --service {target.service} --env {target.environment}"
         store = SqlPromptStore(engine, env.prompts.table, clock, init_command=init)
-        executors[RollbackKind.prompt] = PromptActivationExecutor(store=store)
+        executors[PROMPT] = PromptActivationExecutor(store=store)
         _warn_without_guards(target, store)
     telemetry = None
     if env.telemetry:

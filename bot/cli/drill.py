@@ -8,7 +8,7 @@ import os
 import click
 
 from bot.cli.common import EXIT_FAILED, cli_errors, cli_runtime
-from bot.domain.commands import parse_kind
+from bot.domain.kinds import parse_kind
 from bot.errors import NotAllowedError
 from bot.services.drills import run_drill
 
@@ -35,7 +35,9 @@ def drill(service: str, env: str | None, kind: str | None, as_json: bool) -> Non
                 f"{policy.target.environment}` in Slack (or set drills_require_approval: false for this environment)."
             )
         actor = f"cli:{os.environ.get('USER', 'unknown')}"
-        outcome = run_drill(runtime.deps, target=policy.target, kind=parse_kind(kind) if kind else None, actor=actor)
+        outcome = run_drill(
+            runtime.deps, target=policy.target, kind=parse_kind(kind, runtime.deps.kinds) if kind else None, actor=actor
+        )
     finally:
         runtime.close()
     record = outcome.drill
@@ -43,7 +45,7 @@ def drill(service: str, env: str | None, kind: str | None, as_json: bool) -> Non
     data: dict[str, object] = {
         "id": record.id,
         "target": str(record.target),
-        "kind": record.kind.value,
+        "kind": record.kind,
         "passed": record.passed,
         "verified": record.verified,
         "time_to_rollback": record.time_to_rollback,
@@ -54,7 +56,7 @@ def drill(service: str, env: str | None, kind: str | None, as_json: bool) -> Non
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
-        click.echo(f"drill #{record.id} {record.target} {record.kind.value}: {'PASSED' if record.passed else 'FAILED'}")
+        click.echo(f"drill #{record.id} {record.target} {record.kind}: {'PASSED' if record.passed else 'FAILED'}")
         click.echo("  phases (s since trigger): " + ", ".join(f"{k}={v}" for k, v in record.phases.items()))
         for step in steps:
             click.echo(f"  - {step}")

@@ -25,7 +25,7 @@ def _row(r: RollbackRequest) -> dict[str, Any]:
     return {
         "id": r.id,
         "target": str(r.target),
-        "kind": r.kind.value,
+        "kind": r.kind,
         "status": r.status.value,
         "drill": r.is_drill,
         "requester": r.requester_id,
@@ -82,7 +82,7 @@ def show_request(request_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
         return
-    click.echo(f"#{request.id} {request.target} {request.kind.value} {request.status.value}")
+    click.echo(f"#{request.id} {request.target} {request.kind} {request.status.value}")
     click.echo(f"  {data['current']} → {data['desired']}")
     click.echo(f"  reason: {request.reason}")
     for command in request.plan.get("commands", []):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
-from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.kinds import KindName
+from bot.domain.model import ServiceEnv
 from bot.errors import UsageError
 
 
@@ -30,7 +31,7 @@ class EnvironmentPolicy:
     approver_usergroup: str | None
     approver_users: tuple[str, ...]
     approval_ttl_minutes: int
-    kinds: tuple[RollbackKind, ...]
+    kinds: tuple[KindName, ...]
     checklist: ChecklistPolicy = field(default_factory=ChecklistPolicy)
     drills_require_approval: bool = True
 

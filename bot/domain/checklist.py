@@ -7,7 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.kinds import KindName
+from bot.domain.model import ServiceEnv
 
 
 class CheckStatus(StrEnum):
@@ -134,7 +135,7 @@ class DrillRecord:
     """One rollback drill: a real rollback and roll-forward, timed."""
 
     target: ServiceEnv
-    kind: RollbackKind
+    kind: KindName
     actor: str
     started_at: datetime
     phases: dict[str, float] = field(default_factory=dict)

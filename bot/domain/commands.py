@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import KindName, parse_kind
 from bot.errors import UsageError
 
 MAX_COMMAND_TEXT = 500
@@ -30,15 +31,15 @@ class Command:
     sub: SubCommand
     service: str | None = None
     environment: str | None = None
-    kind: RollbackKind | None = None
+    kind: KindName | None = None
     request_id: int | None = None
 
 
 _TARGETED = {SubCommand.status, SubCommand.checklist, SubCommand.history}
 
 
-def parse_command(text: str) -> Command:
-    """Parse the command text; raise ``UsageError`` for anything that is not valid usage."""
+def parse_command(text: str, kinds: Collection[KindName]) -> Command:
+    """Parse the command text (``kinds``: the kinds a drill may name); ``UsageError`` for anything else."""
     if len(text) > MAX_COMMAND_TEXT:
         raise UsageError(f"That command is too long ({len(text)} characters; at most {MAX_COMMAND_TEXT}).")
     words = text.split()
@@ -50,7 +51,7 @@ def parse_command(text: str) -> Command:
     if head == SubCommand.cancel:
         return _parse_cancel(args)
     if head == SubCommand.drill:
-        return _parse_drill(args)
+        return _parse_drill(args, kinds)
     if head in _TARGETED:
         service, env = _service_env(SubCommand(head), args, max_args=2)
         return Command(SubCommand(head), service, env)
@@ -77,19 +78,10 @@ def _parse_cancel(args: list[str]) -> Command:
     return Command(SubCommand.cancel, request_id=int(raw))
 
 
-def _parse_drill(args: list[str]) -> Command:
-    kind: RollbackKind | None = None
+def _parse_drill(args: list[str], kinds: Collection[KindName]) -> Command:
+    kind: KindName | None = None
     if len(args) == 3:
-        kind = parse_kind(args[2])
+        kind = parse_kind(args[2], kinds)
         args = args[:2]
     service, env = _service_env(SubCommand.drill, args, max_args=2)
     return Command(SubCommand.drill, service, env, kind)
-
-
-def parse_kind(word: str) -> RollbackKind:
-    """Parse a rollback kind, naming the valid ones when it is not one."""
-    try:
-        return RollbackKind(word.lower())
-    except ValueError:
-        kinds = ", ".join(k.value for k in RollbackKind)
-        raise UsageError(f"{word!r} is not a rollback kind; use one of: {kinds}.") from None

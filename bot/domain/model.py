@@ -7,15 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-
-class RollbackKind(StrEnum):
-    """What changed, and therefore how it rolls back (SPEC §1)."""
-
-    code = "code"
-    prompt = "prompt"
-    model = "model"
-    embedding = "embedding"
-    schema = "schema"
+from bot.domain.kinds import KindName
 
 
 class RequestStatus(StrEnum):
@@ -53,7 +45,7 @@ class RollbackRequest:
 
     id: int
     target: ServiceEnv
-    kind: RollbackKind
+    kind: KindName
     status: RequestStatus
     requester_id: str
     channel_id: str
@@ -76,7 +68,7 @@ class NewRequest:
     """What is needed to open a request."""
 
     target: ServiceEnv
-    kind: RollbackKind
+    kind: KindName
     requester_id: str
     channel_id: str
     emergency: bool

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import KindName
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Choice:
 class Plan:
     """A concrete, read-only plan, built from live state; ``current`` is re-checked before anything runs."""
 
-    kind: RollbackKind
+    kind: KindName
     executable: bool
     choice: str
     current_text: str
@@ -37,14 +37,14 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (stored with the request)."""
         data = asdict(self)
-        data["kind"] = self.kind.value
+        data["kind"] = self.kind
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         """Inverse of ``to_dict``."""
         return cls(
-            kind=RollbackKind(data["kind"]),
+            kind=KindName(data["kind"]),
             executable=bool(data["executable"]),
             choice=str(data["choice"]),
             current_text=str(data["current_text"]),
@@ -68,7 +68,7 @@ class ChangeEvent:
     """One change on the 'what changed?' timeline."""
 
     at: datetime
-    kind: RollbackKind
+    kind: KindName
     summary: str
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import KindName, parse_kind
 from bot.domain.plan import ChangeEvent
 from bot.errors import UsageError
 
@@ -31,7 +31,7 @@ class FlowState:
     service: str | None = None
     environment: str | None = None
     emergency: bool | None = None
-    kind: RollbackKind | None = None
+    kind: KindName | None = None
     choice: str | None = None
     investigated: bool | None = None
 
@@ -43,12 +43,12 @@ class FlowState:
         """Compact JSON for private_metadata (well under Slack's 3000 characters)."""
         data = {k: v for k, v in asdict(self).items() if v is not None}
         if self.kind is not None:
-            data["kind"] = self.kind.value
+            data["kind"] = self.kind
         return json.dumps(data, separators=(",", ":"))
 
     @classmethod
-    def decode(cls, text: str) -> FlowState:
-        """Inverse of ``encode``; malformed metadata is a usage error, never a crash."""
+    def decode(cls, text: str, kinds: Collection[KindName]) -> FlowState:
+        """Inverse of ``encode`` (``kinds``: the known kinds); malformed metadata is a usage error, never a crash."""
         try:
             data = json.loads(text)
             if not isinstance(data, dict):
@@ -59,7 +59,7 @@ class FlowState:
                 service=data.get("service"),
                 environment=data.get("environment"),
                 emergency=data.get("emergency"),
-                kind=RollbackKind(kind) if kind else None,
+                kind=parse_kind(str(kind), kinds) if kind else None,
                 choice=data.get("choice"),
                 investigated=data.get("investigated"),
             )
@@ -83,7 +83,7 @@ def next_step(state: FlowState) -> Step:
     return next(step for step, holds in TREE if holds(state))
 
 
-def likely_culprit(events: Sequence[ChangeEvent], *, now: datetime, window: timedelta) -> RollbackKind | None:
+def likely_culprit(events: Sequence[ChangeEvent], *, now: datetime, window: timedelta) -> KindName | None:
     """The kind of the most recent change inside the window: the best first guess for 'what changed?'."""
     recent = [e for e in events if now - e.at <= window]
     return max(recent, key=lambda e: e.at).kind if recent else None

@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import KindName
 from bot.domain.plan import ChangeEvent, Plan, StepResult, Verification
 
 
 class Executor(ABC):
     """Rolls one kind of thing back for one service/environment."""
 
-    kind: RollbackKind
+    kind: KindName
     pointer_step: str  # the step that moves the pointer (a drill's "pointer moved" phase ends with it)
 
     @abstractmethod

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.azure import ContainerAppRef, ContainerAppState, Revision
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import CODE
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
 from bot.errors import UsageError, VerificationError
 from bot.executors.base import Executor, timed
@@ -51,7 +51,7 @@ def _newest_first(revs: list[Revision]) -> list[Revision]:
 class TrafficShiftExecutor(Executor):
     """Moves 100 % of traffic to the chosen revision (default: the newest healthy one before the serving one)."""
 
-    kind = RollbackKind.code
+    kind = CODE
     pointer_step = "shift traffic"
 
     def __init__(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from bot.domain.azure import IndexInfo, SearchAliasRef, SearchAliasState
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import EMBEDDING
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
 from bot.domain.versions import previous_index, split_index_name
 from bot.errors import UsageError, VerificationError
@@ -24,7 +24,7 @@ def _docs(info: IndexInfo | None) -> str:
 class AliasSwapExecutor(Executor):
     """Moves the alias the application queries back to an earlier index (default: the previous version)."""
 
-    kind = RollbackKind.embedding
+    kind = EMBEDDING
     pointer_step = "point alias"
 
     def __init__(self, *, api: SearchApi, ref: SearchAliasRef) -> None:

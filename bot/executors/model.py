@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from bot.domain.azure import ModelDeployment, ModelVersionInfo, OpenAIAccountRef
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import MODEL
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
 from bot.domain.versions import previous_version, version_key
 from bot.errors import UsageError, VerificationError
@@ -28,7 +28,7 @@ def _split(choice: str) -> tuple[str, str]:
 class ModelPinExecutor(Executor):
     """Puts a deployment back on an earlier model version (default: the newest one older than what it runs)."""
 
-    kind = RollbackKind.model
+    kind = MODEL
     pointer_step = "pin model version"
 
     def __init__(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import PROMPT
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
 from bot.domain.prompts import PromptVersion
 from bot.errors import UsageError, VerificationError
@@ -31,7 +31,7 @@ def _parse_choice(choice: str) -> tuple[str, int]:
 class PromptActivationExecutor(Executor):
     """Moves a prompt's active pointer back (default: the version active before the latest activation)."""
 
-    kind = RollbackKind.prompt
+    kind = PROMPT
     pointer_step = "activate version"
 
     def __init__(self, *, store: PromptStore) -> None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.catalog import Catalog
-from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.kinds import BUILTIN_KINDS, KindName
+from bot.domain.model import ServiceEnv
 from bot.executors.base import Executor
 from bot.ports.azure import EnvironmentPorts
 from bot.ports.health import HealthProbe
@@ -25,7 +26,7 @@ Background = Callable[[Callable[[], object]], None]
 class EnvironmentHandles:
     """Everything the bot can reach for one service/environment."""
 
-    executors: Mapping[RollbackKind, Executor]
+    executors: Mapping[KindName, Executor]
     azure: EnvironmentPorts = field(default_factory=EnvironmentPorts)
     telemetry: TelemetryQuery | None = None
     openai_location: str | None = None
@@ -49,9 +50,10 @@ class Deps:
     drills: DrillLog
     checklists: ChecklistLog
     replica_id: str = "rollback-bot"
+    kinds: tuple[KindName, ...] = BUILTIN_KINDS  # the kinds this bot knows, in the runbook's order
     # Within the block, each read of live state is made once and shared (a checklist reads some twice).
     read_snapshot: Callable[[], AbstractContextManager[None]] = nullcontext
 
-    def executors(self, target: ServiceEnv) -> Mapping[RollbackKind, Executor]:
+    def executors(self, target: ServiceEnv) -> Mapping[KindName, Executor]:
         """The executors configured for ``target``."""
         return self.environment(target).executors

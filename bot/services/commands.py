@@ -62,7 +62,7 @@ def handle_rollback_command(deps: Deps, *, user_id: str, channel_id: str, text: 
     """Answer `/rollback TEXT` typed by ``user_id`` in ``channel_id``; input it cannot use gets the usage."""
     deps.metrics.count("slash_commands", subcommand=_subcommand_label(text))
     try:
-        return _dispatch(deps, user_id=user_id, channel_id=channel_id, command=parse_command(text))
+        return _dispatch(deps, user_id=user_id, channel_id=channel_id, command=parse_command(text, deps.kinds))
     except UsageError as exc:
         return Usage(deps.catalog, lead=exc.user_message)
 
@@ -107,7 +107,7 @@ def _drill(deps: Deps, *, policy: EnvironmentPolicy, command: Command, user_id: 
     drill = outcome.drill
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in drill.phases.items())
     verdict = "passed" if drill.passed else f"did not pass ({drill.error or 'not verified in time'})"
-    return Notice(f"Drill #{drill.id} on {policy.target} ({drill.kind.value}) {verdict}: {phases}.")
+    return Notice(f"Drill #{drill.id} on {policy.target} ({drill.kind}) {verdict}: {phases}.")
 
 
 def status(deps: Deps, policy: EnvironmentPolicy) -> Status:

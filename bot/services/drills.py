@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain.checklist import DrillPhase, DrillRecord
-from bot.domain.model import NewRequest, RollbackKind, RollbackRequest, ServiceEnv
+from bot.domain.kinds import CODE, KindName
+from bot.domain.model import NewRequest, RollbackRequest, ServiceEnv
 from bot.domain.plan import Plan, StepResult
 from bot.errors import RollbackBotError, UsageError
 from bot.executors.base import Executor
@@ -24,18 +25,18 @@ class DrillOutcome:
     steps: tuple[StepResult, ...]
 
 
-def _executor(deps: Deps, target: ServiceEnv, kind: RollbackKind | None) -> Executor:
+def _executor(deps: Deps, target: ServiceEnv, kind: KindName | None) -> Executor:
     executors = deps.executors(target)
     if kind is None:
-        kind = RollbackKind.code if RollbackKind.code in executors else next(iter(executors), None)
+        kind = CODE if CODE in executors else next(iter(executors), None)
     if kind is None or kind not in executors:
-        what = f"`{kind.value}`" if kind else "anything"
+        what = f"`{kind}`" if kind else "anything"
         raise UsageError(f"{target} has no executor for {what}; drills can run: {', '.join(executors) or 'none'}.")
     return executors[kind]
 
 
 def request_drill(
-    deps: Deps, *, target: ServiceEnv, kind: RollbackKind | None, requester_id: str, channel_id: str
+    deps: Deps, *, target: ServiceEnv, kind: KindName | None, requester_id: str, channel_id: str
 ) -> RollbackRequest:
     """Open a drill as a request that follows the two-person rule (the card says it is a drill)."""
     policy = deps.catalog.resolve(target.service, target.environment)
@@ -55,7 +56,7 @@ def request_drill(
         is_drill=True,
     )
     request = deps.requests.add(new)
-    record(deps, "drill.requested", actor=requester_id, request_id=request.id, kind=executor.kind.value)
+    record(deps, "drill.requested", actor=requester_id, request_id=request.id, kind=executor.kind)
     ts = deps.notifier.post_card(request, plan, approvers=approvers_mention(deps, target))
     deps.requests.set_message(request.id, ts)
     return deps.requests.get(request.id)
@@ -65,7 +66,7 @@ def run_drill(
     deps: Deps,
     *,
     target: ServiceEnv,
-    kind: RollbackKind | None,
+    kind: KindName | None,
     actor: str,
     plan: Plan | None = None,
     request_id: int | None = None,
@@ -107,7 +108,7 @@ def run_drill(
         "drill.recorded",
         actor=actor,
         request_id=request_id,
-        kind=executor.kind.value,
+        kind=executor.kind,
         phases=phases,
         passed=drill.passed,
         error=error,

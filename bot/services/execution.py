@@ -56,7 +56,7 @@ def _run_steps(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[S
     steps: list[StepResult] = []
     executor = deps.executors(request.target).get(plan.kind)
     if executor is None:
-        return steps, f"Rolling back `{plan.kind.value}` is no longer configured for {request.target}."
+        return steps, f"Rolling back `{plan.kind}` is no longer configured for {request.target}."
     try:
         for step in executor.execute(plan):
             steps.append(step)
@@ -96,8 +96,8 @@ def _finish(
         seconds=seconds,
         error=error,
     )
-    deps.metrics.count("outcomes", outcome=status.value, kind=plan.kind.value)
-    deps.metrics.observe("execution_seconds", seconds, kind=plan.kind.value)
+    deps.metrics.count("outcomes", outcome=status.value, kind=plan.kind)
+    deps.metrics.observe("execution_seconds", seconds, kind=plan.kind)
     note = f"Failed after {seconds:.1f} s: {error}" if error else f"Succeeded in {seconds:.1f} s."
     deps.notifier.update_card(done, plan, steps=steps, note=note)
     lines = [f"{'✓' if s.ok else '✗'} {s.name} ({s.seconds:.2f} s): {s.detail}" for s in steps]

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.domain.catalog import EnvironmentPolicy
-from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.kinds import KindName
+from bot.domain.model import ServiceEnv
 from bot.domain.plan import ChangeEvent, Plan
 from bot.domain.tree import FlowState, likely_culprit
 from bot.errors import NotIncidentChannelError, RollbackBotError, UsageError
@@ -29,7 +30,7 @@ class FlowStart:
 class KindOption:
     """One answer to 'what changed?'."""
 
-    kind: RollbackKind
+    kind: KindName
     executable: bool
     note: str
 
@@ -41,7 +42,7 @@ class WhatChanged:
     state: FlowState
     events: tuple[ChangeEvent, ...]
     options: tuple[KindOption, ...]
-    recommended: RollbackKind | None
+    recommended: KindName | None
     errors: tuple[str, ...]
 
 
@@ -96,11 +97,11 @@ def check_target(deps: Deps, state: FlowState) -> EnvironmentPolicy:
     return policy
 
 
-def _executors(deps: Deps, state: FlowState) -> dict[RollbackKind, Executor]:
+def _executors(deps: Deps, state: FlowState) -> dict[KindName, Executor]:
     return dict(deps.executors(ServiceEnv(state.service or "", state.environment or "")))
 
 
-def _timeline(deps: Deps, executors: dict[RollbackKind, Executor]) -> tuple[list[ChangeEvent], list[str]]:
+def _timeline(deps: Deps, executors: dict[KindName, Executor]) -> tuple[list[ChangeEvent], list[str]]:
     since = deps.clock() - TIMELINE_WINDOW
     events: list[ChangeEvent] = []
     errors: list[str] = []
@@ -108,7 +109,7 @@ def _timeline(deps: Deps, executors: dict[RollbackKind, Executor]) -> tuple[list
         try:
             events.extend(executor.changes(since=since))
         except RollbackBotError as exc:
-            errors.append(f"{kind.value}: {exc.user_message}")
+            errors.append(f"{kind}: {exc.user_message}")
     return sorted(events, key=lambda e: e.at, reverse=True), errors
 
 
@@ -119,7 +120,7 @@ def what_changed(deps: Deps, state: FlowState) -> WhatChanged:
     events, errors = _timeline(deps, executors)
     recommended = likely_culprit(events, now=deps.clock(), window=TIMELINE_WINDOW)
     options = []
-    for kind in RollbackKind:
+    for kind in deps.kinds:
         if kind in executors:
             options.append(KindOption(kind, True, ""))
         elif kind in policy.kinds:
@@ -135,7 +136,7 @@ def live_state(deps: Deps, target: ServiceEnv) -> list[str]:
         try:
             lines.extend(executor.snapshot())
         except RollbackBotError as exc:
-            lines.append(f"{kind.value}: could not read live state: {exc.user_message}")
+            lines.append(f"{kind}: could not read live state: {exc.user_message}")
     return lines
 
 
@@ -155,5 +156,5 @@ def preview(deps: Deps, state: FlowState) -> Plan:
         raise UsageError("Choose what changed first.")
     executor = _executors(deps, state).get(state.kind)
     if executor is None:
-        raise UsageError(f"Rolling back `{state.kind.value}` is not available for {state.service}/{state.environment}.")
+        raise UsageError(f"Rolling back `{state.kind}` is not available for {state.service}/{state.environment}.")
     return executor.plan(choice=state.choice)

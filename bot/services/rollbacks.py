@@ -45,13 +45,13 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
         "request.opened",
         actor=requester_id,
         request_id=request.id,
-        kind=plan.kind.value,
+        kind=plan.kind,
         target=str(policy.target),
         current=plan.current_text,
         desired=plan.desired_text,
         reason=reason,
     )
-    deps.metrics.count("requests", kind=plan.kind.value)
+    deps.metrics.count("requests", kind=plan.kind)
     try:
         ts = deps.notifier.post_card(request, plan, approvers=approvers_mention(deps, policy.target))
     except SlackApiError:

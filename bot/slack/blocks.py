@@ -88,7 +88,7 @@ def build_status(target: str, lines: Sequence[str], in_flight: RollbackRequest |
         SectionBlock(text=MarkdownTextObject(text=("\n".join(lines) or "_Nothing configured to read._")[:3000]))
     )
     if in_flight:
-        text = f"In flight: request *#{in_flight.id}* ({in_flight.kind.value}, {in_flight.status.value})"
+        text = f"In flight: request *#{in_flight.id}* ({in_flight.kind}, {in_flight.status.value})"
     else:
         text = "No rollback in flight."
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=text)]))

@@ -41,7 +41,7 @@ def _md(text: str) -> MarkdownTextObject:
 def card_text(request: RollbackRequest) -> str:
     """Notification fallback text."""
     what = "Drill" if request.is_drill else "Rollback"
-    return f"{what} #{request.id} {request.target} ({request.kind.value}): {STATUS_TEXT[request.status]}"
+    return f"{what} #{request.id} {request.target} ({request.kind}): {STATUS_TEXT[request.status]}"
 
 
 def build_card(
@@ -64,8 +64,7 @@ def build_card(
     ]
     blocks: list[Block] = [
         HeaderBlock(
-            text=f"{'Drill' if request.is_drill else 'Rollback'} #{request.id}: {request.target} · "
-            f"{request.kind.value}"[:150]
+            text=f"{'Drill' if request.is_drill else 'Rollback'} #{request.id}: {request.target} · {request.kind}"[:150]
         ),
         SectionBlock(fields=fields),
         SectionBlock(text=_md(f"*Reason*\n{request.reason}")),
@@ -126,7 +125,7 @@ def build_history(requests: Sequence[RollbackRequest]) -> list[dict[str, Any]]:
     if not requests:
         return to_dicts([SectionBlock(text=_md("No rollback requests yet."))])
     lines = [
-        f"*#{r.id}* `{r.created_at:%m-%d %H:%M}` {r.kind.value} · {STATUS_TEXT[r.status]} · <@{r.requester_id}>"
+        f"*#{r.id}* `{r.created_at:%m-%d %H:%M}` {r.kind} · {STATUS_TEXT[r.status]} · <@{r.requester_id}>"
         + (f" → <@{r.approver_id}>" if r.approver_id else "")
         for r in requests[:20]
     ]

@@ -32,13 +32,13 @@ def _drill_line(drill: DrillRecord | None) -> str:
     if drill is None:
         return "*Last drill*: none recorded"
     outcome = f"passed in {drill.time_to_rollback:.1f} s" if drill.passed and drill.time_to_rollback else "failed"
-    return f"*Last drill* {drill.started_at:%m-%d %H:%M} UTC ({drill.kind.value}): {outcome}"
+    return f"*Last drill* {drill.started_at:%m-%d %H:%M} UTC ({drill.kind}): {outcome}"
 
 
 def _request_line(request: RollbackRequest | None) -> str:
     if request is None:
         return "*Open request*: none"
-    return f"*Open request*: #{request.id} {request.kind.value} · {request.status.value} · by <@{request.requester_id}>"
+    return f"*Open request*: #{request.id} {request.kind} · {request.status.value} · by <@{request.requester_id}>"
 
 
 def build_home(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
-from bot.domain.commands import parse_kind
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import KindName, parse_kind
 from bot.errors import UsageError
 from bot.slack.ids import SlackId
 
@@ -51,12 +51,12 @@ def step_one_errors(values: Values) -> dict[str, str]:
     return errors
 
 
-def read_kind(values: Values) -> RollbackKind:
-    """The answer to 'what changed?'."""
+def read_kind(values: Values, kinds: Collection[KindName]) -> KindName:
+    """The answer to 'what changed?' (one of ``kinds``)."""
     raw = _selected(values, SlackId.kind_block, SlackId.kind_radio)
     if not raw:
         raise UsageError("Choose what changed.")
-    return parse_kind(raw)
+    return parse_kind(raw, kinds)
 
 
 def read_choice(values: Values) -> str | None:

@@ -97,7 +97,7 @@ def build_loading_view(state: FlowState, what: str = "Reading live state from Az
 def _timeline_text(events: Sequence[ChangeEvent]) -> str:
     if not events:
         return "_No code or prompt changes in the last 24 h._"
-    lines = [f"`{e.at:%m-%d %H:%M} UTC` *{e.kind.value}* · {e.summary}" for e in events[:MAX_EVENTS]]
+    lines = [f"`{e.at:%m-%d %H:%M} UTC` *{e.kind}* · {e.summary}" for e in events[:MAX_EVENTS]]
     if len(events) > MAX_EVENTS:
         lines.append(f"_…and {len(events) - MAX_EVENTS} earlier changes_")
     return "\n".join(lines)

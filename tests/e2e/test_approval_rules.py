@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.domain.model import RequestStatus, RollbackKind
+from bot.domain.kinds import CODE, PROMPT, KindName
+from bot.domain.model import RequestStatus
 from bot.domain.tree import FlowState
 from bot.errors import RollbackInProgressError
 from bot.server import start_in_thread, stop_server
@@ -19,10 +20,10 @@ from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
 from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, World
 
-CODE = FlowState(CHANNEL, "pharmabot", "prod", True, RollbackKind.code)
+CODE_FLOW = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)
 
 
-def _open(world: World, kind: RollbackKind = RollbackKind.code):  # type: ignore[no-untyped-def]
+def _open(world: World, kind: KindName = CODE):  # type: ignore[no-untyped-def]
     state = FlowState(CHANNEL, "pharmabot", "prod", True, kind)
     return rollbacks.open_request(world.runtime.deps, state=state, reason="bad deploy", requester_id=ALICE)
 
@@ -39,8 +40,8 @@ def test_stale_plan_is_refused_with_the_new_plan(world: World) -> None:
     request = _open(world)
     world.azure.faults.clear()
     # Someone shifts traffic by hand between the request and the approval.
-    world.runtime.deps.executors(request.target)[RollbackKind.code]._api.set_traffic(
-        world.runtime.deps.executors(request.target)[RollbackKind.code]._ref,
+    world.runtime.deps.executors(request.target)[CODE]._api.set_traffic(
+        world.runtime.deps.executors(request.target)[CODE]._ref,
         {"pharmabot-prod--v1": 50, "pharmabot-prod--v2": 50},
     )
     world.click(BOB, request.message_ts, SlackId.approve.value, encode_request_ref(request.id))
@@ -74,7 +75,7 @@ def test_expiry_sweep_marks_cards_expired(world: World) -> None:
 def test_one_in_flight_per_target(world: World) -> None:
     first = _open(world)
     with pytest.raises(RollbackInProgressError, match=f"request #{first.id}"):
-        _open(world, RollbackKind.prompt)
+        _open(world, PROMPT)
 
 
 def test_reject_and_cancel(world: World) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.model import RequestStatus, RollbackKind
+from bot.domain.kinds import CODE
+from bot.domain.model import RequestStatus
 from bot.domain.tree import FlowState
 from bot.services import rollbacks
 from bot.services.execution import reconcile_interrupted
@@ -17,11 +18,11 @@ from bot.slack.payloads import encode_request_ref
 from tests.e2e.flow import selected
 from tests.harness.world import ALICE, BOB, CHANNEL, World
 
-CODE = FlowState(CHANNEL, "pharmabot", "prod", True, RollbackKind.code)
+CODE_FLOW = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)
 
 
 def _approve_and_wait(world: World) -> tuple[int, str]:
-    request = rollbacks.open_request(world.runtime.deps, state=CODE, reason="bad deploy", requester_id=ALICE)
+    request = rollbacks.open_request(world.runtime.deps, state=CODE_FLOW, reason="bad deploy", requester_id=ALICE)
     world.click(BOB, request.message_ts, SlackId.approve.value, encode_request_ref(request.id))
     ts = request.message_ts or ""
 
@@ -88,7 +89,7 @@ def test_every_interaction_is_acked_within_3s_with_azure_slowed_to_5s(world: Wor
     assert response.status_code == 200 and time.monotonic() - t0 < 3.0
     assert "Reading live state" in response.text  # the loading view, while Azure takes its time
     world.azure.faults.clear()
-    opened = rollbacks.open_request(world.runtime.deps, state=CODE, reason="slow azure", requester_id=ALICE)
+    opened = rollbacks.open_request(world.runtime.deps, state=CODE_FLOW, reason="slow azure", requester_id=ALICE)
     world.azure.faults.latency(5.0)
     t0 = time.monotonic()
     click = world.click(BOB, opened.message_ts, SlackId.approve.value, encode_request_ref(opened.id))
@@ -113,7 +114,7 @@ def _restart_and_reconcile(world: World) -> dict[int, RequestStatus]:
 
 def test_crash_after_the_traffic_moved_is_reconciled_as_succeeded(world: World, db_url: str, tmp_path: Path) -> None:
     deps = world.runtime.deps
-    request = rollbacks.open_request(deps, state=CODE, reason="bad deploy", requester_id=ALICE)
+    request = rollbacks.open_request(deps, state=CODE_FLOW, reason="bad deploy", requester_id=ALICE)
     approved = deps.requests.transition(
         request.id,
         from_status=RequestStatus.pending,
@@ -124,7 +125,7 @@ def test_crash_after_the_traffic_moved_is_reconciled_as_succeeded(world: World, 
     deps.requests.transition(
         request.id, from_status=RequestStatus.approved, to_status=RequestStatus.executing, version=approved.version
     )
-    executor = deps.executors(request.target)[RollbackKind.code]
+    executor = deps.executors(request.target)[CODE]
     executor._api.set_traffic(executor._ref, {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0})
     # ...and here the process died, before it recorded the outcome. Another replica restarting now leaves
     # it alone (its executor might still be alive); once it has been silent too long, it is reconciled.
@@ -139,7 +140,7 @@ def test_crash_after_the_traffic_moved_is_reconciled_as_succeeded(world: World, 
 
 def test_crash_before_execution_is_reconciled_as_failed(world: World, db_url: str, tmp_path: Path) -> None:
     deps = world.runtime.deps
-    request = rollbacks.open_request(deps, state=CODE, reason="bad deploy", requester_id=ALICE)
+    request = rollbacks.open_request(deps, state=CODE_FLOW, reason="bad deploy", requester_id=ALICE)
     deps.requests.transition(
         request.id,
         from_status=RequestStatus.pending,

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bot.domain.model import RequestStatus, RollbackKind
+from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, KindName
+from bot.domain.model import RequestStatus
 from bot.services import drills
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
@@ -52,8 +53,8 @@ def test_embedding_rollback_points_the_alias_back(world: World) -> None:
     assert world.azure.alias("drugs") == ["drugs-v1"]
 
 
-@pytest.mark.parametrize("kind", [RollbackKind.model, RollbackKind.embedding])
-def test_drills_roll_model_and_alias_forward_again(world: World, kind: RollbackKind) -> None:
+@pytest.mark.parametrize("kind", [MODEL, EMBEDDING])
+def test_drills_roll_model_and_alias_forward_again(world: World, kind: KindName) -> None:
     before = (
         world.azure.deployment(SUB, RG, "pharmabot-openai", "gpt4o-stable")["properties"]["model"]["version"],
         world.azure.alias("drugs"),
@@ -80,7 +81,7 @@ def test_the_timeline_shows_model_deployment_changes(world: World) -> None:
 
     found = what_changed(world.runtime.deps, FlowState(CHANNEL, "pharmabot", "prod", True))
     kinds = {e.kind for e in found.events}
-    assert {RollbackKind.code, RollbackKind.prompt, RollbackKind.model} <= kinds
-    model = next(e for e in found.events if e.kind is RollbackKind.model)
+    assert {CODE, PROMPT, MODEL} <= kinds
+    model = next(e for e in found.events if e.kind == MODEL)
     assert "gpt4o-stable" in model.summary and "2024-08-06" in model.summary
     assert [o.kind for o in found.options if o.executable][:1] == [found.recommended]

@@ -28,7 +28,8 @@ from bot.config import (
     SearchConfig,
 )
 from bot.domain.checklist import DrillRecord
-from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.kinds import CODE, PROMPT, KindName
+from bot.domain.model import ServiceEnv
 from bot.executors.base import Executor
 from bot.executors.code import TrafficShiftExecutor
 from bot.executors.prompt import PromptActivationExecutor
@@ -128,7 +129,7 @@ def passing_drill(age: timedelta, *, ttr: float = 42.0, verified: bool = True) -
     """A drill of the code kind that started ``age`` ago."""
     return DrillRecord(
         target=TARGET,
-        kind=RollbackKind.code,
+        kind=CODE,
         actor="U0ALICE",
         started_at=datetime.now(UTC) - age,
         phases={"command_issued": 1.0, "pointer_moved": 3.5, "verified": ttr},
@@ -200,9 +201,9 @@ class ChecksWorld:
         azure = AzureConfig(arm_endpoint=emu.url, ca_bundle=emu.ca_path, credential="emulator")
         ports = build_environment_ports(azure, env, polling_interval=0, retry_total=0)
         probe = RequestsHealthProbe(ca_bundle=emu.ca_path, timeout=5.0)
-        executors: dict[RollbackKind, Executor] = {}
+        executors: dict[KindName, Executor] = {}
         if ports.container_apps and ports.container_app_ref and env.container_app:
-            executors[RollbackKind.code] = TrafficShiftExecutor(
+            executors[CODE] = TrafficShiftExecutor(
                 api=ports.container_apps,
                 ref=ports.container_app_ref,
                 probe=probe,
@@ -213,7 +214,7 @@ class ChecksWorld:
             engine = self.engine(prompts_url)
             create_app_prompts_table(engine, TABLE)
             upgrade_prompts_db(engine, TABLE)
-            executors[RollbackKind.prompt] = PromptActivationExecutor(store=SqlPromptStore(engine, TABLE))
+            executors[PROMPT] = PromptActivationExecutor(store=SqlPromptStore(engine, TABLE))
         ctx = CheckContext(
             target=TARGET,
             now=datetime.now(UTC),

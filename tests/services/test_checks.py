@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.checklist import CheckKey, CheckStatus
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import CODE
 from bot.services.checks import check_previous_revision, check_rollback_commands, run_checks
 from tests.services.checks_world import (
     ACCOUNT,
@@ -316,4 +316,4 @@ def test_run_checks_never_raises_when_azure_keeps_failing(world: ChecksWorld) ->
     assert all(r.summary and "Traceback" not in r.summary for r in results)
     assert results[1].summary.startswith("code: ")
     assert {line.split(":")[0] for line in results[1].evidence} == {"code", "model", "embedding", "schema"}
-    assert RollbackKind.code in ctx.executors
+    assert CODE in ctx.executors

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db.models import ChecklistClaimRow, ChecklistPostSlotRow, ChecklistRunRow, DrillRow
 from bot.domain.checklist import CheckKey, ChecklistClaim, ChecklistReport, CheckResult, CheckStatus, DrillRecord
-from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.kinds import KindName
+from bot.domain.model import ServiceEnv
 from bot.errors import StoreError
 from bot.ports.store import ChecklistLog, DrillLog
 
@@ -22,7 +23,7 @@ from bot.ports.store import ChecklistLog, DrillLog
 def _drill(row: DrillRow) -> DrillRecord:
     return DrillRecord(
         target=ServiceEnv(row.service, row.environment),
-        kind=RollbackKind(row.kind),
+        kind=KindName(row.kind),
         actor=row.actor,
         started_at=row.started_at,
         phases={k: float(v) for k, v in row.phases.items()},
@@ -43,7 +44,7 @@ class SqlDrillLog(DrillLog):
         row = DrillRow(
             service=drill.target.service,
             environment=drill.target.environment,
-            kind=drill.kind.value,
+            kind=drill.kind,
             actor=drill.actor,
             request_id=drill.request_id,
             started_at=drill.started_at,

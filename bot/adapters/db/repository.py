@@ -11,14 +11,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db.models import AuditRow, RequestRow
-from bot.domain.model import (
-    AuditEvent,
-    NewRequest,
-    RequestStatus,
-    RollbackKind,
-    RollbackRequest,
-    ServiceEnv,
-)
+from bot.domain.kinds import KindName
+from bot.domain.model import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.errors import AlreadyDecidedError, NotFoundError, RollbackInProgressError, StoreError
 from bot.ports.store import AuditLog, RequestRepository
 
@@ -30,7 +24,7 @@ def to_domain(row: RequestRow) -> RollbackRequest:
     return RollbackRequest(
         id=row.id,
         target=ServiceEnv(row.service, row.environment),
-        kind=RollbackKind(row.kind),
+        kind=KindName(row.kind),
         status=RequestStatus(row.status),
         requester_id=row.requester_id,
         channel_id=row.channel_id,
@@ -61,7 +55,7 @@ class SqlRequestRepository(RequestRepository):
         row = RequestRow(
             service=new.target.service,
             environment=new.target.environment,
-            kind=new.kind.value,
+            kind=new.kind,
             status=RequestStatus.pending.value,
             emergency=new.emergency,
             reason=new.reason,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.checklist import CheckKey, CheckResult, CheckStatus, DrillRecord
-from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.kinds import KindName
+from bot.domain.model import ServiceEnv
 from bot.errors import RollbackBotError
 from bot.executors.base import Executor
 from bot.ports.azure import EnvironmentPorts
@@ -25,7 +26,7 @@ class CheckContext:
 
     target: ServiceEnv
     now: datetime
-    executors: Mapping[RollbackKind, Executor]
+    executors: Mapping[KindName, Executor]
     azure: EnvironmentPorts
     probe: HealthProbe
     telemetry: TelemetryQuery | None

@@ -21,7 +21,7 @@ def check_drill(ctx: CheckContext) -> CheckResult:
     ttr = drill.time_to_rollback
     ttr_text = f"{ttr:.1f} s" if ttr is not None else "not measured"
     evidence = (
-        f"last passing drill: {drill.kind.value} on {drill.target} at {when(drill.started_at)} "
+        f"last passing drill: {drill.kind} on {drill.target} at {when(drill.started_at)} "
         f"({duration(age)} ago) by {drill.actor}" + (f", request #{drill.request_id}" if drill.request_id else ""),
         f"time to rollback: {ttr_text} (budget {DRILL_BUDGET_SECONDS:.0f} s), verified: "
         f"{'yes' if drill.verified else 'no'}",

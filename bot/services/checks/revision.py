@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.azure import ContainerAppRef, Revision
 from bot.domain.checklist import CheckKey, CheckResult, CheckStatus
-from bot.domain.model import RollbackKind
+from bot.domain.kinds import CODE
 from bot.domain.plan import Plan
 from bot.ports.health import HealthProbe
 from bot.services.checks.common import CheckContext, Finding, combine, failed, passed, warned, when
@@ -18,7 +18,7 @@ def check_previous_revision(ctx: CheckContext) -> CheckResult:
     api, ref = ctx.azure.container_apps, ctx.azure.container_app_ref
     if api is None or ref is None:
         return CheckResult(KEY, CheckStatus.passed, "Not applicable.", ("no container app configured",))
-    executor = ctx.executors.get(RollbackKind.code)
+    executor = ctx.executors.get(CODE)
     if executor is None:
         return CheckResult(
             KEY, CheckStatus.failed, f"Container app {ref.name} is configured but no code rollback is available."

@@ -25,7 +25,8 @@ from bot.adapters.prompts import SqlPromptStore, upgrade_prompts_db
 from bot.bootstrap import build_runtime
 from bot.cli import main
 from bot.config import load_config, load_settings
-from bot.domain.model import RollbackKind, ServiceEnv
+from bot.domain.kinds import PROMPT
+from bot.domain.model import ServiceEnv
 from bot.errors import NotAllowedError, StoreError
 from tests.harness.schema_dump import schema_dump
 
@@ -151,7 +152,7 @@ def test_a_table_the_app_recreates_loses_its_guards_and_the_bot_says_how_to_rest
     with caplog.at_level(logging.ERROR, logger="rollback_bot.bootstrap"):
         runtime = build_runtime(settings, load_config(bot.config, env=bot.env), slack_app=False)
     try:
-        plan = runtime.deps.executors(PROD)[RollbackKind.prompt].plan()
+        plan = runtime.deps.executors(PROD)[PROMPT].plan()
     finally:
         runtime.close()
     assert not plan.executable and RESTORE in (plan.blocked_reason or "")
