@@ -27,6 +27,7 @@ from bot.adapters.azure.clients import AzureClients
 from bot.adapters.azure.container_apps import AzureContainerAppsApi
 from bot.config import AzureConfig
 from bot.domain.azure import ContainerAppRef
+from bot.domain.traffic import TrafficRules
 from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 
 SUB, RG, APP = "00000000-0000-0000-0000-000000000001", "pharmabot-rg", "pharmabot-prod"
@@ -83,7 +84,9 @@ def main() -> None:
         for i in range(args.writes):
             weights = SPLITS[i % 2]
             writes["raw"].append(_time(lambda w=weights: _raw_patch(raw, w)))
-            writes["adapter"].append(_time(lambda w=SPLITS[(i + 1) % 2]: adapter.set_traffic(ref, w)))
+            writes["adapter"].append(
+                _time(lambda w=SPLITS[(i + 1) % 2]: adapter.set_traffic(ref, TrafficRules.named(w)))
+            )
     for name, series in (("read (get app + revisions)", reads), ("write (traffic PATCH LRO)", writes)):
         for who in ("raw", "adapter"):
             values = series[who]

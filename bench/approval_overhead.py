@@ -54,6 +54,7 @@ from bot.config import load_config  # noqa: E402
 from bot.domain.azure import ContainerAppRef  # noqa: E402
 from bot.domain.kinds import CODE  # noqa: E402
 from bot.domain.model import RequestStatus  # noqa: E402
+from bot.domain.traffic import TrafficRules  # noqa: E402
 from bot.domain.tree import FlowState  # noqa: E402
 from bot.services import rollbacks  # noqa: E402
 from bot.slack.ids import SlackId  # noqa: E402
@@ -224,7 +225,7 @@ class Bench:
         return self._timed_patch(lambda: self.sdk.container_apps.begin_update(RG, APP, patch).result())
 
     def adapter_run(self) -> float:
-        return self._timed_patch(lambda: self.adapter.set_traffic(self.ref, {V1: 100, V2: 0}))
+        return self._timed_patch(lambda: self.adapter.set_traffic(self.ref, TrafficRules.named({V1: 100, V2: 0})))
 
 
 def _short(path: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.traffic import TrafficRules
+
 # --- references --------------------------------------------------------------------------------
 
 
@@ -86,25 +88,15 @@ class Revision:
 
 
 @dataclass(frozen=True)
-class TrafficEntry:
-    """One rule of a container app's traffic split."""
-
-    revision_name: str | None
-    weight: int
-    latest_revision: bool
-    label: str | None
-
-
-@dataclass(frozen=True)
 class ContainerAppState:
-    """A container app with its traffic split and revisions."""
+    """A container app with its traffic rules and revisions."""
 
     name: str
     active_revisions_mode: str | None
     fqdn: str | None
     latest_revision: str | None
     location: str | None
-    traffic: tuple[TrafficEntry, ...]
+    traffic: TrafficRules
     revisions: tuple[Revision, ...]
 
     def revision(self, name: str) -> Revision | None:

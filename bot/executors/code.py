@@ -9,6 +9,7 @@ from typing import Any
 from bot.domain.azure import ContainerAppRef, ContainerAppState, Revision
 from bot.domain.kinds import CODE
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
+from bot.domain.traffic import TrafficRules
 from bot.errors import UsageError, VerificationError
 from bot.executors.base import Executor, timed
 from bot.ports.azure import ContainerAppsApi
@@ -198,7 +199,7 @@ class TrafficShiftExecutor(Executor):
         return f"{revision} activated", {}
 
     def _shift(self, plan: Plan) -> tuple[str, dict[str, object]]:
-        self._api.set_traffic(self._ref, plan.desired["traffic"])
+        self._api.set_traffic(self._ref, TrafficRules.named(plan.desired["traffic"]))
         return f"traffic set: {plan.desired['traffic']}", {}
 
     def _check_traffic(self, plan: Plan) -> tuple[str, dict[str, object]]:
@@ -230,7 +231,7 @@ class TrafficShiftExecutor(Executor):
         yield timed("restore traffic", lambda: self._restore(original))
 
     def _restore(self, original: dict[str, int]) -> tuple[str, dict[str, object]]:
-        self._api.set_traffic(self._ref, original)
+        self._api.set_traffic(self._ref, TrafficRules.named(original))
         live = dict(sorted(_weights(self._api.get_app(self._ref)).items()))
         wanted = {k: v for k, v in original.items() if v}
         if live != wanted:

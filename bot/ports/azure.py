@@ -9,7 +9,6 @@ long-running operation failed or is still running after its time bound) or ``Azu
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,10 +26,11 @@ from bot.domain.azure import (
     SearchAliasRef,
     SearchAliasState,
 )
+from bot.domain.traffic import TrafficRules
 
 
 class ContainerAppsApi(ABC):
-    """Azure Container Apps: revisions and the traffic split."""
+    """Azure Container Apps: revisions and the traffic rules."""
 
     @abstractmethod
     def get_app(self, ref: ContainerAppRef) -> ContainerAppState:
@@ -55,18 +55,20 @@ class ContainerAppsApi(ABC):
         """
 
     @abstractmethod
-    def set_traffic(self, ref: ContainerAppRef, weights: Mapping[str, int]) -> ContainerAppState:
-        """Replace the whole traffic split (a traffic-only PATCH, waited for within the time bound).
+    def set_traffic(self, ref: ContainerAppRef, rules: TrafficRules) -> ContainerAppState:
+        """Replace the whole traffic rule list (a traffic-only PATCH, waited for within the time bound).
+
+        Every rule is written as given: its form (``revisionName`` or ``latestRevision``), weight and label.
 
         Args:
             ref: the container app (must be in ``Multiple`` revisions mode).
-            weights: revision name → percent, for every revision that should keep a rule; sums to 100.
+            rules: the complete list the app should have; weights sum to 100, labels unique.
 
         Returns:
             The app's state after the change.
 
         Raises:
-            UsageError: the weights are empty, negative or do not sum to 100.
+            UsageError: the list is empty, its weights do not sum to 100, or a label repeats.
         """
 
     @abstractmethod

@@ -1,8 +1,6 @@
-"""``ContainerAppsApi`` over azure-mgmt-appcontainers: read revisions, shift traffic, (de)activate."""
+"""``ContainerAppsApi`` over azure-mgmt-appcontainers: read revisions, write whole traffic rule lists, (de)activate."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.appcontainers import models as m
@@ -11,8 +9,8 @@ from bot.adapters.azure.clients import AzureClients
 from bot.adapters.azure.errors import Call, translate
 from bot.adapters.azure.snapshot import snapshot_read
 from bot.adapters.azure.values import enum_text
-from bot.domain.azure import ContainerAppRef, ContainerAppState, Revision, TrafficEntry
-from bot.errors import UsageError
+from bot.domain.azure import ContainerAppRef, ContainerAppState, Revision
+from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.ports.azure import ContainerAppsApi
 
 ROLE = "rollback-bot Container Apps operator"
@@ -48,10 +46,10 @@ class AzureContainerAppsApi(ContainerAppsApi):
             pages = self._client(ref).container_apps_revisions.list_revisions(ref.resource_group, ref.name)
             return [_revision(r) for r in pages]
 
-    def set_traffic(self, ref: ContainerAppRef, weights: Mapping[str, int]) -> ContainerAppState:
-        """Replace the whole traffic split with a traffic-only PATCH and wait for it."""
-        _check_weights(weights)
-        traffic = [m.TrafficWeight(revision_name=name, weight=weight) for name, weight in weights.items()]
+    def set_traffic(self, ref: ContainerAppRef, rules: TrafficRules) -> ContainerAppState:
+        """Replace the whole traffic rule list (forms and labels as given) with a traffic-only PATCH and wait."""
+        rules.check_writable()
+        traffic = [_weight(rule) for rule in rules.rules]
         patch = m.ContainerApp({"properties": {"configuration": {"ingress": {"traffic": traffic}}}})
         client = self._client(ref)
         app = self._clients.run_lro(
@@ -79,16 +77,14 @@ def _call(operation: str, ref: ContainerAppRef, resource: str, permission: str) 
     return Call(operation, kind, resource, permission, ref.resource_group_id, ROLE)
 
 
-def _check_weights(weights: Mapping[str, int]) -> None:
-    """A full traffic split: named revisions, whole non-negative percents summing to 100."""
-    if not weights:
-        raise UsageError("the traffic split is empty; give every revision that should get traffic")
-    bad = [name for name, weight in weights.items() if not name or not isinstance(weight, int) or weight < 0]
-    if bad:
-        raise UsageError(f"invalid traffic weight for {', '.join(repr(b) for b in bad)}: use 0 to 100 percent")
-    total = sum(weights.values())
-    if total != 100:
-        raise UsageError(f"traffic weights must sum to 100, these sum to {total}")
+def _weight(rule: TrafficRule) -> m.TrafficWeight:
+    """The SDK form of one rule; fields it does not have are left out of the request."""
+    return m.TrafficWeight(
+        revision_name=rule.revision,
+        weight=rule.weight,
+        latest_revision=True if rule.latest_revision else None,
+        label=rule.label,
+    )
 
 
 def _revision(rev: m.Revision) -> Revision:
@@ -113,14 +109,16 @@ def _app_state(app: m.ContainerApp, revisions: tuple[Revision, ...]) -> Containe
     props = app.properties or m.ContainerAppProperties()
     config = props.configuration or m.Configuration()
     ingress = config.ingress
-    traffic = tuple(
-        TrafficEntry(
-            revision_name=t.revision_name,
-            weight=int(t.weight or 0),
-            latest_revision=bool(t.latest_revision),
-            label=t.label,
+    traffic = TrafficRules(
+        tuple(
+            TrafficRule(
+                weight=int(t.weight or 0),
+                revision=None if t.latest_revision else t.revision_name,
+                latest_revision=bool(t.latest_revision),
+                label=t.label,
+            )
+            for t in ((ingress.traffic if ingress else None) or [])
         )
-        for t in ((ingress.traffic if ingress else None) or [])
     )
     return ContainerAppState(
         name=app.name or "",

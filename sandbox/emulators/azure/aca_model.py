@@ -144,6 +144,10 @@ def validate_traffic(app: JSON, revisions: list[JSON]) -> None:
     latest = str(props(app).get("latestRevisionName") or "")
     for entry in entries:
         _validate_entry(entry, by_name, latest, mode(app))
+    labels = [str(e["label"]) for e in entries if e.get("label")]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise bad_request(WEIGHT_CODE, f"Traffic label '{repeated[0]}' is used by more than one traffic rule.")
     total = sum(int(e.get("weight") or 0) for e in entries)
     if total != 100:
         raise bad_request(WEIGHT_CODE, f"The sum of all traffic weights must be 100; the request sums to {total}.")
@@ -153,6 +157,8 @@ def _validate_entry(entry: JSON, by_name: dict[str, JSON], latest: str, app_mode
     weight = entry.get("weight")
     if not isinstance(weight, int) or not 0 <= weight <= 100:
         raise bad_request(WEIGHT_CODE, f"Traffic weight {weight!r} is invalid; weights are integers from 0 to 100.")
+    if entry.get("latestRevision") and entry.get("revisionName"):
+        raise bad_request(WEIGHT_CODE, "A traffic rule cannot set both revisionName and latestRevision: true.")
     name = latest if entry.get("latestRevision") else str(entry.get("revisionName") or "")
     if not name:
         raise bad_request(WEIGHT_CODE, "Each traffic entry needs a revisionName or latestRevision: true.")
@@ -187,21 +193,44 @@ def sync(core: Core, app: JSON) -> None:
         props(revision)["trafficWeight"] = split.get(str(revision["name"]), 0)
 
 
-def rebalance(app: JSON, before: dict[str, int], revisions: list[JSON], name: str, weight: int) -> None:
-    """Give ``name`` ``weight``; scale the other weights (``before`` the change) so the total stays 100."""
-    current = {k: v for k, v in before.items() if k != name and v > 0}
-    rest = 100 - weight
-    if not current and rest > 0:
-        others = [r for r in revisions if r["name"] != name]
-        current = {str(others[-1]["name"]): 1} if others else {}
-    scaled = _largest_remainder(current, rest)
-    traffic = [{"revisionName": rev, "weight": w} for rev, w in scaled.items()]
-    traffic.append({"revisionName": name, "weight": weight if current or rest == 0 else 100})
+def rebalance(app: JSON, revisions: list[JSON], name: str, weight: int) -> None:
+    """Give revision ``name`` ``weight`` percent; scale the other rules so the total stays 100.
+
+    Rules keep their form (``latestRevision`` stays) and their labels; a rule that already serves
+    ``name`` takes the weight, else a ``revisionName`` rule for it is appended. When no other rule
+    serves anything, the newest other revision takes the rest.
+    """
     ing = props(app).setdefault("configuration", {}).setdefault("ingress", {})
-    ing["traffic"] = traffic
+    rules: list[JSON] = [dict(r) for r in ing.get("traffic") or []]
+    latest = str(props(app).get("latestRevisionName") or "")
+
+    def serves(rule: JSON) -> str:
+        return latest if rule.get("latestRevision") else str(rule.get("revisionName") or "")
+
+    own = [i for i, r in enumerate(rules) if serves(r) == name]
+    others = {i: int(r.get("weight") or 0) for i, r in enumerate(rules) if serves(r) != name}
+    rest = 100 - weight
+    if rest > 0 and not any(others.values()):
+        # Nothing else serves: the newest other revision takes the rest (as a person would choose).
+        spare = [str(r["name"]) for r in revisions if r["name"] != name]
+        if not spare:
+            weight, rest = 100, 0
+        elif not others:
+            rules.append({"revisionName": spare[-1], "weight": 0})
+            others[len(rules) - 1] = 1
+        else:
+            others[max(others)] = 1
+    scaled = _largest_remainder({i: w for i, w in others.items() if w > 0}, rest)
+    for i in others:
+        rules[i]["weight"] = scaled.get(i, 0)
+    for n, i in enumerate(own):
+        rules[i]["weight"] = weight if n == 0 else 0
+    if not own:
+        rules.append({"revisionName": name, "weight": weight})
+    ing["traffic"] = rules
 
 
-def _largest_remainder(shares: dict[str, int], total: int) -> dict[str, int]:
+def _largest_remainder(shares: dict[int, int], total: int) -> dict[int, int]:
     base = sum(shares.values())
     if not base:
         return {}

@@ -51,7 +51,6 @@ def set_revision(
 def _set_revision(core: Core, app: JSON, revision_name: str, options: dict[str, Any]) -> JSON:
     weight = options.pop("traffic_weight", None)
     created = options.pop("created", None)
-    before = aca.weights(app)
     full = revision_name if "--" in revision_name else f"{app['name']}--{revision_name}"
     revision = core.find(f"{app['id']}/revisions/{full}")
     if revision is None:
@@ -62,7 +61,7 @@ def _set_revision(core: Core, app: JSON, revision_name: str, options: dict[str, 
             aca.props(revision)["createdTime"] = resolve_time(created).isoformat()
     aca.sync(core, app)
     if weight is not None and aca.mode(app) == "Multiple":
-        aca.rebalance(app, before, aca.revisions_of(core, app), full, int(weight))
+        aca.rebalance(app, aca.revisions_of(core, app), full, int(weight))
         aca.validate_traffic(app, aca.revisions_of(core, app))
         aca.sync(core, app)
     return revision
@@ -81,6 +80,17 @@ def _new_revision(core: Core, app: JSON, full: str, created: Any, options: dict[
         for other in latest:
             aca.update_revision(other, active=False)
     return core.put(revision)
+
+
+def set_traffic(core: Core, app: JSON, rules: list[JSON]) -> None:
+    """Replace ``app``'s traffic rules (caller holds the lock); a 400 like ARM's for an invalid list."""
+    candidate = copy.deepcopy(app)
+    ingress = aca.props(candidate).setdefault("configuration", {}).setdefault("ingress", {})
+    ingress["traffic"] = rules
+    aca.validate_traffic(candidate, aca.revisions_of(core, app))
+    core.before_write[str(app["id"]).lower()] = copy.deepcopy(app)
+    aca.props(app)["configuration"]["ingress"]["traffic"] = rules
+    aca.sync(core, app)
 
 
 def find_app(core: Core, subscription: str | None, resource_group: str | None, name: str) -> JSON:

@@ -87,6 +87,8 @@ class Core:
         self.requests = RequestLog()
         self.token = TOKEN
         self.state_file = state_file
+        # Path (lower case) → the resource as it was just before the latest write to it (for stale reads).
+        self.before_write: dict[str, JSON] = {}
 
     @property
     def resources(self) -> dict[str, JSON]:

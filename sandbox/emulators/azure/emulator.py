@@ -148,6 +148,20 @@ class AzureEmulator:
                 str(r["name"]): int(aca.props(r).get("trafficWeight") or 0) for r in aca.revisions_of(self._core, found)
             }
 
+    def traffic_rules(self, subscription: str, rg: str, app: str) -> list[JSON]:
+        """The app's whole ``ingress.traffic`` rule list, as Azure returns it."""
+        with self.lock:
+            found = self._core.get(_app_id(subscription, rg, app))
+            ingress = aca.ingress(found) or {}
+            return copy.deepcopy(list(ingress.get("traffic") or []))
+
+    def set_traffic(self, subscription: str, rg: str, app: str, rules: list[JSON]) -> None:
+        """Replace the app's traffic rule list as a person would in the portal (validated like a PATCH)."""
+        with self.lock:
+            found = self._core.get(_app_id(subscription, rg, app))
+            control.set_traffic(self._core, found, copy.deepcopy(rules))
+            self._core.persist()
+
     def set_revision(self, subscription: str, rg: str, app: str, revision_name: str, **props: Any) -> JSON:
         """Add a revision or change one. ``props``: image, healthy, active, replicas, created (ISO or relative,
         e.g. ``"-5m"``), traffic_weight (Multiple mode: the others are scaled to sum to 100), health_state,

@@ -17,7 +17,12 @@ _TICKS_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def container_app(core: Core, scope: Scope, spec: dict[str, Any]) -> None:
-    """``{name, environment?, revisions_mode?, target_port?, revisions: [{name, image, created, ...}]}``."""
+    """``{name, environment?, revisions_mode?, target_port?, revisions: [{name, image, created, ...}], traffic?}``.
+
+    ``traffic`` (optional) is the whole rule list in ARM form, revision names short or full, e.g.
+    ``[{latestRevision: true, weight: 60}, {revisionName: v1, weight: 40, label: blue}]``; without it the
+    revisions' ``traffic`` percentages become one ``revisionName`` rule each.
+    """
     name = str(spec["name"])
     env = str(spec.get("environment") or f"{scope.resource_group}-env")
     env_id = f"{scope.rg_id()}/providers/Microsoft.App/managedEnvironments/{env}"
@@ -71,6 +76,8 @@ def _revision(core: Core, scope: Scope, app: JSON, item: dict[str, Any]) -> JSON
 
 
 def _traffic(spec: dict[str, Any], mode: str, revisions: list[JSON]) -> list[JSON]:
+    if spec.get("traffic") is not None:
+        return [_rule(str(spec["name"]), dict(item)) for item in spec["traffic"]]
     items = spec.get("revisions") or []
     explicit = [
         (rev["name"], int(item["traffic"]))
@@ -80,6 +87,13 @@ def _traffic(spec: dict[str, Any], mode: str, revisions: list[JSON]) -> list[JSO
     if mode == "Single" or not explicit:
         return [{"latestRevision": True, "weight": 100}]
     return [{"revisionName": name, "weight": weight} for name, weight in explicit]
+
+
+def _rule(app: str, item: JSON) -> JSON:
+    name = item.get("revisionName")
+    if name and "--" not in str(name):
+        item["revisionName"] = f"{app}--{name}"
+    return item
 
 
 def openai_account(core: Core, scope: Scope, spec: dict[str, Any]) -> None:

@@ -32,7 +32,7 @@ _DEFAULT_CODES = {
 
 @dataclass
 class _Rule:
-    kind: str  # fail_next | latency | lro_fail | lro_never_finish
+    kind: str  # fail_next | latency | lro_fail | lro_never_finish | stale_read
     method: str | None
     path_contains: str | None
     remaining: int = 1
@@ -41,6 +41,7 @@ class _Rule:
     message: str | None = None
     retry_after: float | None = None
     seconds: float = 0.0
+    applied: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
@@ -54,6 +55,7 @@ class LroFault:
 
     never_finish: bool
     error: dict[str, str] | None
+    applied: bool = False  # the change lands, then the operation reports Failed anyway
 
 
 class FaultInjector:
@@ -98,13 +100,25 @@ class FaultInjector:
         message: str = "The operation failed while provisioning the resource.",
         method: str | None = None,
         path_contains: str | None = None,
+        applied: bool = False,
     ) -> None:
-        """Make the next matching long-running operation end with status ``Failed`` and this error."""
-        self._add(_Rule("lro_fail", method, path_contains, code=code, message=message))
+        """Make the next matching long-running operation end with status ``Failed`` and this error.
+
+        With ``applied`` the change is made first (a partial failure: the write landed, the call failed).
+        """
+        self._add(_Rule("lro_fail", method, path_contains, code=code, message=message, applied=applied))
 
     def lro_never_finish(self, *, method: str | None = None, path_contains: str | None = None) -> None:
         """Make the next matching long-running operation stay ``InProgress`` forever."""
         self._add(_Rule("lro_never_finish", method, path_contains))
+
+    def stale_read(self, n: int = 1, *, method: str | None = "GET", path_contains: str | None = None) -> None:
+        """Answer the next ``n`` matching reads with the resource as it was before its latest write.
+
+        Reads that Azure serves from a replica which has not seen the write yet; a resource never written
+        since the emulator started reads normally.
+        """
+        self._add(_Rule("stale_read", method, path_contains, remaining=n))
 
     def clear(self) -> None:
         with self._lock:
@@ -122,6 +136,8 @@ class FaultInjector:
             self.lro_fail(**args)
         elif kind == "lro_never_finish":
             self.lro_never_finish(**args)
+        elif kind == "stale_read":
+            self.stale_read(int(args.pop("n", 1)), **args)
         else:
             raise ValueError(f"unknown fault kind {kind!r}")
 
@@ -137,6 +153,10 @@ class FaultInjector:
         rule = self._take("fail_next", method, path)
         return None if rule is None else _failure(rule, method, path)
 
+    def take_stale_read(self, method: str, path: str) -> bool:
+        """True when this read must be answered from before the latest write (consumes the rule)."""
+        return self._take("stale_read", method, path) is not None
+
     def take_lro(self, method: str, path: str) -> LroFault | None:
         with self._lock:
             for rule in self._rules:
@@ -144,7 +164,8 @@ class FaultInjector:
                     self._rules.remove(rule)
                     if rule.kind == "lro_never_finish":
                         return LroFault(never_finish=True, error=None)
-                    return LroFault(False, {"code": rule.code or "", "message": rule.message or ""})
+                    error = {"code": rule.code or "", "message": rule.message or ""}
+                    return LroFault(False, error, applied=rule.applied)
         return None
 
     def _add(self, rule: _Rule) -> None:

@@ -2,7 +2,8 @@
 
 A write that starts an LRO answers 202 (or 201) with both headers; the status monitor says
 ``InProgress`` once, then ``Succeeded`` (running the operation's ``on_success``) or ``Failed`` (running
-``on_failure``; error from :meth:`FaultInjector.lro_fail`), or stays ``InProgress`` forever
+``on_failure``, or ``on_success`` when the fault says the change landed; error from
+:meth:`FaultInjector.lro_fail`), or stays ``InProgress`` forever
 (:meth:`FaultInjector.lro_never_finish`). A GET of the resource itself counts as a poll too, so clients
 that poll the resource body (``provisioningState``) see it finish as well.
 """
@@ -57,8 +58,11 @@ class Operation:
             return
         self.end_time = iso(utc_now())
         if self.fault and self.fault.error:
+            if self.fault.applied:
+                self.on_success()
+            else:
+                self.on_failure()
             self.status, self.error = "Failed", self.fault.error
-            self.on_failure()
         else:
             self.status = "Succeeded"
             self.on_success()

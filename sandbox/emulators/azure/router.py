@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import logging
 import time
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sandbox.emulators.azure import arm_cognitive, arm_containerapps, arm_postgres, control, lro, search
 from sandbox.emulators.azure.arm import Route
-from sandbox.emulators.azure.wire import ApiError, Request, Response
+from sandbox.emulators.azure.wire import JSON, ApiError, Request, Response
 
 if TYPE_CHECKING:
     from sandbox.emulators.azure.core import Core
@@ -83,7 +84,11 @@ def _run(core: Core, req: Request, routes: list[Route]) -> Response:
         path_known = True
         if candidate.method == req.method:
             with core.lock:
+                stale = _stale(core, req)
+                if stale is not None:
+                    return Response(200, stale)
                 finished = _finished(core)
+                _remember(core, req)
                 response = candidate.handler(core, req, match)
                 if req.method != "GET" or _finished(core) != finished:
                     core.persist()
@@ -91,6 +96,31 @@ def _run(core: Core, req: Request, routes: list[Route]) -> Response:
     if path_known:
         raise ApiError(405, "MethodNotAllowed", f"The emulator does not support {req.method} on {req.path}.")
     raise ApiError(404, "NotFound", f"The emulator does not implement {req.method} {req.path}.")
+
+
+def _current(core: Core, path: str) -> JSON | None:
+    """The resource a path names as its GET would show it: ARM by id, AI Search aliases by name."""
+    if path.lower().startswith("/subscriptions/"):
+        return core.find(path)
+    alias = search.alias_name(path)
+    return core.state["search"]["aliases"].get(alias) if alias else None
+
+
+def _remember(core: Core, req: Request) -> None:
+    """Before a write, keep what a stale replica would still answer for this resource."""
+    if req.method in ("PUT", "PATCH", "DELETE"):
+        current = _current(core, req.path)
+        if current is not None:
+            core.before_write[req.path.lower()] = copy.deepcopy(current)
+
+
+def _stale(core: Core, req: Request) -> JSON | None:
+    """The pre-write body when a ``stale_read`` fault applies to this read, else None."""
+    if req.method != "GET" or req.path.lower() not in core.before_write:
+        return None
+    if not core.faults.take_stale_read(req.method, req.path):
+        return None
+    return copy.deepcopy(core.before_write[req.path.lower()])
 
 
 def _finished(core: Core) -> int:

@@ -76,6 +76,12 @@ def _name(m: re.Match[str], kind: str) -> str:
     return str(m[kind] or m[f"{kind}_plain"])
 
 
+def alias_name(path: str) -> str | None:
+    """The alias a request path names (``/aliases('drugs')`` or ``/aliases/drugs``), else None."""
+    match = re.fullmatch(ALIAS, path)
+    return _name(match, "alias") if match else None
+
+
 def _index(core: Core, name: str) -> JSON:
     found: JSON | None = _search(core)["indexes"].get(name)
     if found is None:

@@ -13,6 +13,7 @@ from bot.adapters.azure.openai import AzureModelDeploymentsApi
 from bot.adapters.azure.postgres import AzurePostgresApi
 from bot.adapters.azure.search import AzureSearchApi
 from bot.domain.azure import ContainerAppRef, OpenAIAccountRef, PostgresServerRef, SearchAliasRef
+from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.errors import AzureConflictError, UsageError
 from sandbox.emulators.azure import AzureEmulator
 from tests.adapters.azure.conftest import RG, SUB
@@ -52,7 +53,7 @@ def test_set_traffic_sends_a_traffic_only_patch_and_waits_for_the_lro(
     emulator: AzureEmulator, clients: AzureClients
 ) -> None:
     state = AzureContainerAppsApi(clients=clients).set_traffic(
-        PROD, {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
+        PROD, TrafficRules.named({"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0})
     )
     assert emulator.traffic(SUB, RG, "pharmabot-prod") == {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
     assert {r.name: r.traffic_weight for r in state.revisions} == {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
@@ -72,12 +73,39 @@ def test_set_traffic_sends_a_traffic_only_patch_and_waits_for_the_lro(
     assert emulator.traffic(SUB, RG, "pharmabot-staging")["pharmabot-staging--v2"] == 100
 
 
-@pytest.mark.parametrize("weights", [{}, {"pharmabot-prod--v1": 60}, {"pharmabot-prod--v1": 120, "x": -20}])
-def test_set_traffic_refuses_a_split_not_summing_to_100(
-    emulator: AzureEmulator, clients: AzureClients, weights: dict[str, int]
+def test_set_traffic_writes_the_whole_rule_list_with_forms_and_labels(
+    emulator: AzureEmulator, clients: AzureClients
+) -> None:
+    rules = TrafficRules.of(
+        TrafficRule(weight=0, latest_revision=True, label="next"),
+        TrafficRule(weight=100, revision="pharmabot-prod--v1", label="stable"),
+        TrafficRule(weight=0, revision="pharmabot-prod--v2"),
+    )
+    state = AzureContainerAppsApi(clients=clients).set_traffic(PROD, rules)
+    assert state.traffic == rules
+    assert emulator.traffic_rules(SUB, RG, "pharmabot-prod") == rules.to_json()
+    (patch,) = emulator.requests.matching("PATCH")
+    assert patch.body["properties"]["configuration"]["ingress"]["traffic"] == [
+        {"latestRevision": True, "weight": 0, "label": "next"},
+        {"revisionName": "pharmabot-prod--v1", "weight": 100, "label": "stable"},
+        {"revisionName": "pharmabot-prod--v2", "weight": 0},
+    ]
+
+
+@pytest.mark.parametrize("weights", [{}, {"pharmabot-prod--v1": 60}, {"pharmabot-prod--v1": 120, "x": -20}, "labels"])
+def test_set_traffic_refuses_a_list_azure_would_refuse(
+    emulator: AzureEmulator, clients: AzureClients, weights: dict[str, int] | str
 ) -> None:
     with pytest.raises(UsageError):
-        AzureContainerAppsApi(clients=clients).set_traffic(PROD, weights)
+        rules = (
+            TrafficRules.of(
+                TrafficRule(weight=50, revision="pharmabot-prod--v1", label="a"),
+                TrafficRule(weight=50, revision="pharmabot-prod--v2", label="a"),
+            )
+            if weights == "labels"
+            else TrafficRules.named(weights)  # type: ignore[arg-type]
+        )
+        AzureContainerAppsApi(clients=clients).set_traffic(PROD, rules)
     assert not emulator.requests.matching("PATCH")
 
 

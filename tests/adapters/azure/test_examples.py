@@ -19,8 +19,8 @@ from bot.domain.azure import (
     PostgresServerRef,
     Revision,
     SearchAliasRef,
-    TrafficEntry,
 )
+from bot.domain.traffic import TrafficRule, TrafficRules
 from tests.adapters.azure.example_server import ACA, COG, PG, SEARCH, ExampleServer, example, response
 
 SUB = "34adfa4f-cedf-4dc0-ba29-b6d1a69ab345"
@@ -76,16 +76,16 @@ def test_container_app_get_example(apps: AzureContainerAppsApi) -> None:
     assert state.active_revisions_mode is None  # absent from the official example
     assert state.fqdn == "testcontainerapp0.demokube-t24clv0g.eastus.containerApps.k4apps.io"
     assert state.location == "East US"
-    assert state.traffic == (
-        TrafficEntry("testcontainerapp0-ab1234", 80, False, None),
-        TrafficEntry("testcontainerapp0-ab4321", 20, False, "staging"),
+    assert state.traffic == TrafficRules.of(
+        TrafficRule(weight=80, revision="testcontainerapp0-ab1234"),
+        TrafficRule(weight=20, revision="testcontainerapp0-ab4321", label="staging"),
     )
     assert state.revisions == (EXPECTED_REVISION,)
 
 
 def test_container_app_patch_example_lro(example_server: ExampleServer, apps: AzureContainerAppsApi) -> None:
     example_server.example("PATCH", APP_PATH, ACA / "ContainerApps_Patch.json", status="202")
-    state = apps.set_traffic(APP, {"testcontainerapp0-ab1234": 100, "testcontainerapp0-ab4321": 0})
+    state = apps.set_traffic(APP, TrafficRules.named({"testcontainerapp0-ab1234": 100, "testcontainerapp0-ab4321": 0}))
     assert state.name == "testcontainerapp0"
     patch = example_server.sent("PATCH")[0]
     assert patch.body == {
@@ -106,7 +106,7 @@ def test_container_app_patch_example_lro(example_server: ExampleServer, apps: Az
 
 def test_container_app_patch_example_200(example_server: ExampleServer, apps: AzureContainerAppsApi) -> None:
     example_server.example("PATCH", APP_PATH, ACA / "ContainerApps_Patch.json", status="200")
-    assert apps.set_traffic(APP, {"testcontainerapp0-ab1234": 100}).name == "testcontainerapp0"
+    assert apps.set_traffic(APP, TrafficRules.named({"testcontainerapp0-ab1234": 100})).name == "testcontainerapp0"
 
 
 @pytest.fixture

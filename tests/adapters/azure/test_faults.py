@@ -16,6 +16,7 @@ from bot.adapters.azure.postgres import AzurePostgresApi
 from bot.adapters.azure.search import AzureSearchApi
 from bot.config import AzureConfig
 from bot.domain.azure import ContainerAppRef, OpenAIAccountRef, PostgresServerRef, SearchAliasRef
+from bot.domain.traffic import TrafficRules
 from bot.errors import (
     AzureAuthError,
     AzureConflictError,
@@ -32,7 +33,7 @@ PROD = ContainerAppRef(SUB, RG, "pharmabot-prod")
 ACCOUNT = OpenAIAccountRef(SUB, RG, "pharmabot-openai")
 DB = PostgresServerRef(SUB, RG, "pharmabot-db")
 RG_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}"
-ROLLBACK = {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
+ROLLBACK = TrafficRules.named({"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0})
 
 
 def _shift(clients: AzureClients) -> object:

@@ -13,6 +13,7 @@ from bot.adapters.azure.container_apps import AzureContainerAppsApi
 from bot.adapters.azure.snapshot import read_snapshot
 from bot.config import AzureConfig
 from bot.domain.azure import ContainerAppRef
+from bot.domain.traffic import TrafficRules
 from bot.errors import AzureNotFoundError
 from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
 
@@ -71,6 +72,6 @@ def test_concurrent_identical_reads_make_one_call_and_errors_are_shared(emu: Azu
 def test_writes_are_never_cached(emu: AzureEmulator) -> None:
     api = _api(emu)
     with read_snapshot():
-        api.set_traffic(PROD, {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0})
-        api.set_traffic(PROD, {"pharmabot-prod--v1": 0, "pharmabot-prod--v2": 100})
+        api.set_traffic(PROD, TrafficRules.named({"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}))
+        api.set_traffic(PROD, TrafficRules.named({"pharmabot-prod--v1": 0, "pharmabot-prod--v2": 100}))
     assert len(emu.requests.matching(method="PATCH")) == 2
