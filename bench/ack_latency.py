@@ -174,7 +174,8 @@ def _servers_main(conn: Connection, slack: dict[str, str]) -> None:
     from waitress.server import create_server
 
     from bot.bootstrap import build_runtime
-    from bot.config import load_config, load_settings
+    from bot.config import load_settings
+    from bot.kinds.builtin import BUILTIN
     from bot.server import freeze_startup_heap, start_in_thread, stop_server
     from bot.web import MAX_BODY_BYTES
 
@@ -193,7 +194,7 @@ def _servers_main(conn: Connection, slack: dict[str, str]) -> None:
             "ROLLBACK_BOT_CONFIG": str(cfg_path),
         }
     )
-    runtime = build_runtime(settings, load_config(cfg_path))
+    runtime = build_runtime(settings, BUILTIN.load_config(cfg_path))
     bot_server, bot_url = start_in_thread(runtime)
 
     floor_server: Any = create_server(

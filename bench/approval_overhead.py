@@ -50,12 +50,12 @@ from azure.mgmt.appcontainers import models as aca_models  # noqa: E402
 
 from bot.adapters.azure.clients import AzureClients  # noqa: E402
 from bot.adapters.azure.container_apps import AzureContainerAppsApi  # noqa: E402
-from bot.config import load_config  # noqa: E402
 from bot.domain.azure import ContainerAppRef  # noqa: E402
 from bot.domain.kinds import CODE  # noqa: E402
 from bot.domain.model import RequestStatus  # noqa: E402
 from bot.domain.traffic import TrafficRules  # noqa: E402
 from bot.domain.tree import FlowState  # noqa: E402
+from bot.kinds.builtin import BUILTIN  # noqa: E402
 from bot.services import rollbacks  # noqa: E402
 from bot.slack.ids import SlackId  # noqa: E402
 from bot.slack.payloads import encode_request_ref  # noqa: E402
@@ -90,7 +90,7 @@ class Bench:
         self.world = world
         self.emu = world.azure
         self.ref = ContainerAppRef(SUB, RG, APP)
-        clients = AzureClients(load_config(cfg_path).azure, **client_kwargs)
+        clients = AzureClients(BUILTIN.load_config(cfg_path).azure, **client_kwargs)
         self.sdk = clients.container_apps(SUB)
         self.adapter = AzureContainerAppsApi(clients=clients)
         self.timeline: dict[str, list[tuple[float, float | None]]] = defaultdict(list)

@@ -54,10 +54,11 @@ if str(ROOT) not in sys.path:
 import yaml  # noqa: E402
 
 from bot.bootstrap import Runtime, build_runtime  # noqa: E402
-from bot.config import load_settings, parse_config  # noqa: E402
+from bot.config import load_settings  # noqa: E402
 from bot.domain.checklist import DrillPhase, DrillRecord  # noqa: E402
 from bot.domain.kinds import CODE  # noqa: E402
 from bot.domain.model import ServiceEnv  # noqa: E402
+from bot.kinds.builtin import BUILTIN  # noqa: E402
 from bot.services.checklist import ChecklistRun, run_checklist, run_checklists  # noqa: E402
 from sandbox.emulators.azure import AzureEmulator, RecordedRequest  # noqa: E402
 from tests.harness.world import seed_llm_calls, seed_prompts  # noqa: E402
@@ -226,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         prompts_url = f"sqlite:///{tmp / 'prompts.db'}"
         seed_prompts(prompts_url)
         seed_llm_calls(prompts_url)
-        config = parse_config(config_text(emu, n, prompts_url), file="<bench>", env={SEARCH_KEY_VAR: emu.token})
+        config = BUILTIN.parse_config(config_text(emu, n, prompts_url), file="<bench>", env={SEARCH_KEY_VAR: emu.token})
         settings = load_settings({"DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}"})
         runtime = build_runtime(
             settings, config, slack_app=False, azure_client_kwargs={"polling_interval": 0, "retry_total": 0}

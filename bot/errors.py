@@ -1,8 +1,10 @@
 """The one exception tree of rollback-bot.
 
 Every error a user can meet is a ``RollbackBotError``; its ``user_message`` is what a person is shown
-(in Slack, or by the CLI) and never contains a stack trace or a secret. Anything else that escapes is
-a bug: the Slack error handler logs it with a reference id and shows only that id.
+(in Slack, or by the CLI) and never contains a stack trace or a secret. An error that names people
+carries them as data (``text``: a ``bot.text.Text``); Slack renders them as mentions, the CLI as ids.
+Anything else that escapes is a bug: the Slack error handler logs it with a reference id and shows only
+that id.
 
     RollbackBotError
     ├── ConfigError                 bad or missing configuration (file, key path, what is wrong)
@@ -32,13 +34,16 @@ a bug: the Slack error handler logs it with a reference id and shows only that i
 
 from __future__ import annotations
 
+from bot.text import Text
+
 
 class RollbackBotError(Exception):
     """Base of every error rollback-bot raises on purpose."""
 
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+    def __init__(self, user_message: str | Text) -> None:
+        self.text = user_message if isinstance(user_message, Text) else Text(user_message)
+        self.user_message = self.text.plain()
+        super().__init__(self.user_message)
 
 
 class ConfigError(RollbackBotError):

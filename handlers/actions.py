@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
 from bot.slack.payloads import decode_request_ref
+from handlers.context import deps_of
 from handlers.errors import reported
 
 
@@ -22,16 +23,16 @@ def register(app: App) -> None:
 def handle_approve_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Approve; the card updates itself, refusals come back privately through the error handler."""
     ack()
-    rollbacks.approve(context["deps"], request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])
+    rollbacks.approve(deps_of(context), request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])
 
 
 def handle_reject_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Reject the request."""
     ack()
-    rollbacks.reject(context["deps"], request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])
+    rollbacks.reject(deps_of(context), request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])
 
 
 def handle_cancel_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """The requester cancels."""
     ack()
-    rollbacks.cancel(context["deps"], request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])
+    rollbacks.cancel(deps_of(context), request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])

@@ -13,6 +13,7 @@ from bot.slack.blocks import build_notice, build_status, build_usage
 from bot.slack.cards import build_history
 from bot.slack.checklist import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.views import build_target_view
+from handlers.context import deps_of
 from handlers.errors import reported
 
 
@@ -27,7 +28,7 @@ def handle_rollback_slash_command(
     """Ack at once; the service decides; the modal opens, or the reply goes back privately."""
     ack()
     reply = handle_rollback_command(
-        context["deps"], user_id=command["user_id"], channel_id=command["channel_id"], text=command.get("text", "")
+        deps_of(context), user_id=command["user_id"], channel_id=command["channel_id"], text=command.get("text", "")
     )
     if isinstance(reply, FlowStart):
         context.client.views_open(trigger_id=command["trigger_id"], view=build_target_view(reply.state, reply.options))
@@ -40,7 +41,7 @@ def _render(reply: CommandReply) -> tuple[str, list[dict[str, object]]]:
     if isinstance(reply, Usage):
         return "Rollback Bot usage", build_usage(reply.catalog, reply.lead)
     if isinstance(reply, Status):
-        return f"Status of {reply.policy.target}", build_status(str(reply.policy.target), reply.lines, reply.in_flight)
+        return f"Status of {reply.policy.target}", build_status(str(reply.policy.target), reply.live, reply.in_flight)
     if isinstance(reply, History):
         return f"Recent rollbacks of {reply.policy.target}", build_history(reply.requests)
     if isinstance(reply, ChecklistNow):

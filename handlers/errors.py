@@ -20,7 +20,9 @@ from slack_bolt import BoltContext
 from bot.errors import RollbackBotError
 from bot.services import Deps
 from bot.slack.blocks import build_notice
+from bot.slack.mrkdwn import render
 from bot.slack.views import build_error_view
+from handlers.context import maybe_deps
 
 log = logging.getLogger("rollback_bot.slack")
 _NEEDED = ("context", "body")
@@ -32,7 +34,7 @@ def user_text(deps: Deps | None, error: Exception) -> str:
         log.info("refused: %s: %s", type(error).__name__, error.user_message)
         if deps is not None:
             deps.metrics.count("errors", kind=type(error).__name__)
-        return error.user_message
+        return render(error.text)
     ref = uuid.uuid4().hex[:12]
     log.exception("unexpected error (ref %s)", ref, exc_info=error)
     if deps is not None:
@@ -42,7 +44,7 @@ def user_text(deps: Deps | None, error: Exception) -> str:
 
 def tell(context: BoltContext, body: dict[str, Any], error: Exception) -> None:
     """Privately: through response_url, else in the open modal, else as an ephemeral message."""
-    text = user_text(context.get("deps"), error)
+    text = user_text(maybe_deps(context), error)
     view = body.get("view") or {}
     try:
         if context.respond is not None and body.get("response_url"):

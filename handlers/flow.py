@@ -20,6 +20,7 @@ from bot.slack.views import (
     build_plan_view,
     build_request_posted_view,
 )
+from handlers.context import deps_of
 from handlers.errors import reported
 
 
@@ -33,7 +34,7 @@ def register(app: App) -> None:
 
 
 def _state(body: dict[str, Any], context: BoltContext) -> FlowState:
-    return FlowState.decode(body["view"]["private_metadata"], context["deps"].kinds)
+    return FlowState.decode(body["view"]["private_metadata"], deps_of(context).kinds)
 
 
 def _values(body: dict[str, Any]) -> payloads.Values:
@@ -52,12 +53,12 @@ def handle_target_submission(ack: Ack, body: dict[str, Any], context: BoltContex
     state = _state(body, context).with_(service=service, environment=environment, emergency=emergency)
     if next_step(state) is Step.investigate:
         ack()
-        found = flow.investigate(context["deps"], state)
+        found = flow.investigate(deps_of(context), state)
         context.client.chat_postEphemeral(
             channel=state.channel_id,
             user=body["user"]["id"],
             text="Investigate first",
-            blocks=build_investigation(found.state, found.events, found.snapshot),
+            blocks=build_investigation(found.state, found.events, found.live, found.errors),
         )
         return
     ack(response_action="update", view=build_loading_view(state))
@@ -65,7 +66,7 @@ def handle_target_submission(ack: Ack, body: dict[str, Any], context: BoltContex
 
 
 def _show_what_changed(context: BoltContext, view_id: str, state: FlowState) -> None:
-    found = flow.what_changed(context["deps"], state)
+    found = flow.what_changed(deps_of(context), state)
     options = [(o.kind, o.executable, o.note) for o in found.options]
     recommended = found.recommended if found.recommended else None
     view = build_kind_view(state, found.events, options, recommended, found.errors)
@@ -75,12 +76,12 @@ def _show_what_changed(context: BoltContext, view_id: str, state: FlowState) -> 
 def handle_kind_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """Step 2 answered: show the plan from live state."""
     try:
-        state = _state(body, context).with_(kind=payloads.read_kind(_values(body), context["deps"].kinds), choice=None)
+        state = _state(body, context).with_(kind=payloads.read_kind(_values(body), deps_of(context).kinds), choice=None)
     except UsageError as exc:
         ack(response_action="errors", errors={SlackId.kind_block.value: exc.user_message})
         return
     ack(response_action="update", view=build_loading_view(state, "Building the plan from live state…"))
-    plan = flow.preview(context["deps"], state)
+    plan = flow.preview(deps_of(context), state)
     context.client.views_update(view_id=body["view"]["id"], view=build_plan_view(state, plan))
 
 
@@ -88,7 +89,7 @@ def handle_choice_action(ack: Ack, body: dict[str, Any], action: dict[str, Any],
     """Another target picked in the plan step: re-plan for it."""
     ack()
     state = _state(body, context).with_(choice=action["selected_option"]["value"])
-    plan = flow.preview(context["deps"], state)
+    plan = flow.preview(deps_of(context), state)
     context.client.views_update(view_id=body["view"]["id"], view=build_plan_view(state, plan))
 
 
@@ -100,7 +101,7 @@ def handle_plan_submission(ack: Ack, body: dict[str, Any], context: BoltContext)
         ack(response_action="errors", errors={SlackId.reason_block.value: "Say briefly why you are rolling back."})
         return
     ack(response_action="update", view=build_loading_view(state, "Posting the request…"))
-    request = rollbacks.open_request(context["deps"], state=state, reason=reason, requester_id=body["user"]["id"])
+    request = rollbacks.open_request(deps_of(context), state=state, reason=reason, requester_id=body["user"]["id"])
     context.client.views_update(view_id=body["view"]["id"], view=build_request_posted_view(state, request.id))
 
 
@@ -109,7 +110,7 @@ def handle_proceed_action(
 ) -> None:
     """'Proceed to rollback' after investigating: open the modal at 'what changed?', retire the button."""
     ack()
-    state = FlowState.decode(action["value"], context["deps"].kinds)
+    state = FlowState.decode(action["value"], deps_of(context).kinds)
     opened = context.client.views_open(trigger_id=body["trigger_id"], view=build_loading_view(state))
     text = f"Proceeding to the rollback of {state.service}/{state.environment} (in the dialog)."
     respond(text=text, blocks=build_notice(text, emoji=":arrow_right:"), replace_original=True)

@@ -8,6 +8,7 @@ from slack_bolt import App, BoltContext
 
 from bot.services.home import readiness
 from bot.slack.home import build_home
+from handlers.context import deps_of
 from handlers.errors import reported
 
 
@@ -20,6 +21,6 @@ def handle_home_opened_event(event: dict[str, Any], body: dict[str, Any], contex
     """Publish the readiness board for the person who opened the tab."""
     if event.get("tab", "home") != "home":
         return
-    deps = context["deps"]
+    deps = deps_of(context)
     boards = [(str(r.policy.target), r.live, r.checklist, r.last_drill, r.in_flight) for r in readiness(deps)]
     context.client.views_publish(user_id=event["user"], view=build_home(deps.catalog, boards))

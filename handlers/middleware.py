@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from bot.services import Deps
+from handlers.context import install
 from handlers.errors import tell
 
 
@@ -26,7 +27,7 @@ def register(app: App, deps: Deps) -> None:
         # Slack re-delivers what it thinks timed out; the first delivery already did (or is doing) the work.
         if is_retry(request):
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
-        context["deps"] = deps
+        install(context, deps)
         deps.metrics.count("slack_requests", type=str(request.body.get("type") or "command"))
         started = time.monotonic()
         response = next()

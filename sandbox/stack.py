@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import yaml
 
 from bot.bootstrap import Runtime, build_runtime
-from bot.config import load_config, load_settings
+from bot.config import load_settings
+from bot.kinds.builtin import BUILTIN
 from bot.server import start_in_thread, stop_server
 from sandbox import demo
 from sandbox.driver import SlackClient
@@ -138,7 +139,7 @@ def _start_bot(root: Path, slack: SlackFake, azure: AzureEmulator, undo: ExitSta
             "ROLLBACK_BOT_CONFIG": str(config_path),
         }
     )
-    runtime = build_runtime(settings, load_config(config_path, env={}), azure_client_kwargs=AZURE_CLIENT_KWARGS)
+    runtime = build_runtime(settings, BUILTIN.load_config(config_path, env={}), azure_client_kwargs=AZURE_CLIENT_KWARGS)
     undo.callback(runtime.close)
     server, url = start_in_thread(runtime)
     undo.callback(stop_server, server)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,12 +10,17 @@ import pytest
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.checklist import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
+from bot.domain.facts import Facts
 from bot.domain.kinds import CODE, PROMPT
 from bot.domain.model import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult
+from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
+from bot.kinds import encode_plan
+from bot.kinds.code import CodeState
 from bot.slack import blocks, cards, checklist, home, views
 from bot.slack.ids import SlackId
+from bot.text import Mention
 from sandbox.emulators.slack import validate_message_blocks, validate_view
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -22,20 +28,38 @@ TARGET = ServiceEnv("pharmabot", "prod")
 POLICY = EnvironmentPolicy(TARGET, ("C0INCIDENT", "#inc-*"), "S0APPROVERS", (), 15, (CODE,))
 CATALOG = Catalog((POLICY,))
 STATE = FlowState("C0INCIDENT", "pharmabot", "prod", True, CODE)
-PLAN = Plan(
-    CODE,
-    True,
-    "app--v1",
-    "app--v2: 100 %, Unhealthy",
-    "app--v1: 100 %",
-    {"traffic": {"app--v2": 100}},
-    {"traffic": {"app--v1": 100, "app--v2": 0}},
-    ("az containerapp ingress traffic set …",),
-    ("risk one", "risk two"),
-    ("shift traffic",),
-    tuple(Choice(f"app--v{i}", f"app--v{i} · 1.{i}.0") for i in range(1, 30)),
+RULES = TrafficRules.of(
+    TrafficRule(weight=100, latest_revision=True, label="next"), TrafficRule(weight=0, revision="app--v1")
 )
-BLOCKED = Plan(CODE, False, "app--v1", "Single", "app--v1", {}, {}, ("az …",), (), (), (), "Single revision mode")
+NOW_STATE = CodeState("Multiple", "app--v2", RULES, frozenset({"app--v1", "app--v2"}))
+PLAN = Plan(
+    kind=CODE,
+    choice="app--v1",
+    current=NOW_STATE,
+    desired=replace(NOW_STATE, rules=RULES.pinned_to("app--v1")),
+    current_text="app--v2: 100 %, Unhealthy <b>",
+    desired_text="app--v1: 100 %",
+    commands=("az containerapp ingress traffic set …",),
+    roll_forward=("az rest --method patch …",),
+    risks=("risk one", "risk <two>"),
+    steps=("shift traffic",),
+    choices=tuple(Choice(f"app--v{i}", f"app--v{i} · 1.{i}.0") for i in range(1, 30)),
+    note="Traffic pinned by revision name.",
+)
+BLOCKED = Plan(
+    kind=CODE,
+    choice="app--v1",
+    current=NOW_STATE,
+    desired=None,
+    current_text="Single",
+    desired_text="app--v1",
+    commands=("az …",),
+    blocked_reason="Single revision mode",
+)
+LIVE = (
+    Facts("Container app", "app (Multiple revision mode)", ("REVISION", "TRAFFIC"), (("app--v1", "100%"),)),
+    Facts("Prompts", rows=(("drug_info", "active v4"),), notes=("pinned by rollback #3 since 2026-11-26 09:00 UTC",)),
+)
 STEPS = (StepResult("shift traffic", True, 0.21, "ok"), StepResult("health check", False, 1.5, "503"))
 REPORT = ChecklistReport(
     TARGET,
@@ -57,7 +81,7 @@ def _request(status: RequestStatus, *, drill: bool = False) -> RollbackRequest:
         "C0INCIDENT",
         True,
         "v2 fails " * 50,
-        PLAN.to_dict(),
+        encode_plan(PLAN),
         NOW,
         NOW + timedelta(minutes=15),
         1,
@@ -72,19 +96,21 @@ def messages() -> dict[str, list[dict[str, Any]]]:
         "usage": blocks.build_usage(CATALOG, "Unknown service 'x'"),
         "usage-empty": blocks.build_usage(Catalog(())),
         "notice": blocks.build_notice("no"),
-        "status": blocks.build_status("pharmabot/prod", ["• line"] * 50, _request(RequestStatus.pending)),
+        "status": blocks.build_status("pharmabot/prod", LIVE * 30, _request(RequestStatus.pending)),
         "history": cards.build_history([_request(s) for s in RequestStatus]),
         "history-empty": cards.build_history([]),
         "thread": cards.build_thread("Rollback verified.", ["✓ step"] * 200),
-        "investigation": views.build_investigation(STATE, [ChangeEvent(NOW, CODE, "new rev")] * 30, ["• live"] * 20),
+        "investigation": views.build_investigation(
+            STATE, [ChangeEvent(NOW, CODE, "new rev", actor="U0ALICE")] * 30, LIVE * 5, ["search: unreachable"]
+        ),
         "checklist-summary": checklist.build_checklist_summary(REPORT),
         "checklist-details": checklist.build_checklist_details(REPORT),
     }
     for status in RequestStatus:
         out[f"card-{status.value}"] = cards.build_card(
-            _request(status), PLAN, approvers="<!subteam^S0APPROVERS>", steps=STEPS, note="note"
+            _request(status), PLAN, approvers=(Mention.usergroup("S0APPROVERS"),), steps=STEPS, note="note"
         )
-    out["card-drill"] = cards.build_card(_request(RequestStatus.pending, drill=True), PLAN, approvers="x")
+    out["card-drill"] = cards.build_card(_request(RequestStatus.pending, drill=True), PLAN)
     return out
 
 
@@ -106,7 +132,7 @@ def modals() -> dict[str, dict[str, Any]]:
         "posted": views.build_request_posted_view(STATE, 7),
         "error": views.build_error_view("Azure said no"),
         "home": home.build_home(
-            CATALOG, [("pharmabot/prod", ["• live"], REPORT, drill, _request(RequestStatus.pending))] * 40
+            CATALOG, [("pharmabot/prod", LIVE, REPORT, drill, _request(RequestStatus.pending))] * 40
         ),
     }
 
@@ -140,9 +166,19 @@ def test_every_interactive_id_comes_from_the_enum() -> None:
 
 
 def test_approve_button_carries_a_confirm_and_the_request_ref() -> None:
-    card = cards.build_card(_request(RequestStatus.pending), PLAN, approvers="x")
+    card = cards.build_card(_request(RequestStatus.pending), PLAN)
     actions = next(b for b in card if b["type"] == "actions")
     approve = next(e for e in actions["elements"] if e["action_id"] == SlackId.approve)
     assert approve["confirm"]["confirm"]["text"] == "Approve and run"
     assert approve["value"] == '{"request_id": 7}'
     assert not [b for b in cards.build_card(_request(RequestStatus.succeeded), PLAN) if b["type"] == "actions"]
+
+
+def test_card_shows_the_pin_and_the_roll_forward_and_escapes_outside_text() -> None:
+    import json
+
+    card = json.dumps(cards.build_card(_request(RequestStatus.pending), PLAN, approvers=(Mention.user("U0BOB"),)))
+    assert "Traffic pinned by revision name." in card and "*Roll forward*" in card and "az rest --method patch" in card
+    assert "Unhealthy &lt;b&gt;" in card and "<@U0BOB>" in card
+    drill = json.dumps(cards.build_card(_request(RequestStatus.pending, drill=True), PLAN))
+    assert "Roll forward" not in drill  # a drill restores by itself

@@ -8,15 +8,16 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import load_config, load_settings, parse_config
+from bot.config import load_settings
 from bot.errors import ConfigError
+from bot.kinds.builtin import BUILTIN
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "rollback-bot.example.yaml"
 ENV = {"PHARMABOT_DB_URL": "postgresql://app@db/pharmabot"}
 
 
 def test_example_config_is_valid() -> None:
-    cfg = load_config(EXAMPLE, env=ENV)
+    cfg = BUILTIN.load_config(EXAMPLE, env=ENV)
     env = cfg.environment("pharmabot", "prod")
     assert env is not None
     assert env.container_app is not None and env.container_app.name == "pharmabot-prod"
@@ -33,7 +34,7 @@ services:
       - name: prod
         container_app: {subscription_id: s, resource_group: rg, name: api}
 """
-    cfg = parse_config(text, file="c.yaml", env={})
+    cfg = BUILTIN.parse_config(text, file="c.yaml", env={})
     env = cfg.environment("api", "prod")
     assert env is not None and env.openai is None and env.approval_ttl_minutes == 15
 
@@ -77,7 +78,7 @@ services:
 )
 def test_bad_config_names_file_and_key_path(text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as err:
-        parse_config(text, file="c.yaml", env={})
+        BUILTIN.parse_config(text, file="c.yaml", env={})
     assert expected in err.value.user_message
 
 
@@ -87,7 +88,7 @@ def test_env_reference_must_be_set() -> None:
         ConfigError,
         match=r"services\[0\]\.environments\[0\]\.prompts\.database_url: environment variable NOPE_URL is not set",
     ):
-        parse_config(text, file="c.yaml", env={})
+        BUILTIN.parse_config(text, file="c.yaml", env={})
 
 
 @pytest.mark.parametrize(
@@ -100,7 +101,7 @@ def test_env_reference_must_be_set() -> None:
 def test_inline_secrets_are_refused(block: str) -> None:
     text = f"services:\n  - {{name: a, environments: [{{name: p, {block}}}]}}\n"
     with pytest.raises(ConfigError, match="ENV_VAR") as err:
-        parse_config(text, file="c.yaml", env={})
+        BUILTIN.parse_config(text, file="c.yaml", env={})
     assert "hunter2" not in err.value.user_message and "literal-key" not in err.value.user_message
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from bot.domain.kinds import BUILTIN_KINDS, CODE, MODEL, PROMPT
 from bot.domain.model import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.people import SlackUserInfo
 from bot.domain.plan import ChangeEvent, Choice, Plan
+from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState, Step, likely_culprit, next_step
 from bot.errors import (
     AlreadyDecidedError,
@@ -21,6 +23,10 @@ from bot.errors import (
     SelfApprovalError,
     UsageError,
 )
+from bot.kinds import encode_plan
+from bot.kinds.builtin import BUILTIN
+from bot.kinds.code import CodeState
+from bot.slack.mrkdwn import render
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 REQUEST = RollbackRequest(
@@ -72,8 +78,9 @@ def test_guards() -> None:
     with pytest.raises(ApprovalExpiredError):
         approval.ensure_not_expired(REQUEST, NOW + timedelta(minutes=15))
     approval.ensure_not_expired(REQUEST, NOW + timedelta(minutes=14, seconds=59))
-    with pytest.raises(AlreadyDecidedError, match="already approved by <@U0BOB>"):
+    with pytest.raises(AlreadyDecidedError, match="already approved by U0BOB") as decided:
         approval.ensure_pending(replace(REQUEST, status=S.approved, approver_id="U0BOB"))
+    assert render(decided.value.text) == "Request #1 is already approved by <@U0BOB>."  # people are data
     with pytest.raises(NotAllowedError, match="can cancel it"):
         approval.ensure_requester(REQUEST, "U0OTHER")
 
@@ -139,19 +146,47 @@ def test_likely_culprit_is_the_most_recent_change_in_the_window() -> None:
 
 
 def test_plan_round_trip_and_stale_comparison() -> None:
+    rules = TrafficRules.of(TrafficRule(100, latest_revision=True), TrafficRule(0, revision="v1", label="blue"))
+    current = CodeState("Multiple", "v2", rules, frozenset({"v1", "v2"}))
     plan = Plan(
-        CODE,
-        True,
-        "v1",
-        "v2 100 %",
-        "v1 100 %",
-        {"traffic": {"v2": 100}},
-        {"traffic": {"v1": 100}},
-        ("az …",),
-        ("risk",),
-        ("shift traffic",),
-        (Choice("v1", "v1 label"),),
+        kind=CODE,
+        choice="v1",
+        current=current,
+        desired=replace(current, rules=rules.pinned_to("v1")),
+        current_text="v2 100 %",
+        desired_text="v1 100 %",
+        commands=("az …",),
+        roll_forward=("az rest …",),
+        risks=("risk",),
+        steps=("shift traffic",),
+        choices=(Choice("v1", "v1 label"),),
+        note="pinned",
     )
-    assert Plan.from_dict(plan.to_dict()) == plan
+    stored = json.loads(json.dumps(encode_plan(plan)))
+    assert BUILTIN.kinds.decode_plan(stored) == plan
     assert plan.same_starting_point(replace(plan, choice="v0"))
-    assert not plan.same_starting_point(replace(plan, current={"traffic": {"v1": 50, "v2": 50}}))
+    label_moved = TrafficRules.of(TrafficRule(100, latest_revision=True), TrafficRule(0, revision="v1", label="green"))
+    assert not plan.same_starting_point(replace(plan, current=replace(current, rules=label_moved)))
+    named = TrafficRules.of(TrafficRule(100, revision="v2"), TrafficRule(0, revision="v1", label="blue"))
+    assert not plan.same_starting_point(replace(plan, current=replace(current, rules=named)))
+
+
+def test_a_plan_stored_by_an_earlier_version_is_shown_never_executed() -> None:
+    old = {
+        "kind": "code",
+        "executable": True,
+        "choice": "v1",
+        "current_text": "v2: 100 %",
+        "desired_text": "v1: 100 %",
+        "current": {"mode": "Multiple", "traffic": {"v2": 100}},
+        "desired": {"traffic": {"v1": 100, "v2": 0}, "health_url": "https://v1/health"},
+        "commands": ["az containerapp ingress traffic set …"],
+        "risks": [],
+        "steps": ["shift traffic"],
+        "choices": [],
+        "blocked_reason": None,
+    }
+    plan = BUILTIN.kinds.decode_plan(old)
+    assert plan.legacy and not plan.executable
+    assert (plan.current_text, plan.desired_text, plan.commands) == ("v2: 100 %", "v1: 100 %", tuple(old["commands"]))
+    assert not plan.same_starting_point(plan)

@@ -17,7 +17,8 @@ import requests
 import yaml
 
 from bot.bootstrap import Runtime, build_runtime
-from bot.config import load_config, load_settings
+from bot.config import load_settings
+from bot.kinds.builtin import BUILTIN
 from bot.server import start_in_thread, stop_server
 from sandbox.emulators.slack import SlackFake, SlackUser
 from sandbox.emulators.slack.requests import SlackRequestFactory
@@ -58,7 +59,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
             "ROLLBACK_BOT_CONFIG": str(cfg),
         }
     )
-    runtime = build_runtime(settings, load_config(cfg))
+    runtime = build_runtime(settings, BUILTIN.load_config(cfg))
     server, url = start_in_thread(runtime)
     slack.reset_calls()
     yield Served(slack, runtime, url, SlackRequestFactory(SECRET, fake=slack))
@@ -189,7 +190,7 @@ def test_ready_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
 def load_config_text(tmp_path: Path, data: dict[str, Any]):  # type: ignore[no-untyped-def]
     path = tmp_path / "empty.yaml"
     path.write_text(yaml.safe_dump(data))
-    return load_config(path)
+    return BUILTIN.load_config(path)
 
 
 def test_run_command_serves_without_slack_credentials(tmp_path: Path) -> None:

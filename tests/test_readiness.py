@@ -12,7 +12,8 @@ import requests
 import yaml
 
 from bot.bootstrap import build_runtime
-from bot.config import load_config, load_settings
+from bot.config import load_settings
+from bot.kinds.builtin import BUILTIN
 from bot.server import start_in_thread, stop_server
 from sandbox.emulators.slack import SlackFake
 from tests.harness.net import HungServer, free_port
@@ -24,7 +25,7 @@ def _serve(tmp_path: Path, env: dict[str, str], config: dict[str, Any]) -> Itera
     settings = load_settings(
         {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "ROLLBACK_BOT_CONFIG": str(path), **env}
     )
-    runtime = build_runtime(settings, load_config(path))
+    runtime = build_runtime(settings, BUILTIN.load_config(path))
     server, url = start_in_thread(runtime)
     try:
         yield url

@@ -15,7 +15,8 @@ import yaml
 from slack_sdk.socket_mode import SocketModeClient
 
 from bot.bootstrap import Runtime, build_runtime
-from bot.config import load_config, load_settings
+from bot.config import load_settings
+from bot.kinds.builtin import BUILTIN
 from bot.server import start_in_thread, start_socket_mode, stop_server
 from sandbox.emulators.slack import SlackFake, SlackUser
 from sandbox.emulators.slack.requests import SlackRequestFactory
@@ -58,7 +59,7 @@ def served(slack: SlackFake, tmp_path: Path) -> Iterator[Served]:
     """The runtime ``rollback-bot serve`` builds, its HTTP server, and its Socket Mode connection."""
     settings = load_settings({**socket_mode_env(slack, tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"})
     assert settings.slack_app_token and settings.slack_signing_secret is None
-    runtime = build_runtime(settings, load_config(settings.config_path))
+    runtime = build_runtime(settings, BUILTIN.load_config(settings.config_path))
     server, url = start_in_thread(runtime)
     handler = start_socket_mode(runtime, settings.slack_app_token)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError as SdkSlackApiError
@@ -15,6 +16,8 @@ from bot.errors import SlackApiError
 from bot.ports.notify import Notifier
 from bot.slack.cards import build_card, build_thread, card_text
 from bot.slack.checklist import build_checklist_details, build_checklist_summary, summary_text
+from bot.slack.mrkdwn import render
+from bot.text import Mention, Text
 
 log = logging.getLogger("rollback_bot.notifier")
 
@@ -25,7 +28,7 @@ class SlackNotifier(Notifier):
     def __init__(self, client: WebClient) -> None:
         self._client = client
 
-    def post_card(self, request: RollbackRequest, plan: Plan, *, approvers: str) -> str:
+    def post_card(self, request: RollbackRequest, plan: Plan[Any], *, approvers: Sequence[Mention]) -> str:
         try:
             response = self._client.chat_postMessage(
                 channel=request.channel_id,
@@ -37,7 +40,7 @@ class SlackNotifier(Notifier):
         return str(response["ts"])
 
     def update_card(
-        self, request: RollbackRequest, plan: Plan, *, steps: Sequence[StepResult] = (), note: str = ""
+        self, request: RollbackRequest, plan: Plan[Any], *, steps: Sequence[StepResult] = (), note: Text | str = ""
     ) -> None:
         if not request.message_ts:
             return
@@ -52,12 +55,12 @@ class SlackNotifier(Notifier):
             # The card is a view of the database, which stays right; a failed refresh must not fail the rollback.
             log.warning("could not update the card of request #%s: %s", request.id, exc.response.get("error"))
 
-    def post_thread(self, request: RollbackRequest, text: str, *, lines: Sequence[str] = ()) -> None:
+    def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
         try:
             self._client.chat_postMessage(
                 channel=request.channel_id,
                 thread_ts=request.message_ts,
-                text=text,
+                text=render(text),
                 blocks=build_thread(text, lines),
             )
         except SdkSlackApiError as exc:

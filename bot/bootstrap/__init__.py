@@ -27,12 +27,14 @@ from bot.adapters.slack_auth import SlackAuthCheck
 from bot.adapters.slack_directory import WebClientDirectory
 from bot.adapters.slack_notifier import SlackNotifier
 from bot.bootstrap.database import prepare_database
-from bot.bootstrap.executors import EnvironmentRegistry
+from bot.bootstrap.environments import Environments, warn_about_prompt_guards
 from bot.bootstrap.runtime import Runtime as Runtime  # re-exported: callers build and hold it from here
-from bot.config import AppConfig, Settings, load_config
+from bot.config import AppConfig, Settings
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
-from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, SCHEMA
 from bot.domain.model import ServiceEnv
+from bot.kinds import KindServices
+from bot.kinds.builtin import BUILTIN
+from bot.kinds.edge import KindRegistry
 from bot.lifecycle import Readiness, WorkPool
 from bot.ports.health import HealthProbe
 from bot.services import Deps
@@ -57,30 +59,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def load_app_config(settings: Settings) -> AppConfig:
+def load_app_config(settings: Settings, registry: KindRegistry = BUILTIN) -> AppConfig:
     """The configuration file; a missing default file means 'nothing configured yet', a missing explicit one fails."""
     if not settings.config_path_explicit and not Path(settings.config_path).exists():
         log.warning("no configuration file at %s: starting with no services configured", settings.config_path)
-        return AppConfig()
-    return load_config(settings.config_path)
+        return registry.schema()
+    return registry.load_config(settings.config_path)
 
 
-def build_catalog(config: AppConfig) -> Catalog:
+def build_catalog(config: AppConfig, registry: KindRegistry = BUILTIN) -> Catalog:
     """Turn the configuration into the pure values the core works with."""
     policies = []
     for service in config.services:
         for env in service.environments:
-            kinds = [
-                kind
-                for kind, block in (
-                    (CODE, env.container_app),
-                    (PROMPT, env.prompts),
-                    (MODEL, env.openai),
-                    (EMBEDDING, env.search),
-                    (SCHEMA, env.postgres),
-                )
-                if block is not None
-            ]
+            kinds = [p.kind.name for p in registry.plugins if env.block(p.key) is not None]
             policies.append(
                 EnvironmentPolicy(
                     target=ServiceEnv(service.name, env.name),
@@ -101,6 +93,19 @@ def build_catalog(config: AppConfig) -> Catalog:
                 )
             )
     return Catalog(tuple(policies))
+
+
+def standalone_environments(
+    config: AppConfig,
+    registry: KindRegistry = BUILTIN,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    azure_client_kwargs: Mapping[str, Any] | None = None,
+) -> Environments:
+    """Environments bound without the rest of the bot (``inspect``): no database, no Slack, no DDL."""
+    probe = RequestsHealthProbe(ca_bundle=config.azure.ca_bundle)
+    services = KindServices(clock=clock, probe=probe)
+    return Environments(config, registry, services=services, clock=clock, azure_client_kwargs=azure_client_kwargs)
 
 
 def build_slack_client(settings: Settings, *, timeout: int = 10, retries: bool = True) -> WebClient:
@@ -125,6 +130,7 @@ def build_runtime(
     azure_client_kwargs: Mapping[str, Any] | None = None,
     health_probe: HealthProbe | None = None,
     slack_app: bool = True,
+    registry: KindRegistry = BUILTIN,
 ) -> Runtime:
     """Build the database, the dependencies, the Bolt app (when Slack is configured) and the WSGI app.
 
@@ -145,9 +151,17 @@ def build_runtime(
     # Enough workers that an ack never queues behind another request's post-ack Web API calls.
     listeners = WorkPool(max_workers=16, thread_name_prefix="bolt-listener")
     probe = health_probe or RequestsHealthProbe(ca_bundle=config.azure.ca_bundle)
-    environments = EnvironmentRegistry(config, probe=probe, clock=clock, azure_client_kwargs=azure_client_kwargs)
+    environments = Environments(
+        config,
+        registry,
+        services=KindServices(clock=clock, probe=probe),
+        clock=clock,
+        azure_client_kwargs=azure_client_kwargs,
+    )
+    warn_about_prompt_guards(config)
     deps = Deps(
-        catalog=build_catalog(config),
+        catalog=build_catalog(config, registry),
+        kinds=registry.kinds,
         requests=SqlRequestRepository(sessions, clock),
         audit=SqlAuditLog(sessions),
         health=DatabaseHealth(engine),
@@ -157,7 +171,6 @@ def build_runtime(
         environment=environments,
         notifier=SlackNotifier(client),
         run_in_background=lambda job: _submit(pool, job),
-        probe=probe,
         drills=SqlDrillLog(sessions),
         checklists=SqlChecklistLog(sessions, clock),
         replica_id=f"{socket.gethostname()}:{os.getpid()}",
@@ -184,6 +197,7 @@ def build_runtime(
         environments=environments,
         readiness=readiness,
         slack_auth=slack_auth,
+        registry=registry,
     )
 
 

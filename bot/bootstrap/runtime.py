@@ -13,7 +13,9 @@ from sqlalchemy import Engine
 
 from bot.adapters.metrics import PrometheusMetrics
 from bot.bootstrap.database import prepare_database
-from bot.bootstrap.executors import EnvironmentRegistry
+from bot.bootstrap.environments import Environments
+from bot.kinds.builtin import BUILTIN
+from bot.kinds.edge import KindRegistry
 from bot.lifecycle import Readiness, WorkPool, describe
 from bot.scheduler import BotScheduler, build_scheduler
 from bot.services import Deps
@@ -48,13 +50,15 @@ class Runtime:
     web: WebApp
     pool: WorkPool
     listeners: WorkPool
-    environments: EnvironmentRegistry
+    environments: Environments
     readiness: Readiness
     # auth.test with the bot token when Slack is configured (start-up and /health/ready call it).
     slack_auth: Callable[[], None] | None = None
     scheduler: BotScheduler | None = None
     # Called first thing by drain(): whatever brings new work in besides HTTP (the Socket Mode connection).
     stop_intake: list[Callable[[], None]] = field(default_factory=list)
+    # The kinds this bot runs with (the built-ins unless it was built with more).
+    registry: KindRegistry = BUILTIN
 
     def start_database(self, *, migrate_db: bool = True) -> None:
         """The database's start-up step: reachable and at this bot's schema (migrated under the migration

@@ -6,6 +6,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 import click
@@ -14,6 +15,8 @@ from bot.bootstrap import Runtime, build_runtime, load_app_config
 from bot.config import load_settings
 from bot.domain.model import ServiceEnv
 from bot.errors import ConfigError, NotAllowedError, NotFoundError, RollbackBotError, SchemaError, UsageError
+from bot.kinds.builtin import BUILTIN
+from bot.kinds.edge import KindRegistry
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,6 +50,20 @@ def setup_logging() -> None:
     )
 
 
+@dataclass(frozen=True)
+class CliContext:
+    """What a command line runs with (``CliRunner().invoke(main, args, obj=CliContext(registry))`` in tests)."""
+
+    registry: KindRegistry = BUILTIN
+
+
+def registry_of() -> KindRegistry:
+    """The kinds this command line knows (the built-ins unless the caller passed a ``CliContext``)."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(CliContext) if ctx is not None else None
+    return found.registry if found is not None else BUILTIN
+
+
 def cli_runtime() -> Runtime:
     """The bot's runtime for a one-shot command: no Slack listeners, no server, and no migration.
 
@@ -54,7 +71,9 @@ def cli_runtime() -> Runtime:
         SchemaError: the database is not migrated (run ``rollback-bot db upgrade``) or is newer than this bot.
     """
     settings = load_settings()
-    return build_runtime(settings, load_app_config(settings), slack_app=False, migrate_db=False)
+    registry = registry_of()
+    config = load_app_config(settings, registry)
+    return build_runtime(settings, config, slack_app=False, migrate_db=False, registry=registry)
 
 
 def resolve_target(runtime: Runtime, service: str, env: str | None) -> ServiceEnv:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from bot.cli.common import cli_errors
-from bot.config import load_config, load_settings
+from bot.cli.common import cli_errors, registry_of
+from bot.config import load_settings
 
 
 def register(group: click.Group) -> None:
@@ -26,10 +26,10 @@ def config() -> None:
 def check(file: Path | None) -> None:
     """Validate FILE (default: $ROLLBACK_BOT_CONFIG, else ./rollback-bot.yaml); exit 2 with the key path if invalid."""
     path = file or load_settings().config_path
-    cfg = load_config(path)
+    cfg = registry_of().load_config(path)
     envs = sum(len(s.environments) for s in cfg.services)
     click.echo(f"{path}: OK ({len(cfg.services)} services, {envs} environments)")
     for service in cfg.services:
         for env in service.environments:
-            parts = [k for k in ("container_app", "openai", "prompts", "search", "postgres") if getattr(env, k)]
+            parts = list(env.blocks())
             click.echo(f"  {service.name}/{env.name}: {', '.join(parts) or 'no components'}")

@@ -17,10 +17,11 @@ import click
 from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts import SqlPromptStore, uninstall_prompts_db, upgrade_prompts_db
 from bot.adapters.prompts.schema import PromptTableNames
-from bot.cli.common import cli_errors
-from bot.config import AppConfig, PromptsConfig, load_config, load_settings
+from bot.cli.common import cli_errors, registry_of
+from bot.config import AppConfig, load_settings
 from bot.domain.prompts import PromptActivation, PromptVersion
 from bot.errors import UsageError
+from bot.kinds.prompt.wiring import PromptsConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,10 +53,12 @@ def resolve_prompts(config: AppConfig, service: str | None, env: str | None) -> 
     if service is not None and env is not None and config.environment(service, env) is None:
         raise UsageError(f"service {service!r} has no environment {env!r}")
     found = [
-        (f"{s.name}/{e.name}", e.prompts)
+        (f"{s.name}/{e.name}", block)
         for s in config.services
         for e in s.environments
-        if e.prompts is not None and service in (None, s.name) and env in (None, e.name)
+        if isinstance(block := e.block("prompts"), PromptsConfig)
+        and service in (None, s.name)
+        and env in (None, e.name)
     ]
     if not found:
         where = "/".join(x for x in (service, env) if x) or "any environment"
@@ -70,7 +73,7 @@ def resolve_prompts(config: AppConfig, service: str | None, env: str | None) -> 
 
 
 def _prompts_config(service: str | None, env: str | None) -> tuple[str, PromptsConfig]:
-    return resolve_prompts(load_config(load_settings().config_path), service, env)
+    return resolve_prompts(registry_of().load_config(load_settings().config_path), service, env)
 
 
 def init_command(label: str) -> str:

@@ -1,6 +1,8 @@
-"""Configuration: the YAML file of SPEC §7 and the process environment, validated once at start.
+"""Configuration: the YAML file and the process environment, validated once at start.
 
-Only the composition root, the CLI and the adapters import this package; the core gets plain values.
+Only the composition root, the CLI, the adapters and the kinds' wiring import this package; the core gets
+plain values. The schema here holds what every environment has; each kind adds its own block
+(``schema_with``), so the file a bot accepts is the one its registered kinds describe.
 """
 
 from __future__ import annotations
@@ -14,19 +16,18 @@ from bot.config.load import (
     load_settings,
     parse_config,
 )
-from bot.config.model import (
+from bot.config.schema import (
     AppConfig,
     ApproversConfig,
     AzureConfig,
     ChecklistConfig,
-    ContainerAppConfig,
+    ConfigBlock,
     EnvironmentConfig,
-    OpenAIConfig,
-    PostgresConfig,
-    PromptsConfig,
-    SearchConfig,
+    NonEmpty,
     ServiceConfig,
     TelemetryConfig,
+    is_loopback,
+    schema_with,
 )
 
 __all__ = [
@@ -37,16 +38,15 @@ __all__ = [
     "ApproversConfig",
     "AzureConfig",
     "ChecklistConfig",
-    "ContainerAppConfig",
+    "ConfigBlock",
     "EnvironmentConfig",
-    "OpenAIConfig",
-    "PostgresConfig",
-    "PromptsConfig",
-    "SearchConfig",
+    "NonEmpty",
     "ServiceConfig",
     "Settings",
     "TelemetryConfig",
+    "is_loopback",
     "load_config",
     "load_settings",
     "parse_config",
+    "schema_with",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.config.model import AppConfig
+from bot.config.schema import AppConfig
 from bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = "rollback-bot.yaml"
@@ -69,8 +69,12 @@ def _check_secrets(value: Any, file: str, loc: tuple[int | str, ...] = ()) -> No
             )
 
 
-def parse_config(text: str, *, file: str, env: Mapping[str, str]) -> AppConfig:
-    """Parse and validate configuration text; every error names ``file`` and the key path."""
+def parse_config(text: str, *, file: str, env: Mapping[str, str], schema: type[AppConfig] = AppConfig) -> AppConfig:
+    """Parse and validate configuration text against ``schema``; every error names ``file`` and the key path.
+
+    ``schema`` is the bot's: its kinds' blocks included (``KindRegistry.schema``). The bare default knows
+    no kind block, so a file that configures one is refused with that key's path.
+    """
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -82,20 +86,22 @@ def parse_config(text: str, *, file: str, env: Mapping[str, str]) -> AppConfig:
     _check_secrets(raw, file)
     expanded = _expand(raw, env, file, ())
     try:
-        return AppConfig.model_validate(expanded)
+        return schema.model_validate(expanded)
     except ValidationError as exc:
         lines = [f"{file}: {_path_str(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
 
 
-def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> AppConfig:
-    """Read and validate the configuration file at ``path``."""
+def load_config(
+    path: str | Path, *, env: Mapping[str, str] | None = None, schema: type[AppConfig] = AppConfig
+) -> AppConfig:
+    """Read and validate the configuration file at ``path`` against ``schema`` (see ``parse_config``)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read the configuration file: {exc.strerror}") from None
-    return parse_config(text, file=str(p), env=os.environ if env is None else env)
+    return parse_config(text, file=str(p), env=os.environ if env is None else env, schema=schema)
 
 
 @dataclass(frozen=True)

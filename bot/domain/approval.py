@@ -14,6 +14,7 @@ from bot.errors import (
     NotApproverError,
     SelfApprovalError,
 )
+from bot.text import Mention, Text
 
 S = RequestStatus
 TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
@@ -41,6 +42,16 @@ class ApproverRule:
         return bool(self.usergroup or self.users)
 
 
+def already_decided(request: RollbackRequest) -> Text:
+    """'Request #N is already STATUS [by WHO].' (who decided, as a mention)."""
+    if request.approver_id:
+        return Text.of(
+            f"Request #{request.id} is already {request.status.value} by {{who}}.",
+            who=Mention.user(request.approver_id),
+        )
+    return Text(f"Request #{request.id} is already {request.status.value}.")
+
+
 def ensure_transition(request: RollbackRequest, to: RequestStatus) -> None:
     """Refuse a state change the machine does not allow."""
     if to not in TRANSITIONS[request.status]:
@@ -52,8 +63,7 @@ def ensure_transition(request: RollbackRequest, to: RequestStatus) -> None:
 def ensure_pending(request: RollbackRequest) -> None:
     """Only a pending request can be decided."""
     if request.status is not RequestStatus.pending:
-        who = f" by <@{request.approver_id}>" if request.approver_id else ""
-        raise AlreadyDecidedError(f"Request #{request.id} is already {request.status.value}{who}.")
+        raise AlreadyDecidedError(already_decided(request))
 
 
 def ensure_not_expired(request: RollbackRequest, now: datetime) -> None:
@@ -80,11 +90,19 @@ def ensure_approver(rule: ApproverRule, user: SlackUserInfo | None, group_member
         return
     if user.id in rule.users or user.id in group_members:
         return
-    group = f"<!subteam^{rule.usergroup}>" if rule.usergroup else "the configured approvers"
-    raise NotApproverError(f"Only members of {group} can approve this rollback.")
+    if rule.usergroup:
+        raise NotApproverError(
+            Text.of("Only members of {group} can approve this rollback.", group=Mention.usergroup(rule.usergroup))
+        )
+    raise NotApproverError("Only the configured approvers can approve this rollback.")
 
 
 def ensure_requester(request: RollbackRequest, user_id: str) -> None:
     """Only the requester may cancel their request."""
     if user_id != request.requester_id:
-        raise NotAllowedError(f"Only <@{request.requester_id}>, who opened request #{request.id}, can cancel it.")
+        raise NotAllowedError(
+            Text.of(
+                f"Only {{who}}, who opened request #{request.id}, can cancel it.",
+                who=Mention.user(request.requester_id),
+            )
+        )

@@ -1,4 +1,4 @@
-"""The pre-deploy checklist (SPEC §6) and rollback drills, as pure values."""
+"""The pre-deploy checklist and rollback drills, as pure values."""
 
 from __future__ import annotations
 
@@ -132,7 +132,11 @@ DRILL_BUDGET_SECONDS = 120.0
 
 @dataclass(frozen=True)
 class DrillRecord:
-    """One rollback drill: a real rollback and roll-forward, timed."""
+    """One rollback drill: capture, a real rollback, verification and the restore, timed.
+
+    ``rolled_forward`` is recorded only when the restore read back exactly as captured; ``error`` says
+    why a drill failed, and whether the layer was restored.
+    """
 
     target: ServiceEnv
     kind: KindName
@@ -150,7 +154,14 @@ class DrillRecord:
         return self.phases.get(DrillPhase.verified.value)
 
     @property
+    def restored(self) -> bool:
+        """The layer was put back exactly as the drill found it (verified)."""
+        return DrillPhase.rolled_forward.value in self.phases
+
+    @property
     def passed(self) -> bool:
-        """Verified within the budget (SPEC §6: ≤ 120 s)."""
+        """Verified within the budget (≤ 120 s) and restored."""
         ttr = self.time_to_rollback
-        return self.verified and self.error is None and ttr is not None and ttr <= DRILL_BUDGET_SECONDS
+        return (
+            self.verified and self.restored and self.error is None and ttr is not None and ttr <= DRILL_BUDGET_SECONDS
+        )

@@ -1,12 +1,36 @@
-"""Rollback plans: what will change, from what to what, how, and what could go wrong (pure values)."""
+"""Rollback plans: what will change, from what to what, how, how to undo it, and what could go wrong.
+
+A plan is typed over its kind's *state*: the exact thing the rollback touches (a whole traffic rule list,
+a prompt's active pointer, a deployment's model pin, an alias target), a frozen dataclass with a JSON
+codec. ``current`` is what was read when the plan was made and is re-checked before anything runs;
+``desired`` is what the rollback writes. Plans are stored with their requests (:data:`PLAN_FORMAT`);
+plans stored by an earlier version of the bot are still shown, never executed (``legacy``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from bot.domain.kinds import KindName
+
+PLAN_FORMAT = 2  # 1: the untyped plans of earlier versions (texts only, never executed)
+
+
+class KindState(Protocol):
+    """What a rollback of one kind touches, as a value: compared whole, stored as versioned JSON."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The state as JSON (with its own version number under ``v``)."""
+        ...
+
+    def describe(self) -> str:
+        """The state for people, in one line of plain text."""
+        ...
+
+
+S = TypeVar("S", bound=KindState)
 
 
 @dataclass(frozen=True)
@@ -18,74 +42,83 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """A concrete, read-only plan, built from live state; ``current`` is re-checked before anything runs."""
+class Plan(Generic[S]):
+    """A concrete, read-only plan built from live state.
+
+    ``commands`` is the exact equivalent of what the bot will do; ``roll_forward`` the exact commands
+    that put ``current`` back (undo the rollback). ``note`` says in one sentence what the rollback leaves
+    behind (e.g. traffic pinned by revision name). ``current`` is None only for a blocked plan that
+    could not read its target, or a legacy plan.
+    """
 
     kind: KindName
-    executable: bool
     choice: str
+    current: S | None
+    desired: S | None
     current_text: str
     desired_text: str
-    current: dict[str, Any]
-    desired: dict[str, Any]
     commands: tuple[str, ...] = ()
+    roll_forward: tuple[str, ...] = ()
     risks: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
     choices: tuple[Choice, ...] = ()
     blocked_reason: str | None = None
+    note: str = ""
+    format: int = PLAN_FORMAT
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (stored with the request)."""
-        data = asdict(self)
-        data["kind"] = self.kind
-        return data
+    @property
+    def legacy(self) -> bool:
+        """Stored by an earlier version of the bot: readable, never executable."""
+        return self.format < PLAN_FORMAT
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Plan:
-        """Inverse of ``to_dict``."""
-        return cls(
-            kind=KindName(data["kind"]),
-            executable=bool(data["executable"]),
-            choice=str(data["choice"]),
-            current_text=str(data["current_text"]),
-            desired_text=str(data["desired_text"]),
-            current=dict(data["current"]),
-            desired=dict(data["desired"]),
-            commands=tuple(data.get("commands", ())),
-            risks=tuple(data.get("risks", ())),
-            steps=tuple(data.get("steps", ())),
-            choices=tuple(Choice(**c) for c in data.get("choices", ())),
-            blocked_reason=data.get("blocked_reason"),
-        )
+    @property
+    def executable(self) -> bool:
+        """True when the bot can carry the plan out."""
+        return self.blocked_reason is None and not self.legacy and None not in (self.current, self.desired)
 
-    def same_starting_point(self, other: Plan) -> bool:
-        """True when ``other`` (re-planned from live state) starts where this plan started."""
-        return self.kind == other.kind and self.current == other.current
+    def same_starting_point(self, other: Plan[Any]) -> bool:
+        """True when ``other`` (re-planned from live state) starts exactly where this plan started."""
+        return not self.legacy and self.kind == other.kind and self.current == other.current
 
 
 @dataclass(frozen=True)
 class ChangeEvent:
-    """One change on the 'what changed?' timeline."""
+    """One change on the 'what changed?' timeline; ``actor`` is who made it when known (a Slack id or a name)."""
 
     at: datetime
     kind: KindName
     summary: str
-
-
-@dataclass(frozen=True)
-class Verification:
-    """The outcome of checking live state after a rollback."""
-
-    ok: bool
-    details: tuple[str, ...] = ()
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
 class StepResult:
-    """One executed step, for the card and the audit log."""
+    """One executed step (or one verification check), for the card and the audit log."""
 
     name: str
     ok: bool
     seconds: float
     detail: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of checking live state after a change: each check is a named step."""
+
+    checks: tuple[StepResult, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Every check held (and there was at least one)."""
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    @property
+    def details(self) -> tuple[str, ...]:
+        """One line per check."""
+        return tuple(f"{c.name}: {c.detail}" for c in self.checks)
+
+    @property
+    def failure(self) -> str:
+        """What did not hold, in one sentence (empty when it all held)."""
+        return "; ".join(c.detail for c in self.checks if not c.ok) or ("" if self.checks else "nothing was checked")

@@ -9,7 +9,6 @@ long-running operation failed or is still running after its time bound) or ``Azu
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.azure import (
@@ -117,13 +116,16 @@ class ModelDeploymentsApi(ABC):
         """
 
     @abstractmethod
-    def set_model_version(self, ref: OpenAIAccountRef, name: str, version: str) -> ModelDeployment:
-        """Pin a deployment to an explicit model version (PUT keeping sku and format, ``NoAutoUpgrade``).
+    def set_model_version(
+        self, ref: OpenAIAccountRef, name: str, version: str, *, upgrade_option: str = "NoAutoUpgrade"
+    ) -> ModelDeployment:
+        """Pin a deployment to an explicit model version (PUT keeping model name, sku and format).
 
         Args:
             ref: the Azure OpenAI account.
             name: the deployment's name.
             version: an explicit model version, e.g. ``2024-05-13``; never ``latest``.
+            upgrade_option: ``NoAutoUpgrade`` (a rollback's pin), or the option a restore puts back.
 
         Returns:
             The deployment after the change.
@@ -237,33 +239,3 @@ class SearchApi(ABC):
         Returns:
             Every index of the service.
         """
-
-
-@dataclass(frozen=True)
-class EnvironmentPorts:
-    """The Azure ports of one service environment, each with the resource it is bound to.
-
-    A component the environment does not configure is ``None`` (both its port and its reference).
-    """
-
-    container_apps: ContainerAppsApi | None = None
-    container_app_ref: ContainerAppRef | None = None
-    openai: ModelDeploymentsApi | None = None
-    openai_ref: OpenAIAccountRef | None = None
-    openai_deployments: tuple[str, ...] = ()
-    postgres: PostgresApi | None = None
-    postgres_ref: PostgresServerRef | None = None
-    search: SearchApi | None = None
-    search_ref: SearchAliasRef | None = None
-
-    def __post_init__(self) -> None:
-        """Refuse a port without its reference, or a reference without its port."""
-        pairs = {
-            "container_apps": (self.container_apps, self.container_app_ref),
-            "openai": (self.openai, self.openai_ref),
-            "postgres": (self.postgres, self.postgres_ref),
-            "search": (self.search, self.search_ref),
-        }
-        for name, (port, ref) in pairs.items():
-            if (port is None) != (ref is None):
-                raise ValueError(f"EnvironmentPorts.{name}: the port and its reference go together")

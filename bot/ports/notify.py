@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any
 
 from bot.domain.checklist import ChecklistReport
 from bot.domain.model import RollbackRequest
 from bot.domain.plan import Plan, StepResult
+from bot.text import Mention, Text
 
 
 class Notifier(ABC):
     """Posts and updates the request card and its thread."""
 
     @abstractmethod
-    def post_card(self, request: RollbackRequest, plan: Plan, *, approvers: str) -> str:
-        """Post the request card in the request's channel, mentioning ``approvers``.
+    def post_card(self, request: RollbackRequest, plan: Plan[Any], *, approvers: Sequence[Mention]) -> str:
+        """Post the request card in the request's channel, mentioning ``approvers`` (none: anyone may approve).
 
         Returns:
             The message ts of the card.
@@ -23,12 +25,12 @@ class Notifier(ABC):
 
     @abstractmethod
     def update_card(
-        self, request: RollbackRequest, plan: Plan, *, steps: Sequence[StepResult] = (), note: str = ""
+        self, request: RollbackRequest, plan: Plan[Any], *, steps: Sequence[StepResult] = (), note: Text | str = ""
     ) -> None:
         """Re-render the card in place for the request's current status, with per-step progress."""
 
     @abstractmethod
-    def post_thread(self, request: RollbackRequest, text: str, *, lines: Sequence[str] = ()) -> None:
+    def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
         """Post details (verification, errors, reconciliation) in the card's thread."""
 
     @abstractmethod

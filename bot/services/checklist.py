@@ -1,4 +1,4 @@
-"""The pre-deploy checklist (SPEC §6): run the five checks, store, post; scheduled runs post from one replica."""
+"""The pre-deploy checklist: run the five checks, store, post; scheduled runs post from one replica."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 
 from bot.domain.checklist import ChecklistReport
 from bot.domain.model import ServiceEnv
 from bot.errors import UsageError
 from bot.services import Deps
 from bot.services.audit import record
-from bot.services.checks import CheckContext, run_checks
+from bot.services.checks import ChecklistContext, run_checks
 
 log = logging.getLogger("rollback_bot.checklist")
 DEFAULT_PARALLELISM = 32
@@ -36,20 +35,14 @@ def run_checklist(deps: Deps, *, target: ServiceEnv, trigger: str) -> ChecklistR
 
 def _run_checklist(deps: Deps, *, target: ServiceEnv, trigger: str) -> ChecklistRun:
     policy = deps.catalog.resolve(target.service, target.environment)
-    handles = deps.environment(target)
     now = deps.clock()
-    ctx = CheckContext(
+    ctx = ChecklistContext(
         target=target,
         now=now,
-        executors=handles.executors,
-        azure=handles.azure,
-        probe=deps.probe,
-        telemetry=handles.telemetry,
-        telemetry_window=timedelta(hours=policy.checklist.telemetry_window_hours),
+        env=deps.environment(target),
+        kinds=deps.kinds,
+        policy=policy.checklist,
         last_passing_drill=deps.drills.last_passing(target),
-        drill_max_age=timedelta(days=policy.checklist.drill_max_age_days),
-        backup_max_age=timedelta(hours=policy.checklist.backup_max_age_hours),
-        openai_location=handles.openai_location,
     )
     report = ChecklistReport(target, now, run_checks(ctx))
     run_id = deps.checklists.record(report, trigger=trigger)

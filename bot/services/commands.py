@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.checklist import ChecklistReport
 from bot.domain.commands import Command, SubCommand, parse_command
+from bot.domain.facts import Facts
 from bot.domain.model import RollbackRequest
 from bot.errors import UsageError
 from bot.services import Deps, rollbacks
 from bot.services.checklist import run_checklist
 from bot.services.drills import request_drill, run_drill
-from bot.services.flow import FlowStart, live_state, start_flow
+from bot.services.flow import FlowStart, start_flow
+from bot.services.live import live_state
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Status:
     """Reply: live state of one service/environment and its in-flight request."""
 
     policy: EnvironmentPolicy
-    lines: tuple[str, ...]
+    live: tuple[Facts, ...]
     in_flight: RollbackRequest | None
 
 
@@ -107,13 +109,14 @@ def _drill(deps: Deps, *, policy: EnvironmentPolicy, command: Command, user_id: 
     drill = outcome.drill
     phases = ", ".join(f"{k} {v:.1f} s" for k, v in drill.phases.items())
     verdict = "passed" if drill.passed else f"did not pass ({drill.error or 'not verified in time'})"
-    return Notice(f"Drill #{drill.id} on {policy.target} ({drill.kind}) {verdict}: {phases}.")
+    restored = "restored" if drill.restored else "NOT restored"
+    return Notice(f"Drill #{drill.id} on {policy.target} ({drill.kind}) {verdict}; {restored}: {phases}.")
 
 
 def status(deps: Deps, policy: EnvironmentPolicy) -> Status:
-    """Live state of every executable component, and the in-flight request."""
-    lines = live_state(deps, policy.target)
-    return Status(policy, tuple(lines), deps.requests.find_in_flight(policy.target))
+    """Live state of every configured component, and the in-flight request."""
+    live = live_state(deps, policy.target)
+    return Status(policy, tuple(live), deps.requests.find_in_flight(policy.target))
 
 
 def _subcommand_label(text: str) -> str:

@@ -1,38 +1,51 @@
-"""Rollback drills: a real rollback and roll-forward, timed phase by phase and recorded (SPEC §6 item 5)."""
+"""Rollback drills: capture → roll back → verify → restore, timed phase by phase and recorded.
+
+The restore runs whatever happened before it (an error, a failed verification, a write that landed
+half-way, even a bug): the drill puts back exactly the state it captured (a whole traffic rule list,
+``latestRevision`` included) and checks that it reads back so. The restore is itself planned: it
+re-reads live state first, and if something the drill did not write has changed (someone else moved
+the target meanwhile) it stops and reports instead of overwriting.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from bot.domain.checklist import DrillPhase, DrillRecord
-from bot.domain.kinds import CODE, KindName
+from bot.domain.kinds import KindName
 from bot.domain.model import NewRequest, RollbackRequest, ServiceEnv
-from bot.domain.plan import Plan, StepResult
-from bot.errors import RollbackBotError, UsageError
-from bot.executors.base import Executor
+from bot.domain.plan import KindState, Plan, StepResult
+from bot.errors import RollbackBotError, StalePlanError, UsageError
+from bot.kinds import BoundKind, changed_by_others, encode_plan, require_state
 from bot.services import Deps
 from bot.services.audit import record
-from bot.services.policy import approvers_mention
+from bot.services.policy import approvers_of
+
+log = logging.getLogger("rollback_bot.drills")
 
 
 @dataclass(frozen=True)
 class DrillOutcome:
-    """The recorded drill and the steps it ran (rollback, then roll-forward)."""
+    """The recorded drill and the steps it ran (rollback, verification, then the restore)."""
 
     drill: DrillRecord
     steps: tuple[StepResult, ...]
 
 
-def _executor(deps: Deps, target: ServiceEnv, kind: KindName | None) -> Executor:
-    executors = deps.executors(target)
-    if kind is None:
-        kind = CODE if CODE in executors else next(iter(executors), None)
-    if kind is None or kind not in executors:
-        what = f"`{kind}`" if kind else "anything"
-        raise UsageError(f"{target} has no executor for {what}; drills can run: {', '.join(executors) or 'none'}.")
-    return executors[kind]
+def _bound(deps: Deps, target: ServiceEnv, kind: KindName | None) -> BoundKind[Any]:
+    """The kind to drill: the one named, else the first configured one the bot can execute (code first)."""
+    env = deps.environment(target)
+    runnable = [name for name, bound in env.kinds.items() if bound.executes]
+    chosen = kind if kind is not None else next(iter(runnable), None)
+    if chosen is None or chosen not in runnable:
+        what = f"`{chosen}`" if chosen else "anything"
+        raise UsageError(f"{target} has nothing to drill for {what}; drills can run: {', '.join(runnable) or 'none'}.")
+    return env.bound(chosen)
 
 
 def request_drill(
@@ -40,26 +53,37 @@ def request_drill(
 ) -> RollbackRequest:
     """Open a drill as a request that follows the two-person rule (the card says it is a drill)."""
     policy = deps.catalog.resolve(target.service, target.environment)
-    executor = _executor(deps, target, kind)
-    plan = executor.plan()
+    bound = _bound(deps, target, kind)
+    plan = bound.plan()
     if not plan.executable:
         raise UsageError(f"The drill cannot run: {plan.blocked_reason}")
     new = NewRequest(
         target=target,
-        kind=executor.kind,
+        kind=bound.kind,
         requester_id=requester_id,
         channel_id=channel_id,
         emergency=False,
-        reason="Rollback drill: roll back, verify, roll forward",
-        plan=plan.to_dict(),
+        reason="Rollback drill: roll back, verify, restore",
+        plan=encode_plan(plan),
         expires_at=deps.clock() + timedelta(minutes=policy.approval_ttl_minutes),
         is_drill=True,
     )
     request = deps.requests.add(new)
-    record(deps, "drill.requested", actor=requester_id, request_id=request.id, kind=executor.kind)
-    ts = deps.notifier.post_card(request, plan, approvers=approvers_mention(deps, target))
+    record(deps, "drill.requested", actor=requester_id, request_id=request.id, kind=bound.kind)
+    ts = deps.notifier.post_card(request, plan, approvers=approvers_of(deps, target))
     deps.requests.set_message(request.id, ts)
     return deps.requests.get(request.id)
+
+
+class _Clock:
+    """Seconds since the drill's trigger, per phase."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.phases: dict[str, float] = {}
+
+    def mark(self, phase: DrillPhase) -> None:
+        self.phases[phase.value] = round(time.monotonic() - self.t0, 3)
 
 
 def run_drill(
@@ -68,33 +92,115 @@ def run_drill(
     target: ServiceEnv,
     kind: KindName | None,
     actor: str,
-    plan: Plan | None = None,
+    plan: Plan[Any] | None = None,
     request_id: int | None = None,
 ) -> DrillOutcome:
-    """Roll back, verify, roll forward; time each phase from the trigger; record the drill."""
-    executor = _executor(deps, target, kind)
-    started_at, t0 = deps.clock(), time.monotonic()
-    phases: dict[str, float] = {}
+    """Capture, roll back, verify, restore (always, once anything was captured); time and record it."""
+    bound = _bound(deps, target, kind)
+    started_at, clock = deps.clock(), _Clock()
     steps: list[StepResult] = []
-    error: str | None = None
+    problems: list[str] = []
     verified = False
+    snapshot: KindState | None = None
     try:
-        plan = plan or executor.plan()
-        phases[DrillPhase.command_issued.value] = round(time.monotonic() - t0, 3)
-        for step in executor.execute(plan):
+        plan = plan or bound.plan()
+        snapshot = _capture(bound, plan)
+        clock.mark(DrillPhase.command_issued)
+        for step in bound.execute(plan):
             steps.append(step)
-            if step.name == executor.pointer_step:
-                phases[DrillPhase.pointer_moved.value] = round(time.monotonic() - t0, 3)
-        verified = executor.verify(plan).ok
-        phases[DrillPhase.verified.value] = round(time.monotonic() - t0, 3)
-        steps.extend(executor.roll_forward(plan))
-        phases[DrillPhase.rolled_forward.value] = round(time.monotonic() - t0, 3)
+            if step.name == bound.pointer_step:
+                clock.mark(DrillPhase.pointer_moved)
+        verification = bound.verify(plan)
+        steps.extend(verification.checks)
+        verified = verification.ok
+        clock.mark(DrillPhase.verified)
+        if not verified:
+            problems.append(f"verification failed: {verification.failure}")
     except RollbackBotError as exc:
-        error = exc.user_message
+        problems.append(exc.user_message)
+    except Exception:
+        ref = uuid.uuid4().hex[:12]
+        log.exception("unexpected error during drill (ref %s)", ref)
+        problems.append(f"unexpected error (reference `{ref}`)")
+    finally:
+        if snapshot is not None and plan is not None:
+            restore_steps, restore_problem = _restore(bound, plan, snapshot)
+            steps.extend(restore_steps)
+            if restore_problem is None:
+                clock.mark(DrillPhase.rolled_forward)
+            else:
+                problems.append(f"NOT RESTORED: {restore_problem}")
+    return _record(
+        deps,
+        target=target,
+        bound=bound,
+        actor=actor,
+        started_at=started_at,
+        phases=clock.phases,
+        verified=verified,
+        problems=problems,
+        request_id=request_id,
+        steps=steps,
+    )
+
+
+def _capture(bound: BoundKind[Any], plan: Plan[Any]) -> KindState:
+    """Read what the drill will touch; refuse a plan live state has moved away from, or a state it cannot restore."""
+    if not plan.executable:
+        raise UsageError(f"The drill cannot run: {plan.blocked_reason}")
+    snapshot: KindState = bound.capture(plan)
+    if snapshot != plan.current:
+        raise StalePlanError(
+            f"Live state moved since the drill was planned (now: {snapshot.describe()}); nothing was changed."
+        )
+    why = bound.restorable(snapshot)
+    if why:
+        raise UsageError(f"The drill cannot run, because it could not put things back: {why}")
+    return snapshot
+
+
+def _restore(bound: BoundKind[Any], plan: Plan[Any], snapshot: KindState) -> tuple[list[StepResult], str | None]:
+    """Put ``snapshot`` back and check it reads back exactly; None when it did, else what went wrong."""
+    steps: list[StepResult] = []
+    try:
+        _, desired = require_state(plan)
+        live = bound.capture(plan)
+        if live == snapshot:
+            return [StepResult("restore", True, 0.0, "nothing to restore: live state is as captured")], None
+        others = changed_by_others(snapshot, desired, live)
+        if others:
+            return steps, (
+                f"{', '.join(others)} changed by someone else during the drill, so it was left as found "
+                f"(now: {live.describe()}; before the drill: {snapshot.describe()})"
+            )
+        steps.extend(bound.restore(snapshot, live))
+        after = bound.capture(plan)
+    except RollbackBotError as exc:
+        return steps, f"the restore failed: {exc.user_message} (before the drill: {snapshot.describe()})"
+    if after != snapshot:
+        return steps, f"the restore reads back as {after.describe()}, not {snapshot.describe()}"
+    steps.append(StepResult("verify restore", True, 0.0, f"live state is as before the drill: {after.describe()}"))
+    return steps, None
+
+
+def _record(
+    deps: Deps,
+    *,
+    target: ServiceEnv,
+    bound: BoundKind[Any],
+    actor: str,
+    started_at: datetime,
+    phases: dict[str, float],
+    verified: bool,
+    problems: list[str],
+    request_id: int | None,
+    steps: list[StepResult],
+) -> DrillOutcome:
+    error = "; ".join(problems) or None
     drill = deps.drills.record(
         DrillRecord(
             target=target,
-            kind=executor.kind,
+            kind=bound.kind,
             actor=actor,
             started_at=started_at,
             phases=phases,
@@ -108,9 +214,10 @@ def run_drill(
         "drill.recorded",
         actor=actor,
         request_id=request_id,
-        kind=executor.kind,
+        kind=bound.kind,
         phases=phases,
         passed=drill.passed,
+        restored=drill.restored,
         error=error,
     )
     deps.metrics.count("drills", outcome="passed" if drill.passed else "failed")

@@ -1,4 +1,12 @@
-"""Running an approved request exactly once, reporting every step, and reconciling after a crash."""
+"""Running an approved request exactly once, reporting every step, and reconciling after a crash.
+
+A rollback's failure rules:
+
+* a step fails after the first write: only writes that leave the layer inconsistent are undone (a
+  revision activated but traffic not moved is deactivated again); a write that landed whole stays;
+* every write succeeded but verification fails: the rollback stays in place (it may be the lesser
+  evil) and the request fails saying so, with the roll-forward command that undoes it.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +14,16 @@ import logging
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from bot.domain.model import RequestStatus, RollbackRequest
 from bot.domain.plan import Plan, StepResult
 from bot.errors import AlreadyDecidedError, RollbackBotError
+from bot.kinds import BoundKind
 from bot.services import Deps
 from bot.services.audit import record
 from bot.services.drills import run_drill
-from bot.services.policy import move
+from bot.services.policy import move, plan_of
 
 log = logging.getLogger("rollback_bot.execution")
 
@@ -27,14 +37,14 @@ def execute_request(deps: Deps, *, request_id: int) -> RollbackRequest:
         log.info("request #%s already claimed; not executing again", request_id)
         return deps.requests.get(request_id)
     record(deps, "execution.started", actor="rollback-bot", request_id=request_id)
-    plan = Plan.from_dict(request.plan)
+    plan = plan_of(deps, request)
     started = time.monotonic()
-    steps, error = _run_steps(deps, request, plan)
+    steps, error = _run_drill(deps, request, plan) if request.is_drill else _run_rollback(deps, request, plan)
     seconds = round(time.monotonic() - started, 3)
     return _finish(deps, request, plan, steps=steps, error=error, seconds=seconds)
 
 
-def _run_drill(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[StepResult], str | None]:
+def _run_drill(deps: Deps, request: RollbackRequest, plan: Plan[Any]) -> tuple[list[StepResult], str | None]:
     outcome = run_drill(
         deps,
         target=request.target,
@@ -50,39 +60,81 @@ def _run_drill(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[S
     return list(outcome.steps), f"The drill did not pass: {why}"
 
 
-def _run_steps(deps: Deps, request: RollbackRequest, plan: Plan) -> tuple[list[StepResult], str | None]:
-    if request.is_drill:
-        return _run_drill(deps, request, plan)
+def _step_done(
+    deps: Deps, request: RollbackRequest, plan: Plan[Any], steps: list[StepResult], step: StepResult
+) -> None:
+    """One finished step: heartbeat, audit, card."""
+    steps.append(step)
+    deps.requests.touch(request.id)
+    record(
+        deps,
+        "execution.step",
+        actor="rollback-bot",
+        request_id=request.id,
+        step=step.name,
+        ok=step.ok,
+        seconds=step.seconds,
+        detail=step.detail,
+        data=step.data,
+    )
+    deps.notifier.update_card(request, plan, steps=steps, note="Executing…")
+
+
+def _run_rollback(deps: Deps, request: RollbackRequest, plan: Plan[Any]) -> tuple[list[StepResult], str | None]:
     steps: list[StepResult] = []
-    executor = deps.executors(request.target).get(plan.kind)
-    if executor is None:
-        return steps, f"Rolling back `{plan.kind}` is no longer configured for {request.target}."
     try:
-        for step in executor.execute(plan):
-            steps.append(step)
-            deps.requests.touch(request.id)
-            record(
-                deps,
-                "execution.step",
-                actor="rollback-bot",
-                request_id=request.id,
-                step=step.name,
-                seconds=step.seconds,
-                detail=step.detail,
-                data=step.data,
-            )
-            deps.notifier.update_card(request, plan, steps=steps, note="Executing…")
+        bound = deps.environment(request.target).bound(plan.kind)
+        if not plan.executable:
+            return steps, plan.blocked_reason or "This plan cannot be executed."
+        for step in bound.execute(plan):
+            _step_done(deps, request, plan, steps, step)
     except RollbackBotError as exc:
-        return steps, exc.user_message
+        return steps, exc.user_message + _undo_partial(deps, request, plan, steps)
     except Exception:
         ref = uuid.uuid4().hex[:12]
         log.exception("unexpected error executing request #%s (ref %s)", request.id, ref)
         return steps, f"Unexpected error during execution (reference `{ref}`); check live state before retrying."
-    return steps, None
+    return steps, _verify(deps, request, plan, bound, steps)
+
+
+def _undo_partial(deps: Deps, request: RollbackRequest, plan: Plan[Any], steps: list[StepResult]) -> str:
+    """After a failed step: undo only what leaves the layer inconsistent; say what live state is now."""
+    if not steps:
+        return ""
+    try:
+        bound = deps.environment(request.target).bound(plan.kind)
+        live = bound.capture(plan)
+        for step in bound.undo_partial(plan, live):
+            _step_done(deps, request, plan, steps, step)
+        live = bound.capture(plan)
+    except RollbackBotError as exc:
+        return f" Live state could not be re-read after the failure ({exc.user_message}); check it by hand."
+    if live == plan.current:
+        return " Nothing was left changed."
+    if live == plan.desired:
+        return " The change itself landed and stays in place; verify it by hand."
+    return " Part of the change stays in place; check live state before retrying."
+
+
+def _verify(
+    deps: Deps, request: RollbackRequest, plan: Plan[Any], bound: BoundKind[Any], steps: list[StepResult]
+) -> str | None:
+    try:
+        verification = bound.verify(plan)
+    except RollbackBotError as exc:
+        return f"The change was made, but it could not be verified: {exc.user_message}"
+    for check in verification.checks:
+        _step_done(deps, request, plan, steps, check)
+    if verification.ok:
+        return None
+    undo = " ".join(plan.roll_forward) or "(no command recorded)"
+    return (
+        f"Verification failed: {verification.failure}. The rollback stays in place; to undo it (roll forward): {undo}"
+    )
 
 
 def _finish(
-    deps: Deps, request: RollbackRequest, plan: Plan, *, steps: list[StepResult], error: str | None, seconds: float
+    deps: Deps, request: RollbackRequest, plan: Plan[Any], *, steps: list[StepResult], error: str | None, seconds: float
 ) -> RollbackRequest:
     status = RequestStatus.failed if error else RequestStatus.succeeded
     result = {"seconds": seconds, "steps": [s.__dict__ for s in steps], "error": error}
@@ -101,6 +153,8 @@ def _finish(
     note = f"Failed after {seconds:.1f} s: {error}" if error else f"Succeeded in {seconds:.1f} s."
     deps.notifier.update_card(done, plan, steps=steps, note=note)
     lines = [f"{'✓' if s.ok else '✗'} {s.name} ({s.seconds:.2f} s): {s.detail}" for s in steps]
+    if not request.is_drill and status is RequestStatus.succeeded and plan.roll_forward:
+        lines += ["roll forward (undo) with:", *plan.roll_forward]
     deps.notifier.post_thread(done, ("Rollback failed: " + error) if error else "Rollback verified.", lines=lines)
     return done
 
@@ -129,22 +183,25 @@ def reconcile_interrupted(deps: Deps, *, stale_after: timedelta = STALE_AFTER) -
 
 
 def _reconcile_one(deps: Deps, request: RollbackRequest) -> RollbackRequest:
-    plan = Plan.from_dict(request.plan)
-    executor = deps.executors(request.target).get(plan.kind)
+    plan = plan_of(deps, request)
+    lines: list[str]
+    ok = False
     try:
-        verification = executor.verify(plan) if executor else None
+        if not plan.executable:
+            raise RollbackBotError(plan.blocked_reason or "the stored plan cannot be checked")
+        verification = deps.environment(request.target).bound(plan.kind).verify(plan)
+        lines = list(verification.details)
+        ok = verification.ok and request.status is RequestStatus.executing and not request.is_drill
     except RollbackBotError as exc:
-        verification = None
         lines = [f"could not read live state: {exc.user_message}"]
-    else:
-        lines = list(verification.details) if verification else ["this kind is no longer configured"]
-    ok = bool(verification and verification.ok and request.status is RequestStatus.executing)
     status = RequestStatus.succeeded if ok else RequestStatus.failed
-    note = (
-        "The bot restarted during execution; live state now matches the plan, so the rollback is in place."
-        if ok
-        else "The bot restarted before this rollback finished; live state does not match the plan."
-    )
+    if ok:
+        note = "The bot restarted during execution; live state now matches the plan, so the rollback is in place."
+    elif request.is_drill:
+        note = "The bot restarted during this drill; check whether the roll-forward is needed."
+        lines += ["roll forward with:", *plan.roll_forward]
+    else:
+        note = "The bot restarted before this rollback finished; live state does not match the plan."
     done = move(deps, request, status, result={"reconciled": True, "note": note, "live": lines})
     record(deps, "execution.reconciled", actor="rollback-bot", request_id=request.id, outcome=status.value, live=lines)
     deps.notifier.update_card(done, plan, note=note)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bot.domain.catalog import EnvironmentPolicy
+from bot.domain.facts import Facts
 from bot.domain.kinds import KindName
 from bot.domain.model import ServiceEnv
 from bot.domain.plan import ChangeEvent, Plan
 from bot.domain.tree import FlowState, likely_culprit
 from bot.errors import NotIncidentChannelError, RollbackBotError, UsageError
-from bot.executors.base import Executor
+from bot.kinds import BoundEnvironment
 from bot.services import Deps
 from bot.services.audit import audited
+from bot.services.live import live_state
+from bot.text import Mention, Text
 
 TIMELINE_WINDOW = timedelta(hours=24)
 
@@ -52,15 +56,25 @@ class Investigation:
 
     state: FlowState
     events: tuple[ChangeEvent, ...]
-    snapshot: tuple[str, ...]
+    live: tuple[Facts, ...]
+    errors: tuple[str, ...] = ()
 
 
 def _refuse_channel(policies: list[EnvironmentPolicy]) -> NotIncidentChannelError:
-    where = []
+    where: list[str] = []
+    mentions: dict[str, Mention] = {}
     for p in policies:
-        chans = ", ".join(c if c.startswith("#") else f"<#{c}>" for c in p.incident_channels) or "none configured"
-        where.append(f"{p.target}: {chans}")
-    return NotIncidentChannelError("`/rollback` can only be used in an incident channel. " + "; ".join(where))
+        names = []
+        for channel in p.incident_channels:
+            if channel.startswith("#"):
+                names.append(channel.replace("{", "{{").replace("}", "}}"))
+            else:
+                key = f"c{len(mentions)}"
+                mentions[key] = Mention.channel(channel)
+                names.append("{" + key + "}")
+        where.append(f"{p.target}: {', '.join(names) or 'none configured'}")
+    text = "`/rollback` can only be used in an incident channel. " + "; ".join(where)
+    return NotIncidentChannelError(Text.of(text, **mentions) if mentions else text)
 
 
 def usable_here(deps: Deps, *, channel_id: str) -> list[EnvironmentPolicy]:
@@ -97,17 +111,17 @@ def check_target(deps: Deps, state: FlowState) -> EnvironmentPolicy:
     return policy
 
 
-def _executors(deps: Deps, state: FlowState) -> dict[KindName, Executor]:
-    return dict(deps.executors(ServiceEnv(state.service or "", state.environment or "")))
+def _environment(deps: Deps, state: FlowState) -> BoundEnvironment:
+    return deps.environment(ServiceEnv(state.service or "", state.environment or ""))
 
 
-def _timeline(deps: Deps, executors: dict[KindName, Executor]) -> tuple[list[ChangeEvent], list[str]]:
+def _timeline(deps: Deps, env: BoundEnvironment) -> tuple[list[ChangeEvent], list[str]]:
     since = deps.clock() - TIMELINE_WINDOW
     events: list[ChangeEvent] = []
     errors: list[str] = []
-    for kind, executor in executors.items():
+    for kind, bound in env.kinds.items():
         try:
-            events.extend(executor.changes(since=since))
+            events.extend(bound.changes(since=since))
         except RollbackBotError as exc:
             errors.append(f"{kind}: {exc.user_message}")
     return sorted(events, key=lambda e: e.at, reverse=True), errors
@@ -115,46 +129,32 @@ def _timeline(deps: Deps, executors: dict[KindName, Executor]) -> tuple[list[Cha
 
 def what_changed(deps: Deps, state: FlowState) -> WhatChanged:
     """The 'what changed?' step: a 24 h timeline across kinds, the most recent change preselected."""
-    policy = check_target(deps, state)
-    executors = _executors(deps, state)
-    events, errors = _timeline(deps, executors)
+    check_target(deps, state)
+    env = _environment(deps, state)
+    events, errors = _timeline(deps, env)
     recommended = likely_culprit(events, now=deps.clock(), window=TIMELINE_WINDOW)
     options = []
     for kind in deps.kinds:
-        if kind in executors:
-            options.append(KindOption(kind, True, ""))
-        elif kind in policy.kinds:
-            options.append(KindOption(kind, False, "configured, but this version cannot execute it yet"))
+        if kind in env.kinds:
+            runs = env.kinds[kind].executes
+            options.append(KindOption(kind, runs, "" if runs else "planned only: the plan gives the commands"))
+        elif kind in env.problems:
+            options.append(KindOption(kind, False, f"configured but unavailable: {env.problems[kind]}"))
     options.sort(key=lambda o: (o.kind != recommended, not o.executable))
     return WhatChanged(state, tuple(events), tuple(options), recommended, tuple(errors))
-
-
-def live_state(deps: Deps, target: ServiceEnv) -> list[str]:
-    """Short lines of live state from every executor; a component that cannot be read says why."""
-    lines: list[str] = []
-    for kind, executor in deps.executors(target).items():
-        try:
-            lines.extend(executor.snapshot())
-        except RollbackBotError as exc:
-            lines.append(f"{kind}: could not read live state: {exc.user_message}")
-    return lines
 
 
 def investigate(deps: Deps, state: FlowState) -> Investigation:
     """Not an emergency: the timeline and live state, to decide whether it is really a bad deploy."""
     check_target(deps, state)
-    executors = _executors(deps, state)
-    events, errors = _timeline(deps, executors)
-    snapshot = live_state(deps, ServiceEnv(state.service or "", state.environment or ""))
-    return Investigation(state, tuple(events), tuple([*snapshot, *(f":warning: {e}" for e in errors)]))
+    events, errors = _timeline(deps, _environment(deps, state))
+    live = live_state(deps, ServiceEnv(state.service or "", state.environment or ""))
+    return Investigation(state, tuple(events), tuple(live), tuple(errors))
 
 
-def preview(deps: Deps, state: FlowState) -> Plan:
+def preview(deps: Deps, state: FlowState) -> Plan[Any]:
     """The plan for the chosen kind and target, built from live state."""
     check_target(deps, state)
     if state.kind is None:
         raise UsageError("Choose what changed first.")
-    executor = _executors(deps, state).get(state.kind)
-    if executor is None:
-        raise UsageError(f"Rolling back `{state.kind}` is not available for {state.service}/{state.environment}.")
-    return executor.plan(choice=state.choice)
+    return _environment(deps, state).bound(state.kind).plan(choice=state.choice)

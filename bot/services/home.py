@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from bot.domain.catalog import EnvironmentPolicy
 from bot.domain.checklist import ChecklistReport, DrillRecord
+from bot.domain.facts import Facts
 from bot.domain.model import RollbackRequest
 from bot.services import Deps
-from bot.services.flow import live_state
+from bot.services.live import live_state
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Readiness:
     """What a platform owner wants to see at a glance for one service/environment."""
 
     policy: EnvironmentPolicy
-    live: tuple[str, ...]
+    live: tuple[Facts, ...]
     checklist: ChecklistReport | None
     last_drill: DrillRecord | None
     in_flight: RollbackRequest | None

@@ -7,15 +7,21 @@ from typing import Any
 
 from bot.domain.approval import ensure_transition
 from bot.domain.model import RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.plan import Plan
 from bot.services import Deps
+from bot.text import Mention
 
 
-def approvers_mention(deps: Deps, target: ServiceEnv) -> str:
-    """How a card pings the approvers (a user group, users, or nobody in particular)."""
+def approvers_of(deps: Deps, target: ServiceEnv) -> tuple[Mention, ...]:
+    """Whom a card pings: the approvers' user group and users (none: anyone but the requester may approve)."""
     policy = deps.catalog.resolve(target.service, target.environment)
-    parts = [f"<!subteam^{policy.approver_usergroup}>"] if policy.approver_usergroup else []
-    parts += [f"<@{u}>" for u in policy.approver_users]
-    return " ".join(parts) or "anyone on the team except the requester"
+    group = (Mention.usergroup(policy.approver_usergroup),) if policy.approver_usergroup else ()
+    return group + tuple(Mention.user(u) for u in policy.approver_users)
+
+
+def plan_of(deps: Deps, request: RollbackRequest) -> Plan[Any]:
+    """The request's stored plan as a value (legacy plans are shown, never executed)."""
+    return deps.kinds.decode_plan(request.plan)
 
 
 def move(

@@ -1,19 +1,22 @@
-"""The request lifecycle under the two-person rule (SPEC §5): open, approve, reject, cancel, expire."""
+"""The request lifecycle under the two-person rule: open, approve, reject, cancel, expire."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from bot.domain import approval
 from bot.domain.model import NewRequest, RequestStatus, RollbackRequest
 from bot.domain.plan import Plan
 from bot.domain.tree import FlowState
 from bot.errors import AlreadyDecidedError, ApprovalExpiredError, SlackApiError, StalePlanError, UsageError
+from bot.kinds import encode_plan
 from bot.services import Deps
 from bot.services.audit import audited, record
 from bot.services.execution import execute_request
 from bot.services.flow import check_target, preview
-from bot.services.policy import approvers_mention, move
+from bot.services.policy import approvers_of, move, plan_of
+from bot.text import Mention, Text
 
 MAX_REASON = 1000
 
@@ -36,7 +39,7 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
         channel_id=state.channel_id,
         emergency=bool(state.emergency),
         reason=reason,
-        plan=plan.to_dict(),
+        plan=encode_plan(plan),
         expires_at=deps.clock() + timedelta(minutes=policy.approval_ttl_minutes),
     )
     request = audited(deps, actor=requester_id, request_id=None, action="open", check=lambda: deps.requests.add(new))
@@ -53,7 +56,7 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
     )
     deps.metrics.count("requests", kind=plan.kind)
     try:
-        ts = deps.notifier.post_card(request, plan, approvers=approvers_mention(deps, policy.target))
+        ts = deps.notifier.post_card(request, plan, approvers=approvers_of(deps, policy.target))
     except SlackApiError:
         # Nobody could approve a request without its card: close it so it does not hold the slot.
         _close(
@@ -82,8 +85,8 @@ def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
     approved = audited(deps, actor=user_id, request_id=request_id, action="approve", check=check)
     record(deps, "request.approved", actor=user_id, request_id=request_id)
     deps.metrics.count("decisions", decision="approved")
-    plan = Plan.from_dict(approved.plan)
-    deps.notifier.update_card(approved, plan, note=f"Approved by <@{user_id}>; executing…")
+    note = Text.of("Approved by {who}; executing…", who=Mention.user(user_id))
+    deps.notifier.update_card(approved, plan_of(deps, approved), note=note)
     deps.run_in_background(lambda: execute_request(deps, request_id=request_id))
     return approved
 
@@ -98,8 +101,17 @@ def _ensure_fresh(deps: Deps, request: RollbackRequest) -> None:
 
 
 def _ensure_plan_still_valid(deps: Deps, request: RollbackRequest, user_id: str) -> None:
-    """Stale-plan guard: re-plan from live state; if the starting point moved, refuse and show the new plan."""
-    old = Plan.from_dict(request.plan)
+    """Stale-plan guard: re-plan from live state; if the starting point moved, refuse and show the new plan.
+
+    The whole state is compared (for code: every traffic rule with its label and form, the active
+    revisions, the latest revision). A request stored by an earlier version is always stale.
+    """
+    old = plan_of(deps, request)
+    if old.legacy:
+        note = "Stale plan: this request was stored by an earlier version of rollback-bot and cannot be executed."
+        _close(deps, request, RequestStatus.cancelled, actor=user_id, note=note)
+        deps.notifier.post_thread(request, note + " Open a new request with `/rollback` if still needed.")
+        raise StalePlanError(note)
     state = FlowState(
         request.channel_id,
         request.target.service,
@@ -108,7 +120,7 @@ def _ensure_plan_still_valid(deps: Deps, request: RollbackRequest, user_id: str)
         request.kind,
         old.choice,
     )
-    new: Plan | None = None
+    new: Plan[Any] | None = None
     why = ""
     try:
         new = preview(deps, state)
@@ -132,7 +144,7 @@ def _close(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor
         return
     record(deps, f"request.{status.value}", actor=actor, request_id=request.id, note=note)
     deps.metrics.count("decisions", decision=status.value)
-    deps.notifier.update_card(closed, Plan.from_dict(closed.plan), note=note)
+    deps.notifier.update_card(closed, plan_of(deps, closed), note=note)
 
 
 def reject(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
@@ -148,7 +160,8 @@ def reject(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
             approval.ensure_approver(rule, deps.directory.user(user_id), members)
 
     audited(deps, actor=user_id, request_id=request_id, action="reject", check=check)
-    _decide_closed(deps, request, RequestStatus.rejected, actor=user_id, note=f"Rejected by <@{user_id}>.")
+    note = Text.of("Rejected by {who}.", who=Mention.user(user_id))
+    _decide_closed(deps, request, RequestStatus.rejected, actor=user_id, note=note)
     return deps.requests.get(request_id)
 
 
@@ -161,17 +174,19 @@ def cancel(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
         approval.ensure_requester(request, user_id)
 
     audited(deps, actor=user_id, request_id=request_id, action="cancel", check=check)
-    _decide_closed(deps, request, RequestStatus.cancelled, actor=user_id, note=f"Cancelled by <@{user_id}>.")
+    note = Text.of("Cancelled by {who}.", who=Mention.user(user_id))
+    _decide_closed(deps, request, RequestStatus.cancelled, actor=user_id, note=note)
     return deps.requests.get(request_id)
 
 
-def _decide_closed(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor: str, note: str) -> None:
+def _decide_closed(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor: str, note: Text) -> None:
     """Like ``_close`` but a lost race is reported to the person who clicked."""
     approver = actor if status is RequestStatus.rejected else None
-    closed = move(deps, request, status, approver_id=approver, decided_at=deps.clock(), result={"note": note})
-    record(deps, f"request.{status.value}", actor=actor, request_id=request.id, note=note)
+    result = {"note": note.plain()}
+    closed = move(deps, request, status, approver_id=approver, decided_at=deps.clock(), result=result)
+    record(deps, f"request.{status.value}", actor=actor, request_id=request.id, note=note.plain())
     deps.metrics.count("decisions", decision=status.value)
-    deps.notifier.update_card(closed, Plan.from_dict(closed.plan), note=note)
+    deps.notifier.update_card(closed, plan_of(deps, closed), note=note)
 
 
 def expire_due(deps: Deps) -> list[RollbackRequest]:

@@ -16,7 +16,9 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.catalog import Catalog
+from bot.domain.facts import Facts
 from bot.domain.model import RollbackRequest
+from bot.slack.facts import facts_text
 from bot.slack.ids import SlackId
 
 MAX_MESSAGE_BLOCKS = 50
@@ -81,12 +83,13 @@ def build_notice(text: str, *, emoji: str = ":no_entry:") -> list[dict[str, Any]
     return to_dicts([SectionBlock(text=MarkdownTextObject(text=f"{emoji} {text}"))])
 
 
-def build_status(target: str, lines: Sequence[str], in_flight: RollbackRequest | None) -> list[dict[str, Any]]:
-    """`/rollback status`: live state and the in-flight request."""
+def build_status(target: str, live: Sequence[Facts], in_flight: RollbackRequest | None) -> list[dict[str, Any]]:
+    """`/rollback status`: live state (one section per configured kind) and the in-flight request."""
     blocks: list[Block] = [HeaderBlock(text=f"Status: {target}"[:150])]
-    blocks.append(
-        SectionBlock(text=MarkdownTextObject(text=("\n".join(lines) or "_Nothing configured to read._")[:3000]))
-    )
+    sections = [
+        SectionBlock(text=MarkdownTextObject(text=facts_text(f)[:3000])) for f in live[: MAX_MESSAGE_BLOCKS - 2]
+    ]
+    blocks += sections or [SectionBlock(text=MarkdownTextObject(text="_Nothing configured to read._"))]
     if in_flight:
         text = f"In flight: request *#{in_flight.id}* ({in_flight.kind}, {in_flight.status.value})"
     else:

@@ -20,7 +20,9 @@ from bot.domain.model import RequestStatus, RollbackRequest
 from bot.domain.plan import Plan, StepResult
 from bot.slack.blocks import to_dicts
 from bot.slack.ids import SlackId
+from bot.slack.mrkdwn import escape, mention, render
 from bot.slack.payloads import encode_request_ref
+from bot.text import Mention, Text
 
 STATUS_TEXT = {
     RequestStatus.pending: ":hourglass: Waiting for approval",
@@ -44,17 +46,27 @@ def card_text(request: RollbackRequest) -> str:
     return f"{what} #{request.id} {request.target} ({request.kind}): {STATUS_TEXT[request.status]}"
 
 
+def approvers_text(approvers: Sequence[Mention]) -> str:
+    """Whom the card pings."""
+    return " ".join(mention(a) for a in approvers) or "anyone on the team except the requester"
+
+
 def build_card(
-    request: RollbackRequest, plan: Plan, *, approvers: str = "", steps: Sequence[StepResult] = (), note: str = ""
+    request: RollbackRequest,
+    plan: Plan[Any],
+    *,
+    approvers: Sequence[Mention] = (),
+    steps: Sequence[StepResult] = (),
+    note: Text | str = "",
 ) -> list[dict[str, Any]]:
-    """The request card: who, what, current → target, expiry, progress, and the buttons while pending."""
+    """The request card: who, what, current → target, expiry, progress, roll-forward, buttons while pending."""
     pending = request.status is RequestStatus.pending
     before, after = _state_labels(request.status)
     fields = [
         _md(f"*Requested by*\n<@{request.requester_id}>"),
         _md(f"*Status*\n{STATUS_TEXT[request.status]}"),
-        _md(f"*{before}*\n{plan.current_text}"),
-        _md(f"*{after}*\n{plan.desired_text}"),
+        _md(f"*{before}*\n{escape(plan.current_text)}"),
+        _md(f"*{after}*\n{escape(plan.desired_text)}"),
         _md(f"*Emergency*\n{'yes' if request.emergency else 'no'}"),
         _md(
             f"*Expires*\n<!date^{int(request.expires_at.timestamp())}^{{time}}|{request.expires_at:%H:%M} UTC>"
@@ -67,18 +79,37 @@ def build_card(
             text=f"{'Drill' if request.is_drill else 'Rollback'} #{request.id}: {request.target} · {request.kind}"[:150]
         ),
         SectionBlock(fields=fields),
-        SectionBlock(text=_md(f"*Reason*\n{request.reason}")),
+        SectionBlock(text=_md(f"*Reason*\n{escape(request.reason)}")),
     ]
-    if plan.commands:
-        blocks.append(SectionBlock(text=_md("*Command*\n```" + "\n".join(plan.commands)[:2800] + "```")))
+    blocks += _plan_blocks(request, plan)
     if steps:
         blocks.append(SectionBlock(text=_md("*Progress*\n" + "\n".join(_step_line(s) for s in steps))))
     if note:
-        blocks.append(ContextBlock(elements=[_md(note)]))
+        blocks.append(ContextBlock(elements=[_md(render(note))]))
     if pending:
-        blocks.append(ContextBlock(elements=[_md(f"Approvers: {approvers}. The requester cannot approve.")]))
+        who = approvers_text(approvers)
+        blocks.append(ContextBlock(elements=[_md(f"Approvers: {who}. The requester cannot approve.")]))
         blocks.append(_buttons(request, plan))
     return to_dicts(blocks)
+
+
+def _plan_blocks(request: RollbackRequest, plan: Plan[Any]) -> list[Block]:
+    """The exact command; for a rollback, what it leaves behind and the command that undoes it."""
+    blocks: list[Block] = []
+    if plan.commands:
+        blocks.append(SectionBlock(text=_md("*Command*\n```" + "\n".join(plan.commands)[:2800] + "```")))
+    if plan.note and not request.is_drill:
+        blocks.append(ContextBlock(elements=[_md(f":pushpin: {escape(plan.note)}")]))
+    if plan.roll_forward and not request.is_drill:
+        undo = "\n".join(plan.roll_forward)[:2700]
+        blocks.append(
+            SectionBlock(text=_md("*Roll forward* (restores the state before this rollback)\n```" + undo + "```"))
+        )
+    if plan.legacy:
+        blocks.append(
+            ContextBlock(elements=[_md("_Stored by an earlier version of rollback-bot: shown, never executed._")])
+        )
+    return blocks
 
 
 def _state_labels(status: RequestStatus) -> tuple[str, str]:
@@ -94,11 +125,11 @@ def _step_line(step: StepResult) -> str:
     return f"{':white_check_mark:' if step.ok else ':x:'} {step.name} · {step.seconds:.2f} s"
 
 
-def _buttons(request: RollbackRequest, plan: Plan) -> ActionsBlock:
+def _buttons(request: RollbackRequest, plan: Plan[Any]) -> ActionsBlock:
     ref = encode_request_ref(request.id)
     confirm = ConfirmObject(
         title="Approve this rollback?",
-        text=f"{plan.current_text} → {plan.desired_text}"[:300],
+        text=escape(f"{plan.current_text} → {plan.desired_text}")[:300],
         confirm="Approve and run",
         deny="Back",
     )
@@ -112,9 +143,9 @@ def _buttons(request: RollbackRequest, plan: Plan) -> ActionsBlock:
     )
 
 
-def build_thread(text: str, lines: Sequence[str] = ()) -> list[dict[str, Any]]:
+def build_thread(text: Text | str, lines: Sequence[str] = ()) -> list[dict[str, Any]]:
     """A thread reply: a sentence and optional detail lines."""
-    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    blocks: list[Block] = [SectionBlock(text=_md(render(text)))]
     if lines:
         blocks.append(SectionBlock(text=_md("```" + "\n".join(lines)[:2900] + "```")))
     return to_dicts(blocks)

@@ -10,8 +10,10 @@ from slack_sdk.models.views import View
 
 from bot.domain.catalog import Catalog
 from bot.domain.checklist import ChecklistReport, DrillRecord
+from bot.domain.facts import Facts
 from bot.domain.model import RollbackRequest
 from bot.slack.checklist import EMOJI
+from bot.slack.facts import live_text
 from bot.slack.ids import SlackId
 
 MAX_HOME_BLOCKS = 100
@@ -31,7 +33,10 @@ def _checklist_line(report: ChecklistReport | None) -> str:
 def _drill_line(drill: DrillRecord | None) -> str:
     if drill is None:
         return "*Last drill*: none recorded"
-    outcome = f"passed in {drill.time_to_rollback:.1f} s" if drill.passed and drill.time_to_rollback else "failed"
+    if drill.passed and drill.time_to_rollback:
+        outcome = f"passed in {drill.time_to_rollback:.1f} s"
+    else:
+        outcome = "failed" + ("" if drill.restored else ", NOT restored")
     return f"*Last drill* {drill.started_at:%m-%d %H:%M} UTC ({drill.kind}): {outcome}"
 
 
@@ -43,7 +48,7 @@ def _request_line(request: RollbackRequest | None) -> str:
 
 def build_home(
     catalog: Catalog,
-    boards: Sequence[tuple[str, Sequence[str], ChecklistReport | None, DrillRecord | None, RollbackRequest | None]],
+    boards: Sequence[tuple[str, Sequence[Facts], ChecklistReport | None, DrillRecord | None, RollbackRequest | None]],
 ) -> dict[str, Any]:
     """Per service/environment: live state, last checklist, last drill, open request."""
     blocks: list[Block] = [HeaderBlock(block_id=SlackId.home_header, text="Rollback readiness")]
@@ -52,7 +57,7 @@ def build_home(
     for target, live, report, drill, request in boards:
         section = [
             DividerBlock(),
-            SectionBlock(text=_md(f"*{target}*\n" + ("\n".join(live) or "_nothing configured to read_"))),
+            SectionBlock(text=_md(f"*{target}*\n" + (live_text(live) or "_nothing configured to read_"))),
             SectionBlock(text=_md("\n".join([_checklist_line(report), _drill_line(drill), _request_line(request)]))),
         ]
         if len(blocks) + len(section) + 1 > MAX_HOME_BLOCKS:

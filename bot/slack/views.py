@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,12 +25,16 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.catalog import EnvironmentPolicy
+from bot.domain.facts import Facts
 from bot.domain.plan import ChangeEvent, Plan
 from bot.domain.tree import FlowState
 from bot.slack.blocks import to_dicts
+from bot.slack.facts import live_text
 from bot.slack.ids import SlackId
+from bot.slack.mrkdwn import escape
 
 TITLE = "Rollback"
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 MAX_EVENTS = 12
 
 
@@ -94,10 +99,17 @@ def build_loading_view(state: FlowState, what: str = "Reading live state from Az
     return _modal(SlackId.flow_loading_view, state, blocks, None)
 
 
+def _actor(actor: str | None) -> str:
+    """Who made a change: a Slack user as a mention, anything else (``cli:bob``, the bot) as written."""
+    if not actor:
+        return ""
+    return f" by <@{actor}>" if SLACK_USER.fullmatch(actor) else f" by {escape(actor)}"
+
+
 def _timeline_text(events: Sequence[ChangeEvent]) -> str:
     if not events:
-        return "_No code or prompt changes in the last 24 h._"
-    lines = [f"`{e.at:%m-%d %H:%M} UTC` *{e.kind}* · {e.summary}" for e in events[:MAX_EVENTS]]
+        return "_No changes in the last 24 h._"
+    lines = [f"`{e.at:%m-%d %H:%M} UTC` *{e.kind}* · {escape(e.summary)}{_actor(e.actor)}" for e in events[:MAX_EVENTS]]
     if len(events) > MAX_EVENTS:
         lines.append(f"_…and {len(events) - MAX_EVENTS} earlier changes_")
     return "\n".join(lines)
@@ -120,7 +132,7 @@ def build_kind_view(
         _target_line(state),
         SectionBlock(text=_md("*What changed in the last 24 h?*\n" + _timeline_text(events))),
     ]
-    blocks += [ContextBlock(elements=[_md(f":warning: {e}")]) for e in errors[:5]]
+    blocks += [ContextBlock(elements=[_md(f":warning: {escape(e)}")]) for e in errors[:5]]
     if runnable:
         initial = next((o for o in runnable if o.value == recommended), None)
         blocks.append(
@@ -141,11 +153,13 @@ def _code(lines: Sequence[str]) -> str:
     return "```" + "\n".join(lines)[:2900] + "```"
 
 
-def build_plan_view(state: FlowState, plan: Plan) -> dict[str, Any]:
+def build_plan_view(state: FlowState, plan: Plan[Any]) -> dict[str, Any]:
     """Step 3: current → target from live state, the equivalent command, what could go wrong, reason."""
     blocks: list[Block] = [
         _target_line(state),
-        SectionBlock(fields=[_md(f"*Now*\n{plan.current_text}"), _md(f"*After rollback*\n{plan.desired_text}")]),
+        SectionBlock(
+            fields=[_md(f"*Now*\n{escape(plan.current_text)}"), _md(f"*After rollback*\n{escape(plan.desired_text)}")]
+        ),
     ]
     if plan.choices:
         opts = [Option(value=c.value, text=c.label) for c in plan.choices[:100]]
@@ -160,10 +174,15 @@ def build_plan_view(state: FlowState, plan: Plan) -> dict[str, Any]:
         )
     if plan.commands:
         blocks.append(SectionBlock(text=_md("*Equivalent command*\n" + _code(plan.commands))))
+    if plan.note:
+        blocks.append(ContextBlock(elements=[_md(f":pushpin: {escape(plan.note)}")]))
     if plan.risks:
-        blocks.append(SectionBlock(text=_md("*What could go wrong*\n" + "\n".join(f"• {r}" for r in plan.risks))))
+        risks = "\n".join(f"• {escape(r)}" for r in plan.risks)
+        blocks.append(SectionBlock(text=_md("*What could go wrong*\n" + risks)))
+    if plan.roll_forward:
+        blocks.append(SectionBlock(text=_md("*Roll forward (undo) with*\n" + _code(plan.roll_forward))))
     if not plan.executable:
-        blocks.append(SectionBlock(text=_md(f":no_entry: *Cannot run this plan:* {plan.blocked_reason}")))
+        blocks.append(SectionBlock(text=_md(f":no_entry: *Cannot run this plan:* {escape(plan.blocked_reason or '')}")))
         return _modal(SlackId.flow_plan_view, state.with_(choice=plan.choice), blocks, None)
     blocks.append(
         InputBlock(
@@ -181,7 +200,7 @@ def build_plan_view(state: FlowState, plan: Plan) -> dict[str, Any]:
 
 
 def build_investigation(
-    state: FlowState, events: Sequence[ChangeEvent], snapshot: Sequence[str]
+    state: FlowState, events: Sequence[ChangeEvent], live: Sequence[Facts], errors: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
     """Not an emergency: what changed, live state, and a way to proceed to the rollback."""
     proceed = state.with_(investigated=True)
@@ -190,7 +209,8 @@ def build_investigation(
         SectionBlock(text=_md("Is it actually a bad deploy? What changed and what is live now:")),
         SectionBlock(text=_md("*Last 24 h*\n" + _timeline_text(events))),
         DividerBlock(),
-        SectionBlock(text=_md("\n".join(snapshot) or "_No live state available._")),
+        SectionBlock(text=_md(live_text(live) or "_No live state available._")),
+        *[ContextBlock(elements=[_md(f":warning: {escape(e)}")]) for e in errors[:5]],
         ActionsBlock(
             elements=[
                 ButtonElement(

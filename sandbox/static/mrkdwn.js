@@ -15,7 +15,7 @@ window.Mrkdwn = (() => {
     hourglass: "⌛", hourglass_flowing_sand: "⏳", information_source: "ℹ️", key: "🔑",
     large_blue_circle: "🔵", large_green_circle: "🟢", large_orange_circle: "🟠", large_yellow_circle: "🟡",
     leftwards_arrow_with_hook: "↩️", link: "🔗", lock: "🔒", mag: "🔍", memo: "📝", no_entry: "⛔",
-    no_entry_sign: "🚫", package: "📦", pill: "💊", pray: "🙏", question: "❓", red_circle: "🔴",
+    no_entry_sign: "🚫", package: "📦", pill: "💊", pray: "🙏", pushpin: "📌", question: "❓", red_circle: "🔴",
     repeat: "🔁", rewind: "⏪", robot_face: "🤖", rocket: "🚀", rotating_light: "🚨", shield: "🛡️",
     skull: "💀", slightly_smiling_face: "🙂", smile: "😄", sos: "🆘", sparkles: "✨",
     speech_balloon: "💬", stopwatch: "⏱️", tada: "🎉", test_tube: "🧪", thinking_face: "🤔",

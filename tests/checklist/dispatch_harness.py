@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -27,12 +28,13 @@ from bot.domain.model import RollbackRequest, ServiceEnv
 from bot.domain.people import SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.errors import SlackApiError
-from bot.ports.health import HealthProbe, HealthResult
+from bot.kinds import BoundEnvironment, Kinds
 from bot.ports.notify import Notifier
 from bot.ports.slack import SlackDirectory
 from bot.scheduler.cron import fire_time_of
-from bot.services import Deps, EnvironmentHandles
+from bot.services import Deps
 from bot.services.schedule import LatestFire, SchedulePolicy
+from bot.text import Mention, Text
 from tests.conftest import FrozenClock
 
 
@@ -61,21 +63,16 @@ class RecordingNotifier(Notifier):
             self.posts.append(Post(channel, report.target, time.monotonic()))
             return f"{len(self.posts)}.000"
 
-    def post_card(self, request: RollbackRequest, plan: Plan, *, approvers: str) -> str:
+    def post_card(self, request: RollbackRequest, plan: Plan[Any], *, approvers: Sequence[Mention]) -> str:
         raise NotImplementedError
 
     def update_card(
-        self, request: RollbackRequest, plan: Plan, *, steps: Sequence[StepResult] = (), note: str = ""
+        self, request: RollbackRequest, plan: Plan[Any], *, steps: Sequence[StepResult] = (), note: Text | str = ""
     ) -> None:
         raise NotImplementedError
 
-    def post_thread(self, request: RollbackRequest, text: str, *, lines: Sequence[str] = ()) -> None:
+    def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
         raise NotImplementedError
-
-
-class NoProbe(HealthProbe):
-    def get(self, url: str) -> HealthResult:
-        return HealthResult(url, None, "no network in these tests")
 
 
 class NoDirectory(SlackDirectory):
@@ -131,16 +128,16 @@ def replica(
     metrics = PrometheusMetrics()
     deps = Deps(
         catalog=catalog(channels),
+        kinds=Kinds([]),
         requests=SqlRequestRepository(sessions, clock),
         audit=SqlAuditLog(sessions),
         health=DatabaseHealth(engine),
         directory=NoDirectory(),
         metrics=metrics,
         clock=clock,
-        environment=lambda _target: EnvironmentHandles(executors={}),
+        environment=BoundEnvironment,  # nothing configured: every check answers at once
         notifier=notifier,
         run_in_background=lambda job: None,
-        probe=NoProbe(),
         drills=SqlDrillLog(sessions),
         checklists=SqlChecklistLog(sessions, clock),
         replica_id=name,

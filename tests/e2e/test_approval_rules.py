@@ -18,7 +18,7 @@ from bot.server import start_in_thread, stop_server
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
-from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, World
+from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, RG, SUB, World
 
 CODE_FLOW = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)
 
@@ -40,9 +40,11 @@ def test_stale_plan_is_refused_with_the_new_plan(world: World) -> None:
     request = _open(world)
     world.azure.faults.clear()
     # Someone shifts traffic by hand between the request and the approval.
-    world.runtime.deps.executors(request.target)[CODE]._api.set_traffic(
-        world.runtime.deps.executors(request.target)[CODE]._ref,
-        {"pharmabot-prod--v1": 50, "pharmabot-prod--v2": 50},
+    world.azure.set_traffic(
+        SUB,
+        RG,
+        "pharmabot-prod",
+        [{"revisionName": "pharmabot-prod--v1", "weight": 50}, {"revisionName": "pharmabot-prod--v2", "weight": 50}],
     )
     world.click(BOB, request.message_ts, SlackId.approve.value, encode_request_ref(request.id))
     _ephemeral(world, BOB, "Stale plan")

@@ -16,7 +16,7 @@ from bot.services.execution import reconcile_interrupted
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
 from tests.e2e.flow import selected
-from tests.harness.world import ALICE, BOB, CHANNEL, World
+from tests.harness.world import ALICE, BOB, CHANNEL, RG, SUB, World
 
 CODE_FLOW = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)
 
@@ -125,8 +125,9 @@ def test_crash_after_the_traffic_moved_is_reconciled_as_succeeded(world: World, 
     deps.requests.transition(
         request.id, from_status=RequestStatus.approved, to_status=RequestStatus.executing, version=approved.version
     )
-    executor = deps.executors(request.target)[CODE]
-    executor._api.set_traffic(executor._ref, {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0})
+    desired = deps.kinds.decode_plan(request.plan).desired
+    assert desired is not None
+    world.azure.set_traffic(SUB, RG, "pharmabot-prod", desired.rules.to_json())  # the write the dying bot made
     # ...and here the process died, before it recorded the outcome. Another replica restarting now leaves
     # it alone (its executor might still be alive); once it has been silent too long, it is reconciled.
     assert _restart_and_reconcile(world) == {}

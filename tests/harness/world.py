@@ -27,7 +27,8 @@ from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts.migrate import upgrade_prompts_db
 from bot.adapters.prompts.store import SqlPromptStore
 from bot.bootstrap import Runtime, build_runtime
-from bot.config import Settings, load_config, load_settings
+from bot.config import Settings, load_settings
+from bot.kinds.builtin import BUILTIN
 from bot.server import start_in_thread, stop_server
 from sandbox.demo import create_app_prompts_table
 from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
@@ -191,14 +192,14 @@ class World:
         )
         clock = ShiftableClock()
         kwargs = {"polling_interval": 0, "lro_timeout": 5.0, "retry_backoff_factor": 0.01, **(azure_kwargs or {})}
-        runtime = build_runtime(settings, load_config(cfg_path), clock=clock, azure_client_kwargs=kwargs)
+        runtime = build_runtime(settings, BUILTIN.load_config(cfg_path), clock=clock, azure_client_kwargs=kwargs)
         server, url = start_in_thread(runtime)
         factory = SlackRequestFactory(SECRET, fake=slack)
         return cls(slack, azure, runtime, url, factory, clock, prompts, server, settings, cfg_path, kwargs)
 
     def replica(self) -> Runtime:
         """Another instance of the bot on the same database, fakes and clock (a second replica, or a restart)."""
-        config = load_config(self.config_path)
+        config = BUILTIN.load_config(self.config_path)
         return build_runtime(self.settings, config, clock=self.clock, azure_client_kwargs=self.azure_kwargs)
 
     @property

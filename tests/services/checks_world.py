@@ -1,4 +1,4 @@
-"""Real adapters over HTTPS to the Azure emulator, real executors and a real health probe, for the checks tests.
+"""Real adapters over HTTPS to the Azure emulator, the built-in kinds bound to them, a real health probe.
 
 world = ChecksWorld()
 emu = world.emulator(base_estate())
@@ -15,25 +15,18 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.adapters.azure.factory import build_environment_ports
 from bot.adapters.db.engine import make_engine
 from bot.adapters.http_health import RequestsHealthProbe
 from bot.adapters.prompts import SqlPromptStore, upgrade_prompts_db
-from bot.config import (
-    AzureConfig,
-    ContainerAppConfig,
-    EnvironmentConfig,
-    OpenAIConfig,
-    PostgresConfig,
-    SearchConfig,
-)
+from bot.bootstrap.environments import Environments
+from bot.domain.catalog import ChecklistPolicy
 from bot.domain.checklist import DrillRecord
-from bot.domain.kinds import CODE, PROMPT, KindName
+from bot.domain.kinds import CODE
 from bot.domain.model import ServiceEnv
-from bot.executors.base import Executor
-from bot.executors.code import TrafficShiftExecutor
-from bot.executors.prompt import PromptActivationExecutor
-from bot.services.checks import CheckContext
+from bot.kinds import KindServices
+from bot.kinds.builtin import BUILTIN
+from bot.ports.telemetry import TelemetryQuery
+from bot.services.checks import ChecklistContext
 from sandbox.demo import create_app_prompts_table
 from sandbox.emulators.azure import AzureEmulator
 
@@ -132,7 +125,7 @@ def passing_drill(age: timedelta, *, ttr: float = 42.0, verified: bool = True) -
         kind=CODE,
         actor="U0ALICE",
         started_at=datetime.now(UTC) - age,
-        phases={"command_issued": 1.0, "pointer_moved": 3.5, "verified": ttr},
+        phases={"command_issued": 1.0, "pointer_moved": 3.5, "verified": ttr, "rolled_forward": ttr + 2.0},
         verified=verified,
         request_id=7,
     )
@@ -144,6 +137,7 @@ class ChecksWorld:
     def __init__(self) -> None:
         self._emulators: list[AzureEmulator] = []
         self._engines: list[Engine] = []
+        self._environments: list[Environments] = []
 
     def emulator(self, estate: dict[str, Any]) -> AzureEmulator:
         """A fresh emulator with ``estate`` on its own port."""
@@ -179,59 +173,60 @@ class ChecksWorld:
         postgres: bool = False,
         prompts_url: str | None = None,
         health_url: str | None = None,
-        **fields: Any,
-    ) -> CheckContext:
-        """A check context for prod of pharmabot on ``emu``; ``fields`` override ``CheckContext`` fields."""
-        env = EnvironmentConfig(
-            name="prod",
-            container_app=ContainerAppConfig(
-                subscription_id=SUB,
-                resource_group=RG,
-                name=APP,
-                health_url=health_url or emu.url + "/_apps/{app}/{revision}{path}",
-            )
-            if app
-            else None,
-            openai=OpenAIConfig(subscription_id=SUB, resource_group=RG, account=ACCOUNT, deployments=("gpt4o-stable",))
-            if openai
-            else None,
-            search=SearchConfig(endpoint=emu.url, alias="drugs") if search else None,
-            postgres=PostgresConfig(subscription_id=SUB, resource_group=RG, server=SERVER) if postgres else None,
-        )
-        azure = AzureConfig(arm_endpoint=emu.url, ca_bundle=emu.ca_path, credential="emulator")
-        ports = build_environment_ports(azure, env, polling_interval=0, retry_total=0)
-        probe = RequestsHealthProbe(ca_bundle=emu.ca_path, timeout=5.0)
-        executors: dict[KindName, Executor] = {}
-        if ports.container_apps and ports.container_app_ref and env.container_app:
-            executors[CODE] = TrafficShiftExecutor(
-                api=ports.container_apps,
-                ref=ports.container_app_ref,
-                probe=probe,
-                health_path=env.container_app.health_path,
-                health_url=env.container_app.health_url,
-            )
+        openai_location: str | None = None,
+        telemetry: TelemetryQuery | None = None,
+        last_passing_drill: DrillRecord | None = None,
+        policy: ChecklistPolicy | None = None,
+    ) -> ChecklistContext:
+        """A checklist context for prod of pharmabot on ``emu``: real adapters bound by the built-in kinds."""
+        env: dict[str, Any] = {"name": "prod"}
+        if app:
+            url = health_url or emu.url + "/_apps/{app}/{revision}{path}"
+            env["container_app"] = {"subscription_id": SUB, "resource_group": RG, "name": APP, "health_url": url}
+        if openai:
+            env["openai"] = {"subscription_id": SUB, "resource_group": RG, "account": ACCOUNT}
+            env["openai"] |= {"deployments": ["gpt4o-stable"], "location": openai_location}
+        if search:
+            env["search"] = {"endpoint": emu.url, "alias": "drugs"}
+        if postgres:
+            env["postgres"] = {"subscription_id": SUB, "resource_group": RG, "server": SERVER}
         if prompts_url:
             engine = self.engine(prompts_url)
             create_app_prompts_table(engine, TABLE)
             upgrade_prompts_db(engine, TABLE)
-            executors[PROMPT] = PromptActivationExecutor(store=SqlPromptStore(engine, TABLE))
-        ctx = CheckContext(
+            env["prompts"] = {"database_url": prompts_url, "table": TABLE}
+        config = BUILTIN.schema.model_validate(
+            {
+                "azure": {"arm_endpoint": emu.url, "ca_bundle": emu.ca_path, "credential": "emulator"},
+                "services": [{"name": TARGET.service, "environments": [env]}],
+            }
+        )
+        probe = RequestsHealthProbe(ca_bundle=emu.ca_path, timeout=5.0)
+        environments = Environments(
+            config,
+            BUILTIN,
+            services=KindServices(clock=lambda: datetime.now(UTC), probe=probe),
+            clock=lambda: datetime.now(UTC),
+            azure_client_kwargs={"polling_interval": 0, "retry_total": 0},
+        )
+        self._environments.append(environments)
+        bound = environments(TARGET)
+        if telemetry is not None:
+            bound = replace(bound, telemetry=telemetry)
+        return ChecklistContext(
             target=TARGET,
             now=datetime.now(UTC),
-            executors=executors,
-            azure=ports,
-            probe=probe,
-            telemetry=None,
-            telemetry_window=timedelta(hours=24),
-            last_passing_drill=None,
-            drill_max_age=timedelta(days=30),
-            backup_max_age=timedelta(hours=24),
+            env=bound,
+            kinds=BUILTIN.kinds,
+            policy=policy or ChecklistPolicy(),
+            last_passing_drill=last_passing_drill,
         )
-        return replace(ctx, **fields)
 
     def close(self) -> None:
         """Stop every emulator and dispose every engine."""
         for emu in self._emulators:
             emu.stop()
+        for environments in self._environments:
+            environments.close()
         for engine in self._engines:
             engine.dispose()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
 
 import pytest
 
+from bot.domain.catalog import ChecklistPolicy
 from bot.domain.checklist import CheckKey, CheckStatus
 from bot.domain.kinds import CODE
 from bot.services.checks import check_previous_revision, check_rollback_commands, run_checks
@@ -304,7 +304,7 @@ def test_run_checks_never_raises_when_azure_keeps_failing(world: ChecksWorld) ->
     emu = world.emulator(base_estate())
     ctx = world.context(emu, openai=True, search=True, postgres=True)
     emu.faults.fail_next(100, 500)
-    results = run_checks(replace(ctx, drill_max_age=timedelta(days=1)))
+    results = run_checks(replace(ctx, policy=ChecklistPolicy(drill_max_age_days=1)))
     statuses = [r.status for r in results]
     assert statuses == [
         CheckStatus.failed,
@@ -316,4 +316,4 @@ def test_run_checks_never_raises_when_azure_keeps_failing(world: ChecksWorld) ->
     assert all(r.summary and "Traceback" not in r.summary for r in results)
     assert results[1].summary.startswith("code: ")
     assert {line.split(":")[0] for line in results[1].evidence} == {"code", "model", "embedding", "schema"}
-    assert CODE in ctx.executors
+    assert CODE in ctx.env.kinds

@@ -4,7 +4,6 @@ PostgreSQL adapter over HTTPS to the Azure emulator, and drills."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from bot.adapters.telemetry import SqlTelemetryQuery
 from bot.config import TelemetryConfig
 from bot.domain.checklist import CheckKey, CheckStatus
 from bot.errors import StoreError
-from bot.services.checks import CheckContext, check_backup, check_drill, check_prompt_version_logged, run_checks
+from bot.services.checks import ChecklistContext, check_backup, check_drill, check_prompt_version_logged, run_checks
 from tests.services.checks_world import RG, SERVER, ChecksWorld, base_estate, passing_drill
 
 DEFAULT_QUERY = TelemetryConfig(database_url="sqlite://").query
@@ -46,11 +45,11 @@ def llm_calls(engine: Engine, rows: Sequence[tuple[timedelta, str | None]]) -> N
             conn.execute(insert(table).values(created_at=now - age, prompt_version=version))
 
 
-def telemetry_ctx(world: ChecksWorld, db_url: str, rows: Sequence[tuple[timedelta, str | None]]) -> CheckContext:
+def telemetry_ctx(world: ChecksWorld, db_url: str, rows: Sequence[tuple[timedelta, str | None]]) -> ChecklistContext:
     engine = world.engine(db_url)
     llm_calls(engine, rows)
-    ctx = world.context(world.emulator(base_estate()), app=False)
-    return replace(ctx, telemetry=SqlTelemetryQuery(engine, DEFAULT_QUERY), telemetry_window=DAY)
+    telemetry = SqlTelemetryQuery(engine, DEFAULT_QUERY)
+    return world.context(world.emulator(base_estate()), app=False, telemetry=telemetry)
 
 
 # --- 3. prompt version logged -------------------------------------------------------------------------
@@ -118,7 +117,7 @@ def test_telemetry_query_problems_become_store_errors(
     with pytest.raises(StoreError, match=r"^the telemetry query on ") as caught:
         telemetry.prompt_version_coverage(since=datetime.now(UTC) - DAY)
     assert expected in caught.value.user_message
-    ctx = replace(world.context(world.emulator(base_estate()), app=False), telemetry=telemetry)
+    ctx = world.context(world.emulator(base_estate()), app=False, telemetry=telemetry)
     result = run_checks(ctx)[2]
     assert (result.key, result.status, result.summary) == (
         CheckKey.prompt_version,
@@ -192,8 +191,8 @@ def test_backup_is_not_applicable_without_postgres(world: ChecksWorld) -> None:
 # --- 5. rollback tested -----------------------------------------------------------------------------------
 
 
-def _drill_ctx(world: ChecksWorld, **fields: Any) -> CheckContext:
-    return replace(world.context(world.emulator(base_estate()), app=False), **fields)
+def _drill_ctx(world: ChecksWorld, **fields: Any) -> ChecklistContext:
+    return world.context(world.emulator(base_estate()), app=False, **fields)
 
 
 def test_drill_passes_within_the_limit_with_its_time_to_rollback(world: ChecksWorld) -> None:

@@ -8,12 +8,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlparse
 
 from azure.core import AzureClouds
 from azure.core.credentials import AccessToken, AzureKeyCredential, TokenCredential
@@ -29,7 +27,7 @@ from azure.search.documents.indexes import SearchIndexClient
 
 from bot.adapters.azure.errors import Call, lro_failed, lro_timed_out, to_bot_error
 from bot.adapters.azure.policies import BoundedARMPolling, BoundedRetryPolicy, LroStillRunning
-from bot.config import AzureConfig
+from bot.config import AzureConfig, is_loopback
 from bot.errors import ConfigError
 
 T = TypeVar("T")
@@ -82,17 +80,6 @@ class StaticTokenCredential:
     ) -> AccessToken:
         """Return the static token, valid for an hour from now."""
         return AccessToken(self._token, int(time.time()) + 3600)
-
-
-def is_loopback(url: str) -> bool:
-    """True when the URL's host is localhost, 127.0.0.0/8 or ::1."""
-    host = (urlparse(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _check_emulator_endpoints(endpoints: Sequence[str]) -> None:

@@ -50,12 +50,14 @@ class AzureModelDeploymentsApi(ModelDeploymentsApi):
         with translate(_call("read the deployment", ref, _kind(ref), name, _DEPLOYMENTS_READ)):
             return self._client(ref).deployments.get(ref.resource_group, ref.account, name)
 
-    def set_model_version(self, ref: OpenAIAccountRef, name: str, version: str) -> ModelDeployment:
-        """PUT the deployment at ``version``, keeping sku, format and RAI policy; never auto-upgrade."""
+    def set_model_version(
+        self, ref: OpenAIAccountRef, name: str, version: str, *, upgrade_option: str = NO_AUTO_UPGRADE
+    ) -> ModelDeployment:
+        """PUT the deployment at ``version`` with ``upgrade_option``, keeping sku, format and RAI policy."""
         if not version.strip() or version.strip().lower() in _FLOATING:
             raise UsageError(f"pin an explicit model version (e.g. 2024-05-13), not {version!r}")
         current = self._get(ref, name)
-        body = _pinned(current, version.strip())
+        body = _pinned(current, version.strip(), upgrade_option)
         client = self._client(ref)
         call = _call(
             "pin the model version", ref, _kind(ref), name, "Microsoft.CognitiveServices/accounts/deployments/write"
@@ -104,8 +106,8 @@ def _call(operation: str, ref: OpenAIAccountRef, kind: str, resource: str, permi
     return Call(operation, kind, resource, permission, ref.resource_group_id, ROLE)
 
 
-def _pinned(current: m.Deployment, version: str) -> m.Deployment:
-    """The PUT body: the current model at ``version``, same sku/format/RAI policy, no auto-upgrade."""
+def _pinned(current: m.Deployment, version: str, upgrade_option: str) -> m.Deployment:
+    """The PUT body: the current model at ``version``, same sku/format/RAI policy, ``upgrade_option``."""
     props = current.properties or m.DeploymentProperties()
     model = props.model or m.DeploymentModel()
     sku = m.Sku(name=current.sku.name, capacity=current.sku.capacity) if current.sku else None
@@ -113,7 +115,7 @@ def _pinned(current: m.Deployment, version: str) -> m.Deployment:
         sku=sku,
         properties=m.DeploymentProperties(
             model=m.DeploymentModel(format=model.format, name=model.name, version=version),
-            version_upgrade_option=NO_AUTO_UPGRADE,
+            version_upgrade_option=upgrade_option,
             rai_policy_name=props.rai_policy_name,
         ),
     )

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db.models import AuditRow, RequestRow
+from bot.domain.approval import already_decided
 from bot.domain.kinds import KindName
 from bot.domain.model import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.errors import AlreadyDecidedError, NotFoundError, RollbackInProgressError, StoreError
@@ -121,9 +122,7 @@ class SqlRequestRepository(RequestRepository):
         except SQLAlchemyError as exc:
             raise StoreError(f"could not update request #{request_id}: {type(exc).__name__}") from exc
         if changed != 1:
-            now = self.get(request_id)
-            who = f" by <@{now.approver_id}>" if now.approver_id else ""
-            raise AlreadyDecidedError(f"Request #{request_id} is already {now.status.value}{who}.")
+            raise AlreadyDecidedError(already_decided(self.get(request_id)))
         return self.get(request_id)
 
     def touch(self, request_id: int) -> None:

@@ -6,9 +6,12 @@ import pytest
 from azure.identity import AzureAuthorityHosts, DefaultAzureCredential
 
 from bot.adapters.azure.clients import AzureClients, StaticTokenCredential, cloud_endpoints, is_loopback
-from bot.adapters.azure.factory import build_environment_ports
-from bot.config import AzureConfig, EnvironmentConfig, SearchConfig
+from bot.bootstrap import standalone_environments
+from bot.config import AzureConfig
+from bot.domain.kinds import CODE
+from bot.domain.model import ServiceEnv
 from bot.errors import ConfigError
+from bot.kinds.builtin import BUILTIN
 
 
 @pytest.mark.parametrize(
@@ -93,15 +96,28 @@ def test_emulator_credential_refused_for_a_remote_arm_endpoint(arm_endpoint: str
 
 
 def test_emulator_credential_refused_for_a_remote_search_endpoint() -> None:
-    azure = AzureConfig(arm_endpoint="https://127.0.0.1:9", credential="emulator")
-    env = EnvironmentConfig(
-        name="prod", search=SearchConfig(endpoint="https://pharmabot-search.search.windows.net", alias="drugs")
-    )
+    text = """
+azure: {arm_endpoint: "https://127.0.0.1:9", credential: emulator}
+services:
+  - name: pharmabot
+    environments:
+      - name: prod
+        search: {endpoint: "https://pharmabot-search.search.windows.net", alias: drugs}
+"""
+    with pytest.raises(ConfigError, match=r"loopback.*pharmabot-search\.search\.windows\.net"):
+        BUILTIN.parse_config(text, file="c.yaml", env={})
+    clients = AzureClients(AzureConfig(arm_endpoint="https://127.0.0.1:9", credential="emulator"))
     with pytest.raises(ConfigError, match=r"pharmabot-search\.search\.windows\.net"):
-        build_environment_ports(azure, env)
+        clients.search_index("https://pharmabot-search.search.windows.net")
 
 
-def test_factory_builds_only_configured_components() -> None:
-    azure = AzureConfig(arm_endpoint="https://127.0.0.1:9", credential="emulator")
-    ports = build_environment_ports(azure, EnvironmentConfig(name="prod"))
-    assert (ports.container_apps, ports.openai, ports.postgres, ports.search) == (None, None, None, None)
+def test_environments_bind_only_configured_kinds() -> None:
+    text = "azure: {arm_endpoint: 'https://127.0.0.1:9', credential: emulator}\n"
+    text += "services: [{name: svc, environments: [{name: prod}, {name: qa, container_app: "
+    text += "{subscription_id: s, resource_group: rg, name: app}}]}]\n"
+    environments = standalone_environments(BUILTIN.parse_config(text, file="c.yaml", env={}))
+    try:
+        assert dict(environments(ServiceEnv("svc", "prod")).kinds) == {}
+        assert list(environments(ServiceEnv("svc", "qa")).kinds) == [CODE]
+    finally:
+        environments.close()

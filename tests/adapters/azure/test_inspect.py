@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +11,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from bot.adapters.azure.factory import build_environment_ports
-from bot.cli.inspect import register
-from bot.config import parse_config
-from bot.services.inspect import inspect_environment, render_inspect_table
+from bot.bootstrap import standalone_environments
+from bot.cli.inspect_cmd import register
+from bot.cli.render import facts_text
+from bot.domain.model import ServiceEnv
+from bot.kinds.builtin import BUILTIN
+from bot.services.inspect import Section, inspect_environment, inspect_json
 from sandbox.emulators.azure import AzureEmulator
 from tests.adapters.azure.conftest import FAST, RG, SUB, write_config
 
@@ -45,20 +47,29 @@ services:
 
 
 @pytest.fixture
-def inspect(emulator: AzureEmulator) -> Callable[[], dict[str, Any]]:
+def sections(emulator: AzureEmulator) -> Iterator[Callable[[], list[Section]]]:
     """Run ``inspect_environment`` for pharmabot/prod against the emulator."""
-    config = parse_config(_config_text(emulator), file="test.yaml", env={})
-    env = config.environment("pharmabot", "prod")
-    assert env is not None
-    ports = build_environment_ports(config.azure, env, **FAST)
-    return lambda: inspect_environment(ports=ports)
+    config = BUILTIN.parse_config(_config_text(emulator), file="test.yaml", env={})
+    environments = standalone_environments(config, azure_client_kwargs=FAST)
+    yield lambda: inspect_environment(environments(ServiceEnv("pharmabot", "prod")), BUILTIN.kinds)
+    environments.close()
+
+
+@pytest.fixture
+def inspect(sections: Callable[[], list[Section]]) -> Callable[[], dict[str, Any]]:
+    """The ``inspect --json`` result for pharmabot/prod."""
+    return lambda: inspect_json(sections())
 
 
 def test_inspect_reads_all_four_components(inspect: Callable[[], dict[str, Any]]) -> None:
     result = inspect()
     assert set(result) == {"container_app", "openai", "postgres", "search"}
     app = result["container_app"]
-    assert set(app) == {"name", "active_revisions_mode", "fqdn", "revisions"}
+    assert set(app) == {"name", "active_revisions_mode", "fqdn", "traffic", "revisions"}
+    assert app["traffic"] == [
+        {"revisionName": "pharmabot-prod--v1", "weight": 0},
+        {"revisionName": "pharmabot-prod--v2", "weight": 100},
+    ]
     assert (app["name"], app["active_revisions_mode"]) == ("pharmabot-prod", "Multiple")
     revisions = {r["name"]: r for r in app["revisions"]}
     assert set(revisions["pharmabot-prod--v2"]) == {
@@ -94,19 +105,20 @@ def test_inspect_reads_all_four_components(inspect: Callable[[], dict[str, Any]]
 
 
 def test_one_failing_component_does_not_hide_the_others(
-    emulator: AzureEmulator, inspect: Callable[[], dict[str, Any]]
+    emulator: AzureEmulator, sections: Callable[[], list[Section]]
 ) -> None:
     emulator.faults.fail_next(1, 403, path_contains="Microsoft.DBforPostgreSQL")
-    result = inspect()
+    read = sections()
+    result = inspect_json(read)
     assert "lacks permission 'Microsoft.DBforPostgreSQL/flexibleServers/read'" in result["postgres"]["error"]
     assert result["container_app"]["name"] == "pharmabot-prod"
     assert result["openai"]["deployments"][0]["name"] == "gpt4o-stable"
     assert result["search"]["index"] == "drugs-v2"
-    assert "ERROR: Azure refused" in render_inspect_table(result)
+    assert "ERROR: Azure refused" in facts_text([s.facts() for s in read])
 
 
-def test_render_inspect_table(inspect: Callable[[], dict[str, Any]]) -> None:
-    table = render_inspect_table(inspect())
+def test_render_inspect_table(sections: Callable[[], list[Section]]) -> None:
+    table = facts_text([s.facts() for s in sections()])
     for text in (
         "Container app",
         "pharmabot-prod--v1",

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.adapters.prompts import SqlPromptStore, upgrade_prompts_db
-from bot.executors.prompt import PromptActivationExecutor
+from bot.kinds.prompt.executor import PromptActivation
 
 from .conftest import active_count, create_app_table
 
@@ -61,7 +61,7 @@ def test_after_the_app_activates_v5_itself_the_default_plan_goes_to_v4(app: SqlP
     latest = app.history("greeting")[0]
     assert (latest.from_version, latest.to_version) == (4, 5)
     assert latest.actor.startswith("db") and latest.reason == "activated in the database"
-    plan = PromptActivationExecutor(store=app).plan()
+    plan = PromptActivation(app).plan()
     assert (plan.current_text, plan.desired_text) == ("greeting v5 active", "greeting v4 active")
 
 
@@ -106,7 +106,7 @@ def test_pruning_old_versions_is_allowed_except_the_active_one_and_the_rollback_
     for version in (4, 3):  # active; what the latest activation replaced (the rollback target)
         with pytest.raises(DBAPIError, match="the active version and the version a rollback goes back to"):
             _sql(engine, "DELETE FROM system_prompts WHERE version = :v", v=version)
-    assert PromptActivationExecutor(store=app).plan().desired_text == "greeting v3 active"
+    assert PromptActivation(app).plan().desired_text == "greeting v3 active"
 
 
 def test_a_destructive_reseed_is_refused_and_an_idempotent_one_is_allowed(app: SqlPromptStore, engine: Engine) -> None:
@@ -129,7 +129,7 @@ def test_renaming_a_prompt_is_allowed_and_its_history_follows(app: SqlPromptStor
     _sql(engine, "UPDATE system_prompts SET name = 'welcome' WHERE name = 'greeting'")
     assert app.names() == ["welcome"]
     assert [(a.from_version, a.to_version) for a in app.history("welcome")] == [(3, 4), (None, 3)]
-    plan = PromptActivationExecutor(store=app).plan()
+    plan = PromptActivation(app).plan()
     assert (plan.current_text, plan.desired_text) == ("welcome v4 active", "welcome v3 active")
     done = app.activate("welcome", 3, actor="U2", reason="rollback")
     assert (done.from_version, done.to_version, done.at.tzinfo) == (4, 3, UTC)

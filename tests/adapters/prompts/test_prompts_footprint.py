@@ -24,10 +24,11 @@ from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts import SqlPromptStore, upgrade_prompts_db
 from bot.bootstrap import build_runtime
 from bot.cli import main
-from bot.config import load_config, load_settings
+from bot.config import load_settings
 from bot.domain.kinds import PROMPT
 from bot.domain.model import ServiceEnv
 from bot.errors import NotAllowedError, StoreError
+from bot.kinds.builtin import BUILTIN
 from tests.harness.schema_dump import schema_dump
 
 from .conftest import create_app_table
@@ -62,7 +63,7 @@ class Bot:
     def serve_start_and_stop(self) -> None:
         """What `serve` does before and after serving: build the runtime, start its background work, close."""
         settings = load_settings(self.env)
-        runtime = build_runtime(settings, load_config(self.config, env=self.env), slack_app=False)
+        runtime = build_runtime(settings, BUILTIN.load_config(self.config, env=self.env), slack_app=False)
         runtime.start_background()
         runtime.close()
 
@@ -150,9 +151,9 @@ def test_a_table_the_app_recreates_loses_its_guards_and_the_bot_says_how_to_rest
     settings = load_settings(bot.env)
     bot("db", "upgrade")
     with caplog.at_level(logging.ERROR, logger="rollback_bot.bootstrap"):
-        runtime = build_runtime(settings, load_config(bot.config, env=bot.env), slack_app=False)
+        runtime = build_runtime(settings, BUILTIN.load_config(bot.config, env=bot.env), slack_app=False)
     try:
-        plan = runtime.deps.executors(PROD)[PROMPT].plan()
+        plan = runtime.deps.environment(PROD).bound(PROMPT).plan()
     finally:
         runtime.close()
     assert not plan.executable and RESTORE in (plan.blocked_reason or "")

@@ -1,0 +1,130 @@
+"""Binding each environment's kinds to their resources, on first use (concrete adapters come from the kinds' wiring).
+
+One environment that cannot be bound (a kind whose adapter refuses its configuration) is *degraded*:
+the kinds that could not be bound are absent with the reason, the others work, and every other
+environment is unaffected. Binding opens no connection and runs no DDL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from bot.adapters.db.engine import make_engine
+from bot.adapters.prompts.store import SqlPromptStore
+from bot.adapters.telemetry import SqlTelemetryQuery
+from bot.config import AppConfig, EnvironmentConfig
+from bot.domain.kinds import KindName
+from bot.domain.model import ServiceEnv
+from bot.errors import RollbackBotError, UsageError
+from bot.kinds import BoundEnvironment, BoundKind, KindServices
+from bot.kinds.edge import BindContext, KindRegistry
+from bot.kinds.prompt import KIND as PROMPT_KIND
+from bot.kinds.prompt.wiring import PromptsConfig, prompts_init_command
+
+log = logging.getLogger("rollback_bot.bootstrap")
+TELEMETRY = KindName("telemetry")  # not a kind: named like one where an environment lists what is unavailable
+
+
+class Environments:
+    """Every configured service/environment, bound on first use and kept (``close`` releases databases)."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        registry: KindRegistry,
+        *,
+        services: KindServices,
+        clock: Callable[[], datetime],
+        azure_client_kwargs: Mapping[str, Any] | None = None,
+        unavailable: Mapping[tuple[ServiceEnv, KindName], str] | None = None,
+    ) -> None:
+        self._config = config
+        self._registry = registry
+        self._services = services
+        self._clock = clock
+        self._kwargs = dict(azure_client_kwargs or {})
+        self._unavailable = dict(unavailable or {})
+        self._lock = threading.Lock()
+        self._bound: dict[ServiceEnv, BoundEnvironment] = {}
+        self._engines: list[Engine] = []
+
+    def __call__(self, target: ServiceEnv) -> BoundEnvironment:
+        with self._lock:
+            if target not in self._bound:
+                env = self._config.environment(target.service, target.environment)
+                if env is None:
+                    raise UsageError(f"Unknown service/environment {target}.")
+                self._bound[target] = self._bind(target, env)
+            return self._bound[target]
+
+    def close(self) -> None:
+        """Release the prompt and telemetry databases' connections."""
+        with self._lock:
+            for engine in self._engines:
+                engine.dispose()
+            self._engines.clear()
+            self._bound.clear()
+
+    def _bind(self, target: ServiceEnv, env: EnvironmentConfig) -> BoundEnvironment:
+        ctx = BindContext(target, self._config.azure, self._clock, self._kwargs, self._engines)
+        kinds: dict[KindName, BoundKind[Any]] = {}
+        handles: dict[KindName, object] = {}
+        problems: dict[KindName, str] = {}
+        for plugin in self._registry.plugins:
+            block = env.block(plugin.key)
+            name = plugin.kind.name
+            if block is None:
+                continue
+            if (target, name) in self._unavailable:
+                problems[name] = self._unavailable[(target, name)]
+                continue
+            try:
+                handles[name] = plugin.bind(block, ctx)
+                kinds[name] = plugin.kind.bind(handles[name], self._services)
+            except RollbackBotError as exc:
+                problems[name] = exc.user_message
+                log.error("%s: %s rollbacks unavailable: %s", target, name, exc.user_message)
+            except Exception as exc:  # an adapter refusing its configuration: this kind only, reason by type
+                problems[name] = f"its configuration could not be used ({type(exc).__name__})"
+                log.error("%s: %s rollbacks unavailable: %s", target, name, type(exc).__name__)
+        telemetry = None
+        if env.telemetry:
+            try:
+                telemetry = SqlTelemetryQuery(ctx.engine(env.telemetry.database_url), env.telemetry.query)
+            except Exception as exc:  # the URL may hold a secret: said by type
+                problems[TELEMETRY] = f"the telemetry database URL could not be used ({type(exc).__name__})"
+        return BoundEnvironment(target, kinds, handles, telemetry, problems)
+
+
+def warn_about_prompt_guards(config: AppConfig) -> None:
+    """At start, read-only: say (in the log) which prompts tables lack their guards.
+
+    The bot never adds the guards itself (``rollback-bot prompts init`` does); a prompt rollback is refused
+    while they are missing, and its plan names the command that restores them.
+    """
+    for service in config.services:
+        for env in service.environments:
+            block = env.block(PROMPT_KIND.key)
+            if not isinstance(block, PromptsConfig):
+                continue
+            target = ServiceEnv(service.name, env.name)
+            try:
+                engine = make_engine(block.database_url)
+            except Exception as exc:  # e.g. an unparsable URL: said by type, the URL may hold a secret
+                log.error("%s: prompts database URL could not be used (%s)", target, type(exc).__name__)
+                continue
+            try:
+                status = SqlPromptStore(engine, block.table, init_command=prompts_init_command(target)).guards()
+            except RollbackBotError as exc:
+                log.error("%s: prompts database not readable at start: %s", target, exc.user_message)
+                continue
+            finally:
+                engine.dispose()
+            if not status.ok:
+                log.error("%s: %s", target, status.message())

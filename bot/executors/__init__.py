@@ -1,1 +1,0 @@
-"""Rollback executors: one per kind, logic only, talking to ports (never to SDKs)."""

@@ -1,0 +1,71 @@
+"""Check 4: the newest completed backup is recent and the earliest restore point covers the window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.azure import Backup, PostgresServerRef
+from bot.domain.checklist import CheckKey, CheckResult, CheckStatus
+from bot.domain.findings import Finding, combine, duration, failed, passed, warned, when
+from bot.ports.azure import PostgresApi
+
+KEY = CheckKey.backup
+
+
+@dataclass(frozen=True)
+class _Window:
+    now: datetime
+    backup_max_age: timedelta
+
+
+def check_backup(api: PostgresApi, ref: PostgresServerRef, now: datetime, backup_max_age: timedelta) -> CheckResult:
+    """Fail without a backup younger than ``backup_max_age``; warn when the restore window is shorter than it."""
+    ctx = _Window(now, backup_max_age)
+    completed = [b for b in api.list_backups(ref) if b.completed_time is not None]
+    server = api.get_server(ref)
+    findings = [_newest(ctx, completed), _window(ctx, server.earliest_restore_date, server.backup_retention_days)]
+    result = combine(KEY, findings, ok_summary="a recent backup, and a restore window that reaches back past it.")
+    commands = _commands(ctx, ref, with_create=result.status is CheckStatus.failed)
+    return CheckResult(KEY, result.status, f"{ref.server}: {result.summary}", result.evidence, commands)
+
+
+def _newest(ctx: _Window, completed: list[Backup]) -> Finding:
+    limit = duration(ctx.backup_max_age)
+    if not completed:
+        return failed("no completed backup", "newest completed backup: none")
+    newest = max(completed, key=lambda b: b.completed_time or ctx.now)
+    taken = newest.completed_time or ctx.now
+    age = ctx.now - taken
+    kind = ", ".join(x for x in (newest.type, newest.source) if x)
+    line = f"newest completed backup: {newest.name} at {when(taken)} ({duration(age)} ago{', ' + kind if kind else ''})"
+    count = f"completed backups: {len(completed)}"
+    if age > ctx.backup_max_age:
+        return failed(f"newest completed backup is {duration(age)} old (limit {limit})", line, count)
+    return passed(line, count)
+
+
+def _window(ctx: _Window, earliest: datetime | None, retention: int | None) -> Finding:
+    limit = duration(ctx.backup_max_age)
+    kept = f" (retention {retention} d)" if retention else ""
+    if earliest is None:
+        return warned("earliest restore point not reported", f"earliest restore point: not reported{kept}")
+    line = f"earliest restore point: {when(earliest)}{kept}"
+    if earliest > ctx.now - ctx.backup_max_age:
+        return warned(f"earliest restore point {when(earliest)} does not reach back {limit}", line)
+    return passed(line)
+
+
+def _commands(ctx: _Window, ref: PostgresServerRef, *, with_create: bool) -> tuple[str, ...]:
+    """How a person verifies (and, on failure, takes an on-demand backup); az ≥ 2.86 flag names."""
+    rg, server = ref.resource_group, ref.server
+    cmds = [
+        f"az postgres flexible-server backup list --resource-group {rg} --server-name {server}",
+        f"az postgres flexible-server show --resource-group {rg} --name {server} --query backup",
+    ]
+    if with_create:
+        cmds.append(
+            f"az postgres flexible-server backup create --resource-group {rg} --server-name {server} "
+            f"--name manual-{ctx.now.astimezone(UTC):%Y%m%d-%H%M}"
+        )
+    return tuple(cmds)
