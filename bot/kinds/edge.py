@@ -81,8 +81,11 @@ class KindRegistry:
         self.kinds = Kinds([p.kind for p in self.plugins])
 
     def with_(self, *plugins: KindPlugin[Any, Any]) -> KindRegistry:
-        """This registry and ``plugins`` after it."""
-        return KindRegistry([*self.plugins, *plugins])
+        """This registry and ``plugins``: a plugin for a kind already registered replaces it in place (to bind it
+        differently), any other comes after the registered ones."""
+        by_name = {p.kind.name: p for p in plugins}
+        kept = [by_name.pop(p.kind.name, p) for p in self.plugins]
+        return KindRegistry([*kept, *by_name.values()])
 
     @cached_property
     def schema(self) -> type[AppConfig]:

@@ -29,6 +29,7 @@ from bot.adapters.prompts.store import SqlPromptStore
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings, load_settings
 from bot.kinds.builtin import BUILTIN
+from bot.kinds.edge import KindRegistry
 from bot.server import start_in_thread, stop_server
 from sandbox.demo import create_app_prompts_table
 from sandbox.emulators.azure import DEMO_ESTATE_PATH, AzureEmulator
@@ -157,6 +158,7 @@ class World:
     settings: Settings = field(repr=False)
     config_path: Path = field(repr=False)
     azure_kwargs: dict[str, Any] = field(repr=False)
+    registry: KindRegistry = field(repr=False, default=BUILTIN)
 
     @classmethod
     def start(
@@ -167,6 +169,8 @@ class World:
         ttl: int = 15,
         azure_kwargs: dict[str, Any] | None = None,
         extra_env: dict[str, Any] | None = None,
+        registry: KindRegistry = BUILTIN,
+        config: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> World:
         """Start the fakes, seed them, build the real runtime and serve it over HTTP on a free port."""
         slack = SlackFake().start()
@@ -179,7 +183,8 @@ class World:
         prompts = seed_prompts(db_url)
         seed_llm_calls(db_url)
         cfg_path = tmp_path / "rollback-bot.yaml"
-        cfg_path.write_text(yaml.safe_dump(world_config(azure, db_url, ttl=ttl, extra_env=extra_env)))
+        data = world_config(azure, db_url, ttl=ttl, extra_env=extra_env)
+        cfg_path.write_text(yaml.safe_dump(config(data) if config else data))
         os.environ.setdefault("WORLD_SEARCH_KEY", azure.token)
         settings = load_settings(
             {
@@ -192,15 +197,19 @@ class World:
         )
         clock = ShiftableClock()
         kwargs = {"polling_interval": 0, "lro_timeout": 5.0, "retry_backoff_factor": 0.01, **(azure_kwargs or {})}
-        runtime = build_runtime(settings, BUILTIN.load_config(cfg_path), clock=clock, azure_client_kwargs=kwargs)
+        runtime = build_runtime(
+            settings, registry.load_config(cfg_path), clock=clock, azure_client_kwargs=kwargs, registry=registry
+        )
         server, url = start_in_thread(runtime)
         factory = SlackRequestFactory(SECRET, fake=slack)
-        return cls(slack, azure, runtime, url, factory, clock, prompts, server, settings, cfg_path, kwargs)
+        return cls(slack, azure, runtime, url, factory, clock, prompts, server, settings, cfg_path, kwargs, registry)
 
     def replica(self) -> Runtime:
         """Another instance of the bot on the same database, fakes and clock (a second replica, or a restart)."""
-        config = BUILTIN.load_config(self.config_path)
-        return build_runtime(self.settings, config, clock=self.clock, azure_client_kwargs=self.azure_kwargs)
+        config = self.registry.load_config(self.config_path)
+        return build_runtime(
+            self.settings, config, clock=self.clock, azure_client_kwargs=self.azure_kwargs, registry=self.registry
+        )
 
     @property
     def prompts_engine(self) -> Engine:

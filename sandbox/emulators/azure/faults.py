@@ -75,8 +75,13 @@ class FaultInjector:
         retry_after: float | None = None,
         method: str | None = None,
         path_contains: str | None = None,
+        applied: bool = False,
     ) -> None:
-        """Answer the next ``n`` matching calls with ``status`` and an ARM error body."""
+        """Answer the next ``n`` matching calls with ``status`` and an ARM error body.
+
+        With ``applied`` each call is carried out first (a write lands), then answered with the error: a
+        gateway that timed out while the service did the work.
+        """
         rule = _Rule(
             "fail_next",
             method,
@@ -86,6 +91,7 @@ class FaultInjector:
             code=code,
             message=message,
             retry_after=retry_after,
+            applied=applied,
         )
         self._add(rule)
 
@@ -149,9 +155,10 @@ class FaultInjector:
         with self._lock:
             return sum(r.seconds for r in self._rules if r.kind == "latency" and r.matches(method, path))
 
-    def take_failure(self, method: str, path: str) -> ApiError | None:
+    def take_failure(self, method: str, path: str) -> tuple[ApiError, bool] | None:
+        """The error to answer with, and whether the call is carried out first."""
         rule = self._take("fail_next", method, path)
-        return None if rule is None else _failure(rule, method, path)
+        return None if rule is None else (_failure(rule, method, path), rule.applied)
 
     def take_stale_read(self, method: str, path: str) -> bool:
         """True when this read must be answered from before the latest write (consumes the rule)."""

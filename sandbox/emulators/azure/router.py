@@ -56,9 +56,12 @@ def _service_call(core: Core, req: Request) -> Response:
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
     failure = core.faults.take_failure(req.method, req.path)
+    if failure is not None and not failure[1]:
+        raise failure[0]
+    response = _run(core, req, ARM_ROUTES if is_arm else SEARCH_ROUTES)
     if failure is not None:
-        raise failure
-    return _run(core, req, ARM_ROUTES if is_arm else SEARCH_ROUTES)
+        raise failure[0]  # the call was carried out; the caller hears the error anyway
+    return response
 
 
 def _authenticate(core: Core, req: Request, is_arm: bool) -> None:
