@@ -52,7 +52,7 @@ from bot.adapters.azure.clients import AzureClients  # noqa: E402
 from bot.adapters.azure.container_apps import AzureContainerAppsApi  # noqa: E402
 from bot.domain.azure import ContainerAppRef  # noqa: E402
 from bot.domain.kinds import CODE  # noqa: E402
-from bot.domain.model import RequestStatus  # noqa: E402
+from bot.domain.rollback_requests import RequestStatus  # noqa: E402
 from bot.domain.traffic import TrafficRules  # noqa: E402
 from bot.domain.tree import FlowState  # noqa: E402
 from bot.kinds.builtin import BUILTIN  # noqa: E402

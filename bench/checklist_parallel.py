@@ -55,11 +55,11 @@ import yaml  # noqa: E402
 
 from bot.bootstrap import Runtime, build_runtime  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.domain.checklist import DrillPhase, DrillRecord  # noqa: E402
 from bot.domain.kinds import CODE  # noqa: E402
-from bot.domain.model import ServiceEnv  # noqa: E402
+from bot.domain.readiness import DrillPhase, DrillRecord  # noqa: E402
+from bot.domain.rollback_requests import ServiceEnv  # noqa: E402
 from bot.kinds.builtin import BUILTIN  # noqa: E402
-from bot.services.checklist import ChecklistRun, run_checklist, run_checklists  # noqa: E402
+from bot.services.checklist_runs import ChecklistRun, run_checklist, run_checklists  # noqa: E402
 from sandbox.emulators.azure import AzureEmulator, RecordedRequest  # noqa: E402
 from tests.harness.world import seed_llm_calls, seed_prompts  # noqa: E402
 

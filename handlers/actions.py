@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
 from bot.slack.payloads import decode_request_ref
-from handlers.context import deps_of
+from handlers.deps import deps_of
 from handlers.errors import reported
 
 

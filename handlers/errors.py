@@ -22,7 +22,7 @@ from bot.services import Deps
 from bot.slack.blocks import build_notice
 from bot.slack.mrkdwn import render
 from bot.slack.views import build_error_view
-from handlers.context import maybe_deps
+from handlers.deps import maybe_deps
 
 log = logging.getLogger("rollback_bot.slack")
 _NEEDED = ("context", "body")

@@ -20,7 +20,7 @@ from bot.slack.views import (
     build_plan_view,
     build_request_posted_view,
 )
-from handlers.context import deps_of
+from handlers.deps import deps_of
 from handlers.errors import reported
 
 

@@ -8,7 +8,7 @@ from slack_bolt import App, BoltContext
 
 from bot.services.home import readiness
 from bot.slack.home import build_home
-from handlers.context import deps_of
+from handlers.deps import deps_of
 from handlers.errors import reported
 
 

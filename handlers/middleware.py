@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from bot.services import Deps
-from handlers.context import install
+from handlers.deps import install
 from handlers.errors import tell
 
 

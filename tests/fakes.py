@@ -36,12 +36,12 @@ from bot.domain.azure import (
     SearchAliasState,
 )
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
-from bot.domain.checklist import ChecklistClaim, ChecklistReport, DrillRecord
 from bot.domain.kinds import KindName
-from bot.domain.model import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.people import SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion
+from bot.domain.readiness import ChecklistClaim, ChecklistReport, DrillRecord
+from bot.domain.rollback_requests import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.traffic import TrafficRules
 from bot.errors import AlreadyDecidedError, NotFoundError, RollbackInProgressError, StalePlanError, UsageError
 from bot.kinds import BoundEnvironment, BoundKind, Kind, Kinds, KindServices

@@ -9,16 +9,16 @@ from typing import Any
 import pytest
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
-from bot.domain.checklist import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
 from bot.domain.facts import Facts
 from bot.domain.kinds import CODE, PROMPT
-from bot.domain.model import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult
+from bot.domain.readiness import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
+from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds import encode_plan
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist, home, views
+from bot.slack import blocks, cards, checklist_blocks, home, views
 from bot.slack.ids import SlackId
 from bot.text import Mention
 from sandbox.emulators.slack import validate_message_blocks, validate_view
@@ -103,8 +103,8 @@ def messages() -> dict[str, list[dict[str, Any]]]:
         "investigation": views.build_investigation(
             STATE, [ChangeEvent(NOW, CODE, "new rev", actor="U0ALICE")] * 30, LIVE * 5, ["search: unreachable"]
         ),
-        "checklist-summary": checklist.build_checklist_summary(REPORT),
-        "checklist-details": checklist.build_checklist_details(REPORT),
+        "checklist-summary": checklist_blocks.build_checklist_summary(REPORT),
+        "checklist-details": checklist_blocks.build_checklist_details(REPORT),
     }
     for status in RequestStatus:
         out[f"card-{status.value}"] = cards.build_card(

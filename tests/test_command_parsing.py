@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.commands import Command, SubCommand, parse_command
 from bot.domain.kinds import BUILTIN_KINDS, CODE
+from bot.domain.slash_command import Command, SubCommand, parse_command
 from bot.errors import UsageError
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from bot.domain import approval
 from bot.domain.kinds import BUILTIN_KINDS, CODE, MODEL, PROMPT
-from bot.domain.model import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.people import SlackUserInfo
 from bot.domain.plan import ChangeEvent, Choice, Plan
+from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState, Step, likely_culprit, next_step
 from bot.errors import (

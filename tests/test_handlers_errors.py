@@ -21,10 +21,10 @@ def test_every_registered_listener_is_reported() -> None:
     """No listener reaches Bolt unwrapped (Bolt would answer 404 after 3 s when one raises after ack)."""
     from slack_bolt import App
 
-    from handlers import actions, commands, flow, home
+    from handlers import actions, flow, home, slash
 
     app = App(signing_secret="x", token="xoxb-x", token_verification_enabled=False)
-    for module in (commands, flow, actions, home):
+    for module in (slash, flow, actions, home):
         module.register(app)
     listeners = app._listeners
     assert listeners

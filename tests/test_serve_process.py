@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.kinds import CODE
-from bot.domain.model import RequestStatus
+from bot.domain.rollback_requests import RequestStatus
 from bot.domain.tree import FlowState
 from bot.services import rollbacks
 from bot.slack.ids import SlackId

@@ -9,13 +9,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError as SdkSlackApiError
 
-from bot.domain.checklist import ChecklistReport
-from bot.domain.model import RollbackRequest
 from bot.domain.plan import Plan, StepResult
+from bot.domain.readiness import ChecklistReport
+from bot.domain.rollback_requests import RollbackRequest
 from bot.errors import SlackApiError
 from bot.ports.notify import Notifier
 from bot.slack.cards import build_card, build_thread, card_text
-from bot.slack.checklist import build_checklist_details, build_checklist_summary, summary_text
+from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.mrkdwn import render
 from bot.text import Mention, Text
 

@@ -31,7 +31,7 @@ from bot.bootstrap.environments import Environments, warn_about_prompt_guards
 from bot.bootstrap.runtime import Runtime as Runtime  # re-exported: callers build and hold it from here
 from bot.config import AppConfig, Settings
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import KindServices
 from bot.kinds.builtin import BUILTIN
 from bot.kinds.edge import KindRegistry

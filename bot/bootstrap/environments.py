@@ -20,7 +20,7 @@ from bot.adapters.prompts.store import SqlPromptStore
 from bot.adapters.telemetry import SqlTelemetryQuery
 from bot.config import AppConfig, EnvironmentConfig
 from bot.domain.kinds import KindName
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import RollbackBotError, UsageError
 from bot.kinds import BoundEnvironment, BoundKind, KindServices
 from bot.kinds.edge import BindContext, KindRegistry

@@ -7,8 +7,8 @@ import json
 import click
 
 from bot.cli.common import EXIT_USAGE, cli_errors, cli_runtime, resolve_target
-from bot.domain.checklist import CheckStatus, worst
-from bot.services.checklist import ChecklistRun, post_checklist, run_checklists
+from bot.domain.readiness import CheckStatus, worst
+from bot.services.checklist_runs import ChecklistRun, post_checklist, run_checklists
 
 MARK = {CheckStatus.passed: "PASS", CheckStatus.warn: "WARN", CheckStatus.failed: "FAIL"}
 

@@ -13,7 +13,7 @@ import click
 
 from bot.bootstrap import Runtime, build_runtime, load_app_config
 from bot.config import load_settings
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import ConfigError, NotAllowedError, NotFoundError, RollbackBotError, SchemaError, UsageError
 from bot.kinds.builtin import BUILTIN
 from bot.kinds.edge import KindRegistry

@@ -10,7 +10,7 @@ from bot.bootstrap import standalone_environments
 from bot.cli.common import EXIT_FAILED, cli_errors, registry_of
 from bot.cli.render import facts_text
 from bot.config import AppConfig, EnvironmentConfig, load_settings
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import UsageError
 from bot.services.inspect import inspect_environment, inspect_json
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from bot.cli.common import cli_errors, cli_runtime
-from bot.domain.model import RollbackRequest, ServiceEnv
+from bot.domain.rollback_requests import RollbackRequest, ServiceEnv
 
 
 def register(group: click.Group) -> None:

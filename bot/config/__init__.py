@@ -7,16 +7,7 @@ plain values. The schema here holds what every environment has; each kind adds i
 
 from __future__ import annotations
 
-from bot.config.load import (
-    DEFAULT_CONFIG_PATH,
-    DEFAULT_DATABASE_URL,
-    DEFAULT_SLACK_API_URL,
-    Settings,
-    load_config,
-    load_settings,
-    parse_config,
-)
-from bot.config.schema import (
+from bot.config.file_model import (
     AppConfig,
     ApproversConfig,
     AzureConfig,
@@ -28,6 +19,15 @@ from bot.config.schema import (
     TelemetryConfig,
     is_loopback,
     schema_with,
+)
+from bot.config.load import (
+    DEFAULT_CONFIG_PATH,
+    DEFAULT_DATABASE_URL,
+    DEFAULT_SLACK_API_URL,
+    Settings,
+    load_config,
+    load_settings,
+    parse_config,
 )
 
 __all__ = [

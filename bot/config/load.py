@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.config.schema import AppConfig
+from bot.config.file_model import AppConfig
 from bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = "rollback-bot.yaml"

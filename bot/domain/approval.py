@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.model import RequestStatus, RollbackRequest
 from bot.domain.people import SlackUserInfo
+from bot.domain.rollback_requests import RequestStatus, RollbackRequest
 from bot.errors import (
     AlreadyDecidedError,
     ApprovalExpiredError,

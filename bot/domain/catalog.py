@@ -6,7 +6,7 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from bot.domain.kinds import KindName
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import UsageError
 
 

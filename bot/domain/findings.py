@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.checklist import CheckKey, CheckResult, CheckStatus
+from bot.domain.readiness import CheckKey, CheckResult, CheckStatus
 from bot.errors import RollbackBotError
 
 

@@ -15,12 +15,12 @@ The core (services, checklist, flow, inspect, status) iterates the registered ki
 from __future__ import annotations
 
 from bot.domain.catalog import ChecklistPolicy
-from bot.domain.checklist import CheckKey, CheckResult, CheckStatus
 from bot.domain.facts import Facts, cell
 from bot.domain.findings import Finding, combine, failed, passed, warned
 from bot.domain.kinds import KindName, kind_name
-from bot.domain.model import ServiceEnv
 from bot.domain.plan import ChangeEvent, Choice, KindState, Plan, StepResult, Verification
+from bot.domain.readiness import CheckKey, CheckResult, CheckStatus
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import RollbackBotError, StoreError, UsageError
 from bot.kinds.base import (
     BoundKind,
@@ -34,8 +34,8 @@ from bot.kinds.base import (
     require_state,
     timed,
 )
+from bot.kinds.contributions import plan_findings
 from bot.kinds.environment import BoundEnvironment
-from bot.kinds.findings import plan_findings
 from bot.kinds.registry import Kinds, encode_plan
 
 __all__ = [

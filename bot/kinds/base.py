@@ -21,12 +21,12 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from bot.domain.catalog import ChecklistPolicy
-from bot.domain.checklist import CheckKey, CheckResult
 from bot.domain.facts import Facts
 from bot.domain.findings import Finding
 from bot.domain.kinds import KindName
-from bot.domain.model import ServiceEnv
 from bot.domain.plan import ChangeEvent, KindState, Plan, StepResult, Verification
+from bot.domain.readiness import CheckKey, CheckResult
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import UsageError
 from bot.ports.health import HealthProbe
 

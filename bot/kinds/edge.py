@@ -25,7 +25,7 @@ from bot.adapters.azure.clients import AzureClients
 from bot.adapters.db.engine import make_engine
 from bot.config import AppConfig, AzureConfig, ConfigBlock, NonEmpty, parse_config, schema_with
 from bot.config import load_config as _load_config
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds.base import Kind
 from bot.kinds.registry import Kinds
 

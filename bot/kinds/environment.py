@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from bot.domain.kinds import KindName
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import UsageError
 from bot.kinds.base import BoundKind, Kind
 from bot.ports.telemetry import TelemetryQuery

@@ -6,9 +6,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from bot.domain.checklist import ChecklistReport
-from bot.domain.model import RollbackRequest
 from bot.domain.plan import Plan, StepResult
+from bot.domain.readiness import ChecklistReport
+from bot.domain.rollback_requests import RollbackRequest
 from bot.text import Mention, Text
 
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.checklist import ChecklistClaim, ChecklistReport, DrillRecord
-from bot.domain.model import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.readiness import ChecklistClaim, ChecklistReport, DrillRecord
 from bot.domain.retention import Pruned
+from bot.domain.rollback_requests import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 
 
 class RequestRepository(ABC):

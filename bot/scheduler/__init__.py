@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.scheduler.cron import fire_time_of
 from bot.services import Deps
 from bot.services.execution import reconcile_interrupted

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.catalog import Catalog
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import BoundEnvironment, Kinds
 from bot.ports.metrics import Metrics
 from bot.ports.notify import Notifier

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot.domain.model import AuditEvent
+from bot.domain.rollback_requests import AuditEvent
 from bot.errors import NotAllowedError
 from bot.services import Deps
 

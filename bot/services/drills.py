@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.checklist import DrillPhase, DrillRecord
 from bot.domain.kinds import KindName
-from bot.domain.model import NewRequest, RollbackRequest, ServiceEnv
 from bot.domain.plan import KindState, Plan, StepResult
+from bot.domain.readiness import DrillPhase, DrillRecord
+from bot.domain.rollback_requests import NewRequest, RollbackRequest, ServiceEnv
 from bot.errors import RollbackBotError, StalePlanError, UsageError
 from bot.kinds import BoundKind, changed_by_others, encode_plan, require_state
 from bot.services import Deps

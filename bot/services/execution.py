@@ -16,8 +16,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from bot.domain.model import RequestStatus, RollbackRequest
 from bot.domain.plan import Plan, StepResult
+from bot.domain.rollback_requests import RequestStatus, RollbackRequest
 from bot.errors import AlreadyDecidedError, RollbackBotError
 from bot.kinds import BoundKind
 from bot.services import Deps

@@ -9,8 +9,8 @@ from typing import Any
 from bot.domain.catalog import EnvironmentPolicy
 from bot.domain.facts import Facts
 from bot.domain.kinds import KindName
-from bot.domain.model import ServiceEnv
 from bot.domain.plan import ChangeEvent, Plan
+from bot.domain.rollback_requests import ServiceEnv
 from bot.domain.tree import FlowState, likely_culprit
 from bot.errors import NotIncidentChannelError, RollbackBotError, UsageError
 from bot.kinds import BoundEnvironment

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.domain.catalog import EnvironmentPolicy
-from bot.domain.checklist import ChecklistReport, DrillRecord
 from bot.domain.facts import Facts
-from bot.domain.model import RollbackRequest
+from bot.domain.readiness import ChecklistReport, DrillRecord
+from bot.domain.rollback_requests import RollbackRequest
 from bot.services import Deps
 from bot.services.live import live_state
 

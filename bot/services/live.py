@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.domain.facts import Facts
 from bot.domain.kinds import KindName
-from bot.domain.model import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.plan import Plan
+from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
 from bot.errors import RollbackBotError
 from bot.kinds import BoundKind
 from bot.services import Deps

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.approval import ensure_transition
-from bot.domain.model import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.plan import Plan
+from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
 from bot.services import Deps
 from bot.text import Mention
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain import approval
-from bot.domain.model import NewRequest, RequestStatus, RollbackRequest
 from bot.domain.plan import Plan
+from bot.domain.rollback_requests import NewRequest, RequestStatus, RollbackRequest
 from bot.domain.tree import FlowState
 from bot.errors import AlreadyDecidedError, ApprovalExpiredError, SlackApiError, StalePlanError, UsageError
 from bot.kinds import encode_plan

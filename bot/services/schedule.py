@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from bot.domain.checklist import ChecklistClaim
-from bot.domain.model import ServiceEnv
+from bot.domain.readiness import ChecklistClaim
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import RollbackBotError
 from bot.services import Background, Deps
-from bot.services.checklist import ChecklistRun, post_checklist, run_checklist
+from bot.services.checklist_runs import ChecklistRun, post_checklist, run_checklist
 
 log = logging.getLogger("rollback_bot.schedule")
 

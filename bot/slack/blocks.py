@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.catalog import Catalog
 from bot.domain.facts import Facts
-from bot.domain.model import RollbackRequest
+from bot.domain.rollback_requests import RollbackRequest
 from bot.slack.facts import facts_text
 from bot.slack.ids import SlackId
 

@@ -16,8 +16,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain.model import RequestStatus, RollbackRequest
 from bot.domain.plan import Plan, StepResult
+from bot.domain.rollback_requests import RequestStatus, RollbackRequest
 from bot.slack.blocks import to_dicts
 from bot.slack.ids import SlackId
 from bot.slack.mrkdwn import escape, mention, render

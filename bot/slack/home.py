@@ -9,10 +9,10 @@ from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlo
 from slack_sdk.models.views import View
 
 from bot.domain.catalog import Catalog
-from bot.domain.checklist import ChecklistReport, DrillRecord
 from bot.domain.facts import Facts
-from bot.domain.model import RollbackRequest
-from bot.slack.checklist import EMOJI
+from bot.domain.readiness import ChecklistReport, DrillRecord
+from bot.domain.rollback_requests import RollbackRequest
+from bot.slack.checklist_blocks import EMOJI
 from bot.slack.facts import live_text
 from bot.slack.ids import SlackId
 

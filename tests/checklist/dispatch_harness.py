@@ -23,10 +23,10 @@ from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
 from bot.adapters.metrics import PrometheusMetrics
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
-from bot.domain.checklist import ChecklistReport
-from bot.domain.model import RollbackRequest, ServiceEnv
 from bot.domain.people import SlackUserInfo
 from bot.domain.plan import Plan, StepResult
+from bot.domain.readiness import ChecklistReport
+from bot.domain.rollback_requests import RollbackRequest, ServiceEnv
 from bot.errors import SlackApiError
 from bot.kinds import BoundEnvironment, Kinds
 from bot.ports.notify import Notifier

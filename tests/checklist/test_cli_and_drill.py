@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.domain.model import RequestStatus, ServiceEnv
+from bot.domain.rollback_requests import RequestStatus, ServiceEnv
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
 from tests.harness.world import ALICE, BOB, CHANNEL, DEPLOYS, World

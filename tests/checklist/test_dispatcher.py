@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.adapters.db.models import ChecklistClaimRow, ChecklistRunRow
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.services.schedule import ChecklistDispatcher, SchedulePolicy
 from tests.conftest import FrozenClock
 

@@ -11,7 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 
 from bot.adapters.db.engine import make_engine
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.scheduler import build_scheduler, config_triggers, fire_time_of
 from bot.services.schedule import SchedulePolicy
 from tests.harness.world import DEPLOYS, World

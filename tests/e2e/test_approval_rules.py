@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from bot.domain.kinds import CODE, PROMPT, KindName
-from bot.domain.model import RequestStatus
+from bot.domain.rollback_requests import RequestStatus
 from bot.domain.tree import FlowState
 from bot.errors import RollbackInProgressError
 from bot.server import start_in_thread, stop_server

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.kinds import CODE
-from bot.domain.model import RequestStatus
+from bot.domain.rollback_requests import RequestStatus
 from bot.domain.tree import FlowState
 from bot.services import rollbacks
 from bot.services.execution import reconcile_interrupted

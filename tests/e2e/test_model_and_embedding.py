@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, KindName
-from bot.domain.model import RequestStatus
+from bot.domain.rollback_requests import RequestStatus
 from bot.services import drills
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref

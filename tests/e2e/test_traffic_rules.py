@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.domain.kinds import CODE
-from bot.domain.model import RequestStatus
+from bot.domain.rollback_requests import RequestStatus
 from bot.domain.tree import FlowState
 from bot.errors import StalePlanError
 from bot.services import rollbacks

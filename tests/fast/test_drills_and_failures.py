@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, KindName
-from bot.domain.model import RequestStatus
+from bot.domain.rollback_requests import RequestStatus
 from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.errors import AzureOperationError, AzureUnavailableError, StoreError

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.domain.kinds import CODE, PROMPT
-from bot.domain.model import RequestStatus
+from bot.domain.rollback_requests import RequestStatus
 from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.errors import (

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.cli.common import CliContext
-from bot.domain.model import RequestStatus
+from bot.domain.rollback_requests import RequestStatus
 from bot.kinds.builtin import BUILTIN
 from bot.kinds.edge import KindRegistry
 from bot.services import drills

@@ -20,9 +20,9 @@ from bot.adapters.http_health import RequestsHealthProbe
 from bot.adapters.prompts import SqlPromptStore, upgrade_prompts_db
 from bot.bootstrap.environments import Environments
 from bot.domain.catalog import ChecklistPolicy
-from bot.domain.checklist import DrillRecord
 from bot.domain.kinds import CODE
-from bot.domain.model import ServiceEnv
+from bot.domain.readiness import DrillRecord
+from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import KindServices
 from bot.kinds.builtin import BUILTIN
 from bot.ports.telemetry import TelemetryQuery

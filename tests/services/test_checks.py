@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from bot.domain.catalog import ChecklistPolicy
-from bot.domain.checklist import CheckKey, CheckStatus
 from bot.domain.kinds import CODE
+from bot.domain.readiness import CheckKey, CheckStatus
 from bot.services.checks import check_previous_revision, check_rollback_commands, run_checks
 from tests.services.checks_world import (
     ACCOUNT,

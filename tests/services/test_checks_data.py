@@ -12,7 +12,7 @@ from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Tabl
 
 from bot.adapters.telemetry import SqlTelemetryQuery
 from bot.config import TelemetryConfig
-from bot.domain.checklist import CheckKey, CheckStatus
+from bot.domain.readiness import CheckKey, CheckStatus
 from bot.errors import StoreError
 from bot.services.checks import ChecklistContext, check_backup, check_drill, check_prompt_version_logged, run_checks
 from tests.services.checks_world import RG, SERVER, ChecksWorld, base_estate, passing_drill

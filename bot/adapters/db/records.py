@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.adapters.db.models import ChecklistClaimRow, ChecklistPostSlotRow, ChecklistRunRow, DrillRow
-from bot.domain.checklist import CheckKey, ChecklistClaim, ChecklistReport, CheckResult, CheckStatus, DrillRecord
 from bot.domain.kinds import KindName
-from bot.domain.model import ServiceEnv
+from bot.domain.readiness import CheckKey, ChecklistClaim, ChecklistReport, CheckResult, CheckStatus, DrillRecord
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import StoreError
 from bot.ports.store import ChecklistLog, DrillLog
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.adapters.db.models import AuditRow, RequestRow
 from bot.domain.approval import already_decided
 from bot.domain.kinds import KindName
-from bot.domain.model import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.rollback_requests import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.errors import AlreadyDecidedError, NotFoundError, RollbackInProgressError, StoreError
 from bot.ports.store import AuditLog, RequestRepository
 

@@ -14,8 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.adapters.db.engine import describe_db_error
 from bot.adapters.db.locks import long_statements
 from bot.adapters.db.models import AuditPruneRow, AuditRow, ChecklistClaimRow, ChecklistRunRow, DrillRow, RequestRow
-from bot.domain.model import RequestStatus
 from bot.domain.retention import Pruned
+from bot.domain.rollback_requests import RequestStatus
 from bot.errors import StoreError
 from bot.ports.store import Retention
 

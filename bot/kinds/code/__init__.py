@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.domain.checklist import CheckKey
 from bot.domain.kinds import CODE
+from bot.domain.readiness import CheckKey
 from bot.kinds.base import BoundKind, Kind, KindServices
 from bot.kinds.code.executor import TrafficShift
 from bot.kinds.code.handle import CodeHandle

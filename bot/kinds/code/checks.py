@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.domain.azure import ContainerAppRef, Revision
-from bot.domain.checklist import CheckKey, CheckResult, CheckStatus
 from bot.domain.findings import Finding, combine, failed, passed, warned, when
 from bot.domain.plan import Plan
+from bot.domain.readiness import CheckKey, CheckResult, CheckStatus
 from bot.kinds.code.handle import CodeHandle
 from bot.kinds.code.state import CodeState
 from bot.ports.health import HealthProbe

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from bot.domain.checklist import CheckKey
 from bot.domain.kinds import CODE
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
+from bot.domain.readiness import CheckKey
 from bot.errors import UsageError
 from bot.kinds.base import (
     BoundKind,
@@ -25,7 +25,7 @@ from bot.kinds.code.checks import check_previous_revision
 from bot.kinds.code.handle import CodeHandle
 from bot.kinds.code.reader import AppLive
 from bot.kinds.code.state import CodeState
-from bot.kinds.findings import plan_findings
+from bot.kinds.contributions import plan_findings
 from bot.ports.health import HealthResult
 
 

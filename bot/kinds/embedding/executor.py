@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.azure import IndexInfo, SearchAliasRef, SearchAliasState
-from bot.domain.checklist import CheckKey
 from bot.domain.facts import Facts, cell
 from bot.domain.kinds import EMBEDDING
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
+from bot.domain.readiness import CheckKey
 from bot.domain.versions import previous_index, split_index_name
 from bot.errors import UsageError
 from bot.kinds.base import BoundKind, CheckInputs, Contribution, LiveState, check, require_state, timed

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.domain.azure import ModelDeployment, ModelVersionInfo, OpenAIAccountRef
-from bot.domain.checklist import CheckStatus
 from bot.domain.findings import Finding, duration, failed, guarded, when
+from bot.domain.readiness import CheckStatus
 from bot.domain.versions import previous_version, version_key
 from bot.kinds.model.handle import ModelHandle
 from bot.ports.azure import ModelDeploymentsApi

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.azure import ModelDeployment, ModelVersionInfo
-from bot.domain.checklist import CheckKey
 from bot.domain.facts import Facts, cell
 from bot.domain.kinds import MODEL
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
+from bot.domain.readiness import CheckKey
 from bot.domain.versions import previous_version, version_key
 from bot.errors import UsageError
 from bot.kinds.base import (

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from bot.domain.checklist import CheckKey
 from bot.domain.facts import Facts
 from bot.domain.kinds import PROMPT
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
 from bot.domain.prompts import PromptVersion
+from bot.domain.readiness import CheckKey
 from bot.errors import UsageError
 from bot.kinds.base import BoundKind, CheckInputs, Contribution, LiveState, check, require_state, timed
-from bot.kinds.findings import plan_findings
+from bot.kinds.contributions import plan_findings
 from bot.kinds.prompt.state import PromptPointer
 from bot.ports.prompts import PromptStore
 

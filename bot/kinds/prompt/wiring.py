@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from bot.adapters.prompts.store import SqlPromptStore
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds.edge import BindContext, ConfigBlock, KindPlugin, NonEmpty
 from bot.kinds.prompt import KIND, PromptHandle
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.azure import PostgresServerRef
-from bot.domain.checklist import CheckKey
 from bot.domain.kinds import SCHEMA
+from bot.domain.readiness import CheckKey
 from bot.kinds.base import BoundKind, Kind, KindServices
 from bot.kinds.schema.executor import PointInTimeRestore
 from bot.kinds.schema.state import ServerPoint

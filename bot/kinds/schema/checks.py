@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.azure import Backup, PostgresServerRef
-from bot.domain.checklist import CheckKey, CheckResult, CheckStatus
 from bot.domain.findings import Finding, combine, duration, failed, passed, warned, when
+from bot.domain.readiness import CheckKey, CheckResult, CheckStatus
 from bot.ports.azure import PostgresApi
 
 KEY = CheckKey.backup

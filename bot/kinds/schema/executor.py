@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.azure import Backup, PostgresServerRef, PostgresServerState
-from bot.domain.checklist import CheckKey
 from bot.domain.facts import Facts, cell
 from bot.domain.kinds import SCHEMA
 from bot.domain.plan import ChangeEvent, Plan, StepResult, Verification
+from bot.domain.readiness import CheckKey
 from bot.errors import UsageError
 from bot.kinds.base import BoundKind, CheckInputs, Contribution, KindServices, LiveState
 from bot.kinds.schema.checks import check_backup

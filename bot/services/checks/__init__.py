@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.domain.checklist import CheckKey, CheckResult, CheckStatus, worst
 from bot.domain.findings import combine
+from bot.domain.readiness import CheckKey, CheckResult, CheckStatus, worst
 from bot.errors import RollbackBotError
 from bot.services.checks.context import ChecklistContext
 from bot.services.checks.drill_recency import check_drill

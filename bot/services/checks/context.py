@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.catalog import ChecklistPolicy
-from bot.domain.checklist import DrillRecord
-from bot.domain.model import ServiceEnv
+from bot.domain.readiness import DrillRecord
+from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import BoundEnvironment, CheckInputs, Kinds
 
 

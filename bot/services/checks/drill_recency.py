@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.domain.checklist import DRILL_BUDGET_SECONDS, CheckKey, CheckResult, CheckStatus
 from bot.domain.findings import duration, when
+from bot.domain.readiness import DRILL_BUDGET_SECONDS, CheckKey, CheckResult, CheckStatus
 from bot.services.checks.context import ChecklistContext
 
 KEY = CheckKey.drill

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.domain.checklist import CheckKey, CheckResult, CheckStatus
 from bot.domain.findings import duration, when
+from bot.domain.readiness import CheckKey, CheckResult, CheckStatus
 from bot.services.checks.context import ChecklistContext
 
 KEY = CheckKey.prompt_version

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.checklist import CheckKey, CheckResult, CheckStatus
 from bot.domain.findings import Finding, combine, failed, guarded
 from bot.domain.kinds import KindName
+from bot.domain.readiness import CheckKey, CheckResult, CheckStatus
 from bot.kinds import BoundKind, CheckInputs
 from bot.services.checks.context import ChecklistContext
 

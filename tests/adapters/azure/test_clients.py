@@ -9,7 +9,7 @@ from bot.adapters.azure.clients import AzureClients, StaticTokenCredential, clou
 from bot.bootstrap import standalone_environments
 from bot.config import AzureConfig
 from bot.domain.kinds import CODE
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import ConfigError
 from bot.kinds.builtin import BUILTIN
 

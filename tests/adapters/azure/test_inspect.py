@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from bot.bootstrap import standalone_environments
 from bot.cli.inspect_cmd import register
 from bot.cli.render import facts_text
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds.builtin import BUILTIN
 from bot.services.inspect import Section, inspect_environment, inspect_json
 from sandbox.emulators.azure import AzureEmulator

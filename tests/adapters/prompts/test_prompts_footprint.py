@@ -26,7 +26,7 @@ from bot.bootstrap import build_runtime
 from bot.cli import main
 from bot.config import load_settings
 from bot.domain.kinds import PROMPT
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import NotAllowedError, StoreError
 from bot.kinds.builtin import BUILTIN
 from tests.harness.schema_dump import schema_dump

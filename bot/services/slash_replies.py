@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
-from bot.domain.checklist import ChecklistReport
-from bot.domain.commands import Command, SubCommand, parse_command
 from bot.domain.facts import Facts
-from bot.domain.model import RollbackRequest
+from bot.domain.readiness import ChecklistReport
+from bot.domain.rollback_requests import RollbackRequest
+from bot.domain.slash_command import Command, SubCommand, parse_command
 from bot.errors import UsageError
 from bot.services import Deps, rollbacks
-from bot.services.checklist import run_checklist
+from bot.services.checklist_runs import run_checklist
 from bot.services.drills import request_drill, run_drill
 from bot.services.flow import FlowStart, start_flow
 from bot.services.live import live_state

@@ -7,13 +7,21 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
-from bot.services.commands import ChecklistNow, CommandReply, History, Notice, Status, Usage, handle_rollback_command
 from bot.services.flow import FlowStart
+from bot.services.slash_replies import (
+    ChecklistNow,
+    CommandReply,
+    History,
+    Notice,
+    Status,
+    Usage,
+    handle_rollback_command,
+)
 from bot.slack.blocks import build_notice, build_status, build_usage
 from bot.slack.cards import build_history
-from bot.slack.checklist import build_checklist_details, build_checklist_summary, summary_text
+from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.views import build_target_view
-from handlers.context import deps_of
+from handlers.deps import deps_of
 from handlers.errors import reported
 
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from bot.domain.checklist import ChecklistReport
-from bot.domain.model import ServiceEnv
+from bot.domain.readiness import ChecklistReport
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import UsageError
 from bot.services import Deps
 from bot.services.audit import record

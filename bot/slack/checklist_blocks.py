@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.domain.checklist import ChecklistReport, CheckResult, CheckStatus
+from bot.domain.readiness import ChecklistReport, CheckResult, CheckStatus
 from bot.slack.blocks import to_dicts
 
 EMOJI = {CheckStatus.passed: ":white_check_mark:", CheckStatus.warn: ":warning:", CheckStatus.failed: ":x:"}

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.kinds import KindName
-from bot.domain.model import ServiceEnv
+from bot.domain.rollback_requests import ServiceEnv
 
 
 class CheckStatus(StrEnum):
