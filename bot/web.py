@@ -1,4 +1,4 @@
-"""The HTTP surface (SPEC §7): Slack events, health and metrics, as one WSGI application."""
+"""The HTTP surface: Slack events, health and metrics, as one WSGI application."""
 
 from __future__ import annotations
 

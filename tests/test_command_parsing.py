@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.kinds import BUILTIN_KINDS, CODE
+from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, SCHEMA
 from bot.domain.slash_command import Command, SubCommand, parse_command
 from bot.errors import UsageError
+
+KINDS = (CODE, PROMPT, MODEL, EMBEDDING, SCHEMA)
 
 
 @pytest.mark.parametrize(
@@ -28,7 +30,7 @@ from bot.errors import UsageError
     ],
 )
 def test_parse(text: str, expected: Command) -> None:
-    assert parse_command(text, BUILTIN_KINDS) == expected
+    assert parse_command(text, KINDS) == expected
 
 
 @pytest.mark.parametrize(
@@ -44,4 +46,4 @@ def test_parse(text: str, expected: Command) -> None:
 )
 def test_parse_errors(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        parse_command(text, BUILTIN_KINDS)
+        parse_command(text, KINDS)

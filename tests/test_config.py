@@ -1,4 +1,4 @@
-"""The configuration contract (SPEC §7): validation with file + key path, ${ENV} references, secrets."""
+"""The configuration contract: validation with file + key path, ${ENV} references, secrets."""
 
 from __future__ import annotations
 

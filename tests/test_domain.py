@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain import approval
-from bot.domain.kinds import BUILTIN_KINDS, CODE, MODEL, PROMPT
+from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, SCHEMA
 from bot.domain.people import SlackUserInfo
 from bot.domain.plan import ChangeEvent, Choice, Plan
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
@@ -27,6 +27,8 @@ from bot.kinds import encode_plan
 from bot.kinds.builtin import BUILTIN
 from bot.kinds.code import CodeState
 from bot.slack.mrkdwn import render
+
+KINDS = (CODE, PROMPT, MODEL, EMBEDDING, SCHEMA)
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 REQUEST = RollbackRequest(
@@ -125,13 +127,13 @@ def test_approver_rule(
 )
 def test_decision_tree(state: FlowState, step: Step) -> None:
     assert next_step(state) is step
-    assert FlowState.decode(state.encode(), BUILTIN_KINDS) == state
+    assert FlowState.decode(state.encode(), KINDS) == state
 
 
 def test_bad_private_metadata_is_a_usage_error() -> None:
     for text in ("", "{", '{"channel_id": "C1", "kind": "banana"}', "[]"):
         with pytest.raises(UsageError):
-            FlowState.decode(text, BUILTIN_KINDS)
+            FlowState.decode(text, KINDS)
 
 
 def test_likely_culprit_is_the_most_recent_change_in_the_window() -> None:

@@ -106,7 +106,7 @@ def load_config(
 
 @dataclass(frozen=True)
 class Settings:
-    """Process settings from the environment (SPEC §7); read once by the composition root."""
+    """Process settings from the environment; read once by the composition root."""
 
     slack_bot_token: str | None
     slack_signing_secret: str | None

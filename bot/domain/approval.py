@@ -1,4 +1,4 @@
-"""The two-person rule (SPEC §5): transitions as data, one guard and one typed error per refusal."""
+"""The two-person rule: transitions as data, one guard and one typed error per refusal."""
 
 from __future__ import annotations
 

@@ -46,7 +46,3 @@ def parse_kind(word: str, known: Collection[KindName]) -> KindName:
     if lowered not in known:
         raise UsageError(f"{word!r} is not a rollback kind; use one of: {', '.join(known)}.")
     return KindName(lowered)
-
-
-# The kinds this version ships, in the runbook's order (code first: the fastest safe action).
-BUILTIN_KINDS: tuple[KindName, ...] = (CODE, PROMPT, MODEL, EMBEDDING, SCHEMA)

@@ -13,7 +13,7 @@ MAX_COMMAND_TEXT = 500
 
 
 class SubCommand(StrEnum):
-    """The sub-commands of `/rollback` (SPEC §4)."""
+    """The sub-commands of `/rollback`."""
 
     start = "start"
     help = "help"

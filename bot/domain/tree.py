@@ -1,4 +1,4 @@
-"""The rollback decision tree (SPEC §3) as data: steps guarded by predicates over the flow state."""
+"""The rollback decision tree as data: steps guarded by predicates over the flow state."""
 
 from __future__ import annotations
 

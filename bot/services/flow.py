@@ -1,4 +1,4 @@
-"""The guided flow (SPEC §3-4): where may this run, what changed, what is the plan."""
+"""The guided flow: where may this run, what changed, what is the plan."""
 
 from __future__ import annotations
 
