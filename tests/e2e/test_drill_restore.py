@@ -52,7 +52,10 @@ class FaultyPrompts:
 
 
 @pytest.fixture
-def drill_world(db_url: str, tmp_path: Path) -> Iterator[tuple[World, FaultyPrompts]]:
+def drill_world(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[World, FaultyPrompts]]:
+    kind = getattr(request.node, "callspec", None) and request.node.callspec.params.get("kind")
+    if kind not in (None, PROMPT) and not db_url.startswith("sqlite"):
+        pytest.skip("only the prompt kind keeps its state in a database: the others run once, on SQLite")
     prompts = FaultyPrompts()
     registry = BUILTIN.with_(KindPlugin(kind=PROMPT_KIND, block=PromptsConfig, bind=prompts.bind))
     world = World.start(db_url, tmp_path, registry=registry)

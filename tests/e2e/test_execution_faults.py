@@ -63,14 +63,18 @@ def test_azure_faults_during_execution(
     assert world.runtime.deps.requests.find_in_flight(request.target) is None
 
 
-def test_lro_that_never_finishes_fails_within_the_bound(world: World) -> None:
-    world.azure.faults.lro_never_finish(method="PATCH", path_contains="containerApps/pharmabot-prod")
-    started = time.monotonic()
-    request_id, _ = _approve_and_wait(world)
-    request = world.runtime.deps.requests.get(request_id)
-    assert request.status is RequestStatus.failed
-    assert "still running" in request.result["error"]
-    assert time.monotonic() - started < 15
+def test_lro_that_never_finishes_fails_within_the_bound(db_url: str, tmp_path: Path) -> None:
+    world = World.start(db_url, tmp_path, azure_kwargs={"lro_timeout": 1.0})  # a short bound: the same rule
+    try:
+        world.azure.faults.lro_never_finish(method="PATCH", path_contains="containerApps/pharmabot-prod")
+        started = time.monotonic()
+        request_id, _ = _approve_and_wait(world)
+        request = world.runtime.deps.requests.get(request_id)
+        assert request.status is RequestStatus.failed
+        assert "still running" in request.result["error"]
+        assert time.monotonic() - started < 11
+    finally:
+        world.close()
 
 
 def test_every_interaction_is_acked_within_3s_with_azure_slowed_to_5s(world: World, db_url: str) -> None:
