@@ -4,7 +4,8 @@
     python3 dev.py run [ARGS...]   run ``rollback-bot ARGS``; with no ARGS: ``rollback-bot serve`` when
                                    SLACK_BOT_TOKEN is set, else ``rollback-bot sandbox`` (the whole bot on
                                    this machine behind a Slack-like page; it prints the URL to open)
-    python3 dev.py test [ARGS...]  run every test (pytest ARGS are passed through)
+    python3 dev.py test [ARGS...]  run every test (pytest ARGS are passed through);
+                                   ``python3 dev.py test -m fast``: only the fast tier, in one process
 
 Both create ``.venv`` on first use and re-install the project whenever its packaging files change.
 """
@@ -12,6 +13,7 @@ Both create ``.venv`` on first use and re-install the project whenever its packa
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import subprocess
 import sys
@@ -53,6 +55,15 @@ def run_args(rest: list[str], environ: Mapping[str, str]) -> list[str]:
     return ["serve"] if environ.get("SLACK_BOT_TOKEN") else ["sandbox"]
 
 
+def pytest_workers(rest: list[str], environ: Mapping[str, str]) -> str:
+    """Two workers, unless PYTEST_WORKERS says otherwise; the fast tier alone runs in one process (starting
+    workers, each collecting the whole suite, would take longer than its tests)."""
+    if "PYTEST_WORKERS" in environ:
+        return environ["PYTEST_WORKERS"]
+    fast_only = any(a == "-m" and b == "fast" for a, b in itertools.pairwise(rest)) or "-mfast" in rest
+    return "0" if fast_only else "2"
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"run", "test"}:
         print(__doc__)
@@ -62,7 +73,7 @@ def main(argv: list[str]) -> int:
     if command == "run":
         cmd = [str(BIN / "rollback-bot"), *run_args(rest, os.environ)]
     else:
-        cmd = [str(BIN / "python"), "-m", "pytest", "-n", os.environ.get("PYTEST_WORKERS", "2"), *rest]
+        cmd = [str(BIN / "python"), "-m", "pytest", "-n", pytest_workers(rest, os.environ), *rest]
     return subprocess.run(cmd, cwd=ROOT, check=False).returncode
 
 

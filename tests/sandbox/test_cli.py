@@ -78,3 +78,11 @@ def test_dev_run_starts_the_sandbox_without_slack_credentials_and_the_bot_with_t
     assert dev.run_args([], {"SLACK_BOT_TOKEN": ""}) == ["sandbox"]
     assert dev.run_args([], {"SLACK_BOT_TOKEN": "xoxb-1"}) == ["serve"]
     assert dev.run_args(["sandbox", "--reset"], {"SLACK_BOT_TOKEN": "xoxb-1"}) == ["sandbox", "--reset"]
+
+
+def test_dev_test_runs_the_fast_tier_in_one_process_and_everything_else_on_two_workers() -> None:
+    dev = _dev()
+    assert dev.pytest_workers(["-m", "fast"], {}) == "0"
+    assert dev.pytest_workers(["-m", "fast"], {"PYTEST_WORKERS": "2"}) == "2"
+    assert dev.pytest_workers(["-m", "not fast"], {}) == "2"
+    assert dev.pytest_workers([], {}) == "2"
