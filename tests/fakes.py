@@ -766,6 +766,16 @@ class FastWorld:
         """One bound kind of the environment."""
         return self.env.bound(kind)
 
+    def layer(self, kind: KindName) -> Any:
+        """What a kind's resource holds right now, read from the fakes directly (rule lists whole)."""
+        if kind == CODE_KIND.name:
+            return self.apps.rules, {n: r.active for n, r in self.apps.revisions.items()}
+        if kind == PROMPT_KIND.name:
+            return self.prompts.inner.active("drug_info")
+        if kind == MODEL_KIND.name:
+            return self.models.deployments["gpt4o-stable"]
+        return dict(self.search.aliases)
+
 
 def demo_prompts(clock: Callable[[], datetime]) -> FakePromptStore:
     """drug_info v1-v4, v3 then v4 activated (v3 is the previous known-good)."""

@@ -66,6 +66,34 @@ class Plan(Generic[S]):
     note: str = ""
     format: int = PLAN_FORMAT
 
+    @classmethod
+    def blocked(
+        cls,
+        kind: KindName,
+        why: str,
+        *,
+        current: S | None = None,
+        current_text: str,
+        desired_text: str = "—",
+        choice: str = "",
+        choices: tuple[Choice, ...] = (),
+        commands: tuple[str, ...] = (),
+        risks: tuple[str, ...] = (),
+    ) -> Plan[S]:
+        """A plan that cannot be carried out, saying why (and what a person could run instead)."""
+        return cls(
+            kind=kind,
+            choice=choice,
+            current=current,
+            desired=None,
+            current_text=current_text,
+            desired_text=desired_text,
+            commands=commands,
+            risks=risks,
+            choices=choices,
+            blocked_reason=why,
+        )
+
     @property
     def legacy(self) -> bool:
         """Stored by an earlier version of the bot: readable, never executable."""

@@ -119,26 +119,46 @@ class BoundKind(ABC, Generic[S]):
         return None
 
 
-class Kind(ABC, Generic[H]):
-    """A rollback kind's definition: its name, where it is configured, how it binds and decodes."""
+class Kind(Generic[H]):
+    """A rollback kind's definition: its name, where it is configured, how it binds and how its state decodes.
 
-    name: KindName
-    key: str  # its block in an environment's configuration, and its section in ``inspect --json``
-    title: str  # the section title people read, e.g. "Container app"
-    component: str  # what is configured, in a sentence: "no {component} configured"
-    owns: frozenset[CheckKey] = frozenset()  # checklist items this kind answers alone (besides item 2)
+    ``H`` is its handle (the ports and references it is bound to); ``bind`` makes the ``BoundKind`` for one
+    environment (no I/O); ``decode`` reads a stored state back (``ValueError`` when it is not one).
+    """
 
-    @abstractmethod
+    def __init__(
+        self,
+        *,
+        name: KindName,
+        key: str,
+        title: str,
+        component: str,
+        bind: Callable[[H, KindServices], BoundKind[Any]],
+        decode: Callable[[Mapping[str, Any]], KindState],
+        owns: frozenset[CheckKey] = frozenset(),
+    ) -> None:
+        self.name = name
+        self.key = key  # its block in an environment's configuration, and its section in ``inspect --json``
+        self.title = title  # the section title people read, e.g. "Container app"
+        self.component = component  # what is configured, in a sentence: "no {component} configured"
+        self.owns = owns  # checklist items this kind answers alone (besides item 2)
+        self._bind = bind
+        self._decode = decode
+
+    def __repr__(self) -> str:
+        return f"Kind({self.name})"
+
     def bind(self, handle: H, services: KindServices) -> BoundKind[Any]:
-        """This kind bound to one environment's resource (no I/O)."""
+        """This kind bound to one environment's resource."""
+        return self._bind(handle, services)
 
-    @abstractmethod
     def decode_state(self, data: Mapping[str, Any]) -> KindState:
         """A stored state (``to_json`` of this kind's state) back as a value.
 
         Raises:
             ValueError: the data is not a state of this kind (or of a version it reads).
         """
+        return self._decode(data)
 
 
 def timed(name: str, action: Callable[[], tuple[str, dict[str, Any]]]) -> StepResult:

@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot.domain.kinds import KindName
@@ -130,18 +130,17 @@ def run_drill(
                 clock.mark(DrillPhase.rolled_forward)
             else:
                 problems.append(f"NOT RESTORED: {restore_problem}")
-    return _record(
-        deps,
+    drill = DrillRecord(
         target=target,
-        bound=bound,
+        kind=bound.kind,
         actor=actor,
         started_at=started_at,
         phases=clock.phases,
         verified=verified,
-        problems=problems,
+        error="; ".join(problems) or None,
         request_id=request_id,
-        steps=steps,
     )
+    return _record(deps, drill, steps)
 
 
 def _capture(bound: BoundKind[Any], plan: Plan[Any]) -> KindState:
@@ -183,42 +182,19 @@ def _restore(bound: BoundKind[Any], plan: Plan[Any], snapshot: KindState) -> tup
     return steps, None
 
 
-def _record(
-    deps: Deps,
-    *,
-    target: ServiceEnv,
-    bound: BoundKind[Any],
-    actor: str,
-    started_at: datetime,
-    phases: dict[str, float],
-    verified: bool,
-    problems: list[str],
-    request_id: int | None,
-    steps: list[StepResult],
-) -> DrillOutcome:
-    error = "; ".join(problems) or None
-    drill = deps.drills.record(
-        DrillRecord(
-            target=target,
-            kind=bound.kind,
-            actor=actor,
-            started_at=started_at,
-            phases=phases,
-            verified=verified,
-            error=error,
-            request_id=request_id,
-        )
-    )
+def _record(deps: Deps, drill: DrillRecord, steps: list[StepResult]) -> DrillOutcome:
+    """Store the drill, audit it, count it."""
+    stored = deps.drills.record(drill)
     record(
         deps,
         "drill.recorded",
-        actor=actor,
-        request_id=request_id,
-        kind=bound.kind,
-        phases=phases,
-        passed=drill.passed,
-        restored=drill.restored,
-        error=error,
+        actor=drill.actor,
+        request_id=drill.request_id,
+        kind=drill.kind,
+        phases=drill.phases,
+        passed=stored.passed,
+        restored=stored.restored,
+        error=drill.error,
     )
-    deps.metrics.count("drills", outcome="passed" if drill.passed else "failed")
-    return DrillOutcome(drill, tuple(steps))
+    deps.metrics.count("drills", outcome="passed" if stored.passed else "failed")
+    return DrillOutcome(stored, tuple(steps))

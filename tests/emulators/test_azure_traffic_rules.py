@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from azure.core.credentials import AccessToken, AzureKeyCredential
+from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.appcontainers.models import ContainerApp, TrafficWeight
@@ -16,6 +15,7 @@ from azure.search.documents.indexes import SearchIndexClient
 from azure.search.documents.indexes.models import SearchAlias
 
 from sandbox.emulators.azure import AzureEmulator
+from tests.emulators.test_azure_emulator import Cred
 
 SUB = "00000000-0000-0000-0000-000000000001"
 RG = "rg"
@@ -57,14 +57,6 @@ FULL = [
     {"revisionName": V1, "weight": 10},
     {"revisionName": V1, "weight": 0, "label": "stable"},
 ]
-
-
-class Cred:
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken(self.token, int(time.time()) + 3600)
 
 
 @pytest.fixture

@@ -36,15 +36,6 @@ READS = {
 }
 
 
-def _layer(world: FastWorld, kind: KindName) -> Any:
-    return {
-        CODE: lambda: (world.apps.rules, {n: r.active for n, r in world.apps.revisions.items()}),
-        PROMPT: lambda: world.prompts.inner.active("drug_info"),
-        MODEL: lambda: world.models.deployments["gpt4o-stable"],
-        EMBEDDING: lambda: dict(world.search.aliases),
-    }[kind]()
-
-
 def _drill(world: FastWorld, kind: KindName) -> drills.DrillOutcome:
     return drills.run_drill(world.deps, target=TARGET, kind=kind, actor="U0TESTER")
 
@@ -53,17 +44,17 @@ def _drill(world: FastWorld, kind: KindName) -> drills.DrillOutcome:
 def test_a_passing_drill_ends_exactly_where_it_began(kind: KindName) -> None:
     world = fast_world()
     world.apps.rules = RICH
-    before = _layer(world, kind)
+    before = world.layer(kind)
     outcome = _drill(world, kind)
     assert outcome.drill.passed and outcome.drill.restored, outcome.drill.error
-    assert _layer(world, kind) == before
+    assert world.layer(kind) == before
     assert outcome.steps[-1].name == "verify restore"
 
 
 @pytest.mark.parametrize("kind", [CODE, PROMPT, MODEL, EMBEDDING])
 def test_a_drill_whose_verification_fails_restores_and_says_why(kind: KindName) -> None:
     world = fast_world()
-    before = _layer(world, kind)
+    before = world.layer(kind)
     fake, read = READS[kind]
     if kind == CODE:
         world.probe.status[f"https://{V1}.app.invalid/health/ready"] = 503
@@ -72,30 +63,30 @@ def test_a_drill_whose_verification_fails_restores_and_says_why(kind: KindName) 
     outcome = _drill(world, kind)
     assert not outcome.drill.passed and outcome.drill.restored
     assert "verification failed" in (outcome.drill.error or "")
-    assert _layer(world, kind) == before
+    assert world.layer(kind) == before
 
 
 @pytest.mark.parametrize("kind", [CODE, PROMPT, MODEL, EMBEDDING])
 def test_a_drill_whose_write_lands_but_fails_restores_and_says_why(kind: KindName) -> None:
     world = fast_world()
-    before = _layer(world, kind)
+    before = world.layer(kind)
     fake, write = WRITES[kind]
     error = StoreError("connection lost after COMMIT") if kind == PROMPT else AzureOperationError("operation Failed")
     getattr(world, fake).faults.fail_next(write, error, applied=True)
     outcome = _drill(world, kind)
     assert not outcome.drill.passed and outcome.drill.restored
     assert error.user_message in (outcome.drill.error or "")
-    assert _layer(world, kind) == before
+    assert world.layer(kind) == before
 
 
 def test_a_code_drill_failing_on_its_second_write_deactivates_what_it_activated() -> None:
     world = fast_world()
     world.apps.revisions[V1] = replace(world.apps.revisions[V1], active=False)
-    before = _layer(world, CODE)
+    before = world.layer(CODE)
     world.apps.faults.fail_next("set_traffic", AzureUnavailableError("503 after retries"))
     outcome = _drill(world, CODE)
     assert outcome.drill.restored and "503 after retries" in (outcome.drill.error or "")
-    assert _layer(world, CODE) == before and not world.apps.revisions[V1].active
+    assert world.layer(CODE) == before and not world.apps.revisions[V1].active
     assert [s.name for s in outcome.steps] == [f"activate {V1}", f"deactivate {V1}", "verify restore"]
 
 

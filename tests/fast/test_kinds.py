@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, SCHEMA, KindName
@@ -11,27 +9,17 @@ from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.errors import UsageError
 from bot.kinds import changed_by_others
 from bot.kinds.prompt import PromptPointer
-from tests.fakes import APP, FastWorld, fast_world
+from tests.fakes import APP, fast_world
 
 pytestmark = pytest.mark.fast
 V1, V2 = f"{APP.name}--v1", f"{APP.name}--v2"
-
-
-def _layer(world: FastWorld, kind: KindName) -> Any:
-    """What the kind's resource holds right now, read from the fakes directly."""
-    return {
-        CODE: lambda: (world.apps.rules, {n: r.active for n, r in world.apps.revisions.items()}),
-        PROMPT: lambda: world.prompts.inner.active("drug_info"),
-        MODEL: lambda: world.models.deployments["gpt4o-stable"],
-        EMBEDDING: lambda: dict(world.search.aliases),
-    }[kind]()
 
 
 @pytest.mark.parametrize("kind", [CODE, PROMPT, MODEL, EMBEDDING])
 def test_plan_execute_verify_capture_restore(kind: KindName) -> None:
     world = fast_world()
     bound = world.bound(kind)
-    before = _layer(world, kind)
+    before = world.layer(kind)
     plan = bound.plan()
     assert plan.executable and plan.commands and plan.roll_forward
     snapshot = bound.capture(plan)
@@ -40,10 +28,10 @@ def test_plan_execute_verify_capture_restore(kind: KindName) -> None:
     assert [s.name for s in steps][-1] == bound.pointer_step
     assert bound.verify(plan).ok, bound.verify(plan).details
     live = bound.capture(plan)
-    assert live == plan.desired and _layer(world, kind) != before
+    assert live == plan.desired and world.layer(kind) != before
     assert changed_by_others(snapshot, plan.desired, live) == ()
     list(bound.restore(snapshot, live))
-    assert bound.capture(plan) == snapshot and _layer(world, kind) == before
+    assert bound.capture(plan) == snapshot and world.layer(kind) == before
 
 
 def test_code_pins_by_name_keeping_every_label_and_the_latest_revision_rule() -> None:

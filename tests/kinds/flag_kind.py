@@ -196,20 +196,14 @@ class FlagRollback(BoundKind[FlagValue]):
         return plan_findings(self) if key is CheckKey.rollback_command else None
 
 
-class FlagKind(Kind[FlagHandle]):
-    name = FLAG
-    key = "feature_flags"
-    title = "Feature flags"
-    component = "feature flag store"
-
-    def bind(self, handle: FlagHandle, services: KindServices) -> BoundKind[Any]:
-        return FlagRollback(handle, services)
-
-    def decode_state(self, data: Mapping[str, Any]) -> FlagValue:
-        return FlagValue.from_json(data)
-
-
-KIND = FlagKind()
+KIND: Kind[FlagHandle] = Kind(
+    name=FLAG,
+    key="feature_flags",
+    title="Feature flags",
+    component="feature flag store",
+    bind=FlagRollback,
+    decode=FlagValue.from_json,
+)
 
 
 # --- its edge half: configuration block and binding -----------------------------------------------

@@ -164,11 +164,12 @@ def single_mode_plan(
 ) -> Plan[CodeState]:
     """Single revision mode: a shift cannot work; the plan explains why and gives the commands."""
     name, rg = ref.name, ref.resource_group
-    return Plan(
-        kind=CODE,
+    return Plan.blocked(
+        CODE,
+        f"{name} runs in Single revision mode, where traffic weights cannot be used, so a traffic shift cannot "
+        "work. Activate the previous revision first (switching the app to Multiple revision mode), then shift.",
         choice=rev.name,
         current=CodeState.of(app),
-        desired=None,
         current_text=f"Single revision mode; serving {app.latest_revision}",
         desired_text=f"{rev.name}: 100 %",
         commands=(
@@ -178,22 +179,9 @@ def single_mode_plan(
         ),
         risks=("Changing the revision mode is an app-level change; review it before running.",),
         choices=choices,
-        blocked_reason=(
-            f"{name} runs in Single revision mode, where traffic weights cannot be used, so a traffic shift cannot "
-            "work. Activate the previous revision first (switching the app to Multiple revision mode), then shift."
-        ),
     )
 
 
 def blocked_plan(app: ContainerAppState, choices: tuple[Choice, ...], why: str) -> Plan[CodeState]:
     """No target: the plan says why."""
-    return Plan(
-        kind=CODE,
-        choice="",
-        current=CodeState.of(app),
-        desired=None,
-        current_text=f"serving {serving(app)}",
-        desired_text="—",
-        choices=choices,
-        blocked_reason=why,
-    )
+    return Plan.blocked(CODE, why, current=CodeState.of(app), current_text=f"serving {serving(app)}", choices=choices)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from bot.domain.azure import SearchAliasRef
 from bot.domain.kinds import EMBEDDING
-from bot.kinds.base import BoundKind, Kind, KindServices
+from bot.kinds.base import Kind
 from bot.kinds.embedding.executor import AliasSwap
 from bot.kinds.embedding.state import AliasTarget
 from bot.ports.azure import SearchApi
 
-__all__ = ["KIND", "AliasTarget", "EmbeddingKind", "SearchHandle"]
+__all__ = ["KIND", "AliasTarget", "SearchHandle"]
 
 
 @dataclass(frozen=True)
@@ -24,19 +22,11 @@ class SearchHandle:
     ref: SearchAliasRef
 
 
-class EmbeddingKind(Kind[SearchHandle]):
-    """AI Search aliases: moved back to the previous index."""
-
-    name = EMBEDDING
-    key = "search"
-    title = "AI Search"
-    component = "AI Search alias"
-
-    def bind(self, handle: SearchHandle, services: KindServices) -> BoundKind[Any]:
-        return AliasSwap(handle.api, handle.ref)
-
-    def decode_state(self, data: Mapping[str, Any]) -> AliasTarget:
-        return AliasTarget.from_json(data)
-
-
-KIND = EmbeddingKind()
+KIND: Kind[SearchHandle] = Kind(
+    name=EMBEDDING,
+    key="search",
+    title="AI Search",
+    component="AI Search alias",
+    bind=lambda handle, services: AliasSwap(handle.api, handle.ref),
+    decode=AliasTarget.from_json,
+)

@@ -64,15 +64,12 @@ class AliasSwap(BoundKind[AliasTarget]):
         default = previous_index(current, indexes)
         picked = choice or (default.name if default else None)
         if picked is None:
-            return Plan(
-                kind=self.kind,
-                choice="",
+            return Plan.blocked(
+                self.kind,
+                f"No earlier index next to {current} to point alias {alias.alias} at.",
                 current=AliasTarget(alias.alias, alias.index),
-                desired=None,
                 current_text=f"alias {alias.alias} → {current}",
-                desired_text="—",
                 choices=choices,
-                blocked_reason=f"No earlier index next to {current} to point alias {alias.alias} at.",
             )
         if picked not in {c.value for c in choices}:
             raise UsageError(f"{picked!r} is not another index of this search service.")

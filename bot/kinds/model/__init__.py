@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from bot.domain.kinds import MODEL
-from bot.kinds.base import BoundKind, Kind, KindServices
+from bot.kinds.base import Kind
 from bot.kinds.model.executor import ModelRepin
 from bot.kinds.model.handle import ModelHandle
 from bot.kinds.model.state import ModelPin
 
-__all__ = ["KIND", "ModelHandle", "ModelKind", "ModelPin"]
+__all__ = ["KIND", "ModelHandle", "ModelPin"]
 
 
-class ModelKind(Kind[ModelHandle]):
-    """Azure OpenAI deployments: the model version pinned back."""
-
-    name = MODEL
-    key = "openai"
-    title = "Azure OpenAI"
-    component = "Azure OpenAI account"
-
-    def bind(self, handle: ModelHandle, services: KindServices) -> BoundKind[Any]:
-        return ModelRepin(handle, services)
-
-    def decode_state(self, data: Mapping[str, Any]) -> ModelPin:
-        return ModelPin.from_json(data)
-
-
-KIND = ModelKind()
+KIND: Kind[ModelHandle] = Kind(
+    name=MODEL,
+    key="openai",
+    title="Azure OpenAI",
+    component="Azure OpenAI account",
+    bind=ModelRepin,
+    decode=ModelPin.from_json,
+)

@@ -118,15 +118,11 @@ class ModelRepin(BoundKind[ModelPin]):
         deployments, choices, default = self._options()
         picked = choice or default
         if picked is None:
-            return Plan(
-                kind=self.kind,
-                choice="",
-                current=None,
-                desired=None,
+            return Plan.blocked(
+                self.kind,
+                "No configured deployment has an earlier model version that is still deployable.",
                 current_text="no earlier model version",
-                desired_text="—",
                 choices=tuple(choices),
-                blocked_reason="No configured deployment has an earlier model version that is still deployable.",
             )
         if picked not in {c.value for c in choices}:
             raise UsageError(f"{picked!r} is not a deployable earlier model version for {self._h.ref.account}.")

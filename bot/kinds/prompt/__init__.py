@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from bot.domain.kinds import PROMPT
-from bot.kinds.base import BoundKind, Kind, KindServices
+from bot.kinds.base import Kind
 from bot.kinds.prompt.executor import PromptActivation
 from bot.kinds.prompt.state import PromptPointer
 from bot.ports.prompts import PromptStore
 
-__all__ = ["KIND", "PromptHandle", "PromptKind", "PromptPointer"]
+__all__ = ["KIND", "PromptHandle", "PromptPointer"]
 
 
 @dataclass(frozen=True)
@@ -22,19 +20,11 @@ class PromptHandle:
     store: PromptStore
 
 
-class PromptKind(Kind[PromptHandle]):
-    """Versioned system prompts: the active pointer moved back."""
-
-    name = PROMPT
-    key = "prompts"
-    title = "Prompts"
-    component = "prompt registry"
-
-    def bind(self, handle: PromptHandle, services: KindServices) -> BoundKind[Any]:
-        return PromptActivation(handle.store)
-
-    def decode_state(self, data: Mapping[str, Any]) -> PromptPointer:
-        return PromptPointer.from_json(data)
-
-
-KIND = PromptKind()
+KIND: Kind[PromptHandle] = Kind(
+    name=PROMPT,
+    key="prompts",
+    title="Prompts",
+    component="prompt registry",
+    bind=lambda handle, services: PromptActivation(handle.store),
+    decode=PromptPointer.from_json,
+)

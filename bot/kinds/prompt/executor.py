@@ -97,15 +97,11 @@ class PromptActivation(BoundKind[PromptPointer]):
         picked = choice or self._default_choice()
         choices = self._choices()
         if picked is None:
-            return Plan(
-                kind=self.kind,
-                choice="",
-                current=None,
-                desired=None,
+            return Plan.blocked(
+                self.kind,
+                "No prompt has an earlier version to go back to.",
                 current_text="no earlier prompt version",
-                desired_text="—",
                 choices=choices,
-                blocked_reason="No prompt has an earlier version to go back to.",
             )
         name, version = _parse_choice(picked)
         target = self._store.get(name, version)

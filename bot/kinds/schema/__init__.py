@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from bot.domain.azure import PostgresServerRef
 from bot.domain.kinds import SCHEMA
 from bot.domain.readiness import CheckKey
-from bot.kinds.base import BoundKind, Kind, KindServices
+from bot.kinds.base import Kind
 from bot.kinds.schema.executor import PointInTimeRestore
 from bot.kinds.schema.state import ServerPoint
 from bot.ports.azure import PostgresApi
 
-__all__ = ["KIND", "PostgresHandle", "SchemaKind", "ServerPoint"]
+__all__ = ["KIND", "PostgresHandle", "ServerPoint"]
 
 
 @dataclass(frozen=True)
@@ -25,20 +23,12 @@ class PostgresHandle:
     ref: PostgresServerRef
 
 
-class SchemaKind(Kind[PostgresHandle]):
-    """Database migrations: a point-in-time restore, planned."""
-
-    name = SCHEMA
-    key = "postgres"
-    title = "PostgreSQL"
-    component = "PostgreSQL server"
-    owns = frozenset({CheckKey.backup})
-
-    def bind(self, handle: PostgresHandle, services: KindServices) -> BoundKind[Any]:
-        return PointInTimeRestore(handle.api, handle.ref, services)
-
-    def decode_state(self, data: Mapping[str, Any]) -> ServerPoint:
-        return ServerPoint.from_json(data)
-
-
-KIND = SchemaKind()
+KIND: Kind[PostgresHandle] = Kind(
+    name=SCHEMA,
+    key="postgres",
+    title="PostgreSQL",
+    component="PostgreSQL server",
+    owns=frozenset({CheckKey.backup}),
+    bind=lambda handle, services: PointInTimeRestore(handle.api, handle.ref, services),
+    decode=ServerPoint.from_json,
+)

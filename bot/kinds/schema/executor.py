@@ -73,16 +73,14 @@ class PointInTimeRestore(BoundKind[ServerPoint]):
     def plan(self, *, choice: str | None = None) -> Plan[ServerPoint]:
         point = self._point()
         now = self._clock()
-        return Plan(
-            kind=self.kind,
-            choice="",
+        return Plan.blocked(
+            self.kind,
+            PLANNED_ONLY,
             current=point,
-            desired=None,
             current_text=f"{point.server} ({point.state or 'state not reported'})",
             desired_text=f"a new server restored to {now:%Y-%m-%d %H:%M} UTC",
             commands=(restore_command(self._ref, now),),
             risks=("Writes made after the restore point are not in the new server.",),
-            blocked_reason=PLANNED_ONLY,
         )
 
     def capture(self, plan: Plan[ServerPoint]) -> ServerPoint:
