@@ -130,9 +130,8 @@ def seed_llm_calls(url: str, *, with_version: int = 20, without_version: int = 0
     engine.dispose()
 
 
-def seed_prompts(url: str) -> SqlPromptStore:
+def seed_prompts(engine: Engine) -> SqlPromptStore:
     """drug_info v1-v4, v4 active (activated after v3, so v3 is the previous known-good)."""
-    engine = make_engine(url)
     create_app_prompts_table(engine)
     upgrade_prompts_db(engine, "system_prompts")
     store = SqlPromptStore(engine, "system_prompts")
@@ -154,6 +153,7 @@ class World:
     factory: SlackRequestFactory
     clock: ShiftableClock
     prompts: SqlPromptStore
+    prompts_engine: Engine = field(repr=False)  # the seeded prompts database (the app's, not the bot's)
     _server: Any = field(repr=False)
     settings: Settings = field(repr=False)
     config_path: Path = field(repr=False)
@@ -180,7 +180,8 @@ class World:
         slack.add_channel(CHANNEL, name="inc-pharmabot")
         slack.add_channel(DEPLOYS, name="deploys")
         azure = AzureEmulator(estate=DEMO_ESTATE_PATH).start()
-        prompts = seed_prompts(db_url)
+        prompts_engine = make_engine(db_url)
+        prompts = seed_prompts(prompts_engine)
         seed_llm_calls(db_url)
         cfg_path = tmp_path / "rollback-bot.yaml"
         data = world_config(azure, db_url, ttl=ttl, extra_env=extra_env)
@@ -202,7 +203,21 @@ class World:
         )
         server, url = start_in_thread(runtime)
         factory = SlackRequestFactory(SECRET, fake=slack)
-        return cls(slack, azure, runtime, url, factory, clock, prompts, server, settings, cfg_path, kwargs, registry)
+        return cls(
+            slack,
+            azure,
+            runtime,
+            url,
+            factory,
+            clock,
+            prompts,
+            prompts_engine,
+            server,
+            settings,
+            cfg_path,
+            kwargs,
+            registry,
+        )
 
     def replica(self) -> Runtime:
         """Another instance of the bot on the same database, fakes and clock (a second replica, or a restart)."""
@@ -210,11 +225,6 @@ class World:
         return build_runtime(
             self.settings, config, clock=self.clock, azure_client_kwargs=self.azure_kwargs, registry=self.registry
         )
-
-    @property
-    def prompts_engine(self) -> Engine:
-        """The engine behind the seeded prompts store."""
-        return self.prompts._engine
 
     def close(self) -> None:
         """Stop everything."""
