@@ -53,6 +53,7 @@ if str(ROOT) not in sys.path:
 
 import yaml  # noqa: E402
 
+from bot.adapters.db.engine import make_engine  # noqa: E402
 from bot.bootstrap import Runtime, build_runtime  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.domain.kinds import CODE  # noqa: E402
@@ -225,7 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     runtime: Runtime | None = None
     try:
         prompts_url = f"sqlite:///{tmp / 'prompts.db'}"
-        seed_prompts(prompts_url)
+        prompts_engine = make_engine(prompts_url)
+        try:
+            seed_prompts(prompts_engine)
+        finally:
+            prompts_engine.dispose()
         seed_llm_calls(prompts_url)
         config = BUILTIN.parse_config(config_text(emu, n, prompts_url), file="<bench>", env={SEARCH_KEY_VAR: emu.token})
         settings = load_settings({"DATABASE_URL": f"sqlite:///{tmp / 'bot.db'}"})

@@ -85,15 +85,7 @@ class PromptActivation(BoundKind[PromptPointer]):
         guards = self._store.guards()
         if not guards.ok:  # refused: without them a rollback could meet two active versions or an edited one
             missing = f"prompt guards missing on {guards.table}; restore them with `{guards.restore_command}`"
-            return Plan(
-                kind=self.kind,
-                choice="",
-                current=None,
-                desired=None,
-                current_text=missing,
-                desired_text="—",
-                blocked_reason=guards.message(),
-            )
+            return Plan.blocked(self.kind, guards.message(), current_text=missing)
         picked = choice or self._default_choice()
         choices = self._choices()
         if picked is None:
