@@ -20,8 +20,9 @@ from bot.adapters.prompts.schema import PromptTableNames
 from bot.cli.common import cli_errors, registry_of
 from bot.config import AppConfig, load_settings
 from bot.domain.prompts import PromptActivation, PromptVersion
+from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import UsageError
-from bot.kinds.prompt.wiring import PromptsConfig
+from bot.kinds.prompt.wiring import PromptsConfig, prompts_init_command
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,15 +46,15 @@ def _target(func: F) -> F:
 # --- choosing the environment -------------------------------------------------------------------
 
 
-def resolve_prompts(config: AppConfig, service: str | None, env: str | None) -> tuple[str, PromptsConfig]:
-    """The ``service/env`` label and the prompts block the options designate; UsageError when unclear."""
+def resolve_prompts(config: AppConfig, service: str | None, env: str | None) -> tuple[ServiceEnv, PromptsConfig]:
+    """The environment and the prompts block the options designate; UsageError when unclear."""
     if service is not None and config.service(service) is None:
         known = ", ".join(s.name for s in config.services) or "none"
         raise UsageError(f"unknown service {service!r} (configured: {known})")
     if service is not None and env is not None and config.environment(service, env) is None:
         raise UsageError(f"service {service!r} has no environment {env!r}")
     found = [
-        (f"{s.name}/{e.name}", block)
+        (ServiceEnv(s.name, e.name), block)
         for s in config.services
         for e in s.environments
         if isinstance(block := e.block("prompts"), PromptsConfig)
@@ -65,21 +66,15 @@ def resolve_prompts(config: AppConfig, service: str | None, env: str | None) -> 
         raise UsageError(f"no `prompts` block configured for {where}")
     if len(found) > 1:
         raise UsageError(
-            f"several environments have prompts ({', '.join(n for n, _ in found)}); pass --service and --env"
+            f"several environments have prompts ({', '.join(str(n) for n, _ in found)}); pass --service and --env"
         )
     label, block = found[0]
     assert block is not None  # filtered above
     return label, block
 
 
-def _prompts_config(service: str | None, env: str | None) -> tuple[str, PromptsConfig]:
+def _prompts_config(service: str | None, env: str | None) -> tuple[ServiceEnv, PromptsConfig]:
     return resolve_prompts(registry_of().load_config(load_settings().config_path), service, env)
-
-
-def init_command(label: str) -> str:
-    """The command that installs the guards of the environment ``service/env``."""
-    service, _, env = label.partition("/")
-    return f"rollback-bot prompts init --service {service} --env {env}"
 
 
 @contextmanager
@@ -87,7 +82,7 @@ def _store(service: str | None, env: str | None) -> Iterator[SqlPromptStore]:
     label, block = _prompts_config(service, env)
     engine = make_engine(block.database_url)
     try:
-        yield SqlPromptStore(engine, block.table, init_command=init_command(label))
+        yield SqlPromptStore(engine, block.table, init_command=prompts_init_command(label))
     finally:
         engine.dispose()
 
@@ -255,4 +250,4 @@ def uninstall(service: str | None, env: str | None, drop_history: bool) -> None:
         )
     else:
         click.echo(f"dropped the activation history table {done.history_table} ({done.history_rows} rows)")
-    click.echo(f"prompt rollbacks for {label} are refused until `{init_command(label)}` runs again")
+    click.echo(f"prompt rollbacks for {label} are refused until `{prompts_init_command(label)}` runs again")
