@@ -21,6 +21,7 @@ that id.
     ├── NotFoundError               a request, prompt version or other record does not exist
     ├── StoreError                  the bot's own database failed or is unreachable
     ├── SchemaError                 the database is not migrated to this bot's schema yet (`db upgrade` fixes it)
+    ├── TelemetryError              the application's telemetry could not be read, or not in the expected shape
     ├── SlackApiError               the Slack Web API refused a call
     ├── VerificationError           a change was made but live state does not read back as planned
     └── AzureError                  an Azure call failed; carries the operation and resource
@@ -100,6 +101,11 @@ class SchemaTooNewError(ConfigError):
 
 class SchemaError(RollbackBotError):
     """The database is not at this bot's schema yet (not migrated, or behind): `rollback-bot db upgrade` fixes it."""
+
+
+class TelemetryError(RollbackBotError):
+    """The application's telemetry (an LLM call log, a Log Analytics workspace) could not be read or did not
+    answer in the shape its named query must have; the message names the query, the source and the problem."""
 
 
 class SlackApiError(RollbackBotError):

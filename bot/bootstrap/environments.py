@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts.store import SqlPromptStore
-from bot.adapters.telemetry import SqlTelemetryQuery
+from bot.adapters.telemetry import build_telemetry
 from bot.config import AppConfig, EnvironmentConfig
 from bot.domain.kinds import KindName
 from bot.domain.rollback_requests import ServiceEnv
@@ -96,9 +96,11 @@ class Environments:
         telemetry = None
         if env.telemetry:
             try:
-                telemetry = SqlTelemetryQuery(ctx.engine(env.telemetry.database_url), env.telemetry.query)
+                telemetry = build_telemetry(env.telemetry, engine=ctx.engine, clients=ctx.azure_clients)
+            except RollbackBotError as exc:  # e.g. the emulator credential with a remote Log Analytics endpoint
+                problems[TELEMETRY] = exc.user_message
             except Exception as exc:  # the URL may hold a secret: said by type
-                problems[TELEMETRY] = f"the telemetry database URL could not be used ({type(exc).__name__})"
+                problems[TELEMETRY] = f"the telemetry configuration could not be used ({type(exc).__name__})"
         return BoundEnvironment(target, kinds, handles, telemetry, problems)
 
 

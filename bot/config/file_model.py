@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model, field_validator, model_validator
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
@@ -47,21 +47,98 @@ class ApproversConfig(_Model):
     users: tuple[Annotated[str, Field(pattern=r"^[UW][A-Z0-9]+$")], ...] = ()
 
 
-class TelemetryConfig(_Model):
-    """The application's LLM call log, for 'prompt version logged' (checklist item 3).
+_SQL_PROMPT_VERSIONS = (
+    "SELECT count(*) AS total, count(prompt_version) AS with_version FROM llm_calls WHERE created_at >= :since"
+)
+_GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+Query = Annotated[str, Field(min_length=10)]
 
-    ``query`` must return one row with the columns ``total`` and ``with_version`` and may use the bound
-    parameter ``:since`` (the start of the window).
+
+class TelemetryQueries(_Model):
+    """The named queries (each optional); what each must return is in docs/telemetry.md."""
+
+    prompt_versions: Query | None = None
+    by_revision: Query | None = None
+    by_prompt_version: Query | None = None
+    by_model: Query | None = None
+
+    def named(self) -> dict[str, str]:
+        """The configured queries by name."""
+        return {name: query for name, query in self.model_dump().items() if query is not None}
+
+
+class SqlTelemetryConfig(_Model):
+    """The application's LLM call log in a SQL database.
+
+    ``query`` is the ``prompt_versions`` query (one row with ``total`` and ``with_version`` or
+    ``with_prompt_version``); the other named queries go under ``queries``. Queries may use the bound
+    parameters ``:since``, ``:until`` and ``:revision``.
     """
 
+    kind: Literal["sql"] = "sql"
     database_url: NonEmpty
-    query: str = Field(
-        default=(
-            "SELECT count(*) AS total, count(prompt_version) AS with_version FROM llm_calls WHERE created_at >= :since"
-        ),
-        min_length=10,
-    )
+    query: str = Field(default=_SQL_PROMPT_VERSIONS, min_length=10)
+    queries: TelemetryQueries = TelemetryQueries()
     window_hours: int = Field(default=24, ge=1, le=24 * 31)
+
+    @model_validator(mode="after")
+    def _prompt_versions_once(self) -> SqlTelemetryConfig:
+        if "query" in self.model_fields_set and self.queries.prompt_versions is not None:
+            raise ValueError("give the prompt_versions query once: as query or as queries.prompt_versions")
+        return self
+
+    def named_queries(self) -> dict[str, str]:
+        """Every named query, ``query`` as ``prompt_versions``."""
+        return {"prompt_versions": self.query, **self.queries.named()}
+
+
+class LogAnalyticsTelemetryConfig(_Model):
+    """A Log Analytics workspace (Application Insights) read with KQL through azure-monitor-query.
+
+    ``endpoint`` overrides the cloud's Log Analytics endpoint (e.g. a local emulator); ``azure.ca_bundle``
+    applies to it. Queries may use ``{window}`` and ``{revision}``; the window is sent as the timespan.
+    """
+
+    kind: Literal["log_analytics"]
+    workspace_id: str = Field(pattern=_GUID)
+    endpoint: str | None = Field(default=None, pattern=r"^https://")
+    queries: TelemetryQueries
+    window_hours: int = Field(default=24, ge=1, le=24 * 31)
+
+    @model_validator(mode="after")
+    def _some_query(self) -> LogAnalyticsTelemetryConfig:
+        if not self.queries.named():
+            raise ValueError(
+                "queries: configure at least one of prompt_versions, by_revision, by_prompt_version, by_model"
+            )
+        return self
+
+    def named_queries(self) -> dict[str, str]:
+        """Every named query."""
+        return self.queries.named()
+
+
+def _telemetry_kind(value: Any) -> str:
+    """``kind`` of a telemetry block; without one it is the SQL call log (as before ``kind`` existed)."""
+    kind = value.get("kind", "sql") if isinstance(value, dict) else getattr(value, "kind", "sql")
+    return str(kind)
+
+
+TelemetryConfig = Annotated[
+    Annotated[SqlTelemetryConfig, Tag("sql")] | Annotated[LogAnalyticsTelemetryConfig, Tag("log_analytics")],
+    Discriminator(
+        _telemetry_kind,
+        custom_error_type="telemetry_kind",
+        custom_error_message="kind must be sql or log_analytics",
+    ),
+]
+
+
+class VerifyConfig(_Model):
+    """Proof after a rollback: how long the LLM signals are watched, and how many calls a verdict needs."""
+
+    window_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    min_calls: int = Field(default=20, ge=1)
 
 
 class ChecklistConfig(_Model):
@@ -105,6 +182,7 @@ class EnvironmentConfig(_Model):
     approval_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
     drills_require_approval: bool = True
     telemetry: TelemetryConfig | None = None
+    verify: VerifyConfig = VerifyConfig()
     checklist: ChecklistConfig = ChecklistConfig()
 
     @field_validator("incident_channels")
@@ -156,6 +234,12 @@ class AppConfig(_Model):
         endpoints = [self.azure.arm_endpoint or "https://management.azure.com"]
         endpoints += [
             url for s in self.services for e in s.environments for b in e.blocks().values() for url in b.endpoints()
+        ]
+        endpoints += [
+            e.telemetry.endpoint or "the cloud's Log Analytics endpoint (telemetry.endpoint)"
+            for s in self.services
+            for e in s.environments
+            if isinstance(e.telemetry, LogAnalyticsTelemetryConfig)
         ]
         remote = list(dict.fromkeys(url for url in endpoints if not is_loopback(url)))
         if remote:

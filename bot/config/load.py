@@ -22,9 +22,15 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _INLINE_PASSWORD = re.compile(r"^[a-z0-9+]+://[^:/@]+:[^@]+@", re.IGNORECASE)
 
 
+# Union members pydantic names in an error's location after the key they stand for (not part of the file's path).
+_TAGS = {"telemetry": {"sql", "log_analytics"}}
+
+
 def _path_str(loc: tuple[int | str, ...]) -> str:
     out = ""
-    for part in loc:
+    for i, part in enumerate(loc):
+        if i and isinstance(loc[i - 1], str) and part in _TAGS.get(str(loc[i - 1]), ()):
+            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
 

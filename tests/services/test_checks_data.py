@@ -11,14 +11,23 @@ import pytest
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, insert
 
 from bot.adapters.telemetry import SqlTelemetryQuery
-from bot.config import TelemetryConfig
+from bot.config import SqlTelemetryConfig
 from bot.domain.readiness import CheckKey, CheckStatus
-from bot.errors import StoreError
+from bot.domain.signals import SignalQuery, TimeWindow
+from bot.errors import TelemetryError
 from bot.services.checks import ChecklistContext, check_backup, check_drill, check_prompt_version_logged, run_checks
 from tests.services.checks_world import RG, SERVER, ChecksWorld, base_estate, passing_drill
 
-DEFAULT_QUERY = TelemetryConfig(database_url="sqlite://").query
+DEFAULT_QUERY = SqlTelemetryConfig(database_url="sqlite://").query
 DAY = timedelta(hours=24)
+
+
+def sql_telemetry(engine: Engine, query: str = DEFAULT_QUERY) -> SqlTelemetryQuery:
+    return SqlTelemetryQuery(engine, {SignalQuery.prompt_versions: query})
+
+
+def last_day() -> TimeWindow:
+    return TimeWindow.ending(datetime.now(UTC), DAY)
 
 
 @pytest.fixture
@@ -48,7 +57,7 @@ def llm_calls(engine: Engine, rows: Sequence[tuple[timedelta, str | None]]) -> N
 def telemetry_ctx(world: ChecksWorld, db_url: str, rows: Sequence[tuple[timedelta, str | None]]) -> ChecklistContext:
     engine = world.engine(db_url)
     llm_calls(engine, rows)
-    telemetry = SqlTelemetryQuery(engine, DEFAULT_QUERY)
+    telemetry = sql_telemetry(engine)
     return world.context(world.emulator(base_estate()), app=False, telemetry=telemetry)
 
 
@@ -90,32 +99,36 @@ def test_prompt_version_warns_without_telemetry(world: ChecksWorld) -> None:
 def test_telemetry_query_binds_since_as_aware_utc_and_accepts_any_column_case(db_url: str, world: ChecksWorld) -> None:
     engine = world.engine(db_url)
     llm_calls(engine, [(timedelta(minutes=10), "v1"), (timedelta(hours=5), None), (timedelta(hours=50), "v1")])
-    since = datetime.now(UTC) - DAY
-    coverage = SqlTelemetryQuery(engine, DEFAULT_QUERY).prompt_version_coverage(since=since)
-    assert (coverage.total, coverage.with_version, coverage.since) == (2, 1, since)
-    fixed = SqlTelemetryQuery(engine, "SELECT 7 AS TOTAL, 7 AS With_Version").prompt_version_coverage(since=since)
+    window = last_day()
+    coverage = sql_telemetry(engine).prompt_version_coverage(window)
+    assert (coverage.total, coverage.with_version, coverage.window) == (2, 1, window)
+    fixed = sql_telemetry(engine, "SELECT 7 AS TOTAL, 7 AS With_Version").prompt_version_coverage(window)
     assert (fixed.total, fixed.with_version) == (7, 7)
+    named = sql_telemetry(engine, "SELECT 9 AS total, 8 AS with_prompt_version").prompt_version_coverage(window)
+    assert (named.total, named.with_version) == (9, 8)
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
         ("SELECT count(*) AS calls FROM llm_calls WHERE created_at >= :since", "returned no column 'total'"),
-        ("SELECT 1 AS total, 2 AS with_version", "with_version=2 greater than total=1"),
-        ("SELECT 1 AS total, 'x' AS with_version", "returned with_version='x', not a count"),
+        ("SELECT 1 AS total, 2 AS with_version", "with_prompt_version=2 greater than total=1"),
+        ("SELECT 1 AS total, 'x' AS with_version", "returned with_prompt_version='x', not a count"),
+        ("SELECT 1 AS total, 1 AS with_version UNION ALL SELECT 2, 2", "returned 2 rows; it must return one row"),
+        ("SELECT 1 AS total, 1 AS with_version WHERE 1 = 0", "returned 0 rows; it must return one row"),
         ("SELECT total, with_version FROM llm_calls_v2", "failed: ProgrammingError"),
     ],
 )
-def test_telemetry_query_problems_become_store_errors(
+def test_telemetry_query_problems_become_telemetry_errors(
     world: ChecksWorld, db_url: str, query: str, expected: str
 ) -> None:
     engine = world.engine(db_url)
     llm_calls(engine, [(timedelta(minutes=1), "v1")])
-    telemetry = SqlTelemetryQuery(engine, query)
+    telemetry = sql_telemetry(engine, query)
     if "ProgrammingError" in expected and db_url.startswith("sqlite"):
         expected = "failed: OperationalError: no such table: llm_calls_v2"
-    with pytest.raises(StoreError, match=r"^the telemetry query on ") as caught:
-        telemetry.prompt_version_coverage(since=datetime.now(UTC) - DAY)
+    with pytest.raises(TelemetryError, match=r"^the telemetry query prompt_versions on ") as caught:
+        telemetry.prompt_version_coverage(last_day())
     assert expected in caught.value.user_message
     ctx = world.context(world.emulator(base_estate()), app=False, telemetry=telemetry)
     result = run_checks(ctx)[2]
@@ -128,17 +141,21 @@ def test_telemetry_query_problems_become_store_errors(
 
 def test_telemetry_errors_never_show_the_password(world: ChecksWorld) -> None:
     engine = world.engine("postgresql+psycopg://telemetry:s3cr3t-pw@127.0.0.1:1/app?connect_timeout=3")
-    with pytest.raises(StoreError) as caught:
-        SqlTelemetryQuery(engine, DEFAULT_QUERY).prompt_version_coverage(since=datetime.now(UTC) - DAY)
+    with pytest.raises(TelemetryError) as caught:
+        sql_telemetry(engine).prompt_version_coverage(last_day())
     message = caught.value.user_message
     assert "s3cr3t" not in message
-    assert message.startswith("the telemetry query on postgresql+psycopg://telemetry:***@127.0.0.1:1/app")
+    assert message.startswith(
+        "the telemetry query prompt_versions on postgresql+psycopg://telemetry:***@127.0.0.1:1/app"
+    )
     assert "OperationalError" in message
 
 
-def test_telemetry_refuses_a_naive_window_start(world: ChecksWorld) -> None:
-    with pytest.raises(StoreError, match="time zone"):
-        SqlTelemetryQuery(world.engine("sqlite://"), DEFAULT_QUERY).prompt_version_coverage(since=datetime(2026, 1, 1))
+def test_telemetry_windows_need_time_zones_and_an_end_after_the_start() -> None:
+    with pytest.raises(ValueError, match="time zones"):
+        TimeWindow(datetime(2026, 1, 1), datetime(2026, 1, 2, tzinfo=UTC))
+    with pytest.raises(ValueError, match="end after it starts"):
+        TimeWindow(datetime(2026, 1, 2, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
 
 
 # --- 4. database backup taken ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.cognitiveservices import CognitiveServicesManagementClient
 from azure.mgmt.core.tools import get_arm_endpoints
 from azure.mgmt.postgresqlflexibleservers import PostgreSQLManagementClient
+from azure.monitor.query import LogsQueryClient
 from azure.search.documents.indexes import SearchIndexClient
 
 from bot.adapters.azure.errors import Call, lro_failed, lro_timed_out, to_bot_error
@@ -39,6 +40,13 @@ _CLOUDS = {
     "usgov": (AzureClouds.AZURE_US_GOVERNMENT, AzureAuthorityHosts.AZURE_GOVERNMENT, "https://search.azure.us"),
 }
 
+# Log Analytics query endpoints per cloud (also the token audience).
+_LOGS = {
+    "public": "https://api.loganalytics.io",
+    "china": "https://api.loganalytics.azure.cn",
+    "usgov": "https://api.loganalytics.us",
+}
+
 
 @dataclass(frozen=True)
 class CloudEndpoints:
@@ -49,6 +57,7 @@ class CloudEndpoints:
     arm_scope: str
     authority: str
     search_audience: str
+    logs_endpoint: str
 
 
 def cloud_endpoints(azure: AzureConfig) -> CloudEndpoints:
@@ -61,6 +70,7 @@ def cloud_endpoints(azure: AzureConfig) -> CloudEndpoints:
         arm_scope=arm["credential_scopes"][0],
         authority=authority,
         search_audience=search_audience,
+        logs_endpoint=_LOGS[azure.cloud],
     )
 
 
@@ -180,6 +190,16 @@ class AzureClients:
             _check_emulator_endpoints([endpoint])
         credential: AzureKeyCredential | TokenCredential = AzureKeyCredential(api_key) if api_key else self.credential
         return SearchIndexClient(endpoint, credential, audience=self.endpoints.search_audience, **self._client_kwargs())
+
+    def logs_query(self, endpoint: str | None = None) -> LogsQueryClient:
+        """A Log Analytics query client: the cloud's endpoint unless ``endpoint`` overrides it (the token is
+        always for the cloud's Log Analytics audience)."""
+        url = (endpoint or self.endpoints.logs_endpoint).rstrip("/")
+        if self._emulator:
+            _check_emulator_endpoints([url])
+        return LogsQueryClient(
+            self.credential, endpoint=url, audience=self.endpoints.logs_endpoint, **self._client_kwargs()
+        )
 
     def polling(self, *, lro_options: dict[str, Any] | None = None) -> BoundedARMPolling:
         """A fresh polling method with this client's interval and time bound."""

@@ -1,0 +1,30 @@
+"""The telemetry port's two adapters (a SQL call log, a Log Analytics workspace) and building one from config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from bot.adapters.azure.clients import AzureClients
+from bot.adapters.telemetry.log_analytics import LogAnalyticsTelemetry
+from bot.adapters.telemetry.sql import SqlTelemetryQuery
+from bot.config import LogAnalyticsTelemetryConfig, SqlTelemetryConfig
+from bot.domain.signals import SignalQuery
+from bot.ports.telemetry import TelemetryQuery
+
+
+def build_telemetry(
+    config: SqlTelemetryConfig | LogAnalyticsTelemetryConfig,
+    *,
+    engine: Callable[[str], Engine],
+    clients: Callable[[], AzureClients],
+) -> TelemetryQuery:
+    """The adapter for ``config``'s kind; ``engine`` and ``clients`` are called only for the kind that needs them."""
+    queries = {SignalQuery(name): text for name, text in config.named_queries().items()}
+    if isinstance(config, LogAnalyticsTelemetryConfig):
+        return LogAnalyticsTelemetry(clients().logs_query(config.endpoint), config.workspace_id, queries)
+    return SqlTelemetryQuery(engine(config.database_url), queries)
+
+
+__all__ = ["LogAnalyticsTelemetry", "SqlTelemetryQuery", "build_telemetry"]
