@@ -33,6 +33,27 @@ CHANNEL_NAME = "inc-pharmabot"
 APPROVERS = "S0APPROVERS"
 APPROVERS_HANDLE = "sre-approvers"
 APPROVAL_TTL_MINUTES = 30
+# The Log Analytics workspace (Application Insights) of each environment, in the emulator's demo estate.
+WORKSPACES = {"prod": "6f4c2a9e-1b7d-4c3e-9a8f-0d1e2f3a4b5c", "staging": "0b5e8d2a-7c41-4f6e-8a3d-2e9f1c7b4a60"}
+# The named queries, as documented (docs/telemetry.md): LLM calls are Azure OpenAI dependencies; the
+# application stamps the prompt and the Container Apps revision on each call as custom dimensions.
+_LLM_CALLS = 'AppDependencies\n| where Target endswith ".openai.azure.com"\n'
+TELEMETRY_QUERIES = {
+    "prompt_versions": _LLM_CALLS
+    + '| summarize total = count(), with_prompt_version = countif(isnotempty(tostring(Properties["prompt.version"])))',
+    "by_revision": _LLM_CALLS
+    + '| extend revision = tostring(Properties["container_app.revision"])\n'
+    + "| summarize calls = count(), errors = countif(Success == false),\n"
+    + "    p95_ms = percentile(DurationMs, 95) by revision",
+    "by_prompt_version": _LLM_CALLS
+    + '| extend prompt = tostring(Properties["prompt.name"]), version = tostring(Properties["prompt.version"])\n'
+    + "| where isnotempty(version)\n"
+    + "| summarize calls = count(), errors = countif(Success == false) by prompt, version",
+    "by_model": _LLM_CALLS
+    + '| extend deployment = tostring(Properties["gen_ai.request.model"]),\n'
+    + '    model_version = extract(@"(\\d{4}-\\d{2}-\\d{2})$", 1, tostring(Properties["gen_ai.response.model"]))\n'
+    + "| summarize calls = count(), errors = countif(Success == false) by deployment, model_version",
+}
 
 
 @dataclass(frozen=True)
@@ -116,6 +137,15 @@ class PromptRegistry:
         self._engine.dispose()
 
 
+def prompt_history(store: SqlPromptStore, name: str = PROMPT) -> Callable[[], dict[str, list[tuple[datetime, str]]]]:
+    """What the application reads from its prompt registry, as the Azure emulator's workspaces want it."""
+
+    def read() -> dict[str, list[tuple[datetime, str]]]:
+        return {name: [(a.at, str(a.to_version)) for a in reversed(store.history(name, limit=100))]}
+
+    return read
+
+
 def seed_prompts(url: str, now: datetime | None = None) -> None:
     """drug_info v1-v4: v3 live for days, v4 (the bad one) activated 25 minutes ago; nothing if already seeded."""
     clock = _SeedClock(now or datetime.now(UTC))
@@ -149,6 +179,12 @@ def _environment(name: str, emulator_url: str, prompts_url: str) -> dict[str, An
         "openai": {**where, "account": OPENAI_ACCOUNT, "deployments": [DEPLOYMENT]},
         "postgres": {**where, "server": postgres_server(name)},
         "search": {"endpoint": emulator_url, "alias": SEARCH_ALIAS},
+        "telemetry": {
+            "kind": "log_analytics",
+            "workspace_id": WORKSPACES[name],
+            "endpoint": emulator_url,
+            "queries": dict(TELEMETRY_QUERIES),
+        },
     }
 
 

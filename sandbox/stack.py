@@ -65,6 +65,8 @@ class Stack:
             azure = _start_azure(root / AZURE_DIR)
             undo.callback(azure.stop)
             prompts = _prompt_registries(root, undo)
+            for env, registry in prompts.items():  # the application's calls use the active prompt version
+                azure.follow_prompts(demo.WORKSPACES[env], demo.prompt_history(registry.store))
             runtime, bot_url, secret = _start_bot(root, slack, azure, undo)
             client = SlackClient(slack, bot_url, secret, demo.CHANNEL)
             stack = cls(root, slack, azure, prompts, runtime, bot_url, client, undo.pop_all())

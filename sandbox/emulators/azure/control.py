@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from sandbox.emulators.azure import aca_model as aca
+from sandbox.emulators.azure import app_signals
 from sandbox.emulators.azure.arm import Route, json_body, route
 from sandbox.emulators.azure.estate import resolve_time
 from sandbox.emulators.azure.wire import JSON, ApiError, Request, Response, bad_request, utc_now
@@ -173,12 +174,30 @@ def app_health(core: Core, req: Request, m: re.Match[str]) -> Response:
     return Response(503, {"status": "unhealthy", **body})
 
 
+def find_workspace(core: Core, workspace_id: str) -> JSON:
+    """The Log Analytics workspace ``workspace_id`` (caller holds the lock), or a 404."""
+    found = app_signals.workspaces(core).get(workspace_id.lower())
+    if found is None:
+        raise ApiError(404, "PathNotFoundError", f"The workspace {workspace_id} could not be found.")
+    return found
+
+
+def activate_prompt(core: Core, req: Request, match: re.Match[str]) -> Response:
+    """``{name, version}``: the workspace's application starts using that prompt version now."""
+    body = json_body(req)
+    if not body.get("name") or body.get("version") in (None, ""):
+        raise bad_request("InvalidPrompt", "Give the prompt's name and version.")
+    app_signals.activate_prompt(find_workspace(core, match.group("workspace")), str(body["name"]), str(body["version"]))
+    return Response(200, {"name": body["name"], "version": str(body["version"])})
+
+
 ROUTES: list[Route] = [
     route("GET", r"/_emulator/state", get_state),
     route("GET", r"/_emulator/faults", get_faults),
     route("POST", r"/_emulator/faults", add_fault),
     route("POST", r"/_emulator/faults/clear", clear_faults),
     route("POST", r"/_emulator/revisions", add_revision),
+    route("POST", r"/_emulator/workspaces/(?P<workspace>[^/]+)/prompts", activate_prompt),
     route("GET", r"/_emulator/requests", get_requests),
     route("DELETE", r"/_emulator/requests", clear_requests),
     route("GET", r"/_apps/(?P<app>[^/]+)/(?P<rev>[^/]+)(?:/.*)?", app_health),

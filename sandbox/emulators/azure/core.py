@@ -7,7 +7,8 @@ The estate (``Core.state``) is plain JSON:
 * ``accountModels``: account id (lower-cased) -> list of ``AccountModel`` JSON;
 * ``locationModels``: ``"<subscription>/<location>"`` (lower-cased) -> list of ``Model`` JSON;
 * ``deploymentHistory``: deployment id (lower-cased) -> list of ``{"model": {...}, "since": iso}``;
-* ``search``: ``{"indexes": {name: SearchIndex}, "aliases": {name: SearchAlias}, "documentCounts": {name: n}}``.
+* ``search``: ``{"indexes": {name: SearchIndex}, "aliases": {name: SearchAlias}, "documentCounts": {name: n}}``;
+* ``logAnalytics``: ``{"workspaces": {id: workspace}}``, the application each workspace watches (``app_signals``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox.emulators.azure import app_signals
 from sandbox.emulators.azure.faults import FaultInjector, not_found_message
 from sandbox.emulators.azure.lro import LroRegistry
 from sandbox.emulators.azure.wire import JSON, ApiError
@@ -73,6 +75,7 @@ def empty_state() -> JSON:
         "locationModels": {},
         "deploymentHistory": {},
         "search": {"indexes": {}, "aliases": {}, "documentCounts": {}},
+        "logAnalytics": {"workspaces": {}},
     }
 
 
@@ -89,6 +92,8 @@ class Core:
         self.state_file = state_file
         # Path (lower case) → the resource as it was just before the latest write to it (for stale reads).
         self.before_write: dict[str, JSON] = {}
+        # Workspace id (lower case) -> where the application reads its prompt versions (set by the host).
+        self.prompt_sources: dict[str, app_signals.PromptSource] = {}
 
     @property
     def resources(self) -> dict[str, JSON]:
@@ -122,10 +127,11 @@ class Core:
             return copy.deepcopy(self.state)
 
     def persist(self) -> None:
-        """Write the estate to ``state_file`` (when the emulator has a state directory)."""
-        if self.state_file is None:
-            return
+        """After a change: record the watched apps' traffic, and write the estate to ``state_file`` (if any)."""
         with self.lock:
+            app_signals.observe(self)
+            if self.state_file is None:
+                return
             text = json.dumps(self.state, indent=1)
         tmp = self.state_file.with_suffix(f".{time.monotonic_ns()}.tmp")
         tmp.write_text(text, encoding="utf-8")

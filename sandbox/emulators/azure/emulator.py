@@ -14,7 +14,7 @@ from typing import Any
 import trustme
 
 from sandbox.emulators.azure import aca_model as aca
-from sandbox.emulators.azure import control
+from sandbox.emulators.azure import app_signals, control
 from sandbox.emulators.azure.core import Core, RequestLog
 from sandbox.emulators.azure.credential import StaticTokenCredential
 from sandbox.emulators.azure.estate import load_estate
@@ -184,6 +184,33 @@ class AzureEmulator:
         with self.lock:
             found = self._core.state["search"]["aliases"].get(index_alias)
             return list(found["indexes"]) if found else []
+
+    # -- Log Analytics --------------------------------------------------------------------------
+
+    def workspace(self, workspace_id: str) -> JSON:
+        """A Log Analytics workspace's application model (a copy; see ``app_signals``)."""
+        with self.lock:
+            return copy.deepcopy(control.find_workspace(self._core, workspace_id))
+
+    def activate_prompt(self, workspace_id: str, name: str, version: str | int) -> None:
+        """The watched application starts using ``version`` of prompt ``name`` now."""
+        with self.lock:
+            app_signals.activate_prompt(control.find_workspace(self._core, workspace_id), name, str(version))
+            self._core.persist()
+
+    def follow_prompts(self, workspace_id: str, source: app_signals.PromptSource) -> None:
+        """Read the application's prompt versions from ``source`` (e.g. its prompt registry) from now on:
+        ``source()`` returns ``{prompt: [(since, version), ...]}``, oldest first. The workspace may be added
+        later (a saved estate from before it existed has none)."""
+        with self.lock:
+            self._core.prompt_sources[workspace_id.lower()] = source
+
+    def set_query_result(self, workspace_id: str, result: JSON) -> None:
+        """Answer queries containing ``result["match"]`` with ``result`` (``columns``, ``rows``, optional
+        ``partial`` text, or ``error``: ``{status, code, message}``) before anything else."""
+        with self.lock:
+            control.find_workspace(self._core, workspace_id).setdefault("results", []).insert(0, copy.deepcopy(result))
+            self._core.persist()
 
     def _load_or_create_ca(self) -> trustme.CA:
         assert self.state_dir is not None

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from sandbox.emulators.azure.app_signals import build_workspace
 from sandbox.emulators.azure.core import Core, empty_state
 from sandbox.emulators.azure.estate_builders import container_app, openai_account, postgres_server, search_service
 from sandbox.emulators.azure.wire import JSON, parse_time, utc_now
@@ -29,6 +30,7 @@ TOP_LEVEL_KEYS = {
     "openai_accounts",
     "postgres_servers",
     "search",
+    "log_analytics_workspaces",
 }
 _RELATIVE = re.compile(r"([+-])((?:\d+[smhdw])+)")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -116,4 +118,6 @@ def load_estate(source: dict[str, Any] | str | Path | None = None, *, now: datet
     for server in spec.get("postgres_servers") or []:
         postgres_server(core, scope.of(server), server)
     search_service(core, spec.get("search") or {})
+    for workspace in spec.get("log_analytics_workspaces") or []:
+        build_workspace(core, scope.of(workspace), workspace)
     return core.state

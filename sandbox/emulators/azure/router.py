@@ -8,7 +8,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from sandbox.emulators.azure import arm_cognitive, arm_containerapps, arm_postgres, control, lro, search
+from sandbox.emulators.azure import arm_cognitive, arm_containerapps, arm_postgres, control, log_analytics, lro, search
 from sandbox.emulators.azure.arm import Route
 from sandbox.emulators.azure.wire import JSON, ApiError, Request, Response
 
@@ -25,6 +25,7 @@ ARM_ROUTES: list[Route] = [
     Route("GET", lro.RESULT_PATH, lro.result_handler),
 ]
 SEARCH_ROUTES: list[Route] = search.ROUTES
+LOGS_PREFIX = "/v1/workspaces/"  # Log Analytics: the API version is in the path, not in ?api-version=
 CONTROL_PREFIXES = ("/_emulator/", "/_apps/")
 
 
@@ -48,8 +49,9 @@ def _service_call(core: Core, req: Request) -> Response:
     if delay > 0:
         time.sleep(delay)
     is_arm = req.path.lower().startswith("/subscriptions/")
-    _authenticate(core, req, is_arm)
-    if not req.api_version:
+    is_logs = req.path.lower().startswith(LOGS_PREFIX)
+    _authenticate(core, req, is_arm or is_logs)
+    if not req.api_version and not is_logs:
         raise ApiError(
             400,
             "MissingApiVersionParameter",
@@ -58,7 +60,7 @@ def _service_call(core: Core, req: Request) -> Response:
     failure = core.faults.take_failure(req.method, req.path)
     if failure is not None and not failure[1]:
         raise failure[0]
-    response = _run(core, req, ARM_ROUTES if is_arm else SEARCH_ROUTES)
+    response = _run(core, req, ARM_ROUTES if is_arm else log_analytics.ROUTES if is_logs else SEARCH_ROUTES)
     if failure is not None:
         raise failure[0]  # the call was carried out; the caller hears the error anyway
     return response
