@@ -11,7 +11,18 @@ from importlib.metadata import entry_points
 
 import click
 
-from bot.cli import checklist_cmd, config_cmd, db, drill_cmd, inspect_cmd, prompts, prune, requests_cmd, serve
+from bot.cli import (
+    checklist_cmd,
+    config_cmd,
+    db,
+    drill_cmd,
+    inspect_cmd,
+    prompts,
+    prune,
+    requests_cmd,
+    serve,
+    telemetry_cmd,
+)
 from bot.cli.common import EXIT_USAGE
 
 PLUGIN_GROUP = "rollback_bot.commands"
@@ -58,5 +69,16 @@ def main() -> None:
     """rollback-bot: guided, two-person-approved rollbacks of LLM deployments on Azure, from Slack."""
 
 
-for _module in (serve, config_cmd, db, inspect_cmd, checklist_cmd, drill_cmd, prompts, requests_cmd, prune):
+for _module in (
+    serve,
+    config_cmd,
+    db,
+    inspect_cmd,
+    checklist_cmd,
+    drill_cmd,
+    prompts,
+    requests_cmd,
+    prune,
+    telemetry_cmd,
+):
     _module.register(main)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
 from bot.adapters.azure.clients import AzureClients
+from bot.adapters.db.engine import make_engine
 from bot.adapters.telemetry.log_analytics import LogAnalyticsTelemetry
 from bot.adapters.telemetry.sql import SqlTelemetryQuery
-from bot.config import LogAnalyticsTelemetryConfig, SqlTelemetryConfig
+from bot.config import AzureConfig, LogAnalyticsTelemetryConfig, SqlTelemetryConfig
 from bot.domain.signals import SignalQuery
 from bot.ports.telemetry import TelemetryQuery
 
@@ -27,4 +29,22 @@ def build_telemetry(
     return SqlTelemetryQuery(engine(config.database_url), queries)
 
 
-__all__ = ["LogAnalyticsTelemetry", "SqlTelemetryQuery", "build_telemetry"]
+@contextmanager
+def standalone_telemetry(
+    config: SqlTelemetryConfig | LogAnalyticsTelemetryConfig, azure: AzureConfig
+) -> Iterator[TelemetryQuery]:
+    """The adapter for a one-shot command; its database connections are released on exit."""
+    engines: list[Engine] = []
+
+    def engine(url: str) -> Engine:
+        engines.append(make_engine(url))
+        return engines[-1]
+
+    try:
+        yield build_telemetry(config, engine=engine, clients=lambda: AzureClients(azure))
+    finally:
+        for made in engines:
+            made.dispose()
+
+
+__all__ = ["LogAnalyticsTelemetry", "SqlTelemetryQuery", "build_telemetry", "standalone_telemetry"]
