@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, TextClause, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.adapters.db.engine import describe_db_error
 from bot.domain.signals import MAX_ROWS, SignalQuery, SignalTable, TimeWindow
 from bot.errors import TelemetryError
 from bot.ports.telemetry import TelemetryQuery
@@ -65,10 +66,7 @@ class SqlTelemetryQuery(TelemetryQuery):
         return (clause.bindparams(*times) if times else clause), used
 
     def _describe(self, exc: SQLAlchemyError) -> str:
-        """The driver's first line, without parameters and with any password masked."""
-        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        first = lines[0] if lines else ""
+        """The driver's first line, with any password masked (a driver may echo its connection string)."""
+        text = describe_db_error(exc)
         password = self._engine.url.password
-        if password:
-            first = first.replace(str(password), "***")
-        return f"{type(exc).__name__}: {first}"
+        return text.replace(str(password), "***") if password else text
