@@ -11,12 +11,14 @@ from slack_sdk.errors import SlackApiError as SdkSlackApiError
 
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
+from bot.domain.recovery import Evidence
 from bot.domain.rollback_requests import RollbackRequest
 from bot.errors import SlackApiError
 from bot.ports.notify import Notifier
 from bot.slack.cards import build_card, build_thread, card_text
 from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.mrkdwn import render
+from bot.slack.proof import build_proof, proof_text
 from bot.text import Mention, Text
 
 log = logging.getLogger("rollback_bot.notifier")
@@ -65,6 +67,18 @@ class SlackNotifier(Notifier):
             )
         except SdkSlackApiError as exc:
             log.warning("could not post in the thread of request #%s: %s", request.id, exc.response.get("error"))
+
+    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> str:
+        try:
+            response = self._client.chat_postMessage(
+                channel=request.channel_id,
+                thread_ts=request.message_ts,
+                text=proof_text(evidence, problem),
+                blocks=build_proof(evidence, problem),
+            )
+        except SdkSlackApiError as exc:
+            raise SlackApiError(f"Could not post the proof after rollback: {exc.response.get('error')}") from None
+        return str(response["ts"])
 
     def post_checklist(self, channel: str, report: ChecklistReport) -> str:
         try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
+from bot.domain.recovery import Evidence
 from bot.domain.rollback_requests import RollbackRequest
 from bot.text import Mention, Text
 
@@ -32,6 +33,17 @@ class Notifier(ABC):
     @abstractmethod
     def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
         """Post details (verification, errors, reconciliation) in the card's thread."""
+
+    @abstractmethod
+    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> str:
+        """Post the proof after rollback (or why there is none) in the card's thread.
+
+        Returns:
+            The message ts of the follow-up.
+
+        Raises:
+            SlackApiError: Slack refused the post (the caller retries later).
+        """
 
     @abstractmethod
     def post_checklist(self, channel: str, report: ChecklistReport) -> str:

@@ -14,6 +14,7 @@ from bot.ports.metrics import Metrics
 from bot.ports.notify import Notifier
 from bot.ports.slack import SlackDirectory
 from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository
+from bot.ports.watches import WatchStore
 
 Background = Callable[[Callable[[], object]], None]
 
@@ -37,5 +38,7 @@ class Deps:
     drills: DrillLog
     checklists: ChecklistLog
     replica_id: str = "rollback-bot"
+    # Proof after rollback (bot.services.proof); None: no signal watches are kept.
+    watches: WatchStore | None = None
     # Within the block, each read of live state is made once and shared (a checklist reads some twice).
     read_snapshot: Callable[[], AbstractContextManager[None]] = nullcontext

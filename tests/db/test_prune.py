@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 
 from bot.adapters.db import migrate
 from bot.adapters.db.engine import make_engine
-from bot.adapters.db.models import AuditPruneRow, AuditRow, ChecklistClaimRow, ChecklistRunRow, DrillRow, RequestRow
+from bot.adapters.db.models import (
+    AuditPruneRow,
+    AuditRow,
+    ChecklistClaimRow,
+    ChecklistRunRow,
+    DrillRow,
+    RequestRow,
+    SignalWatchRow,
+)
 from bot.adapters.db.retention import SqlRetention
 from bot.cli import main
 from bot.domain.retention import Pruned
@@ -75,6 +83,10 @@ def _estate(engine: Engine) -> dict[str, int]:
                                         overall="pass", results=[]))  # fmt: skip
             session.add(ChecklistClaimRow(service="a", environment="prod", fire_time=at, claimed_by="r",
                                           claimed_at=at, posted_at=at, attempts=1, lease_until=at))  # fmt: skip
+        for at, request in ((OLD, ids["old_done"]), (RECENT, ids["recent"])):
+            session.add(SignalWatchRow(service="a", environment="prod", request_id=request, subject={},
+                                       changed_at=at, settled_at=at, after_end=at, min_calls=1, due_at=at,
+                                       created_at=at, attempts=1, finished_at=at))  # fmt: skip
     return ids
 
 
@@ -88,7 +100,14 @@ def _request_ids(engine: Engine) -> set[int]:
         return set(session.scalars(select(RequestRow.id)))
 
 
-EXPECTED = {"requests": 1, "audit_events": 2, "checklist_runs": 2, "checklist_claims": 2, "drills": 2}
+EXPECTED = {
+    "requests": 1,
+    "audit_events": 2,
+    "checklist_runs": 2,
+    "checklist_claims": 2,
+    "drills": 2,
+    "signal_watches": 1,
+}
 
 
 def test_dry_run_counts_and_changes_nothing(engine: Engine) -> None:
@@ -125,7 +144,8 @@ def test_the_cli_prints_what_it_removed(db_url: str, engine: Engine, tmp_path: P
     dry = CliRunner().invoke(main, ["prune", "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     assert dry.output.startswith(
-        "would remove 1 requests, 2 audit events, 2 checklist runs, 2 checklist claims, 2 drills from before "
+        "would remove 1 requests, 2 audit events, 2 checklist runs, 2 checklist claims, 2 drills, 1 signal watches "
+        "from before "
     )
     done = CliRunner().invoke(main, ["prune", "--older-than", "400d"], env=env)
     assert done.output.startswith("removed 1 requests, 2 audit events") and "in flight are always kept" in done.output

@@ -171,3 +171,31 @@ class AuditPruneRow(Base):
     __tablename__ = "audit_prune"
 
     cutoff: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+
+
+class SignalWatchRow(Base):
+    """LLM signals to read once a rollback's (or drill's) window has passed; one per request or drill."""
+
+    __tablename__ = "signal_watches"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(63))
+    environment: Mapped[str] = mapped_column(String(63))
+    request_id: Mapped[int | None] = mapped_column(BigId, unique=True)
+    drill_id: Mapped[int | None] = mapped_column(BigId, unique=True)
+    subject: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    settled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    after_end: Mapped[datetime] = mapped_column(UtcDateTime())
+    min_calls: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    problem: Mapped[str | None] = mapped_column(Text)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_signal_watches_due", "finished_at", "due_at"),)

@@ -13,7 +13,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.db.engine import describe_db_error
 from bot.adapters.db.locks import long_statements
-from bot.adapters.db.models import AuditPruneRow, AuditRow, ChecklistClaimRow, ChecklistRunRow, DrillRow, RequestRow
+from bot.adapters.db.models import (
+    AuditPruneRow,
+    AuditRow,
+    ChecklistClaimRow,
+    ChecklistRunRow,
+    DrillRow,
+    RequestRow,
+    SignalWatchRow,
+)
 from bot.domain.retention import Pruned
 from bot.domain.rollback_requests import RequestStatus
 from bot.errors import StoreError
@@ -60,6 +68,7 @@ class SqlRetention(Retention):
             ("requests", requests, requests.c.id.in_(old_requests)),
             ("checklist_runs", _table(ChecklistRunRow), _table(ChecklistRunRow).c.at < cutoff),
             ("checklist_claims", _table(ChecklistClaimRow), _table(ChecklistClaimRow).c.fire_time < cutoff),
+            ("signal_watches", _table(SignalWatchRow), _table(SignalWatchRow).c.created_at < cutoff),
         ]
         counts: dict[str, int] = {}
         if dry_run:

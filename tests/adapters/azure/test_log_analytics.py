@@ -15,7 +15,7 @@ from bot.adapters.azure.clients import AzureClients
 from bot.adapters.telemetry import LogAnalyticsTelemetry
 from bot.adapters.telemetry.log_analytics import fill, kql_string, kql_timespan
 from bot.config import AzureConfig
-from bot.domain.checklist import CheckStatus
+from bot.domain.readiness import CheckStatus
 from bot.domain.signals import Dimension, SignalQuery, TimeWindow
 from bot.errors import AzureAuthError, AzureError, AzureThrottledError, ConfigError, TelemetryError
 from bot.services.checks import check_prompt_version_logged, run_checks

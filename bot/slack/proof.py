@@ -1,0 +1,71 @@
+"""The proof-after-rollback follow-up (a thread reply) and the card's line linking to it, as Block Kit data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.domain.recovery import Evidence, Figures, Verdict, percent
+from bot.domain.signals import TimeWindow
+from bot.slack.blocks import to_dicts
+from bot.slack.mrkdwn import escape
+
+EMOJI = {
+    Verdict.recovered: ":white_check_mark:",
+    Verdict.not_yet: ":hourglass:",
+    Verdict.worse: ":small_red_triangle:",
+    Verdict.not_recovered: ":warning:",
+}
+
+
+def proof_text(evidence: Evidence | None, problem: str | None = None) -> str:
+    """Notification fallback text."""
+    if evidence is None:
+        return f"No proof after rollback: {problem or 'the signals could not be read'}"
+    return f"Proof after rollback: {evidence.verdict.value}, {evidence.reason}"
+
+
+def build_proof(evidence: Evidence | None, problem: str | None = None) -> list[dict[str, Any]]:
+    """The follow-up: the verdict, calls on the restored version, error rate and p95 before → after, the windows."""
+    if evidence is None:
+        why = escape(problem or "the signals could not be read")
+        return to_dicts([SectionBlock(text=_md(f":grey_question: *No proof after rollback*: {why}."))])
+    before, after = evidence.before, evidence.after
+    what = escape(evidence.subject.describe())
+    head = f"{EMOJI[evidence.verdict]} *Proof after rollback: {evidence.verdict.value}*. {escape(evidence.reason)}."
+    lines = [
+        f"*Calls on {what}*: {percent(before.share)} → {percent(after.share)}",
+        f"*Error rate*: {_rate(before)} → {_rate(after)}",
+        f"*p95 latency*: {_ms(before.p95_ms)} → {_ms(after.p95_ms)}",
+    ]
+    notes = [f"before: {_span(before.window)} · after: {_span(after.window)} · {escape(evidence.source)}"]
+    notes += [f"{label}: {escape(f.partial)}" for label, f in (("before", before), ("after", after)) if f.partial]
+    blocks: list[Block] = [
+        SectionBlock(text=_md(head)),
+        SectionBlock(text=_md("\n".join(lines))),
+        ContextBlock(elements=[_md(n) for n in notes]),
+    ]
+    return to_dicts(blocks)
+
+
+def proof_line(verdict: str | None, link: str | None) -> str:
+    """The card's line that links the follow-up: ``Proof after rollback: <link|recovered>``."""
+    label = verdict or "no proof"
+    return f"*Proof after rollback*: <{link}|{label}>" if link else f"*Proof after rollback*: {label}"
+
+
+def _rate(f: Figures) -> str:
+    return f"{percent(f.error_rate)} ({f.errors} of {f.calls} calls)"
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} ms"
+
+
+def _span(window: TimeWindow) -> str:
+    return f"{window.start:%H:%M} to {window.end:%H:%M} UTC"
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text[:3000])
