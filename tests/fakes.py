@@ -41,7 +41,9 @@ from bot.domain.people import SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion
 from bot.domain.readiness import ChecklistClaim, ChecklistReport, DrillRecord
+from bot.domain.recovery import Evidence
 from bot.domain.rollback_requests import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.signals import SignalQuery, SignalTable, TimeWindow
 from bot.domain.traffic import TrafficRules
 from bot.errors import AlreadyDecidedError, NotFoundError, RollbackInProgressError, StalePlanError, UsageError
 from bot.kinds import BoundEnvironment, BoundKind, Kind, Kinds, KindServices
@@ -62,7 +64,7 @@ from bot.ports.notify import Notifier
 from bot.ports.prompts import PromptStore
 from bot.ports.slack import SlackDirectory
 from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository
-from bot.ports.telemetry import PromptVersionCoverage, TelemetryQuery
+from bot.ports.telemetry import TelemetryQuery
 from bot.services import Deps
 from bot.text import Mention, Text
 
@@ -656,7 +658,7 @@ class FakeDirectory(SlackDirectory):
 class Posted:
     """One thing the notifier was asked to show."""
 
-    what: str  # card | update | thread | checklist
+    what: str  # card | update | thread | proof | checklist
     request_id: int | None
     text: str
     lines: tuple[str, ...] = ()
@@ -682,6 +684,11 @@ class FakeNotifier(Notifier):
 
     def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
         self.posted.append(Posted("thread", request.id, str(text), tuple(lines)))
+
+    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> str:
+        text = f"{evidence.verdict.value}: {evidence.reason}" if evidence else f"no proof: {problem}"
+        self.posted.append(Posted("proof", request.id, text))
+        return f"{len(self.posted)}.0"
 
     def post_checklist(self, channel: str, report: ChecklistReport) -> str:
         self.posted.append(Posted("checklist", None, channel))
@@ -720,13 +727,37 @@ class FakeMetrics(Metrics):
 
 
 class FakeTelemetry(TelemetryQuery):
-    """A fixed coverage of LLM calls by prompt version."""
+    """Answers each configured named query with a fixed table (default: every call carries a prompt version).
 
-    def __init__(self, total: int = 20, with_version: int = 20) -> None:
-        self.total, self.with_version = total, with_version
+    ``tables`` maps a query to its answer: ``(columns, rows)``, or a function of the window giving them.
+    """
 
-    def prompt_version_coverage(self, *, since: datetime) -> PromptVersionCoverage:
-        return PromptVersionCoverage(self.total, self.with_version, since)
+    Answer = tuple[tuple[str, ...], tuple[tuple[object, ...], ...]]
+
+    def __init__(
+        self,
+        total: int = 20,
+        with_version: int = 20,
+        tables: dict[SignalQuery, Answer | Callable[[TimeWindow], Answer]] | None = None,
+    ) -> None:
+        default = {SignalQuery.prompt_versions: (("total", "with_prompt_version"), ((total, with_version),))}
+        self.tables = default if tables is None else tables
+        self.asked: list[tuple[SignalQuery, TimeWindow, str]] = []
+
+    @property
+    def source(self) -> str:
+        return "fake telemetry"
+
+    def configured(self) -> tuple[SignalQuery, ...]:
+        return tuple(q for q in SignalQuery if q in self.tables)
+
+    def run(self, query: SignalQuery, window: TimeWindow, *, revision: str = "") -> SignalTable:
+        if query not in self.tables:
+            raise self.missing(query)
+        self.asked.append((query, window, revision))
+        answer = self.tables[query]
+        columns, rows = answer(window) if callable(answer) else answer
+        return SignalTable(query, self.source, columns, rows)
 
 
 # --- a whole fast world --------------------------------------------------------------------------

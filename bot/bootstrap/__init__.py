@@ -21,6 +21,7 @@ from bot.adapters.azure.snapshot import read_snapshot
 from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
 from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
+from bot.adapters.db.watches import SqlWatchStore
 from bot.adapters.http_health import RequestsHealthProbe
 from bot.adapters.metrics import PrometheusMetrics
 from bot.adapters.slack_auth import SlackAuthCheck
@@ -30,7 +31,7 @@ from bot.bootstrap.database import prepare_database
 from bot.bootstrap.environments import Environments, warn_about_prompt_guards
 from bot.bootstrap.runtime import Runtime as Runtime  # re-exported: callers build and hold it from here
 from bot.config import AppConfig, Settings
-from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
+from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy, VerifyPolicy
 from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import KindServices
 from bot.kinds.builtin import BUILTIN
@@ -90,6 +91,7 @@ def build_catalog(config: AppConfig, registry: KindRegistry = BUILTIN) -> Catalo
                         telemetry_window_hours=env.telemetry.window_hours if env.telemetry else 24,
                     ),
                     drills_require_approval=env.drills_require_approval,
+                    verify=VerifyPolicy(window_minutes=env.verify.window_minutes, min_calls=env.verify.min_calls),
                 )
             )
     return Catalog(tuple(policies))
@@ -175,6 +177,7 @@ def build_runtime(
         checklists=SqlChecklistLog(sessions, clock),
         replica_id=f"{socket.gethostname()}:{os.getpid()}",
         read_snapshot=read_snapshot,
+        watches=SqlWatchStore(sessions, clock),
     )
     bolt = build_bolt_app(settings, client, deps, listeners) if slack_app and settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None

@@ -23,6 +23,14 @@ class ChecklistPolicy:
 
 
 @dataclass(frozen=True)
+class VerifyPolicy:
+    """Proof after rollback: how long the LLM signals are watched, and how many calls a verdict needs."""
+
+    window_minutes: int = 10
+    min_calls: int = 20
+
+
+@dataclass(frozen=True)
 class EnvironmentPolicy:
     """Rules for one service/environment: where `/rollback` may be used, who approves, what is configured."""
 
@@ -34,6 +42,7 @@ class EnvironmentPolicy:
     kinds: tuple[KindName, ...]
     checklist: ChecklistPolicy = field(default_factory=ChecklistPolicy)
     drills_require_approval: bool = True
+    verify: VerifyPolicy = field(default_factory=VerifyPolicy)
 
     @property
     def channel_patterns_used(self) -> bool:

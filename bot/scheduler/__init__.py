@@ -1,4 +1,4 @@
-"""Scheduled work (APScheduler 3): the checklist dispatcher, the request-expiry sweep, reconciliation.
+"""Scheduled work (APScheduler 3): the checklist dispatcher, the request-expiry sweep, reconciliation, signal watches.
 
 Every replica runs the same jobs. The dispatcher (``bot.services.schedule``) ticks every few seconds and
 decides itself which checklist fire times are due (``cron.fire_time_of``, within a catch-up window), so
@@ -23,6 +23,7 @@ from bot.domain.rollback_requests import ServiceEnv
 from bot.scheduler.cron import fire_time_of
 from bot.services import Deps
 from bot.services.execution import reconcile_interrupted
+from bot.services.proof import run_due_watches
 from bot.services.rollbacks import expire_due
 from bot.services.schedule import ChecklistDispatcher, SchedulePolicy
 
@@ -32,6 +33,7 @@ log = logging.getLogger("rollback_bot.scheduler")
 CHECKLIST_WORKERS = 8
 DISPATCH_SECONDS = 5.0
 DISPATCH_JOB = "checklists"
+WATCH_SECONDS = 15.0
 
 
 class BotScheduler:
@@ -91,8 +93,10 @@ def build_scheduler(
     expiry_interval_seconds: float = 30.0,
     dispatch_seconds: float = DISPATCH_SECONDS,
     policy: SchedulePolicy | None = None,
+    watch_seconds: float = WATCH_SECONDS,
 ) -> BotScheduler:
-    """The jobs: checklist dispatch (cron from config unless ``triggers``), expiry sweep, reconciliation."""
+    """The jobs: checklist dispatch (cron from config unless ``triggers``), expiry sweep, reconciliation, and the
+    proof-after-rollback watches (``bot.services.proof``)."""
     policy = policy or SchedulePolicy()
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     pool = ThreadPoolExecutor(max_workers=CHECKLIST_WORKERS, thread_name_prefix="checklist")
@@ -108,6 +112,7 @@ def build_scheduler(
     )
     scheduler.add_job(lambda: expire_due(deps), "interval", seconds=expiry_interval_seconds, id="expire-requests")
     scheduler.add_job(lambda: reconcile_interrupted(deps), "interval", seconds=60, id="reconcile-interrupted")
+    scheduler.add_job(lambda: run_due_watches(deps), "interval", seconds=watch_seconds, id="signal-watches")
     return BotScheduler(scheduler, pool, dispatcher)
 
 

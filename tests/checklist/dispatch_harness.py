@@ -26,6 +26,7 @@ from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
 from bot.domain.people import SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
+from bot.domain.recovery import Evidence
 from bot.domain.rollback_requests import RollbackRequest, ServiceEnv
 from bot.errors import SlackApiError
 from bot.kinds import BoundEnvironment, Kinds
@@ -72,6 +73,9 @@ class RecordingNotifier(Notifier):
         raise NotImplementedError
 
     def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
+        raise NotImplementedError
+
+    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> str:
         raise NotImplementedError
 
 
