@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -183,7 +182,7 @@ def test_429_past_the_bound_is_throttled_with_when_to_retry_and_no_long_wait(wor
         f"'{WORKSPACE}'"
     )
     assert "retry after 90 s" in message
-    result = run_checks(replace(world.context(emu, app=False), telemetry=log_analytics(emu)))[2]
+    result = run_checks(world.context(emu, app=False, telemetry=log_analytics(emu)))[2]
     assert result.status is CheckStatus.failed and "throttling" in result.summary
 
 
