@@ -185,6 +185,8 @@ def _environment(name: str, emulator_url: str, prompts_url: str) -> dict[str, An
             "endpoint": emulator_url,
             "queries": dict(TELEMETRY_QUERIES),
         },
+        # The proof after a rollback: a short watch, so the follow-up arrives while you look (default 10 min).
+        "verify": {"window_minutes": 2},
     }
 
 

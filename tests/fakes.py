@@ -41,7 +41,7 @@ from bot.domain.people import SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion
 from bot.domain.readiness import ChecklistClaim, ChecklistReport, DrillRecord
-from bot.domain.recovery import Evidence
+from bot.domain.recovery import CardProof, Evidence
 from bot.domain.rollback_requests import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.signals import SignalQuery, SignalTable, TimeWindow
 from bot.domain.traffic import TrafficRules
@@ -60,7 +60,7 @@ from bot.kinds.schema import PostgresHandle
 from bot.ports.azure import ContainerAppsApi, ModelDeploymentsApi, PostgresApi, SearchApi
 from bot.ports.health import HealthProbe, HealthResult
 from bot.ports.metrics import Metrics
-from bot.ports.notify import Notifier
+from bot.ports.notify import Notifier, PostedMessage
 from bot.ports.prompts import PromptStore
 from bot.ports.slack import SlackDirectory
 from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository
@@ -665,6 +665,7 @@ class Posted:
     plan: Plan[Any] | None = None
     steps: tuple[StepResult, ...] = ()
     approvers: tuple[Mention, ...] = ()
+    proof: CardProof | None = None
 
 
 class FakeNotifier(Notifier):
@@ -678,17 +679,24 @@ class FakeNotifier(Notifier):
         return f"{len(self.posted)}.0"
 
     def update_card(
-        self, request: RollbackRequest, plan: Plan[Any], *, steps: Sequence[StepResult] = (), note: Text | str = ""
+        self,
+        request: RollbackRequest,
+        plan: Plan[Any],
+        *,
+        steps: Sequence[StepResult] = (),
+        note: Text | str = "",
+        proof: CardProof | None = None,
     ) -> None:
-        self.posted.append(Posted("update", request.id, str(note), plan=plan, steps=tuple(steps)))
+        self.posted.append(Posted("update", request.id, str(note), plan=plan, steps=tuple(steps), proof=proof))
 
     def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
         self.posted.append(Posted("thread", request.id, str(text), tuple(lines)))
 
-    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> str:
+    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> PostedMessage:
         text = f"{evidence.verdict.value}: {evidence.reason}" if evidence else f"no proof: {problem}"
         self.posted.append(Posted("proof", request.id, text))
-        return f"{len(self.posted)}.0"
+        ts = f"{len(self.posted)}.0"
+        return PostedMessage(ts, f"https://slack.test/archives/{request.channel_id}/p{ts}")
 
     def post_checklist(self, channel: str, report: ChecklistReport) -> str:
         self.posted.append(Posted("checklist", None, channel))

@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError as SdkSlackApiError
 
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
-from bot.domain.recovery import Evidence
+from bot.domain.recovery import CardProof, Evidence
 from bot.domain.rollback_requests import RollbackRequest
 from bot.errors import SlackApiError
-from bot.ports.notify import Notifier
+from bot.ports.notify import Notifier, PostedMessage
 from bot.slack.cards import build_card, build_thread, card_text
 from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.mrkdwn import render
@@ -42,7 +42,13 @@ class SlackNotifier(Notifier):
         return str(response["ts"])
 
     def update_card(
-        self, request: RollbackRequest, plan: Plan[Any], *, steps: Sequence[StepResult] = (), note: Text | str = ""
+        self,
+        request: RollbackRequest,
+        plan: Plan[Any],
+        *,
+        steps: Sequence[StepResult] = (),
+        note: Text | str = "",
+        proof: CardProof | None = None,
     ) -> None:
         if not request.message_ts:
             return
@@ -51,7 +57,7 @@ class SlackNotifier(Notifier):
                 channel=request.channel_id,
                 ts=request.message_ts,
                 text=card_text(request),
-                blocks=build_card(request, plan, steps=steps, note=note),
+                blocks=build_card(request, plan, steps=steps, note=note, proof=proof),
             )
         except SdkSlackApiError as exc:
             # The card is a view of the database, which stays right; a failed refresh must not fail the rollback.
@@ -68,7 +74,7 @@ class SlackNotifier(Notifier):
         except SdkSlackApiError as exc:
             log.warning("could not post in the thread of request #%s: %s", request.id, exc.response.get("error"))
 
-    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> str:
+    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> PostedMessage:
         try:
             response = self._client.chat_postMessage(
                 channel=request.channel_id,
@@ -78,7 +84,13 @@ class SlackNotifier(Notifier):
             )
         except SdkSlackApiError as exc:
             raise SlackApiError(f"Could not post the proof after rollback: {exc.response.get('error')}") from None
-        return str(response["ts"])
+        ts = str(response["ts"])
+        try:
+            link = self._client.chat_getPermalink(channel=request.channel_id, message_ts=ts).get("permalink")
+        except SdkSlackApiError as exc:  # the card then names the verdict without a link
+            log.warning("no permalink for the proof of request #%s: %s", request.id, exc.response.get("error"))
+            link = None
+        return PostedMessage(ts, str(link) if link else None)
 
     def post_checklist(self, channel: str, report: ChecklistReport) -> str:
         try:

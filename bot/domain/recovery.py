@@ -117,6 +117,17 @@ class Evidence:
         )
 
 
+@dataclass(frozen=True)
+class CardProof:
+    """What the request card says about the proof: watched until ``until``; once ``posted``, the verdict (None:
+    the follow-up says why there is none) with a link to the follow-up when Slack gave one."""
+
+    until: datetime | None = None
+    posted: bool = False
+    verdict: Verdict | None = None
+    link: str | None = None
+
+
 def figures(
     subject: Group,
     window: TimeWindow,

@@ -20,7 +20,7 @@ INGESTION_GRACE = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class NewWatch:
-    """What to watch, for which request (a rollback) or drill."""
+    """What to watch, for which request (a rollback), drill, or both (a drill run from a request)."""
 
     target: ServiceEnv
     subject: Group
@@ -32,8 +32,8 @@ class NewWatch:
     drill_id: int | None = None
 
     def __post_init__(self) -> None:
-        if (self.request_id is None) == (self.drill_id is None):
-            raise ValueError("a watch belongs to exactly one request or drill")
+        if self.request_id is None and self.drill_id is None:
+            raise ValueError("a watch belongs to a request, a drill, or a drill run from a request")
 
     @property
     def due_at(self) -> datetime:

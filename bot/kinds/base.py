@@ -27,6 +27,7 @@ from bot.domain.kinds import KindName
 from bot.domain.plan import ChangeEvent, KindState, Plan, StepResult, Verification
 from bot.domain.readiness import CheckKey, CheckResult
 from bot.domain.rollback_requests import ServiceEnv
+from bot.domain.signals import Group
 from bot.errors import UsageError
 from bot.ports.health import HealthProbe
 
@@ -136,6 +137,7 @@ class Kind(Generic[H]):
         bind: Callable[[H, KindServices], BoundKind[Any]],
         decode: Callable[[Mapping[str, Any]], KindState],
         owns: frozenset[CheckKey] = frozenset(),
+        restores: Callable[[Plan[Any]], Group | None] | None = None,
     ) -> None:
         self.name = name
         self.key = key  # its block in an environment's configuration, and its section in ``inspect --json``
@@ -144,6 +146,7 @@ class Kind(Generic[H]):
         self.owns = owns  # checklist items this kind answers alone (besides item 2)
         self._bind = bind
         self._decode = decode
+        self._restores = restores
 
     def __repr__(self) -> str:
         return f"Kind({self.name})"
@@ -151,6 +154,11 @@ class Kind(Generic[H]):
     def bind(self, handle: H, services: KindServices) -> BoundKind[Any]:
         """This kind bound to one environment's resource."""
         return self._bind(handle, services)
+
+    def restored_group(self, plan: Plan[Any]) -> Group | None:
+        """What a rollback with ``plan`` puts back, as the LLM calls are grouped in the telemetry (a revision, a
+        prompt version, a model version): the proof after rollback watches it. None: nothing to watch."""
+        return self._restores(plan) if self._restores is not None else None
 
     def decode_state(self, data: Mapping[str, Any]) -> KindState:
         """A stored state (``to_json`` of this kind's state) back as a value.

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
-from bot.domain.recovery import Evidence
+from bot.domain.recovery import CardProof, Evidence
 from bot.domain.rollback_requests import RollbackRequest
 from bot.text import Mention, Text
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    """A message the notifier posted: its ts, and a link to it when Slack gave one."""
+
+    ts: str
+    link: str | None = None
 
 
 class Notifier(ABC):
@@ -26,20 +35,27 @@ class Notifier(ABC):
 
     @abstractmethod
     def update_card(
-        self, request: RollbackRequest, plan: Plan[Any], *, steps: Sequence[StepResult] = (), note: Text | str = ""
+        self,
+        request: RollbackRequest,
+        plan: Plan[Any],
+        *,
+        steps: Sequence[StepResult] = (),
+        note: Text | str = "",
+        proof: CardProof | None = None,
     ) -> None:
-        """Re-render the card in place for the request's current status, with per-step progress."""
+        """Re-render the card in place for the request's current status, with per-step progress (and the proof
+        after rollback: being watched, or its verdict linking to the follow-up)."""
 
     @abstractmethod
     def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
         """Post details (verification, errors, reconciliation) in the card's thread."""
 
     @abstractmethod
-    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> str:
+    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> PostedMessage:
         """Post the proof after rollback (or why there is none) in the card's thread.
 
         Returns:
-            The message ts of the follow-up.
+            The follow-up's ts and its link (for the card).
 
         Raises:
             SlackApiError: Slack refused the post (the caller retries later).

@@ -25,6 +25,7 @@ from bot.kinds import BoundKind, changed_by_others, encode_plan, require_state
 from bot.services import Deps
 from bot.services.audit import record
 from bot.services.policy import approvers_of
+from bot.services.proof import watch_drill
 
 log = logging.getLogger("rollback_bot.drills")
 
@@ -140,7 +141,10 @@ def run_drill(
         error="; ".join(problems) or None,
         request_id=request_id,
     )
-    return _record(deps, drill, steps)
+    outcome = _record(deps, drill, steps)
+    if plan is not None:  # the same evidence as a rollback's proof, over the time the drill's rollback was in place
+        watch_drill(deps, outcome.drill, plan)
+    return outcome
 
 
 def _capture(bound: BoundKind[Any], plan: Plan[Any]) -> KindState:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.plan import Plan, StepResult
+from bot.domain.recovery import CardProof
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest
 from bot.errors import AlreadyDecidedError, RollbackBotError
 from bot.kinds import BoundKind
@@ -24,6 +25,7 @@ from bot.services import Deps
 from bot.services.audit import record
 from bot.services.drills import run_drill
 from bot.services.policy import move, plan_of
+from bot.services.proof import watch_rollback
 
 log = logging.getLogger("rollback_bot.execution")
 
@@ -38,10 +40,10 @@ def execute_request(deps: Deps, *, request_id: int) -> RollbackRequest:
         return deps.requests.get(request_id)
     record(deps, "execution.started", actor="rollback-bot", request_id=request_id)
     plan = plan_of(deps, request)
-    started = time.monotonic()
+    started, started_at = time.monotonic(), deps.clock()
     steps, error = _run_drill(deps, request, plan) if request.is_drill else _run_rollback(deps, request, plan)
     seconds = round(time.monotonic() - started, 3)
-    return _finish(deps, request, plan, steps=steps, error=error, seconds=seconds)
+    return _finish(deps, request, plan, steps=steps, error=error, seconds=seconds, started_at=started_at)
 
 
 def _run_drill(deps: Deps, request: RollbackRequest, plan: Plan[Any]) -> tuple[list[StepResult], str | None]:
@@ -134,10 +136,18 @@ def _verify(
 
 
 def _finish(
-    deps: Deps, request: RollbackRequest, plan: Plan[Any], *, steps: list[StepResult], error: str | None, seconds: float
+    deps: Deps,
+    request: RollbackRequest,
+    plan: Plan[Any],
+    *,
+    steps: list[StepResult],
+    error: str | None,
+    seconds: float,
+    started_at: datetime,
 ) -> RollbackRequest:
     status = RequestStatus.failed if error else RequestStatus.succeeded
-    result = {"seconds": seconds, "steps": [s.__dict__ for s in steps], "error": error}
+    note = f"Failed after {seconds:.1f} s: {error}" if error else f"Succeeded in {seconds:.1f} s."
+    result = {"seconds": seconds, "steps": [s.__dict__ for s in steps], "error": error, "note": note}
     done = move(deps, request, status, result=result)
     record(
         deps,
@@ -150,8 +160,11 @@ def _finish(
     )
     deps.metrics.count("outcomes", outcome=status.value, kind=plan.kind)
     deps.metrics.observe("execution_seconds", seconds, kind=plan.kind)
-    note = f"Failed after {seconds:.1f} s: {error}" if error else f"Succeeded in {seconds:.1f} s."
-    deps.notifier.update_card(done, plan, steps=steps, note=note)
+    watch = None
+    if status is RequestStatus.succeeded and not request.is_drill:  # a drill schedules its own
+        watch = watch_rollback(deps, done, plan, changed_at=started_at, settled_at=deps.clock())
+    proof = CardProof(until=watch.after_end) if watch is not None else None
+    deps.notifier.update_card(done, plan, steps=steps, note=note, proof=proof)
     lines = [f"{'✓' if s.ok else '✗'} {s.name} ({s.seconds:.2f} s): {s.detail}" for s in steps]
     if not request.is_drill and status is RequestStatus.succeeded and plan.roll_forward:
         lines += ["roll forward (undo) with:", *plan.roll_forward]

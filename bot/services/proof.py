@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from bot.domain.recovery import Evidence, Figures, figures, judge
+from bot.domain.plan import Plan, StepResult
+from bot.domain.readiness import DrillPhase, DrillRecord
+from bot.domain.recovery import CardProof, Evidence, Figures, figures, judge
+from bot.domain.rollback_requests import RollbackRequest, ServiceEnv
 from bot.domain.signals import QUERY_OF, Dimension, Group, GroupCalls, SignalQuery, TimeWindow
 from bot.domain.watches import NewWatch, Watch
 from bot.errors import RollbackBotError, TelemetryError
 from bot.ports.telemetry import TelemetryQuery
 from bot.services import Deps
 from bot.services.audit import record
+from bot.services.policy import plan_of
 
 log = logging.getLogger("rollback_bot.proof")
 
@@ -43,11 +48,60 @@ def can_watch(telemetry: TelemetryQuery | None, subject: Group) -> bool:
     return telemetry.has(QUERY_OF[subject.dimension]) or telemetry.has(SignalQuery.by_revision)
 
 
-def schedule_watch(
-    deps: Deps,
-    *,
-    new: NewWatch,
+def watch_rollback(
+    deps: Deps, request: RollbackRequest, plan: Plan[Any], *, changed_at: datetime, settled_at: datetime
 ) -> Watch | None:
+    """After a rollback that succeeded: watch what it restored for ``verify.window_minutes`` (never raises)."""
+    policy = deps.catalog.resolve(request.target.service, request.target.environment).verify
+    window = TimeWindow(settled_at, settled_at + timedelta(minutes=policy.window_minutes))
+    return _schedule(deps, plan, request.target, changed_at, window, request_id=request.id)
+
+
+def watch_drill(deps: Deps, drill: DrillRecord, plan: Plan[Any]) -> Watch | None:
+    """After a drill that rolled back and put things back: the same evidence over the time its rollback was in
+    place (from the pointer moving to the restore); its request's thread gets the follow-up (never raises)."""
+    phases = drill.phases
+    moved = phases.get(DrillPhase.pointer_moved.value, phases.get(DrillPhase.command_issued.value))
+    restored = phases.get(DrillPhase.rolled_forward.value)
+    if drill.id is None or moved is None or restored is None:
+        return None
+    start = drill.started_at
+    in_place = TimeWindow(start + timedelta(seconds=moved), start + timedelta(seconds=max(restored, moved + 1)))
+    return _schedule(deps, plan, drill.target, start, in_place, request_id=drill.request_id, drill_id=drill.id)
+
+
+def _schedule(
+    deps: Deps,
+    plan: Plan[Any],
+    target: ServiceEnv,
+    changed_at: datetime,
+    after: TimeWindow,
+    *,
+    request_id: int | None,
+    drill_id: int | None = None,
+) -> Watch | None:
+    kind = deps.kinds.get(plan.kind)
+    subject = kind.restored_group(plan) if kind is not None else None
+    if subject is None:
+        return None
+    new = NewWatch(
+        target=target,
+        subject=subject,
+        changed_at=changed_at,
+        settled_at=after.start,
+        after_end=after.end,
+        min_calls=deps.catalog.resolve(target.service, target.environment).verify.min_calls,
+        request_id=request_id,
+        drill_id=drill_id,
+    )
+    try:
+        return schedule_watch(deps, new=new)
+    except RollbackBotError as exc:  # the rollback stands; only its proof is missing, and the log says why
+        log.error("could not schedule the proof after rollback for %s: %s", target, exc.user_message)
+        return None
+
+
+def schedule_watch(deps: Deps, *, new: NewWatch) -> Watch | None:
     """Schedule ``new`` when the environment's telemetry can read it; None when it cannot or it exists already."""
     if deps.watches is None or not can_watch(deps.environment(new.target).telemetry, new.subject):
         return None
@@ -131,7 +185,11 @@ def report_watch(deps: Deps, watch: Watch, policy: WatchPolicy) -> None:
         evidence, problem = None, exc.user_message
     ts = None
     if watch.request_id is not None:
-        ts = deps.notifier.post_proof(deps.requests.get(watch.request_id), evidence, problem)
+        request = deps.requests.get(watch.request_id)
+        posted = deps.notifier.post_proof(request, evidence, problem)
+        ts = posted.ts
+        proof = CardProof(posted=True, verdict=evidence.verdict if evidence else None, link=posted.link)
+        refresh_card(deps, request, proof)
     store.finish(watch, evidence=evidence.to_json() if evidence else None, problem=problem, message_ts=ts)
     record(
         deps,
@@ -142,3 +200,10 @@ def report_watch(deps: Deps, watch: Watch, policy: WatchPolicy) -> None:
         verdict=evidence.verdict.value if evidence else None,
         reason=evidence.reason if evidence else problem,
     )
+
+
+def refresh_card(deps: Deps, request: RollbackRequest, proof: CardProof) -> None:
+    """The finished request's card again, as its execution left it, with the proof line."""
+    steps = tuple(StepResult(**step) for step in request.result.get("steps") or ())
+    note = str(request.result.get("note") or "")
+    deps.notifier.update_card(request, plan_of(deps, request), steps=steps, note=note, proof=proof)

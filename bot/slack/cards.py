@@ -17,11 +17,13 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.plan import Plan, StepResult
+from bot.domain.recovery import CardProof
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest
 from bot.slack.blocks import to_dicts
 from bot.slack.ids import SlackId
 from bot.slack.mrkdwn import escape, mention, render
 from bot.slack.payloads import encode_request_ref
+from bot.slack.proof import proof_line
 from bot.text import Mention, Text
 
 STATUS_TEXT = {
@@ -58,8 +60,10 @@ def build_card(
     approvers: Sequence[Mention] = (),
     steps: Sequence[StepResult] = (),
     note: Text | str = "",
+    proof: CardProof | None = None,
 ) -> list[dict[str, Any]]:
-    """The request card: who, what, current → target, expiry, progress, roll-forward, buttons while pending."""
+    """The request card: who, what, current → target, expiry, progress, roll-forward, buttons while pending, and
+    the proof after rollback (being watched, then its verdict linking to the follow-up)."""
     pending = request.status is RequestStatus.pending
     before, after = _state_labels(request.status)
     fields = [
@@ -86,6 +90,8 @@ def build_card(
         blocks.append(SectionBlock(text=_md("*Progress*\n" + "\n".join(_step_line(s) for s in steps))))
     if note:
         blocks.append(ContextBlock(elements=[_md(render(note))]))
+    if proof is not None:
+        blocks.append(ContextBlock(elements=[_md(proof_line(proof))]))
     if pending:
         who = approvers_text(approvers)
         blocks.append(ContextBlock(elements=[_md(f"Approvers: {who}. The requester cannot approve.")]))

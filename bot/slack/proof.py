@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.domain.recovery import Evidence, Figures, Verdict, percent
+from bot.domain.recovery import CardProof, Evidence, Figures, Verdict, percent
 from bot.domain.signals import TimeWindow
 from bot.slack.blocks import to_dicts
 from bot.slack.mrkdwn import escape
@@ -33,7 +33,8 @@ def build_proof(evidence: Evidence | None, problem: str | None = None) -> list[d
         return to_dicts([SectionBlock(text=_md(f":grey_question: *No proof after rollback*: {why}."))])
     before, after = evidence.before, evidence.after
     what = escape(evidence.subject.describe())
-    head = f"{EMOJI[evidence.verdict]} *Proof after rollback: {evidence.verdict.value}*. {escape(evidence.reason)}."
+    reason = evidence.reason[:1].upper() + evidence.reason[1:]
+    head = f"{EMOJI[evidence.verdict]} *Proof after rollback: {evidence.verdict.value}*. {escape(reason)}."
     lines = [
         f"*Calls on {what}*: {percent(before.share)} → {percent(after.share)}",
         f"*Error rate*: {_rate(before)} → {_rate(after)}",
@@ -49,10 +50,16 @@ def build_proof(evidence: Evidence | None, problem: str | None = None) -> list[d
     return to_dicts(blocks)
 
 
-def proof_line(verdict: str | None, link: str | None) -> str:
-    """The card's line that links the follow-up: ``Proof after rollback: <link|recovered>``."""
-    label = verdict or "no proof"
-    return f"*Proof after rollback*: <{link}|{label}>" if link else f"*Proof after rollback*: {label}"
+def proof_line(proof: CardProof) -> str:
+    """The card's line: ``Proof after rollback: watching the LLM signals until 09:21 UTC``, then the verdict
+    linking to the follow-up."""
+    if not proof.posted:
+        until = f" until {proof.until:%H:%M} UTC" if proof.until else ""
+        return f":mag: *Proof after rollback*: watching the LLM signals{until}"
+    label = proof.verdict.value if proof.verdict else "no proof"
+    emoji = EMOJI[proof.verdict] if proof.verdict else ":grey_question:"
+    shown = f"<{proof.link}|{label}>" if proof.link else label
+    return f"{emoji} *Proof after rollback*: {shown} (in the thread)"
 
 
 def _rate(f: Figures) -> str:

@@ -26,11 +26,11 @@ from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
 from bot.domain.people import SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
-from bot.domain.recovery import Evidence
+from bot.domain.recovery import CardProof, Evidence
 from bot.domain.rollback_requests import RollbackRequest, ServiceEnv
 from bot.errors import SlackApiError
 from bot.kinds import BoundEnvironment, Kinds
-from bot.ports.notify import Notifier
+from bot.ports.notify import Notifier, PostedMessage
 from bot.ports.slack import SlackDirectory
 from bot.scheduler.cron import fire_time_of
 from bot.services import Deps
@@ -68,14 +68,20 @@ class RecordingNotifier(Notifier):
         raise NotImplementedError
 
     def update_card(
-        self, request: RollbackRequest, plan: Plan[Any], *, steps: Sequence[StepResult] = (), note: Text | str = ""
+        self,
+        request: RollbackRequest,
+        plan: Plan[Any],
+        *,
+        steps: Sequence[StepResult] = (),
+        note: Text | str = "",
+        proof: CardProof | None = None,
     ) -> None:
         raise NotImplementedError
 
     def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
         raise NotImplementedError
 
-    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> str:
+    def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> PostedMessage:
         raise NotImplementedError
 
 
