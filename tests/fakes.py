@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -45,6 +45,7 @@ from bot.domain.recovery import CardProof, Evidence
 from bot.domain.rollback_requests import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.signals import SignalQuery, SignalTable, TimeWindow
 from bot.domain.traffic import TrafficRules
+from bot.domain.watches import NewWatch, Watch
 from bot.errors import AlreadyDecidedError, NotFoundError, RollbackInProgressError, StalePlanError, UsageError
 from bot.kinds import BoundEnvironment, BoundKind, Kind, Kinds, KindServices
 from bot.kinds.code import KIND as CODE_KIND
@@ -65,6 +66,7 @@ from bot.ports.prompts import PromptStore
 from bot.ports.slack import SlackDirectory
 from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository
 from bot.ports.telemetry import TelemetryQuery
+from bot.ports.watches import WatchStore
 from bot.services import Deps
 from bot.text import Mention, Text
 
@@ -556,6 +558,58 @@ class FakeDrills(DrillLog):
         return [d for d in reversed(self.drills) if d.target == target][:limit]
 
 
+class FakeWatches(WatchStore):
+    """Signal watches in memory: one per request or drill, claimed with a lease, bounded attempts."""
+
+    def __init__(self) -> None:
+        self.watches: dict[int, Watch] = {}
+        self.leases: dict[int, datetime] = {}
+        self.outcomes: dict[int, dict[str, Any]] = {}
+
+    def schedule(self, new: NewWatch) -> Watch | None:
+        for w in self.watches.values():
+            if (new.request_id is not None and w.request_id == new.request_id) or (
+                new.drill_id is not None and w.drill_id == new.drill_id
+            ):
+                return None
+        watch = Watch(**{f.name: getattr(new, f.name) for f in fields(NewWatch)}, id=len(self.watches) + 1)
+        self.watches[watch.id] = watch
+        return watch
+
+    def claim_due(
+        self, *, now: datetime, replica: str, lease_until: datetime, max_attempts: int, limit: int
+    ) -> Sequence[Watch]:
+        due = [
+            w
+            for w in self.watches.values()
+            if w.id not in self.outcomes
+            and w.due_at <= now
+            and self.leases.get(w.id, now - timedelta(seconds=1)) < now
+            and w.attempts < max_attempts
+        ][:limit]
+        for w in due:
+            self.watches[w.id] = replace(w, attempts=w.attempts + 1)
+            self.leases[w.id] = lease_until
+        return [self.watches[w.id] for w in due]
+
+    def retry_after(self, watch: Watch, until: datetime, problem: str) -> None:
+        self.leases[watch.id] = until
+
+    def finish(
+        self, watch: Watch, *, evidence: dict[str, Any] | None, problem: str | None, message_ts: str | None
+    ) -> None:
+        self.outcomes[watch.id] = {"evidence": evidence, "problem": problem, "message_ts": message_ts}
+
+    def outcome(self, *, request_id: int | None = None, drill_id: int | None = None) -> dict[str, Any] | None:
+        for w in self.watches.values():
+            if w.id in self.outcomes and (
+                (request_id is not None and w.request_id == request_id)
+                or (drill_id is not None and w.drill_id == drill_id)
+            ):
+                return self.outcomes[w.id]
+        return None
+
+
 class FakeChecklists(ChecklistLog):
     """Checklist results, fire-time claims with leases, and per-channel post slots."""
 
@@ -795,6 +849,8 @@ class FastWorld:
     directory: FakeDirectory
     env: BoundEnvironment
     jobs: list[Callable[[], object]] = field(default_factory=list)
+    watches: FakeWatches = field(default_factory=FakeWatches)
+    telemetry: FakeTelemetry | None = None
 
     def run_jobs(self) -> None:
         """Run what the use-cases handed to the background (an approved request's execution)."""
@@ -859,6 +915,7 @@ def fast_world(
     extra: Sequence[tuple[Kind[Any], object]] = (),
     only: Sequence[KindName] | None = None,
     drills_require_approval: bool = True,
+    telemetry: FakeTelemetry | None = None,
 ) -> FastWorld:
     """Every built-in kind bound to fakes (``only``: just those), plus ``extra`` (kind, handle) pairs."""
     clock = Clock()
@@ -877,7 +934,8 @@ def fast_world(
     chosen = [k for k in definitions if only is None or k.name in only]
     services = KindServices(clock=clock, probe=probe)
     bound = {k.name: k.bind(handles[k.name], services) for k in chosen}
-    env = BoundEnvironment(TARGET, bound, {k.name: handles[k.name] for k in chosen}, FakeTelemetry())
+    telemetry = telemetry or FakeTelemetry()
+    env = BoundEnvironment(TARGET, bound, {k.name: handles[k.name] for k in chosen}, telemetry)
     policy = EnvironmentPolicy(
         target=TARGET,
         incident_channels=(CHANNEL,),
@@ -893,6 +951,7 @@ def fast_world(
         directory.person(person)
     directory.groups[APPROVERS] = frozenset({BOB})
     requests, audit, drills, notifier = FakeRequests(clock), FakeAudit(), FakeDrills(), FakeNotifier()
+    watches = FakeWatches()
     jobs: list[Callable[[], object]] = []
 
     def environment(target: ServiceEnv) -> BoundEnvironment:
@@ -914,6 +973,7 @@ def fast_world(
         run_in_background=jobs.append,
         drills=drills,
         checklists=FakeChecklists(),
+        watches=watches,
     )
     return FastWorld(
         deps,
@@ -931,4 +991,6 @@ def fast_world(
         directory,
         env,
         jobs,
+        watches,
+        telemetry,
     )
