@@ -2,8 +2,8 @@
 
 It fakes Azure Resource Manager for Container Apps (``Microsoft.App``), Azure OpenAI deployments
 (``Microsoft.CognitiveServices``) and PostgreSQL flexible server (``Microsoft.DBforPostgreSQL``), plus the
-Azure AI Search data plane (indexes, aliases, document counts), so that the real SDK clients work
-unchanged::
+Azure AI Search data plane (indexes, aliases, document counts) and the Log Analytics query API (the LLM
+calls of the application each workspace watches), so that the real SDK clients work unchanged::
 
     from sandbox.emulators.azure import AzureEmulator
 
@@ -40,6 +40,9 @@ Estate format (YAML file or the same dict; every time may be ISO-8601 or relativ
     search:
       indexes: {drugs-v1: 12000, drugs-v2: 12450}   # name: document count
       aliases: {drugs: drugs-v2}
+    log_analytics_workspaces:
+      - {id: 6f4c2a9e-1b7d-4c3e-9a8f-0d1e2f3a4b5c, container_app: pharmabot-prod, calls_per_minute: 60,
+         revisions: {v2: {error_rate: 0.18, p95_ms: 2400}}}   # the rest: README.md
 
 Revision ``healthy: false`` gives ``healthState: Unhealthy`` and (when active) ``runningState: Degraded``;
 ``traffic`` weights go to ``ingress.traffic`` (none given: 100 % to the latest revision). Run it alone
