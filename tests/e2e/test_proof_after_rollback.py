@@ -152,9 +152,9 @@ def test_a_prompt_rollback_that_did_not_help_says_not_recovered(la_world: World)
     after_the_window(world)
     [proof] = follow_ups(world, card)
     body = text_of(proof)
-    # v2 fails 18 %, the model 1 %; prompt v4 12 % more, v3 0.5 %: 1 - .82*.88*.99 = 28.6 %, 1 - .82*.995*.99 = 19.2 %
+    # v2 fails 25 %, the model 1 %; prompt v4 12 % more, v3 0.5 %: 1 - .75*.88*.99 = 34.7 %, 1 - .75*.995*.99 = 26.1 %
     assert ":warning: *Proof after rollback: not recovered*" in body
-    assert "*Error rate*: 28.5 % (171 of 600 calls) → 19.2 % (115 of 600 calls)" in body
+    assert "*Error rate*: 34.7 % (208 of 600 calls) → 26.2 % (157 of 600 calls)" in body
     assert "did not bring the errors down" in body
     assert "*Calls on prompt drug_info v3*: 0.0 % → 100.0 %" in body
 

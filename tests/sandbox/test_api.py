@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
 
+from bot.services.proof import run_due_watches
 from bot.slack.ids import SlackId
 from sandbox.app import Sandbox
 from sandbox.demo import ALICE, BOB, CAROL
@@ -186,3 +189,21 @@ def test_the_sandbox_url_answers_the_bots_health_and_metrics(sandbox: Sandbox) -
     assert ready.status_code == 200 and ready.json() == {"status": "ready", "database": "ok", "slack": "ok"}
     assert requests.get(f"{sandbox.url}health/live", timeout=5).json() == {"status": "ok"}
     assert "rollback_bot_slack_requests_total" in requests.get(f"{sandbox.url}metrics", timeout=5).text
+
+
+def test_a_rollback_is_followed_by_its_proof_from_the_demo_workspace(sandbox: Sandbox, page_api: PageClient) -> None:
+    card = walk_to_card(page_api, "code", "v2 answers 500 on every drug question")
+    approve(page_api, BOB, card)
+    done = page_api.card(BOB, status="watching the LLM signals until")
+    assert "Proof after rollback" in str(done["blocks"])
+    # the sandbox watches for 2 minutes; let them pass for the bot (the emulator's app keeps serving meanwhile)
+    deps = sandbox.stack.runtime.deps
+    later = replace(deps, clock=lambda: datetime.now(UTC) + timedelta(minutes=4))
+    assert run_due_watches(later) == 1
+    state = page_api.wait(lambda s: "Proof after rollback: recovered" in str(s["messages"][-1]["replies"]), "proof")
+    proof = str(state["messages"][-1]["replies"])
+    assert "Calls on revision pharmabot-prod--v1*: 0.0 % → 100.0 %" in proof
+    # v2 fails 25 %, prompt v4 12 %, the model 1 %: 1 - .75*.88*.99 = 34.7 %; on v1 (1 %): 1 - .99*.88*.99 = 13.8 %
+    assert "Error rate*: 35.0 % (42 of 120 calls) → 14.2 % (17 of 120 calls)" in proof
+    assert "p95 latency*: 2550 ms → 1000 ms" in proof
+    assert "Proof after rollback*: <" in str(page_api.card(status="recovered")["blocks"])

@@ -42,7 +42,7 @@ Estate format (YAML file or the same dict; every time may be ISO-8601 or relativ
       aliases: {drugs: drugs-v2}
     log_analytics_workspaces:
       - {id: 6f4c2a9e-1b7d-4c3e-9a8f-0d1e2f3a4b5c, container_app: pharmabot-prod, calls_per_minute: 60,
-         revisions: {v2: {error_rate: 0.18, p95_ms: 2400}}}   # the rest: README.md
+         revisions: {v2: {error_rate: 0.25, p95_ms: 2400}}}   # the rest: README.md
 
 Revision ``healthy: false`` gives ``healthState: Unhealthy`` and (when active) ``runningState: Degraded``;
 ``traffic`` weights go to ``ingress.traffic`` (none given: 100 % to the latest revision). Run it alone
