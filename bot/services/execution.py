@@ -217,7 +217,11 @@ def _reconcile_one(deps: Deps, request: RollbackRequest) -> RollbackRequest:
         note = "The bot restarted before this rollback finished; live state does not match the plan."
     done = move(deps, request, status, result={"reconciled": True, "note": note, "live": lines})
     record(deps, "execution.reconciled", actor="rollback-bot", request_id=request.id, outcome=status.value, live=lines)
-    deps.notifier.update_card(done, plan, note=note)
+    watch = None
+    if ok:  # in place after all: its proof is watched from now (the change began when it was approved)
+        changed_at = request.decided_at or request.created_at
+        watch = watch_rollback(deps, done, plan, changed_at=changed_at, settled_at=deps.clock())
+    deps.notifier.update_card(done, plan, note=note, proof=CardProof(until=watch.after_end) if watch else None)
     deps.notifier.post_thread(
         done, note + ("" if ok else " Check live state and open a new request if needed."), lines=lines
     )

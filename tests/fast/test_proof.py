@@ -15,6 +15,8 @@ from bot.domain.tree import FlowState
 from bot.domain.watches import INGESTION_GRACE
 from bot.errors import TelemetryError
 from bot.services import drills, rollbacks
+from bot.services.execution import reconcile_interrupted
+from bot.services.policy import move, plan_of
 from bot.services.proof import run_due_watches
 from tests.fakes import ALICE, APP, BOB, CHANNEL, TARGET, FakeTelemetry, FastWorld, fast_world
 
@@ -136,3 +138,20 @@ def test_a_drill_records_the_same_evidence_over_the_time_its_rollback_was_in_pla
     recorded = world.watches.outcome(drill_id=outcome.drill.id)
     assert recorded is not None and recorded["evidence"]["verdict"] == "not yet"  # seconds of calls only
     assert recorded["message_ts"] is None  # a drill from the command line has no thread
+
+
+def test_a_rollback_found_in_place_after_a_crash_is_watched_too() -> None:
+    world = fast_world(telemetry=by_revision())
+    state = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)  # type: ignore[arg-type]
+    request_id = rollbacks.open_request(world.deps, state=state, reason="bad deploy", requester_id=ALICE).id
+    rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
+    world.jobs.clear()  # the replica died before running it …
+    request = move(world.deps, world.requests.get(request_id), RequestStatus.executing)
+    plan = plan_of(world.deps, request)
+    list(world.bound(CODE).execute(plan))  # … after the traffic moved
+    world.clock.advance(minutes=6)
+    [reconciled] = reconcile_interrupted(world.deps)
+    assert reconciled.status is RequestStatus.succeeded
+    [watch] = world.watches.watches.values()
+    assert (watch.request_id, watch.subject.describe()) == (request_id, f"revision {V1}")
+    assert world.notifier.of(request_id, "update")[-1].proof is not None
