@@ -22,38 +22,40 @@ from bot.services import Deps
 from bot.slack.blocks import build_notice
 from bot.slack.mrkdwn import render
 from bot.slack.views import build_error_view
+from bot.text import Text
 from handlers.deps import maybe_deps
 
 log = logging.getLogger("rollback_bot.slack")
 _NEEDED = ("context", "body")
 
 
-def user_text(deps: Deps | None, error: Exception) -> str:
+def user_text(deps: Deps | None, error: Exception) -> Text:
     """What the person sees: the bot's own message, or a reference to the logged error."""
     if isinstance(error, RollbackBotError):
         log.info("refused: %s: %s", type(error).__name__, error.user_message)
         if deps is not None:
             deps.metrics.count("errors", kind=type(error).__name__)
-        return render(error.text)
+        return error.text
     ref = uuid.uuid4().hex[:12]
     log.exception("unexpected error (ref %s)", ref, exc_info=error)
     if deps is not None:
         deps.metrics.count("errors", kind="unexpected")
-    return f"Something went wrong on our side; nothing was changed by this step. Reference: `{ref}`."
+    return Text(f"Something went wrong on our side; nothing was changed by this step. Reference: `{ref}`.")
 
 
 def tell(context: BoltContext, body: dict[str, Any], error: Exception) -> None:
     """Privately: through response_url, else in the open modal, else as an ephemeral message."""
-    text = user_text(maybe_deps(context), error)
+    message = user_text(maybe_deps(context), error)
+    text = render(message)
     view = body.get("view") or {}
     try:
         if context.respond is not None and body.get("response_url"):
-            context.respond(text=text, blocks=build_notice(text), response_type="ephemeral", replace_original=False)
+            context.respond(text=text, blocks=build_notice(message), response_type="ephemeral", replace_original=False)
         elif view.get("type") == "modal" and view.get("id"):
-            context.client.views_update(view_id=view["id"], view=build_error_view(text))
+            context.client.views_update(view_id=view["id"], view=build_error_view(message))
         elif context.channel_id and context.user_id:
             context.client.chat_postEphemeral(
-                channel=context.channel_id, user=context.user_id, text=text, blocks=build_notice(text)
+                channel=context.channel_id, user=context.user_id, text=text, blocks=build_notice(message)
             )
     except Exception:
         log.warning("could not deliver an error message to the user", exc_info=True)

@@ -13,6 +13,7 @@ from bot.services import flow, rollbacks
 from bot.slack import payloads
 from bot.slack.blocks import build_notice
 from bot.slack.ids import SlackId
+from bot.slack.mrkdwn import render
 from bot.slack.views import (
     build_investigation,
     build_kind_view,
@@ -113,5 +114,5 @@ def handle_proceed_action(
     state = FlowState.decode(action["value"], deps_of(context).kinds)
     opened = context.client.views_open(trigger_id=body["trigger_id"], view=build_loading_view(state))
     text = f"Proceeding to the rollback of {state.service}/{state.environment} (in the dialog)."
-    respond(text=text, blocks=build_notice(text, emoji=":arrow_right:"), replace_original=True)
+    respond(text=render(text), blocks=build_notice(text, emoji=":arrow_right:"), replace_original=True)
     _show_what_changed(context, opened["view"]["id"], state)

@@ -20,6 +20,7 @@ from bot.services.slash_replies import (
 from bot.slack.blocks import build_notice, build_status, build_usage
 from bot.slack.cards import build_history
 from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
+from bot.slack.mrkdwn import render
 from bot.slack.views import build_target_view
 from handlers.deps import deps_of
 from handlers.errors import reported
@@ -49,11 +50,13 @@ def _render(reply: CommandReply) -> tuple[str, list[dict[str, object]]]:
     if isinstance(reply, Usage):
         return "Rollback Bot usage", build_usage(reply.catalog, reply.lead)
     if isinstance(reply, Status):
-        return f"Status of {reply.policy.target}", build_status(str(reply.policy.target), reply.live, reply.in_flight)
+        return render(f"Status of {reply.policy.target}"), build_status(
+            str(reply.policy.target), reply.live, reply.in_flight
+        )
     if isinstance(reply, History):
-        return f"Recent rollbacks of {reply.policy.target}", build_history(reply.requests)
+        return render(f"Recent rollbacks of {reply.policy.target}"), build_history(reply.requests)
     if isinstance(reply, ChecklistNow):
         blocks = build_checklist_summary(reply.report) + build_checklist_details(reply.report)
         return summary_text(reply.report), blocks[:50]
     assert isinstance(reply, Notice)  # FlowStart opened the modal above
-    return reply.text, build_notice(reply.text, emoji=":information_source:")
+    return render(reply.text), build_notice(reply.text, emoji=":information_source:")

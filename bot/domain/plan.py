@@ -9,6 +9,7 @@ plans stored by an earlier version of the bot are still shown, never executed (`
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -33,12 +34,35 @@ class KindState(Protocol):
 S = TypeVar("S", bound=KindState)
 
 
+# A choice's value travels through the chat surface (an option's value, a dialog's state) as a short key:
+# itself when it is short, else a digest of it (a prompt's name has no length limit; Slack's option values do).
+MAX_KEY = 100
+_DIGEST = "sha256:"
+
+
+def choice_key(value: str) -> str:
+    """A short key that stands for the choice ``value`` (the value itself when it is short)."""
+    if len(value) <= MAX_KEY and not value.startswith(_DIGEST):
+        return value
+    return _DIGEST + hashlib.sha256(value.encode("utf-8")).hexdigest()[:40]
+
+
+def is_digest_key(key: str) -> bool:
+    """True for a key that stands for a longer value (resolve it against a plan's ``choices``)."""
+    return key.startswith(_DIGEST)
+
+
 @dataclass(frozen=True)
 class Choice:
     """One target a responder can pick (e.g. a revision or a prompt version)."""
 
     value: str
     label: str
+
+    @property
+    def key(self) -> str:
+        """What stands for this choice where space is short (``choice_key``)."""
+        return choice_key(self.value)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 from bot.domain.catalog import EnvironmentPolicy
 from bot.domain.facts import Facts
 from bot.domain.kinds import KindName
-from bot.domain.plan import ChangeEvent, Plan
+from bot.domain.plan import ChangeEvent, Plan, is_digest_key
 from bot.domain.rollback_requests import ServiceEnv
 from bot.domain.tree import FlowState, likely_culprit
 from bot.errors import NotIncidentChannelError, RollbackBotError, UsageError
@@ -153,8 +153,19 @@ def investigate(deps: Deps, state: FlowState) -> Investigation:
 
 
 def preview(deps: Deps, state: FlowState) -> Plan[Any]:
-    """The plan for the chosen kind and target, built from live state."""
+    """The plan for the chosen kind and target, built from live state.
+
+    ``state.choice`` is a choice's value or its short key (``choice_key``: what the dialog carries for a long
+    value); a key is looked up among the targets live state offers now.
+    """
     check_target(deps, state)
     if state.kind is None:
         raise UsageError("Choose what changed first.")
-    return _environment(deps, state).bound(state.kind).plan(choice=state.choice)
+    bound = _environment(deps, state).bound(state.kind)
+    choice = state.choice
+    if choice is not None and is_digest_key(choice):
+        found = next((c.value for c in bound.plan().choices if c.key == choice), None)
+        if found is None:
+            raise UsageError("The chosen target is no longer offered; choose again.")
+        choice = found
+    return bound.plan(choice=choice)

@@ -6,20 +6,15 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
 
 from bot.domain.catalog import Catalog
 from bot.domain.facts import Facts
 from bot.domain.rollback_requests import RollbackRequest
 from bot.slack.facts import facts_text
 from bot.slack.ids import SlackId
+from bot.slack.mrkdwn import CONTEXT_TEXT, HEADER_TEXT, escape, md, plain, render
+from bot.text import Text
 
 MAX_MESSAGE_BLOCKS = 50
 
@@ -46,8 +41,8 @@ def _catalog_lines(catalog: Catalog) -> str:
         return "_No services are configured yet._ Add them to the configuration file (see `rollback-bot config check`)."
     lines = []
     for service in catalog.services():
-        envs = ", ".join(f"`{p.target.environment}`" for p in catalog.environments_of(service))
-        lines.append(f"• *{service}*: {envs}")
+        envs = ", ".join(f"`{escape(p.target.environment)}`" for p in catalog.environments_of(service))
+        lines.append(f"• *{escape(service)}*: {envs}")
     return "\n".join(lines)
 
 
@@ -60,39 +55,31 @@ def build_usage(catalog: Catalog, lead: str | None = None) -> list[dict[str, Any
     """
     blocks: list[Block] = []
     if lead:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f":warning: {lead}")))
+        blocks.append(SectionBlock(text=md(f":warning: {escape(lead)}")))
     blocks.append(HeaderBlock(block_id=SlackId.usage_header, text="Rollback Bot: usage"))
     usage = "\n".join(f"`{cmd}`: {what}" for cmd, what in SUBCOMMANDS)
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=usage)))
+    blocks.append(SectionBlock(text=md(usage)))
     blocks.append(DividerBlock())
-    blocks.append(SectionBlock(text=MarkdownTextObject(text="*Configured services*\n" + _catalog_lines(catalog))))
+    blocks.append(SectionBlock(text=md("*Configured services*\n" + _catalog_lines(catalog))))
     blocks.append(
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="A rollback runs only after a second person approves it. Everything is audited."
-                )
-            ]
-        )
+        ContextBlock(elements=[md("A rollback runs only after a second person approves it. Everything is audited.")])
     )
     return to_dicts(blocks)
 
 
-def build_notice(text: str, *, emoji: str = ":no_entry:") -> list[dict[str, Any]]:
-    """A one-section notice (refusals, errors, not-yet-available)."""
-    return to_dicts([SectionBlock(text=MarkdownTextObject(text=f"{emoji} {text}"))])
+def build_notice(text: Text | str, *, emoji: str = ":no_entry:") -> list[dict[str, Any]]:
+    """A one-section notice (refusals, errors, not-yet-available); the text is rendered (escaped) here."""
+    return to_dicts([SectionBlock(text=md(f"{emoji} {render(text)}"))])
 
 
 def build_status(target: str, live: Sequence[Facts], in_flight: RollbackRequest | None) -> list[dict[str, Any]]:
     """`/rollback status`: live state (one section per configured kind) and the in-flight request."""
-    blocks: list[Block] = [HeaderBlock(text=f"Status: {target}"[:150])]
-    sections = [
-        SectionBlock(text=MarkdownTextObject(text=facts_text(f)[:3000])) for f in live[: MAX_MESSAGE_BLOCKS - 2]
-    ]
-    blocks += sections or [SectionBlock(text=MarkdownTextObject(text="_Nothing configured to read._"))]
+    blocks: list[Block] = [HeaderBlock(text=plain(f"Status: {target}", HEADER_TEXT))]
+    sections = [SectionBlock(text=md(facts_text(f))) for f in live[: MAX_MESSAGE_BLOCKS - 2]]
+    blocks += sections or [SectionBlock(text=md("_Nothing configured to read._"))]
     if in_flight:
-        text = f"In flight: request *#{in_flight.id}* ({in_flight.kind}, {in_flight.status.value})"
+        text = f"In flight: request *#{in_flight.id}* ({escape(in_flight.kind)}, {in_flight.status.value})"
     else:
         text = "No rollback in flight."
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=text)]))
+    blocks.append(ContextBlock(elements=[md(text, CONTEXT_TEXT)]))
     return to_dicts(blocks)

@@ -12,7 +12,6 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     HeaderBlock,
-    MarkdownTextObject,
     SectionBlock,
 )
 
@@ -21,7 +20,23 @@ from bot.domain.recovery import CardProof
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest
 from bot.slack.blocks import to_dicts
 from bot.slack.ids import SlackId
-from bot.slack.mrkdwn import escape, mention, render
+from bot.slack.mrkdwn import (
+    BUTTON_TEXT,
+    CONFIRM_TEXT,
+    CONTEXT_TEXT,
+    FIELD_TEXT,
+    HEADER_TEXT,
+    MESSAGE_TEXT,
+    code,
+    date,
+    escape,
+    md,
+    mention,
+    plain,
+    render,
+    truncate,
+    user,
+)
 from bot.slack.payloads import encode_request_ref
 from bot.slack.proof import proof_line
 from bot.text import Mention, Text
@@ -38,14 +53,11 @@ STATUS_TEXT = {
 }
 
 
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:3000])
-
-
 def card_text(request: RollbackRequest) -> str:
     """Notification fallback text."""
     what = "Drill" if request.is_drill else "Rollback"
-    return f"{what} #{request.id} {request.target} ({request.kind}): {STATUS_TEXT[request.status]}"
+    text = f"{what} #{request.id} {escape(str(request.target))} ({escape(request.kind)}): {STATUS_TEXT[request.status]}"
+    return truncate(text, MESSAGE_TEXT)
 
 
 def approvers_text(approvers: Sequence[Mention]) -> str:
@@ -67,34 +79,34 @@ def build_card(
     pending = request.status is RequestStatus.pending
     before, after = _state_labels(request.status)
     fields = [
-        _md(f"*Requested by*\n<@{request.requester_id}>"),
-        _md(f"*Status*\n{STATUS_TEXT[request.status]}"),
-        _md(f"*{before}*\n{escape(plan.current_text)}"),
-        _md(f"*{after}*\n{escape(plan.desired_text)}"),
-        _md(f"*Emergency*\n{'yes' if request.emergency else 'no'}"),
-        _md(
-            f"*Expires*\n<!date^{int(request.expires_at.timestamp())}^{{time}}|{request.expires_at:%H:%M} UTC>"
+        md(f"*Requested by*\n{user(request.requester_id)}", FIELD_TEXT),
+        md(f"*Status*\n{STATUS_TEXT[request.status]}", FIELD_TEXT),
+        md(f"*{before}*\n{escape(plan.current_text)}", FIELD_TEXT),
+        md(f"*{after}*\n{escape(plan.desired_text)}", FIELD_TEXT),
+        md(f"*Emergency*\n{'yes' if request.emergency else 'no'}", FIELD_TEXT),
+        md(
+            f"*Expires*\n{date(request.expires_at)}"
             if pending
-            else f"*Approver*\n{f'<@{request.approver_id}>' if request.approver_id else '—'}"
+            else f"*Approver*\n{user(request.approver_id) if request.approver_id else '—'}",
+            FIELD_TEXT,
         ),
     ]
+    what = "Drill" if request.is_drill else "Rollback"
     blocks: list[Block] = [
-        HeaderBlock(
-            text=f"{'Drill' if request.is_drill else 'Rollback'} #{request.id}: {request.target} · {request.kind}"[:150]
-        ),
+        HeaderBlock(text=plain(f"{what} #{request.id}: {request.target} · {request.kind}", HEADER_TEXT)),
         SectionBlock(fields=fields),
-        SectionBlock(text=_md(f"*Reason*\n{escape(request.reason)}")),
+        SectionBlock(text=md(f"*Reason*\n{escape(request.reason)}")),
     ]
     blocks += _plan_blocks(request, plan)
     if steps:
-        blocks.append(SectionBlock(text=_md("*Progress*\n" + "\n".join(_step_line(s) for s in steps))))
+        blocks.append(SectionBlock(text=md("*Progress*\n" + "\n".join(_step_line(s) for s in steps))))
     if note:
-        blocks.append(ContextBlock(elements=[_md(render(note))]))
+        blocks.append(ContextBlock(elements=[md(render(note), CONTEXT_TEXT)]))
     if proof is not None:
-        blocks.append(ContextBlock(elements=[_md(proof_line(proof))]))
+        blocks.append(ContextBlock(elements=[md(proof_line(proof), CONTEXT_TEXT)]))
     if pending:
         who = approvers_text(approvers)
-        blocks.append(ContextBlock(elements=[_md(f"Approvers: {who}. The requester cannot approve.")]))
+        blocks.append(ContextBlock(elements=[md(f"Approvers: {who}. The requester cannot approve.", CONTEXT_TEXT)]))
         blocks.append(_buttons(request, plan))
     return to_dicts(blocks)
 
@@ -103,17 +115,15 @@ def _plan_blocks(request: RollbackRequest, plan: Plan[Any]) -> list[Block]:
     """The exact command; for a rollback, what it leaves behind and the command that undoes it."""
     blocks: list[Block] = []
     if plan.commands:
-        blocks.append(SectionBlock(text=_md("*Command*\n```" + "\n".join(plan.commands)[:2800] + "```")))
+        blocks.append(SectionBlock(text=md("*Command*\n" + code(plan.commands, 2800))))
     if plan.note and not request.is_drill:
-        blocks.append(ContextBlock(elements=[_md(f":pushpin: {escape(plan.note)}")]))
+        blocks.append(ContextBlock(elements=[md(f":pushpin: {escape(plan.note)}", CONTEXT_TEXT)]))
     if plan.roll_forward and not request.is_drill:
-        undo = "\n".join(plan.roll_forward)[:2700]
-        blocks.append(
-            SectionBlock(text=_md("*Roll forward* (restores the state before this rollback)\n```" + undo + "```"))
-        )
+        undo = code(plan.roll_forward, 2700)
+        blocks.append(SectionBlock(text=md("*Roll forward* (restores the state before this rollback)\n" + undo)))
     if plan.legacy:
         blocks.append(
-            ContextBlock(elements=[_md("_Stored by an earlier version of rollback-bot: shown, never executed._")])
+            ContextBlock(elements=[md("_Stored by an earlier version of rollback-bot: shown, never executed._")])
         )
     return blocks
 
@@ -128,14 +138,14 @@ def _state_labels(status: RequestStatus) -> tuple[str, str]:
 
 
 def _step_line(step: StepResult) -> str:
-    return f"{':white_check_mark:' if step.ok else ':x:'} {step.name} · {step.seconds:.2f} s"
+    return f"{':white_check_mark:' if step.ok else ':x:'} {escape(step.name)} · {step.seconds:.2f} s"
 
 
 def _buttons(request: RollbackRequest, plan: Plan[Any]) -> ActionsBlock:
     ref = encode_request_ref(request.id)
     confirm = ConfirmObject(
         title="Approve this rollback?",
-        text=escape(f"{plan.current_text} → {plan.desired_text}")[:300],
+        text=md(escape(f"{plan.current_text} → {plan.desired_text}"), CONFIRM_TEXT),
         confirm="Approve and run",
         deny="Back",
     )
@@ -144,26 +154,26 @@ def _buttons(request: RollbackRequest, plan: Plan[Any]) -> ActionsBlock:
         elements=[
             ButtonElement(text="Approve", action_id=SlackId.approve, value=ref, style="primary", confirm=confirm),
             ButtonElement(text="Reject", action_id=SlackId.reject, value=ref, style="danger"),
-            ButtonElement(text="Cancel (requester)", action_id=SlackId.cancel, value=ref),
+            ButtonElement(text=plain("Cancel (requester)", BUTTON_TEXT), action_id=SlackId.cancel, value=ref),
         ],
     )
 
 
 def build_thread(text: Text | str, lines: Sequence[str] = ()) -> list[dict[str, Any]]:
     """A thread reply: a sentence and optional detail lines."""
-    blocks: list[Block] = [SectionBlock(text=_md(render(text)))]
+    blocks: list[Block] = [SectionBlock(text=md(render(text)))]
     if lines:
-        blocks.append(SectionBlock(text=_md("```" + "\n".join(lines)[:2900] + "```")))
+        blocks.append(SectionBlock(text=md(code(lines))))
     return to_dicts(blocks)
 
 
 def build_history(requests: Sequence[RollbackRequest]) -> list[dict[str, Any]]:
     """`/rollback history`: recent requests, newest first."""
     if not requests:
-        return to_dicts([SectionBlock(text=_md("No rollback requests yet."))])
+        return to_dicts([SectionBlock(text=md("No rollback requests yet."))])
     lines = [
-        f"*#{r.id}* `{r.created_at:%m-%d %H:%M}` {r.kind} · {STATUS_TEXT[r.status]} · <@{r.requester_id}>"
-        + (f" → <@{r.approver_id}>" if r.approver_id else "")
+        f"*#{r.id}* `{r.created_at:%m-%d %H:%M}` {escape(r.kind)} · {STATUS_TEXT[r.status]} · {user(r.requester_id)}"
+        + (f" → {user(r.approver_id)}" if r.approver_id else "")
         for r in requests[:20]
     ]
-    return to_dicts([HeaderBlock(text="Recent rollbacks"), SectionBlock(text=_md("\n".join(lines)))])
+    return to_dicts([HeaderBlock(text="Recent rollbacks"), SectionBlock(text=md("\n".join(lines)))])

@@ -4,32 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 
 from bot.domain.readiness import ChecklistReport, CheckResult, CheckStatus
 from bot.slack.blocks import to_dicts
+from bot.slack.mrkdwn import CONTEXT_TEXT, HEADER_TEXT, MESSAGE_TEXT, code, escape, md, plain, truncate
 
 EMOJI = {CheckStatus.passed: ":white_check_mark:", CheckStatus.warn: ":warning:", CheckStatus.failed: ":x:"}
 
 
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:3000])
-
-
 def summary_text(report: ChecklistReport) -> str:
     """Notification fallback text."""
-    return f"Pre-deploy checklist {report.target}: {report.overall.value.upper()}"
+    return truncate(f"Pre-deploy checklist {escape(str(report.target))}: {report.overall.value.upper()}", MESSAGE_TEXT)
 
 
 def build_checklist_summary(report: ChecklistReport) -> list[dict[str, Any]]:
     """One line per check with its status and the gist of its evidence."""
-    lines = [f"{EMOJI[r.status]} *{r.title}*: {r.summary}" for r in report.results]
+    lines = [f"{EMOJI[r.status]} *{escape(r.title)}*: {escape(r.summary)}" for r in report.results]
     blocks: list[Block] = [
-        HeaderBlock(text=f"Pre-deploy checklist: {report.target}"[:150]),
-        SectionBlock(text=_md("\n".join(lines))),
+        HeaderBlock(text=plain(f"Pre-deploy checklist: {report.target}", HEADER_TEXT)),
+        SectionBlock(text=md("\n".join(lines))),
         ContextBlock(
             elements=[
-                _md(
+                md(
                     f"Overall *{report.overall.value.upper()}* · checked {report.at:%Y-%m-%d %H:%M} UTC · "
                     "commands and evidence in the thread"
                 )
@@ -40,11 +37,13 @@ def build_checklist_summary(report: ChecklistReport) -> list[dict[str, Any]]:
 
 
 def _details(result: CheckResult) -> list[Block]:
-    blocks: list[Block] = [SectionBlock(text=_md(f"{EMOJI[result.status]} *{result.title}*\n{result.summary}"))]
+    head = f"{EMOJI[result.status]} *{escape(result.title)}*\n{escape(result.summary)}"
+    blocks: list[Block] = [SectionBlock(text=md(head))]
     if result.evidence:
-        blocks.append(ContextBlock(elements=[_md("\n".join(f"• {e}" for e in result.evidence))]))
+        evidence = "\n".join(f"• {escape(e)}" for e in result.evidence)
+        blocks.append(ContextBlock(elements=[md(evidence, CONTEXT_TEXT)]))
     if result.commands:
-        blocks.append(SectionBlock(text=_md("```" + "\n".join(result.commands)[:2900] + "```")))
+        blocks.append(SectionBlock(text=md(code(result.commands))))
     return blocks
 
 

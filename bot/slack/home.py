@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
 from slack_sdk.models.views import View
 
 from bot.domain.catalog import Catalog
@@ -15,12 +15,9 @@ from bot.domain.rollback_requests import RollbackRequest
 from bot.slack.checklist_blocks import EMOJI
 from bot.slack.facts import live_text
 from bot.slack.ids import SlackId
+from bot.slack.mrkdwn import escape, md, user
 
 MAX_HOME_BLOCKS = 100
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:3000])
 
 
 def _checklist_line(report: ChecklistReport | None) -> str:
@@ -37,13 +34,14 @@ def _drill_line(drill: DrillRecord | None) -> str:
         outcome = f"passed in {drill.time_to_rollback:.1f} s"
     else:
         outcome = "failed" + ("" if drill.restored else ", NOT restored")
-    return f"*Last drill* {drill.started_at:%m-%d %H:%M} UTC ({drill.kind}): {outcome}"
+    return f"*Last drill* {drill.started_at:%m-%d %H:%M} UTC ({escape(drill.kind)}): {outcome}"
 
 
 def _request_line(request: RollbackRequest | None) -> str:
     if request is None:
         return "*Open request*: none"
-    return f"*Open request*: #{request.id} {request.kind} · {request.status.value} · by <@{request.requester_id}>"
+    who = user(request.requester_id)
+    return f"*Open request*: #{request.id} {escape(request.kind)} · {request.status.value} · by {who}"
 
 
 def build_home(
@@ -53,15 +51,15 @@ def build_home(
     """Per service/environment: live state, last checklist, last drill, open request."""
     blocks: list[Block] = [HeaderBlock(block_id=SlackId.home_header, text="Rollback readiness")]
     if not catalog.environments:
-        blocks.append(SectionBlock(text=_md("_No services are configured yet._")))
+        blocks.append(SectionBlock(text=md("_No services are configured yet._")))
     for target, live, report, drill, request in boards:
         section = [
             DividerBlock(),
-            SectionBlock(text=_md(f"*{target}*\n" + (live_text(live) or "_nothing configured to read_"))),
-            SectionBlock(text=_md("\n".join([_checklist_line(report), _drill_line(drill), _request_line(request)]))),
+            SectionBlock(text=md(f"*{escape(target)}*\n" + (live_text(live) or "_nothing configured to read_"))),
+            SectionBlock(text=md("\n".join([_checklist_line(report), _drill_line(drill), _request_line(request)]))),
         ]
         if len(blocks) + len(section) + 1 > MAX_HOME_BLOCKS:
-            blocks.append(ContextBlock(elements=[_md("_More environments than fit; see `/rollback status`._")]))
+            blocks.append(ContextBlock(elements=[md("_More environments than fit; see `/rollback status`._")]))
             break
         blocks.extend(section)
     return View(type="home", blocks=blocks).to_dict()

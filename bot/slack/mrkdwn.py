@@ -1,12 +1,57 @@
-"""Slack mrkdwn from neutral values: mentions as Slack writes them, people's text escaped."""
+"""Slack text from neutral values: people's text escaped, the bot's own markup only through helpers.
+
+Anything a person typed or that came from outside the bot (reasons, notes, names of revisions, prompts
+and images, Azure's error text, timeline summaries, checklist evidence) reaches mrkdwn through
+``escape`` (or ``render``, which escapes a message's text and adds its mentions): no ``<!channel>``,
+``<@U…>``, ``<#C…>`` or ``<https://…|disguised>`` link can come from it. The bot's own markup is made by
+``mention`` (ids it validated), ``date`` and nothing else.
+
+Every text built from data fits Slack's limit for where it goes: ``truncate`` shortens with "…" and never
+cuts an entity (``&amp;``) or a token (``<@U…>``) in half; ``md`` and ``plain`` are text objects that fit.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject
+
 from bot.text import Mention, Text
+
+ELLIPSIS = "…"
+# Slack's documented limits (Block Kit reference) for what the builders fill from data.
+SECTION_TEXT = 3000
+FIELD_TEXT = 2000
+CONTEXT_TEXT = 3000
+HEADER_TEXT = 150
+OPTION_TEXT = 75
+OPTION_DESCRIPTION = 75
+OPTION_VALUE = 150
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+CONFIRM_TITLE = 100
+CONFIRM_TEXT = 300
+PRIVATE_METADATA = 3000
+MESSAGE_TEXT = 4000  # the notification fallback ``text`` (Slack truncates longer ones)
+
+_IDS = {
+    "user": re.compile(r"[UW][A-Z0-9]{2,20}"),
+    "usergroup": re.compile(r"S[A-Z0-9]{2,20}"),
+    "channel": re.compile(r"[CG][A-Z0-9]{2,20}"),
+}
+
+
+def escape(text: str) -> str:
+    """Text a person typed (or any outside value) made inert in mrkdwn: no mentions, pings or links from it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def mention(who: Mention) -> str:
-    """``<@U…>``, ``<!subteam^S…>`` or ``<#C…>``."""
+    """``<@U…>``, ``<!subteam^S…>`` or ``<#C…>`` for an id of the right shape; anything else as escaped text."""
+    if not _IDS[who.kind].fullmatch(who.id):
+        return escape(who.plain())
     if who.kind == "user":
         return f"<@{who.id}>"
     if who.kind == "usergroup":
@@ -14,11 +59,50 @@ def mention(who: Mention) -> str:
     return f"<#{who.id}>"
 
 
+def user(user_id: str) -> str:
+    """A person by Slack id (a mention), e.g. the requester of a request."""
+    return mention(Mention.user(user_id))
+
+
+def date(moment: datetime, fallback_format: str = "%H:%M UTC") -> str:
+    """A time every reader sees in their own timezone (``<!date^…>``), with a UTC fallback."""
+    return f"<!date^{int(moment.timestamp())}^{{time}}|{moment:{fallback_format}}>"
+
+
 def render(text: Text | str) -> str:
-    """A message for Slack: its mentions as Slack mentions (a plain string is used as it is)."""
-    return text.render(mention) if isinstance(text, Text) else text
+    """A message for Slack: its text escaped, its mentions (data, validated) as Slack mentions."""
+    if isinstance(text, str):
+        return escape(text)
+    if not text.mentions:
+        return escape(text.template)
+    return escape(text.template).format(**{key: mention(m) for key, m in text.mentions})
 
 
-def escape(text: str) -> str:
-    """Text a person typed (or any outside value) made inert in mrkdwn: no mentions, pings or links from it."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def truncate(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else cut with "…", never inside ``&…;`` or ``<…>``."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(0, limit - len(ELLIPSIS))]
+    opened = cut.rfind("<")
+    if opened > cut.rfind(">"):
+        cut = cut[:opened]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + ELLIPSIS
+
+
+def md(text: str, limit: int = SECTION_TEXT) -> MarkdownTextObject:
+    """A mrkdwn text object that fits (``text`` must already be escaped or built by the helpers above)."""
+    return MarkdownTextObject(text=truncate(text, limit))
+
+
+def plain(text: str, limit: int) -> PlainTextObject:
+    """A plain_text object that fits (plain text shows as written: Slack parses no markup in it)."""
+    return PlainTextObject(text=truncate(text, limit))
+
+
+def code(lines: Sequence[str], limit: int = SECTION_TEXT) -> str:
+    """Lines in a code block (escaped), the block closed even when the lines are cut."""
+    fence = "```"
+    return fence + truncate(escape("\n".join(lines)), limit - 2 * len(fence)) + fence

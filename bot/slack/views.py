@@ -14,7 +14,6 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
     PlainTextInputElement,
     PlainTextObject,
@@ -26,20 +25,48 @@ from slack_sdk.models.views import View
 
 from bot.domain.catalog import EnvironmentPolicy
 from bot.domain.facts import Facts
-from bot.domain.plan import ChangeEvent, Plan
+from bot.domain.plan import ChangeEvent, Plan, choice_key
 from bot.domain.tree import FlowState
+from bot.errors import UsageError
 from bot.slack.blocks import to_dicts
 from bot.slack.facts import live_text
 from bot.slack.ids import SlackId
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import (
+    BUTTON_VALUE,
+    CONTEXT_TEXT,
+    FIELD_TEXT,
+    HEADER_TEXT,
+    OPTION_DESCRIPTION,
+    OPTION_TEXT,
+    OPTION_VALUE,
+    PRIVATE_METADATA,
+    code,
+    escape,
+    md,
+    mention,
+    plain,
+    render,
+)
+from bot.text import Mention, Text
 
 TITLE = "Rollback"
 SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 MAX_EVENTS = 12
 
 
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:3000])
+def _encoded(state: FlowState, limit: int) -> str:
+    """The flow state for a view's private_metadata or a button's value (each has its own limit)."""
+    encoded = state.encode()
+    if len(encoded) > limit:
+        raise UsageError("This dialog's choices are too long to carry on; start again with `/rollback`.")
+    return encoded
+
+
+def _option(value: str, text: str, description: str | None = None) -> Option:
+    if len(value) > OPTION_VALUE:
+        raise ValueError(f"option value of {len(value)} characters; Slack allows {OPTION_VALUE}")
+    about = plain(description, OPTION_DESCRIPTION) if description else None
+    return Option(value=value, text=plain(text, OPTION_TEXT), description=about)
 
 
 def _modal(
@@ -51,7 +78,7 @@ def _modal(
         title=PlainTextObject(text=TITLE),
         submit=PlainTextObject(text=submit) if submit else None,
         close=PlainTextObject(text=close),
-        private_metadata=state.encode(),
+        private_metadata=_encoded(state, PRIVATE_METADATA),
         blocks=list(blocks),
     )
     return view.to_dict()
@@ -59,23 +86,21 @@ def _modal(
 
 def _target_line(state: FlowState) -> ContextBlock:
     mode = {True: "production emergency", False: "not an emergency"}.get(state.emergency or False, "")
-    where = f"*{state.service}/{state.environment}*" if state.service else "choose a service"
-    return ContextBlock(elements=[_md(" · ".join(p for p in (where, mode) if p))])
+    where = f"*{escape(f'{state.service}/{state.environment}')}*" if state.service else "choose a service"
+    return ContextBlock(elements=[md(" · ".join(p for p in (where, mode) if p), CONTEXT_TEXT)])
 
 
 def build_target_view(state: FlowState, options: Sequence[EnvironmentPolicy]) -> dict[str, Any]:
     """Step 1: which service/environment, and is it a production emergency?"""
-    opts = [Option(value=str(p.target), text=str(p.target)) for p in options]
+    opts = [_option(str(p.target), str(p.target)) for p in options[:100]]
     initial = next((o for o in opts if o.value == f"{state.service}/{state.environment}"), None)
-    yes = Option(
-        value="yes",
-        text="Yes: roll back now, investigate later",
-        description="data loss, a safety issue, or users harmed right now",
+    yes = _option(
+        "yes", "Yes: roll back now, investigate later", "data loss, a safety issue, or users harmed right now"
     )
-    no = Option(value="no", text="No: investigate first", description="see what changed and the live state")
+    no = _option("no", "No: investigate first", "see what changed and the live state")
     blocks: list[Block] = [
         SectionBlock(
-            text=_md("*Bad deployment?* Answer two questions; nothing changes until a second person approves.")
+            text=md("*Bad deployment?* Answer two questions; nothing changes until a second person approves.")
         ),
         InputBlock(
             block_id=SlackId.target_block,
@@ -95,7 +120,7 @@ def build_target_view(state: FlowState, options: Sequence[EnvironmentPolicy]) ->
 
 def build_loading_view(state: FlowState, what: str = "Reading live state from Azure…") -> dict[str, Any]:
     """Shown at once while live state is read (the ack cannot wait for Azure)."""
-    blocks: list[Block] = [_target_line(state), SectionBlock(text=_md(f":hourglass_flowing_sand: {what}"))]
+    blocks: list[Block] = [_target_line(state), SectionBlock(text=md(f":hourglass_flowing_sand: {escape(what)}"))]
     return _modal(SlackId.flow_loading_view, state, blocks, None)
 
 
@@ -103,13 +128,16 @@ def _actor(actor: str | None) -> str:
     """Who made a change: a Slack user as a mention, anything else (``cli:bob``, the bot) as written."""
     if not actor:
         return ""
-    return f" by <@{actor}>" if SLACK_USER.fullmatch(actor) else f" by {escape(actor)}"
+    return f" by {mention(Mention.user(actor))}" if SLACK_USER.fullmatch(actor) else f" by {escape(actor)}"
 
 
 def _timeline_text(events: Sequence[ChangeEvent]) -> str:
     if not events:
         return "_No changes in the last 24 h._"
-    lines = [f"`{e.at:%m-%d %H:%M} UTC` *{e.kind}* · {escape(e.summary)}{_actor(e.actor)}" for e in events[:MAX_EVENTS]]
+    lines = [
+        f"`{e.at:%m-%d %H:%M} UTC` *{escape(e.kind)}* · {escape(e.summary)}{_actor(e.actor)}"
+        for e in events[:MAX_EVENTS]
+    ]
     if len(events) > MAX_EVENTS:
         lines.append(f"_…and {len(events) - MAX_EVENTS} earlier changes_")
     return "\n".join(lines)
@@ -124,15 +152,15 @@ def build_kind_view(
 ) -> dict[str, Any]:
     """Step 2: what changed? The timeline, with the likely culprit preselected."""
     runnable = [
-        Option(value=k, text=k, description="likely culprit: the most recent change" if k == recommended else None)
+        _option(k, k, "likely culprit: the most recent change" if k == recommended else None)
         for k, ok, _ in options
         if ok
     ]
     blocks: list[Block] = [
         _target_line(state),
-        SectionBlock(text=_md("*What changed in the last 24 h?*\n" + _timeline_text(events))),
+        SectionBlock(text=md("*What changed in the last 24 h?*\n" + _timeline_text(events))),
     ]
-    blocks += [ContextBlock(elements=[_md(f":warning: {escape(e)}")]) for e in errors[:5]]
+    blocks += [ContextBlock(elements=[md(f":warning: {escape(e)}", CONTEXT_TEXT)]) for e in errors[:5]]
     if runnable:
         initial = next((o for o in runnable if o.value == recommended), None)
         blocks.append(
@@ -144,13 +172,9 @@ def build_kind_view(
         )
     not_yet = [k for k, ok, _ in options if not ok]
     if not_yet:
-        note = f"Configured but not executable from Slack yet: {', '.join(not_yet)} (the checklist plans them)."
-        blocks.append(ContextBlock(elements=[_md(note)]))
+        note = f"Configured but not executable from Slack yet: {escape(', '.join(not_yet))} (the checklist plans them)."
+        blocks.append(ContextBlock(elements=[md(note, CONTEXT_TEXT)]))
     return _modal(SlackId.flow_kind_view, state, blocks, "Preview plan" if runnable else None)
-
-
-def _code(lines: Sequence[str]) -> str:
-    return "```" + "\n".join(lines)[:2900] + "```"
 
 
 def build_plan_view(state: FlowState, plan: Plan[Any]) -> dict[str, Any]:
@@ -158,32 +182,38 @@ def build_plan_view(state: FlowState, plan: Plan[Any]) -> dict[str, Any]:
     blocks: list[Block] = [
         _target_line(state),
         SectionBlock(
-            fields=[_md(f"*Now*\n{escape(plan.current_text)}"), _md(f"*After rollback*\n{escape(plan.desired_text)}")]
+            fields=[
+                md(f"*Now*\n{escape(plan.current_text)}", FIELD_TEXT),
+                md(f"*After rollback*\n{escape(plan.desired_text)}", FIELD_TEXT),
+            ]
         ),
     ]
     if plan.choices:
-        opts = [Option(value=c.value, text=c.label) for c in plan.choices[:100]]
-        initial = next((o for o in opts if o.value == plan.choice), None)
+        opts = [_option(c.key, c.label) for c in plan.choices[:100]]
+        initial = next((o for o in opts if o.value == choice_key(plan.choice)), None)
+        select = StaticSelectElement(
+            action_id=SlackId.choice_select, options=opts, initial_option=initial, placeholder="Roll back to"
+        )
+        # A plan that cannot run has no submit button, so its choice is an action (picking re-plans), not an input.
         blocks.append(
-            InputBlock(
-                block_id=SlackId.choice_block,
-                label="Roll back to",
-                dispatch_action=True,
-                element=StaticSelectElement(action_id=SlackId.choice_select, options=opts, initial_option=initial),
-            )
+            InputBlock(block_id=SlackId.choice_block, label="Roll back to", dispatch_action=True, element=select)
+            if plan.executable
+            else ActionsBlock(block_id=SlackId.choice_block, elements=[select])
         )
     if plan.commands:
-        blocks.append(SectionBlock(text=_md("*Equivalent command*\n" + _code(plan.commands))))
+        blocks.append(SectionBlock(text=md("*Equivalent command*\n" + code(plan.commands, 2900))))
     if plan.note:
-        blocks.append(ContextBlock(elements=[_md(f":pushpin: {escape(plan.note)}")]))
+        blocks.append(ContextBlock(elements=[md(f":pushpin: {escape(plan.note)}", CONTEXT_TEXT)]))
     if plan.risks:
         risks = "\n".join(f"• {escape(r)}" for r in plan.risks)
-        blocks.append(SectionBlock(text=_md("*What could go wrong*\n" + risks)))
+        blocks.append(SectionBlock(text=md("*What could go wrong*\n" + risks)))
     if plan.roll_forward:
-        blocks.append(SectionBlock(text=_md("*Roll forward (undo) with*\n" + _code(plan.roll_forward))))
+        blocks.append(SectionBlock(text=md("*Roll forward (undo) with*\n" + code(plan.roll_forward, 2900))))
+    chosen = state.with_(choice=choice_key(plan.choice) if plan.choice else None)
     if not plan.executable:
-        blocks.append(SectionBlock(text=_md(f":no_entry: *Cannot run this plan:* {escape(plan.blocked_reason or '')}")))
-        return _modal(SlackId.flow_plan_view, state.with_(choice=plan.choice), blocks, None)
+        why = escape(plan.blocked_reason or "")
+        blocks.append(SectionBlock(text=md(f":no_entry: *Cannot run this plan:* {why}")))
+        return _modal(SlackId.flow_plan_view, chosen, blocks, None)
     blocks.append(
         InputBlock(
             block_id=SlackId.reason_block,
@@ -196,7 +226,7 @@ def build_plan_view(state: FlowState, plan: Plan[Any]) -> dict[str, Any]:
             ),
         )
     )
-    return _modal(SlackId.flow_plan_view, state.with_(choice=plan.choice), blocks, "Request approval")
+    return _modal(SlackId.flow_plan_view, chosen, blocks, "Request approval")
 
 
 def build_investigation(
@@ -205,16 +235,19 @@ def build_investigation(
     """Not an emergency: what changed, live state, and a way to proceed to the rollback."""
     proceed = state.with_(investigated=True)
     blocks: list[Block] = [
-        HeaderBlock(text=f"Investigate first: {state.service}/{state.environment}"[:150]),
-        SectionBlock(text=_md("Is it actually a bad deploy? What changed and what is live now:")),
-        SectionBlock(text=_md("*Last 24 h*\n" + _timeline_text(events))),
+        HeaderBlock(text=plain(f"Investigate first: {state.service}/{state.environment}", HEADER_TEXT)),
+        SectionBlock(text=md("Is it actually a bad deploy? What changed and what is live now:")),
+        SectionBlock(text=md("*Last 24 h*\n" + _timeline_text(events))),
         DividerBlock(),
-        SectionBlock(text=_md(live_text(live) or "_No live state available._")),
-        *[ContextBlock(elements=[_md(f":warning: {escape(e)}")]) for e in errors[:5]],
+        SectionBlock(text=md(live_text(live) or "_No live state available._")),
+        *[ContextBlock(elements=[md(f":warning: {escape(e)}", CONTEXT_TEXT)]) for e in errors[:5]],
         ActionsBlock(
             elements=[
                 ButtonElement(
-                    text="Proceed to rollback", action_id=SlackId.proceed, value=proceed.encode(), style="danger"
+                    text="Proceed to rollback",
+                    action_id=SlackId.proceed,
+                    value=_encoded(proceed, BUTTON_VALUE),
+                    style="danger",
                 )
             ]
         ),
@@ -224,11 +257,12 @@ def build_investigation(
 
 def build_request_posted_view(state: FlowState, request_id: int) -> dict[str, Any]:
     """The modal's last page: where the request went and what happens next."""
+    channel = mention(Mention.channel(state.channel_id))
     blocks: list[Block] = [
         _target_line(state),
         SectionBlock(
-            text=_md(
-                f":white_check_mark: Request *#{request_id}* is posted in <#{state.channel_id}>. "
+            text=md(
+                f":white_check_mark: Request *#{request_id}* is posted in {channel}. "
                 "It runs as soon as a second person approves it; the card shows each step."
             )
         ),
@@ -236,13 +270,13 @@ def build_request_posted_view(state: FlowState, request_id: int) -> dict[str, An
     return _modal(SlackId.flow_loading_view, state, blocks, None, close="Close")
 
 
-def build_error_view(text: str) -> dict[str, Any]:
-    """A modal page that explains why the flow stopped (replaces a loading page)."""
+def build_error_view(text: Text | str) -> dict[str, Any]:
+    """A modal page that explains why the flow stopped (replaces a loading page); the text is rendered here."""
     view = View(
         type="modal",
         callback_id=SlackId.flow_loading_view.value,
         title=PlainTextObject(text=TITLE),
         close=PlainTextObject(text="Close"),
-        blocks=[SectionBlock(text=_md(f":no_entry: {text}"))],
+        blocks=[SectionBlock(text=md(f":no_entry: {render(text)}"))],
     )
     return view.to_dict()
