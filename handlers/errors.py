@@ -17,7 +17,7 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
-from bot.errors import RollbackBotError
+from bot.errors import NotAllowedError, RollbackBotError
 from bot.services import Deps
 from bot.slack.blocks import build_notice
 from bot.slack.mrkdwn import render
@@ -32,7 +32,9 @@ _NEEDED = ("context", "body")
 def user_text(deps: Deps | None, error: Exception) -> Text:
     """What the person sees: the bot's own message, or a reference to the logged error."""
     if isinstance(error, RollbackBotError):
-        log.info("refused: %s: %s", type(error).__name__, error.user_message)
+        # A policy refusal is already one line of the event log (audited); other errors are said here.
+        level = logging.DEBUG if isinstance(error, NotAllowedError) else logging.INFO
+        log.log(level, "refused: %s: %s", type(error).__name__, error.user_message)
         if deps is not None:
             deps.metrics.count("errors", kind=type(error).__name__)
         return error.text

@@ -43,6 +43,7 @@ from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion
 from bot.domain.readiness import ChecklistClaim, ChecklistReport, DrillRecord
 from bot.domain.recovery import CardProof, Evidence
 from bot.domain.rollback_requests import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.secrets import SecretText
 from bot.domain.signals import SignalQuery, SignalTable, TimeWindow
 from bot.domain.traffic import TrafficRules
 from bot.domain.watches import NewWatch, Watch
@@ -768,10 +769,11 @@ class FakeProbe(HealthProbe):
         self.status: dict[str, int | None] = {}
         self.asked: list[str] = []
 
-    def get(self, url: str) -> HealthResult:
-        self.asked.append(url)
-        status = self.status.get(url, 200)
-        return HealthResult(url, status, "" if status else "connection refused")
+    def get(self, url: SecretText | str) -> HealthResult:
+        shown = str(url)  # a URL carrying a secret is known here by its redacted form
+        self.asked.append(shown)
+        status = self.status.get(shown, 200)
+        return HealthResult(shown, status, "" if status else "connection refused")
 
 
 class FakeMetrics(Metrics):

@@ -21,7 +21,8 @@ def test_example_config_is_valid() -> None:
     env = cfg.environment("pharmabot", "prod")
     assert env is not None
     assert env.container_app is not None and env.container_app.name == "pharmabot-prod"
-    assert env.prompts is not None and env.prompts.database_url == ENV["PHARMABOT_DB_URL"]
+    assert env.prompts is not None and env.prompts.database_url.reveal() == ENV["PHARMABOT_DB_URL"]
+    assert str(env.prompts.database_url) == "***" and ENV["PHARMABOT_DB_URL"] not in repr(cfg)
     assert env.approvers.usergroup == "S0APPROVERS"
     assert env.checklist.backup_max_age_hours == 24
 
@@ -103,6 +104,31 @@ def test_inline_secrets_are_refused(block: str) -> None:
     with pytest.raises(ConfigError, match="ENV_VAR") as err:
         BUILTIN.parse_config(text, file="c.yaml", env={})
     assert "hunter2" not in err.value.user_message and "literal-key" not in err.value.user_message
+
+
+def test_expanded_values_are_secrets_end_to_end() -> None:
+    text = (
+        "services:\n  - {name: a, environments: [{name: p, container_app: {subscription_id: s, resource_group: r,"
+        " name: a, health_url: 'https://{fqdn}{path}?code=${HEALTH_KEY}'}}]}\n"
+    )
+    cfg = BUILTIN.parse_config(text, file="c.yaml", env={"HEALTH_KEY": "k3y-v4lue-42"})
+    env = cfg.environment("a", "p")
+    assert env is not None and env.container_app is not None
+    url = env.container_app.health_url
+    assert url.reveal() == "https://{fqdn}{path}?code=k3y-v4lue-42"
+    assert str(url) == f"{url}" == "https://{fqdn}{path}?code=***" and "k3y" not in repr(cfg)
+    assert url.as_shell() == "https://{fqdn}{path}?code=${HEALTH_KEY}"
+    assert "k3y" not in cfg.model_dump_json()
+    assert url.format(fqdn="app.example", path="/h").reveal() == "https://app.example/h?code=k3y-v4lue-42"
+
+
+def test_a_reference_where_no_secret_belongs_is_refused_without_its_value() -> None:
+    block = "postgres: {subscription_id: '${SUB}', resource_group: r, server: s}"
+    text = f"services:\n  - {{name: a, environments: [{{name: p, {block}}}]}}\n"
+    with pytest.raises(ConfigError) as err:
+        BUILTIN.parse_config(text, file="c.yaml", env={"SUB": "0000-sub-value"})
+    message = err.value.user_message
+    assert "postgres.subscription_id: takes no ${VAR} reference" in message and "0000-sub-value" not in message
 
 
 def test_settings_defaults_and_redaction() -> None:

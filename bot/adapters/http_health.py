@@ -6,6 +6,7 @@ import threading
 
 import requests
 
+from bot.domain.secrets import SecretText
 from bot.ports.health import HealthProbe, HealthResult
 
 
@@ -23,9 +24,13 @@ class RequestsHealthProbe(HealthProbe):
             session = self._local.session = requests.Session()
         return session
 
-    def get(self, url: str) -> HealthResult:
+    def get(self, url: SecretText | str) -> HealthResult:
+        target = url if isinstance(url, SecretText) else SecretText.plain(url)
+        shown = target.redacted()
         try:
-            response = self._session().get(url, timeout=self._timeout, verify=self._verify, allow_redirects=False)
-        except requests.RequestException as exc:
-            return HealthResult(url=url, status=None, detail=f"no answer ({type(exc).__name__})")
-        return HealthResult(url=url, status=response.status_code, detail=response.reason or "")
+            response = self._session().get(
+                target.reveal(), timeout=self._timeout, verify=self._verify, allow_redirects=False
+            )
+        except requests.RequestException as exc:  # its text holds the URL: said by type only
+            return HealthResult(url=shown, status=None, detail=f"no answer ({type(exc).__name__})")
+        return HealthResult(url=shown, status=response.status_code, detail=response.reason or "")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
@@ -40,14 +38,6 @@ def cli_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise SystemExit(EXIT_FAILED) from None
 
     return wrapper
-
-
-def setup_logging() -> None:
-    """Log to stderr at LOG_LEVEL (default INFO)."""
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
 
 
 @dataclass(frozen=True)

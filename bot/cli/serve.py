@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from bot.bootstrap import NOT_CONFIGURED_HINT, load_app_config
-from bot.cli.common import cli_errors, setup_logging
+from bot.cli.common import cli_errors
+from bot.cli.logs import setup_logging
 from bot.config import load_settings
 from bot.server.process import DRAIN_SECONDS
 from bot.server.process import serve as serve_process

@@ -10,13 +10,60 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    Tag,
+    WithJsonSchema,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from bot.domain.secrets import SecretText
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 
 Name = Annotated[str, Field(pattern=_NAME)]
 NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def _secret_text(value: object) -> SecretText:
+    if isinstance(value, SecretText):
+        return value
+    if isinstance(value, str):
+        return SecretText.plain(value)
+    raise ValueError("must be text")
+
+
+def _non_empty(value: SecretText) -> SecretText:
+    if not value.reveal():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _http_url(value: SecretText) -> SecretText:
+    if not re.match(r"^https?://", value.reveal()):
+        raise ValueError("must start with http:// or https://")  # never echo the value: it may be a secret
+    return value
+
+
+# A value that may come from ${VAR} references (a database URL, a key, a URL carrying a key): typed as a
+# secret end to end. Adapters reveal() it for the one call that needs it; everything else sees it redacted.
+MaySecret = Annotated[
+    SecretText,
+    PlainValidator(_secret_text),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string"}),
+]
+NonEmptySecret = Annotated[MaySecret, AfterValidator(_non_empty)]
+SecretUrl = Annotated[MaySecret, AfterValidator(_http_url)]
 
 
 class _Model(BaseModel):
@@ -76,7 +123,7 @@ class SqlTelemetryConfig(_Model):
     """
 
     kind: Literal["sql"] = "sql"
-    database_url: NonEmpty
+    database_url: NonEmptySecret
     query: str = Field(default=_SQL_PROMPT_VERSIONS, min_length=10)
     queries: TelemetryQueries = TelemetryQueries()
     window_hours: int = Field(default=24, ge=1, le=24 * 31)

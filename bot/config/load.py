@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.config.file_model import AppConfig
+from bot.domain.secrets import Secret, SecretText
 from bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = "rollback-bot.yaml"
@@ -35,21 +36,47 @@ def _path_str(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+# Every value expanded from the environment, so that the log's last line of defence can redact it.
+_KNOWN_SECRETS: set[str] = set()
+MIN_REDACTED_LENGTH = 6  # shorter values would blank out ordinary words in the log
+
+
+def remember_secret(value: str | None) -> None:
+    """Make ``value`` one the log redacts wherever it appears (values shorter than 6 characters are not)."""
+    if value and len(value) >= MIN_REDACTED_LENGTH:
+        _KNOWN_SECRETS.add(value)
+
+
+def known_secrets() -> frozenset[str]:
+    """Every secret value this process read (``${VAR}`` expansions, tokens, database passwords)."""
+    return frozenset(_KNOWN_SECRETS)
+
+
 def _expand(value: Any, env: Mapping[str, str], file: str, loc: tuple[int | str, ...]) -> Any:
+    """``${VAR}`` references become ``SecretText`` (the value typed as a secret); other values stay as they are."""
     if isinstance(value, dict):
         return {k: _expand(v, env, file, (*loc, k)) for k, v in value.items()}
     if isinstance(value, list):
         return [_expand(v, env, file, (*loc, i)) for i, v in enumerate(value)]
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _ENV_REF.search(value):
         return value
-
-    def sub(match: re.Match[str]) -> str:
+    parts: list[str | Secret] = []
+    at = 0
+    for match in _ENV_REF.finditer(value):
         name = match.group(1)
         if name not in env:
             raise ConfigError(f"{file}: {_path_str(loc)}: environment variable {name} is not set")
-        return env[name]
+        remember_secret(env[name])
+        parts += [value[at : match.start()], Secret(name, env[name])]
+        at = match.end()
+    return SecretText.of(*parts, value[at:])
 
-    return _ENV_REF.sub(sub, value)
+
+def _error_line(file: str, error: Any) -> str:
+    where = f"{file}: {_path_str(tuple(error['loc']))}"
+    if isinstance(error.get("input"), SecretText):
+        return f"{where}: takes no ${{VAR}} reference (references are for secrets); write the value itself"
+    return f"{where}: {error['msg']}"
 
 
 _SECRET_KEYS = {"api_key"}
@@ -94,8 +121,7 @@ def parse_config(text: str, *, file: str, env: Mapping[str, str], schema: type[A
     try:
         return schema.model_validate(expanded)
     except ValidationError as exc:
-        lines = [f"{file}: {_path_str(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError("\n".join(_error_line(file, e) for e in exc.errors())) from None
 
 
 def load_config(
@@ -136,6 +162,11 @@ class Settings:
         )
 
 
+def _password(url: str) -> str | None:
+    match = _INLINE_PASSWORD.match(url)
+    return match.group(0).split("://", 1)[1].split(":", 1)[1][:-1] if match else None
+
+
 def _redact_url(url: str) -> str:
     return _INLINE_PASSWORD.sub(lambda m: m.group(0).split("://")[0] + "://***@", url)
 
@@ -147,6 +178,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not port_text.isdigit():
         raise ConfigError(f"PORT must be a number, got {port_text!r}")
     api_url = e.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        remember_secret(e.get(name))
+    remember_secret(_password(e.get("DATABASE_URL") or ""))
     return Settings(
         slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=e.get("SLACK_SIGNING_SECRET") or None,

@@ -23,13 +23,33 @@ from sqlalchemy import Engine
 
 from bot.adapters.azure.clients import AzureClients
 from bot.adapters.db.engine import make_engine
-from bot.config import AppConfig, AzureConfig, ConfigBlock, NonEmpty, parse_config, schema_with
+from bot.config import (
+    AppConfig,
+    AzureConfig,
+    ConfigBlock,
+    MaySecret,
+    NonEmpty,
+    NonEmptySecret,
+    SecretUrl,
+    parse_config,
+    schema_with,
+)
 from bot.config import load_config as _load_config
 from bot.domain.rollback_requests import ServiceEnv
+from bot.domain.secrets import SecretText
 from bot.kinds.base import Kind
 from bot.kinds.registry import Kinds
 
-__all__ = ["BindContext", "ConfigBlock", "KindPlugin", "KindRegistry", "NonEmpty"]
+__all__ = [
+    "BindContext",
+    "ConfigBlock",
+    "KindPlugin",
+    "KindRegistry",
+    "MaySecret",
+    "NonEmpty",
+    "NonEmptySecret",
+    "SecretUrl",
+]
 
 H = TypeVar("H")
 C = TypeVar("C", bound=ConfigBlock)
@@ -52,7 +72,7 @@ class BindContext:
             self._clients = AzureClients(self.azure, **dict(self.azure_client_kwargs))
         return self._clients
 
-    def engine(self, url: str) -> Engine:
+    def engine(self, url: SecretText | str) -> Engine:
         """A database engine for ``url``, disposed when the bot stops (connections open on first use)."""
         engine = make_engine(url)
         self.engines.append(engine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -11,11 +12,27 @@ from bot.errors import NotAllowedError
 from bot.services import Deps
 
 T = TypeVar("T")
+log = logging.getLogger("rollback_bot.events")
+# What an event's log line says about it (everything else stays in the audit log).
+_SAID = ("target", "kind", "action", "step", "ok", "seconds", "outcome", "reason", "note", "error")
 
 
 def record(deps: Deps, event: str, *, actor: str, request_id: int | None = None, **detail: Any) -> None:
-    """Append one audit event stamped with the clock."""
+    """Append one audit event stamped with the clock, and say it in one log line (with the request id)."""
     deps.audit.append(AuditEvent(event, actor=actor, at=deps.clock(), request_id=request_id, detail=detail))
+    log.info(
+        "%s%s by %s%s",
+        f"request #{request_id}: " if request_id is not None else "",
+        event,
+        actor,
+        "".join(f"; {key}={_short(detail[key])}" for key in _SAID if detail.get(key) not in (None, "")),
+        extra={"request_id": request_id, "event": event, "actor": actor},
+    )
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _event_name(error: NotAllowedError) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.domain.rollback_requests import RollbackRequest
 from bot.slack.ids import SlackId
 from tests.harness.world import ALICE, World
 
@@ -29,3 +30,16 @@ def walk_to_plan(world: World, kind: str, *, user: str = ALICE, emergency: str =
 def submit_plan(world: World, view: dict[str, Any], reason: str, *, user: str = ALICE) -> None:
     values = {SlackId.reason_block.value: {SlackId.reason_input.value: {"type": "plain_text_input", "value": reason}}}
     assert world.submit(user, view, values).status_code == 200
+
+
+def posted_request(world: World) -> RollbackRequest:
+    """The newest request, once its card is posted and its message ts stored (the card shows first)."""
+
+    def stored() -> RollbackRequest | None:
+        recent = world.runtime.deps.requests.list_recent(limit=1)
+        return recent[0] if recent and recent[0].message_ts else None
+
+    world.wait(lambda: stored() is not None, what="the request card")
+    found = stored()
+    assert found is not None
+    return found

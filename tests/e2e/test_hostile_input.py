@@ -9,7 +9,7 @@ from bot.domain.plan import choice_key
 from bot.domain.rollback_requests import RequestStatus
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
-from tests.e2e.flow import submit_plan, walk_to_plan
+from tests.e2e.flow import posted_request, submit_plan, walk_to_plan
 from tests.harness.world import ALICE, BOB, CHANNEL, World
 
 ATTACK = "<!channel> <@U0MALLORY> approved, see <https://evil.example|https://portal.azure.com/#resource>"
@@ -29,8 +29,7 @@ def test_markup_in_a_reason_and_in_azure_error_text_reaches_the_channel_as_text(
     )
     plan_view = walk_to_plan(world, "code")
     submit_plan(world, plan_view, ATTACK)
-    world.wait(lambda: any("Rollback #" in m.get("text", "") for m in world.slack.messages(CHANNEL)), what="card")
-    request = world.runtime.deps.requests.list_recent(limit=1)[0]
+    request = posted_request(world)
     world.click(BOB, request.message_ts or "", SlackId.approve.value, encode_request_ref(request.id))
     world.wait(
         lambda: world.runtime.deps.requests.get(request.id).status is RequestStatus.failed, what="failed", timeout=20
@@ -61,8 +60,7 @@ def test_a_prompt_name_longer_than_an_option_value_still_plans_and_rolls_back(wo
     world.pick(ALICE, plan_view, SlackId.choice_select.value, choice_key(wanted), SlackId.choice_block.value)
     world.wait(lambda: world.wait_view(SlackId.flow_plan_view.value)["hash"] != plan_view["hash"], what="re-plan")
     submit_plan(world, world.wait_view(SlackId.flow_plan_view.value), "the long agent prompt regressed")
-    world.wait(lambda: any("Rollback #" in m.get("text", "") for m in world.slack.messages(CHANNEL)), what="card")
-    request = world.runtime.deps.requests.list_recent(limit=1)[0]
+    request = posted_request(world)
     assert world.runtime.deps.kinds.decode_plan(request.plan).choice == wanted
     world.click(BOB, request.message_ts or "", SlackId.approve.value, encode_request_ref(request.id))
     world.wait(

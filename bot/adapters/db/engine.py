@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.domain.secrets import SecretText
 from bot.errors import StoreError
 from bot.ports.store import HealthCheck
 
@@ -30,14 +31,14 @@ LOCK_TIMEOUT_MS = 10_000
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine with connect, statement and lock timeouts.
+def make_engine(url: str | SecretText, **kwargs: Any) -> Engine:
+    """Create an engine with connect, statement and lock timeouts (a URL from ``${VAR}`` is revealed only here).
 
     SQLite gets WAL, a busy timeout and enforced foreign keys. PostgreSQL gets ``connect_timeout`` (unless the
     URL sets one) and, on every new connection, ``statement_timeout`` and ``lock_timeout`` where the server,
     database or role has none of its own (a value set there, or in the URL's ``options``, wins).
     """
-    url = normalize_url(url)
+    url = normalize_url(url.reveal() if isinstance(url, SecretText) else url)
     if make_url(url).get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
         engine = create_engine(url, connect_args=connect_args, **kwargs)

@@ -12,6 +12,7 @@ from bot.adapters.db.engine import make_engine
 from bot.adapters.telemetry.log_analytics import LogAnalyticsTelemetry
 from bot.adapters.telemetry.sql import SqlTelemetryQuery
 from bot.config import AzureConfig, LogAnalyticsTelemetryConfig, SqlTelemetryConfig
+from bot.domain.secrets import SecretText
 from bot.domain.signals import SignalQuery
 from bot.ports.telemetry import TelemetryQuery
 
@@ -19,7 +20,7 @@ from bot.ports.telemetry import TelemetryQuery
 def build_telemetry(
     config: SqlTelemetryConfig | LogAnalyticsTelemetryConfig,
     *,
-    engine: Callable[[str], Engine],
+    engine: Callable[[SecretText], Engine],
     clients: Callable[[], AzureClients],
 ) -> TelemetryQuery:
     """The adapter for ``config``'s kind; ``engine`` and ``clients`` are called only for the kind that needs them."""
@@ -36,7 +37,7 @@ def standalone_telemetry(
     """The adapter for a one-shot command; its database connections are released on exit."""
     engines: list[Engine] = []
 
-    def engine(url: str) -> Engine:
+    def engine(url: SecretText) -> Engine:
         engines.append(make_engine(url))
         return engines[-1]
 

@@ -8,6 +8,7 @@ from bot.domain.azure import ContainerAppRef, Revision
 from bot.domain.findings import Finding, combine, failed, passed, warned, when
 from bot.domain.plan import Plan
 from bot.domain.readiness import CheckKey, CheckResult, CheckStatus
+from bot.domain.secrets import SecretText
 from bot.kinds.code.handle import CodeHandle
 from bot.kinds.code.state import CodeState
 from bot.ports.health import HealthProbe
@@ -96,12 +97,14 @@ def _endpoint(probe: HealthProbe, handle: CodeHandle, rev: Revision) -> Finding:
     return failed(f"its health endpoint answered {answer}, not 200", line)
 
 
-def _verify_commands(ref: ContainerAppRef, rev: Revision, url: str) -> tuple[str, ...]:
+def _verify_commands(ref: ContainerAppRef, rev: Revision, url: SecretText) -> tuple[str, ...]:
     """How a person re-checks the evidence by hand."""
     query = "{active:properties.active,running:properties.runningState,health:properties.healthState}"
     cmds = [
         f"az containerapp revision show --name {ref.name} --resource-group {ref.resource_group} "
         f'--revision {rev.name} --query "{query}"'
     ]
-    cmds.append(f"curl -sS -o /dev/null -w '%{{http_code}}\\n' {url}")
+    cmds.append(
+        f"curl -sS -o /dev/null -w '%{{http_code}}\\n' \"{url.as_shell()}\""
+    )  # a key as ${VAR}, never its value
     return tuple(cmds)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.azure import ContainerAppRef, Revision
+from bot.domain.secrets import SecretText
 from bot.ports.azure import ContainerAppsApi
 
 
@@ -15,11 +16,13 @@ class CodeHandle:
     api: ContainerAppsApi
     ref: ContainerAppRef
     health_path: str = "/health/ready"
-    # {fqdn}, {revision}, {app} and {path} are filled in from live state whenever a health check runs.
-    health_url: str = "https://{fqdn}{path}"
+    # {fqdn}, {revision}, {app} and {path} are filled in from live state whenever a health check runs; a key
+    # it carries (from a ${VAR} reference) stays a secret: shown redacted, revealed only to the HTTP call.
+    health_url: SecretText | str = field(default_factory=lambda: SecretText.plain("https://{fqdn}{path}"))
 
-    def health_url_of(self, revision: Revision) -> str:
+    def health_url_of(self, revision: Revision) -> SecretText:
         """Where ``revision`` answers health, from the configuration and live state now (never stored)."""
-        return self.health_url.format(
+        template = self.health_url if isinstance(self.health_url, SecretText) else SecretText.plain(self.health_url)
+        return template.format(
             fqdn=revision.fqdn or "", revision=revision.name, app=self.ref.name, path=self.health_path
         )

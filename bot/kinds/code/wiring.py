@@ -6,8 +6,9 @@ from pydantic import Field
 
 from bot.adapters.azure.container_apps import AzureContainerAppsApi
 from bot.domain.azure import ContainerAppRef
+from bot.domain.secrets import SecretText
 from bot.kinds.code import KIND, CodeHandle
-from bot.kinds.edge import BindContext, ConfigBlock, KindPlugin, NonEmpty
+from bot.kinds.edge import BindContext, ConfigBlock, KindPlugin, NonEmpty, SecretUrl
 
 
 class ContainerAppConfig(ConfigBlock):
@@ -17,8 +18,9 @@ class ContainerAppConfig(ConfigBlock):
     resource_group: NonEmpty
     name: NonEmpty
     health_path: str = Field(default="/health/ready", pattern=r"^/")
-    # Where a revision's health endpoint is reached; {fqdn}, {revision}, {app} and {path} are filled in.
-    health_url: str = Field(default="https://{fqdn}{path}", pattern=r"^https?://")
+    # Where a revision's health endpoint is reached; {fqdn}, {revision}, {app} and {path} are filled in. A key it
+    # carries comes from a ${VAR} reference and is shown redacted (…?code=***).
+    health_url: SecretUrl = SecretText.plain("https://{fqdn}{path}")
 
 
 def bind(block: ContainerAppConfig, ctx: BindContext) -> CodeHandle:

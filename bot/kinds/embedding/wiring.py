@@ -6,7 +6,7 @@ from pydantic import Field
 
 from bot.adapters.azure.search import AzureSearchApi
 from bot.domain.azure import SearchAliasRef
-from bot.kinds.edge import BindContext, ConfigBlock, KindPlugin, NonEmpty
+from bot.kinds.edge import BindContext, ConfigBlock, KindPlugin, MaySecret, NonEmpty
 from bot.kinds.embedding import KIND, SearchHandle
 
 
@@ -15,7 +15,7 @@ class SearchConfig(ConfigBlock):
 
     endpoint: str = Field(pattern=r"^https://")
     alias: NonEmpty
-    api_key: str | None = None
+    api_key: MaySecret | None = None
 
     def endpoints(self) -> tuple[str, ...]:
         return (self.endpoint,)
@@ -24,7 +24,7 @@ class SearchConfig(ConfigBlock):
 def bind(block: SearchConfig, ctx: BindContext) -> SearchHandle:
     """The AI Search port (admin key when configured, else Entra ID)."""
     return SearchHandle(
-        api=AzureSearchApi(clients=ctx.azure_clients(), api_key=block.api_key),
+        api=AzureSearchApi(clients=ctx.azure_clients(), api_key=block.api_key.reveal() if block.api_key else None),
         ref=SearchAliasRef(block.endpoint, block.alias),
     )
 

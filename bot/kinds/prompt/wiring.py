@@ -9,14 +9,14 @@ from pydantic import Field
 
 from bot.adapters.prompts.store import SqlPromptStore
 from bot.domain.rollback_requests import ServiceEnv
-from bot.kinds.edge import BindContext, ConfigBlock, KindPlugin, NonEmpty
+from bot.kinds.edge import BindContext, ConfigBlock, KindPlugin, NonEmptySecret
 from bot.kinds.prompt import KIND, PromptHandle
 
 
 class PromptsConfig(ConfigBlock):
     """The database that holds the versioned system prompts."""
 
-    database_url: NonEmpty
+    database_url: NonEmptySecret
     table: str = Field(default="system_prompts", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 

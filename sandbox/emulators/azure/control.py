@@ -156,7 +156,9 @@ def clear_requests(core: Core, req: Request, m: re.Match[str]) -> Response:
 
 
 def app_health(core: Core, req: Request, m: re.Match[str]) -> Response:
-    """200 ``{"status": "ok"}`` when the revision is active and healthy, else 503."""
+    """200 ``{"status": "ok"}`` when the revision is active and healthy, else 503 (401 without a required code)."""
+    if core.health_code is not None and req.query.get("code") != core.health_code:
+        return Response(401, {"status": "unauthorized", "error": "a valid ?code= is required"})
     suffix = f"/containerapps/{m['app']}/revisions/{m['rev']}".lower()
     found = [r for key, r in core.resources.items() if key.endswith(suffix)]
     if not found:

@@ -90,6 +90,8 @@ class Core:
         self.requests = RequestLog()
         self.token = TOKEN
         self.state_file = state_file
+        # When set, apps' health endpoints (/_apps/…) answer 401 unless the query carries ?code=<this>.
+        self.health_code: str | None = None
         # Path (lower case) → the resource as it was just before the latest write to it (for stale reads).
         self.before_write: dict[str, JSON] = {}
         # Workspace id (lower case) -> where the application reads its prompt versions (set by the host).

@@ -125,6 +125,10 @@ class AzureEmulator:
     def requests(self) -> RequestLog:
         return self._core.requests
 
+    def require_health_code(self, code: str | None) -> None:
+        """Make apps' health endpoints answer 401 unless called with ``?code=<code>`` (None: no code needed)."""
+        self._core.health_code = code
+
     @property
     def faults(self) -> FaultInjector:
         return self._core.faults
