@@ -12,6 +12,7 @@ that id.
     ├── UsageError                  unknown sub-command, service, environment or kind; malformed input
     ├── NotAllowedError             a refusal on policy grounds; always audited
     │   ├── NotIncidentChannelError
+    │   ├── NotMemberError
     │   ├── NotApproverError
     │   ├── SelfApprovalError
     │   ├── ApprovalExpiredError
@@ -61,6 +62,10 @@ class NotAllowedError(RollbackBotError):
 
 class NotIncidentChannelError(NotAllowedError):
     """`/rollback` was used outside the configured incident channels."""
+
+
+class NotMemberError(NotAllowedError):
+    """The person is not a full member of the workspace (a guest, a Slack Connect user, a bot, deactivated)."""
 
 
 class NotApproverError(NotAllowedError):

@@ -37,7 +37,7 @@ from bot.domain.azure import (
 )
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
 from bot.domain.kinds import KindName
-from bot.domain.people import SlackUserInfo
+from bot.domain.people import SlackChannelInfo, SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion
 from bot.domain.readiness import ChecklistClaim, ChecklistReport, DrillRecord
@@ -686,21 +686,33 @@ class FakeHealth(HealthCheck):
 
 
 class FakeDirectory(SlackDirectory):
-    """People, user groups and channel names."""
+    """The workspace, people, user groups and channel names (the bot is a member unless ``outside`` says not)."""
+
+    WORKSPACE = "T0ROLLBACK"
 
     def __init__(self) -> None:
         self.users: dict[str, SlackUserInfo] = {}
         self.groups: dict[str, frozenset[str]] = {}
         self.channels: dict[str, str] = {}
+        self.outside: set[str] = set()  # channels the bot is not a member of
 
-    def person(self, user_id: str, **flags: bool) -> None:
-        """Add a human member (``is_bot``, ``deleted``, ``is_guest`` to say otherwise)."""
+    def person(self, user_id: str, *, team_id: str = WORKSPACE, **flags: bool) -> None:
+        """Add a full member (``is_bot``, ``deleted``, ``is_guest``, ``is_stranger``, ``team_id`` to say otherwise)."""
         self.users[user_id] = SlackUserInfo(
-            user_id, flags.get("is_bot", False), flags.get("deleted", False), flags.get("is_guest", False)
+            user_id,
+            flags.get("is_bot", False),
+            flags.get("deleted", False),
+            flags.get("is_guest", False),
+            team_id=team_id,
+            is_stranger=flags.get("is_stranger", False),
         )
 
-    def channel_name(self, channel_id: str) -> str | None:
-        return self.channels.get(channel_id)
+    def workspace_id(self) -> str | None:
+        return self.WORKSPACE
+
+    def channel(self, channel_id: str) -> SlackChannelInfo | None:
+        name = self.channels.get(channel_id)
+        return SlackChannelInfo(channel_id, name, channel_id not in self.outside) if name is not None else None
 
     def user(self, user_id: str) -> SlackUserInfo | None:
         return self.users.get(user_id)

@@ -11,14 +11,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError as SdkSlackApiError
 
 from bot.errors import SlackApiError
-from bot.ports.slack import SlackDirectory, SlackUserInfo
+from bot.ports.slack import SlackChannelInfo, SlackDirectory, SlackUserInfo
 
 T = TypeVar("T")
 _NOT_FOUND = {"channel_not_found", "user_not_found", "no_such_subteam", "user_not_visible"}
 
 
 class WebClientDirectory(SlackDirectory):
-    """Channel names, users and user-group members from the Web API, cached for ``ttl_seconds``."""
+    """The workspace, channels, users and user-group members from the Web API, cached for ``ttl_seconds``."""
 
     def __init__(self, client: WebClient, *, ttl_seconds: float = 60.0) -> None:
         self._client = client
@@ -48,10 +48,21 @@ class WebClientDirectory(SlackDirectory):
             raise SlackApiError(f"Slack refused {method}: {error}") from None
         return dict(response.data) if isinstance(response.data, dict) else None
 
-    def channel_name(self, channel_id: str) -> str | None:
+    def workspace_id(self) -> str | None:
         def load() -> str | None:
+            data = self._call("auth.test")
+            team = data.get("team_id") if data else None
+            return str(team) if team else None
+
+        return self._cached(("workspace", ""), load)
+
+    def channel(self, channel_id: str) -> SlackChannelInfo | None:
+        def load() -> SlackChannelInfo | None:
             data = self._call("conversations.info", channel=channel_id)
-            return str(data["channel"]["name"]) if data else None
+            if not data:
+                return None
+            c = data["channel"]
+            return SlackChannelInfo(id=channel_id, name=str(c.get("name") or ""), is_member=bool(c.get("is_member")))
 
         return self._cached(("channel", channel_id), load)
 
@@ -66,6 +77,8 @@ class WebClientDirectory(SlackDirectory):
                 is_bot=bool(u.get("is_bot") or u.get("is_app_user")),
                 deleted=bool(u.get("deleted")),
                 is_guest=bool(u.get("is_restricted") or u.get("is_ultra_restricted")),
+                team_id=str(u["team_id"]) if u.get("team_id") else None,
+                is_stranger=bool(u.get("is_stranger")),
             )
 
         return self._cached(("user", user_id), load)

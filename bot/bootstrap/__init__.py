@@ -65,7 +65,10 @@ def load_app_config(settings: Settings, registry: KindRegistry = BUILTIN) -> App
     if not settings.config_path_explicit and not Path(settings.config_path).exists():
         log.warning("no configuration file at %s: starting with no services configured", settings.config_path)
         return registry.schema()
-    return registry.load_config(settings.config_path)
+    config = registry.load_config(settings.config_path)
+    for warning in config.warnings():
+        log.warning("%s: %s", settings.config_path, warning)
+    return config
 
 
 def build_catalog(config: AppConfig, registry: KindRegistry = BUILTIN) -> Catalog:

@@ -29,6 +29,8 @@ def check(file: Path | None) -> None:
     cfg = registry_of().load_config(path)
     envs = sum(len(s.environments) for s in cfg.services)
     click.echo(f"{path}: OK ({len(cfg.services)} services, {envs} environments)")
+    for warning in cfg.warnings():
+        click.echo(f"warning: {path}: {warning}", err=True)
     for service in cfg.services:
         for env in service.environments:
             parts = list(env.blocks())

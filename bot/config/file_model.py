@@ -28,6 +28,7 @@ from pydantic import (
 from bot.domain.secrets import SecretText
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_PRODUCTION_LIKE = re.compile(r"(?:^|[-_.])(?:prod|production|prd|live)(?:[-_.]|$)")
 _NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 
 Name = Annotated[str, Field(pattern=_NAME)]
@@ -295,6 +296,22 @@ class AppConfig(_Model):
                 f"loopback (127.0.0.0/8, ::1, localhost); not loopback: {', '.join(remote)}"
             )
         return self
+
+    def warnings(self) -> list[str]:
+        """What is valid but unwise: '#name' channel patterns in production-like environments."""
+        found = []
+        for si, service in enumerate(self.services):
+            for ei, env in enumerate(service.environments):
+                if not _PRODUCTION_LIKE.search(env.name):
+                    continue
+                for ci, channel in enumerate(env.incident_channels):
+                    if channel.startswith("#"):
+                        found.append(
+                            f"services[{si}].environments[{ei}].incident_channels[{ci}]: {channel!r} is a name "
+                            f"pattern in {service.name}/{env.name}: anyone can create a channel whose name matches "
+                            "(it counts once the bot is invited); list the incident channel's id (C…) instead"
+                        )
+        return found
 
     def service(self, name: str) -> ServiceConfig | None:
         """The service called ``name``, if configured."""

@@ -12,6 +12,7 @@ from bot.errors import (
     ApprovalExpiredError,
     NotAllowedError,
     NotApproverError,
+    NotMemberError,
     SelfApprovalError,
 )
 from bot.text import Mention, Text
@@ -80,12 +81,30 @@ def ensure_not_requester(request: RollbackRequest, user_id: str) -> None:
         raise SelfApprovalError(f"You opened request #{request.id}; a second person must approve it (two-person rule).")
 
 
-def ensure_approver(rule: ApproverRule, user: SlackUserInfo | None, group_members: frozenset[str]) -> None:
-    """The approver is a human member in the configured approvers (or anyone human when none are configured)."""
+def ensure_member(user: SlackUserInfo | None, workspace_id: str | None) -> SlackUserInfo:
+    """The requester is a full member of the workspace that installed the bot."""
+    if user is None:
+        raise NotMemberError("Your Slack account could not be found, so you cannot use rollbacks.")
+    why = user.why_not_a_member(workspace_id)
+    if why:
+        raise NotMemberError(
+            f"Only full members of this workspace can use rollbacks; your account is {why}. "
+            "Ask a member of the team to open the request."
+        )
+    return user
+
+
+def ensure_approver(
+    rule: ApproverRule, user: SlackUserInfo | None, group_members: frozenset[str], workspace_id: str | None = None
+) -> None:
+    """The approver is a full member of the workspace, and one of the configured approvers (if any are)."""
     if user is None:
         raise NotApproverError("Your Slack account could not be found, so you cannot approve.")
-    if user.is_bot or user.deleted or user.is_guest:
-        raise NotApproverError("Only full human members can approve rollbacks (not bots, guests or deactivated users).")
+    if user.why_not_a_member(workspace_id):
+        raise NotApproverError(
+            "Only full human members of this workspace can approve rollbacks "
+            "(not bots, guests, Slack Connect users or deactivated accounts)."
+        )
     if not rule.restricted:
         return
     if user.id in rule.users or user.id in group_members:

@@ -1,20 +1,24 @@
-"""Port for reading Slack's directory (channels, users, user groups)."""
+"""Port for reading Slack's directory (the workspace, channels, users, user groups)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from bot.domain.people import SlackUserInfo
+from bot.domain.people import SlackChannelInfo, SlackUserInfo
 
-__all__ = ["SlackDirectory", "SlackUserInfo"]
+__all__ = ["SlackChannelInfo", "SlackDirectory", "SlackUserInfo"]
 
 
 class SlackDirectory(ABC):
     """Look-ups against the Slack workspace; implementations cache within Slack's rate limits."""
 
     @abstractmethod
-    def channel_name(self, channel_id: str) -> str | None:
-        """The channel's name, or None when the bot cannot see it."""
+    def workspace_id(self) -> str | None:
+        """The id of the workspace that installed the bot (``auth.test``'s ``team_id``; None for an org install)."""
+
+    @abstractmethod
+    def channel(self, channel_id: str) -> SlackChannelInfo | None:
+        """The channel's name and whether the bot is a member, or None when the bot cannot see it."""
 
     @abstractmethod
     def user(self, user_id: str) -> SlackUserInfo | None:

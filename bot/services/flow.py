@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot.domain import approval
 from bot.domain.catalog import EnvironmentPolicy
 from bot.domain.facts import Facts
 from bot.domain.kinds import KindName
@@ -78,15 +79,21 @@ def _refuse_channel(policies: list[EnvironmentPolicy]) -> NotIncidentChannelErro
 
 
 def usable_here(deps: Deps, *, channel_id: str) -> list[EnvironmentPolicy]:
-    """Environments whose incident channels include ``channel_id``."""
-    name = deps.directory.channel_name(channel_id) if deps.catalog.needs_channel_names else None
-    return deps.catalog.allowed_here(channel_id, name)
+    """Environments whose incident channels include ``channel_id`` (a '#pattern' only where the bot is a member)."""
+    channel = deps.directory.channel(channel_id) if deps.catalog.needs_channel_names else None
+    return deps.catalog.allowed_here(channel_id, channel.name if channel is not None and channel.is_member else None)
+
+
+def ensure_member(deps: Deps, user_id: str) -> None:
+    """The person is a full member of the workspace that installed the bot (requesters are checked too)."""
+    approval.ensure_member(deps.directory.user(user_id), deps.directory.workspace_id())
 
 
 def start_flow(deps: Deps, *, user_id: str, channel_id: str, service: str | None, environment: str | None) -> FlowStart:
     """Check the channel and preselect the service/environment (from the command, or the only one usable here)."""
 
     def check() -> FlowStart:
+        ensure_member(deps, user_id)
         if service is not None:
             policy = deps.catalog.resolve(service, environment)
             if policy not in usable_here(deps, channel_id=channel_id):

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain import approval
+from bot.domain.catalog import EnvironmentPolicy
 from bot.domain.plan import Plan
 from bot.domain.rollback_requests import NewRequest, RequestStatus, RollbackRequest
 from bot.domain.tree import FlowState
@@ -14,7 +15,7 @@ from bot.kinds import encode_plan
 from bot.services import Deps
 from bot.services.audit import audited, record
 from bot.services.execution import execute_request
-from bot.services.flow import check_target, preview
+from bot.services.flow import check_target, ensure_member, preview
 from bot.services.policy import approvers_of, move, plan_of
 from bot.text import Mention, Text
 
@@ -28,7 +29,12 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
         raise UsageError("Say briefly why you are rolling back.")
     if len(reason) > MAX_REASON:
         raise UsageError(f"The reason is too long ({len(reason)} characters; at most {MAX_REASON}).")
-    policy = audited(deps, actor=requester_id, request_id=None, action="open", check=lambda: check_target(deps, state))
+
+    def may_open() -> EnvironmentPolicy:
+        ensure_member(deps, requester_id)
+        return check_target(deps, state)
+
+    policy = audited(deps, actor=requester_id, request_id=None, action="open", check=may_open)
     plan = preview(deps, state)
     if not plan.executable:
         raise UsageError(plan.blocked_reason or "This plan cannot be executed.")
@@ -75,10 +81,7 @@ def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
         approval.ensure_pending(request)
         _ensure_fresh(deps, request)
         approval.ensure_not_requester(request, user_id)
-        policy = deps.catalog.resolve(request.target.service, request.target.environment)
-        rule = approval.ApproverRule(policy.approver_usergroup, policy.approver_users)
-        members = deps.directory.usergroup_members(rule.usergroup) if rule.usergroup else frozenset()
-        approval.ensure_approver(rule, deps.directory.user(user_id), members)
+        _ensure_approver(deps, request, user_id)
         _ensure_plan_still_valid(deps, request, user_id)
         return move(deps, request, RequestStatus.approved, approver_id=user_id, decided_at=deps.clock())
 
@@ -89,6 +92,14 @@ def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
     deps.notifier.update_card(approved, plan_of(deps, approved), note=note)
     deps.run_in_background(lambda: execute_request(deps, request_id=request_id))
     return approved
+
+
+def _ensure_approver(deps: Deps, request: RollbackRequest, user_id: str) -> None:
+    """A full member of the workspace and, when approvers are configured, one of them."""
+    policy = deps.catalog.resolve(request.target.service, request.target.environment)
+    rule = approval.ApproverRule(policy.approver_usergroup, policy.approver_users)
+    members = deps.directory.usergroup_members(rule.usergroup) if rule.usergroup else frozenset()
+    approval.ensure_approver(rule, deps.directory.user(user_id), members, deps.directory.workspace_id())
 
 
 def _ensure_fresh(deps: Deps, request: RollbackRequest) -> None:
@@ -154,10 +165,7 @@ def reject(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
     def check() -> None:
         approval.ensure_pending(request)
         if user_id != request.requester_id:
-            policy = deps.catalog.resolve(request.target.service, request.target.environment)
-            rule = approval.ApproverRule(policy.approver_usergroup, policy.approver_users)
-            members = deps.directory.usergroup_members(rule.usergroup) if rule.usergroup else frozenset()
-            approval.ensure_approver(rule, deps.directory.user(user_id), members)
+            _ensure_approver(deps, request, user_id)
 
     audited(deps, actor=user_id, request_id=request_id, action="reject", check=check)
     note = Text.of("Rejected by {who}.", who=Mention.user(user_id))

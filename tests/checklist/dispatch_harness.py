@@ -23,7 +23,7 @@ from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
 from bot.adapters.metrics import PrometheusMetrics
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
-from bot.domain.people import SlackUserInfo
+from bot.domain.people import SlackChannelInfo, SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
 from bot.domain.recovery import CardProof, Evidence
@@ -86,7 +86,10 @@ class RecordingNotifier(Notifier):
 
 
 class NoDirectory(SlackDirectory):
-    def channel_name(self, channel_id: str) -> str | None:
+    def workspace_id(self) -> str | None:
+        return None
+
+    def channel(self, channel_id: str) -> SlackChannelInfo | None:
         return None
 
     def user(self, user_id: str) -> SlackUserInfo | None:

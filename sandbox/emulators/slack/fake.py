@@ -121,9 +121,19 @@ class SlackFake(SocketModeMethods):
                 "users": list(users),
             }
 
-    def add_channel(self, channel_id: str, *, name: str, is_private: bool = False, is_archived: bool = False) -> None:
+    def add_channel(
+        self,
+        channel_id: str,
+        *,
+        name: str,
+        is_private: bool = False,
+        is_archived: bool = False,
+        is_member: bool = True,
+    ) -> None:
         with self._world.lock:
-            self._world.channels[channel_id] = SlackChannel(channel_id, name, is_private, is_archived)
+            self._world.channels[channel_id] = SlackChannel(
+                channel_id, name, is_private, is_archived, is_member=is_member
+            )
 
     def response_url(self, channel_id: str, user_id: str, *, message_ts: str | None = None) -> str:
         """A fresh response_url (30 min, 5 uses); ``message_ts`` is the original it may replace/delete."""

@@ -10,35 +10,47 @@ JsonDict = dict[str, Any]
 
 @dataclass(frozen=True)
 class SlackUser:
-    """A workspace member as ``users.info`` describes them."""
+    """A person (or bot) as ``users.info`` describes them.
+
+    ``is_restricted`` is a multi-channel guest, ``is_ultra_restricted`` a single-channel guest. A Slack
+    Connect user from another organization has that organization's ``team_id`` (None: this workspace) and,
+    when the workspace has no relationship with it, ``is_stranger``.
+    """
 
     id: str
     name: str
     real_name: str = ""
     is_bot: bool = False
+    is_app_user: bool = False
     deleted: bool = False
     is_restricted: bool = False
     is_ultra_restricted: bool = False
     is_admin: bool = False
+    team_id: str | None = None
+    is_stranger: bool = False
 
     def to_api(self, team_id: str) -> JsonDict:
         real_name = self.real_name or self.name
-        return {
+        home = self.team_id or team_id
+        user: JsonDict = {
             "id": self.id,
-            "team_id": team_id,
+            "team_id": home,
             "name": self.name,
             "real_name": real_name,
             "deleted": self.deleted,
             "is_bot": self.is_bot,
-            "is_app_user": False,
+            "is_app_user": self.is_app_user,
             "is_restricted": self.is_restricted,
             "is_ultra_restricted": self.is_ultra_restricted,
             "is_admin": self.is_admin,
             "is_owner": False,
             "is_primary_owner": False,
             "tz": "Europe/Berlin",
-            "profile": {"real_name": real_name, "display_name": self.name, "team": team_id},
+            "profile": {"real_name": real_name, "display_name": self.name, "team": home},
         }
+        if self.is_stranger:
+            user["is_stranger"] = True
+        return user
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class SlackChannel:
     is_private: bool = False
     is_archived: bool = False
     is_im: bool = False
+    is_member: bool = True  # whether the bot is in it (anyone can create a channel the bot is not in)
 
     def to_api(self, team_id: str, creator: str) -> JsonDict:
         return {
@@ -66,7 +79,7 @@ class SlackChannel:
             "is_shared": False,
             "is_ext_shared": False,
             "is_org_shared": False,
-            "is_member": True,
+            "is_member": self.is_member,
             "context_team_id": team_id,
             "creator": creator,
             "topic": {"value": "", "creator": "", "last_set": 0},
