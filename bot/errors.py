@@ -24,6 +24,7 @@ that id.
     ├── SchemaError                 the database is not migrated to this bot's schema yet (`db upgrade` fixes it)
     ├── TelemetryError              the application's telemetry could not be read, or not in the expected shape
     ├── SlackApiError               the Slack Web API refused a call
+    ├── BusyError                   too much work already waiting: try again shortly (nothing was done)
     ├── VerificationError           a change was made but live state does not read back as planned
     └── AzureError                  an Azure call failed; carries the operation and resource
         ├── AzureAuthError          401/403: names the identity, the permission and the scope
@@ -115,6 +116,10 @@ class TelemetryError(RollbackBotError):
 
 class SlackApiError(RollbackBotError):
     """The Slack Web API refused a call."""
+
+
+class BusyError(RollbackBotError):
+    """The bot has more work of this kind waiting than it takes on; nothing was done."""
 
 
 class VerificationError(RollbackBotError):

@@ -220,3 +220,81 @@ class WorkPool(ThreadPoolExecutor):
             wait_futures(pending, timeout=remaining)
         with self._tracking:
             return sum(1 for f in self._in_flight if not f.done())
+
+
+class Lane(WorkPool):
+    """A bounded pool for one kind of work done after an ack: ``max_workers`` run, at most ``max_queued`` wait.
+
+    ``offer`` refuses work beyond that (the caller tells the person the bot is busy) instead of letting a
+    queue grow without end; ``busy`` says whether new work would wait for a free worker.
+    """
+
+    def __init__(self, name: str, *, max_workers: int, max_queued: int) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=f"lane-{name}")
+        self.name = name
+        self.workers = max_workers
+        self._capacity = max_workers + max_queued
+        self._admit = threading.Lock()
+
+    @property
+    def busy(self) -> bool:
+        """True when every worker is taken (new work would queue)."""
+        return self.in_flight() >= self.workers
+
+    @property
+    def backlogged(self) -> bool:
+        """True when new work would wait behind a full round of queued work (it will take a while)."""
+        return self.in_flight() >= 2 * self.workers
+
+    def offer(self, job: Callable[[], object]) -> bool:
+        """Run ``job`` (True), or refuse it when the lane is full (False); its errors are the job's to handle."""
+        with self._admit:
+            if self.in_flight() >= self._capacity:
+                return False
+            self.submit(job)
+        return True
+
+
+@dataclass
+class PoolGroup:
+    """Pools drained together, in order: a drain waits for each in turn (work may move from one to the next)."""
+
+    pools: tuple[WorkPool, ...]
+
+    def in_flight(self) -> int:
+        return sum(p.in_flight() for p in self.pools)
+
+    def wait_idle(self, deadline: float) -> int:
+        """Wait for each pool in order until ``deadline``; then wait for all again (one may have fed another)."""
+        for pool in self.pools:
+            pool.wait_idle(deadline)
+        return sum(pool.wait_idle(deadline) for pool in self.pools)
+
+    def shutdown(self, wait: bool = True) -> None:
+        for pool in self.pools:
+            pool.shutdown(wait=wait)
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """Where listeners hand their work after the ack, so that no ack ever waits behind Azure or the database.
+
+    ``decide``: decisions and the steps a person waits on (approve, reject, cancel, open a request, open
+    the dialog); ``read``: reads of live state (status, checklist, drills, the dialog's timeline and plans,
+    App Home's refresh); ``home``: publishing App Home from its cached board.
+    """
+
+    decide: Lane
+    read: Lane
+    home: Lane
+
+    @classmethod
+    def default(cls) -> Lanes:
+        return cls(
+            decide=Lane("decide", max_workers=8, max_queued=64),
+            read=Lane("read", max_workers=8, max_queued=64),
+            home=Lane("home", max_workers=2, max_queued=256),
+        )
+
+    def pools(self) -> tuple[Lane, ...]:
+        return (self.decide, self.read, self.home)

@@ -9,8 +9,9 @@ from slack_bolt import Ack, App, BoltContext
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
 from bot.slack.payloads import decode_request_ref
-from handlers.deps import deps_of
+from handlers.deps import deps_of, lanes_of
 from handlers.errors import reported
+from handlers.later import later
 
 
 def register(app: App) -> None:
@@ -23,16 +24,31 @@ def register(app: App) -> None:
 def handle_approve_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Approve; the card updates itself, refusals come back privately through the error handler."""
     ack()
-    rollbacks.approve(deps_of(context), request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])
+    request_id, user_id = decode_request_ref(action.get("value")), body["user"]["id"]
+    later(context, body, lanes_of(context).decide, lambda: _approve(context, request_id, user_id))
+
+
+def _approve(context: BoltContext, request_id: int, user_id: str) -> None:
+    rollbacks.approve(deps_of(context), request_id=request_id, user_id=user_id)
 
 
 def handle_reject_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Reject the request."""
     ack()
-    rollbacks.reject(deps_of(context), request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])
+    request_id, user_id = decode_request_ref(action.get("value")), body["user"]["id"]
+    later(context, body, lanes_of(context).decide, lambda: _reject(context, request_id, user_id))
+
+
+def _reject(context: BoltContext, request_id: int, user_id: str) -> None:
+    rollbacks.reject(deps_of(context), request_id=request_id, user_id=user_id)
 
 
 def handle_cancel_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """The requester cancels."""
     ack()
-    rollbacks.cancel(deps_of(context), request_id=decode_request_ref(action.get("value")), user_id=body["user"]["id"])
+    request_id, user_id = decode_request_ref(action.get("value")), body["user"]["id"]
+    later(context, body, lanes_of(context).decide, lambda: _cancel(context, request_id, user_id))
+
+
+def _cancel(context: BoltContext, request_id: int, user_id: str) -> None:
+    rollbacks.cancel(deps_of(context), request_id=request_id, user_id=user_id)

@@ -21,8 +21,9 @@ from bot.slack.views import (
     build_plan_view,
     build_request_posted_view,
 )
-from handlers.deps import deps_of
+from handlers.deps import deps_of, lanes_of
 from handlers.errors import reported
+from handlers.later import later
 
 
 def register(app: App) -> None:
@@ -52,18 +53,24 @@ def handle_target_submission(ack: Ack, body: dict[str, Any], context: BoltContex
     service, environment = payloads.read_target(_values(body))
     emergency = payloads.read_emergency(_values(body))
     state = _state(body, context).with_(service=service, environment=environment, emergency=emergency)
+    read = lanes_of(context).read
     if next_step(state) is Step.investigate:
         ack()
-        found = flow.investigate(deps_of(context), state)
-        context.client.chat_postEphemeral(
-            channel=state.channel_id,
-            user=body["user"]["id"],
-            text="Investigate first",
-            blocks=build_investigation(found.state, found.events, found.live, found.errors),
-        )
+        later(context, body, read, lambda: _investigate(context, body["user"]["id"], state))
         return
     ack(response_action="update", view=build_loading_view(state))
-    _show_what_changed(context, body["view"]["id"], state)
+    view_id = body["view"]["id"]
+    later(context, body, read, lambda: _show_what_changed(context, view_id, state))
+
+
+def _investigate(context: BoltContext, user_id: str, state: FlowState) -> None:
+    found = flow.investigate(deps_of(context), state)
+    context.client.chat_postEphemeral(
+        channel=state.channel_id,
+        user=user_id,
+        text="Investigate first",
+        blocks=build_investigation(found.state, found.events, found.live, found.errors),
+    )
 
 
 def _show_what_changed(context: BoltContext, view_id: str, state: FlowState) -> None:
@@ -74,6 +81,11 @@ def _show_what_changed(context: BoltContext, view_id: str, state: FlowState) -> 
     context.client.views_update(view_id=view_id, view=view)
 
 
+def _show_plan(context: BoltContext, view_id: str, state: FlowState) -> None:
+    plan = flow.preview(deps_of(context), state)
+    context.client.views_update(view_id=view_id, view=build_plan_view(state, plan))
+
+
 def handle_kind_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """Step 2 answered: show the plan from live state."""
     try:
@@ -82,16 +94,16 @@ def handle_kind_submission(ack: Ack, body: dict[str, Any], context: BoltContext)
         ack(response_action="errors", errors={SlackId.kind_block.value: exc.user_message})
         return
     ack(response_action="update", view=build_loading_view(state, "Building the plan from live state…"))
-    plan = flow.preview(deps_of(context), state)
-    context.client.views_update(view_id=body["view"]["id"], view=build_plan_view(state, plan))
+    view_id = body["view"]["id"]
+    later(context, body, lanes_of(context).read, lambda: _show_plan(context, view_id, state))
 
 
 def handle_choice_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Another target picked in the plan step: re-plan for it."""
     ack()
     state = _state(body, context).with_(choice=action["selected_option"]["value"])
-    plan = flow.preview(deps_of(context), state)
-    context.client.views_update(view_id=body["view"]["id"], view=build_plan_view(state, plan))
+    view_id = body["view"]["id"]
+    later(context, body, lanes_of(context).read, lambda: _show_plan(context, view_id, state))
 
 
 def handle_plan_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -102,8 +114,13 @@ def handle_plan_submission(ack: Ack, body: dict[str, Any], context: BoltContext)
         ack(response_action="errors", errors={SlackId.reason_block.value: "Say briefly why you are rolling back."})
         return
     ack(response_action="update", view=build_loading_view(state, "Posting the request…"))
-    request = rollbacks.open_request(deps_of(context), state=state, reason=reason, requester_id=body["user"]["id"])
-    context.client.views_update(view_id=body["view"]["id"], view=build_request_posted_view(state, request.id))
+    view_id, user_id = body["view"]["id"], body["user"]["id"]
+    later(context, body, lanes_of(context).decide, lambda: _open_request(context, view_id, user_id, state, reason))
+
+
+def _open_request(context: BoltContext, view_id: str, user_id: str, state: FlowState, reason: str) -> None:
+    request = rollbacks.open_request(deps_of(context), state=state, reason=reason, requester_id=user_id)
+    context.client.views_update(view_id=view_id, view=build_request_posted_view(state, request.id))
 
 
 def handle_proceed_action(
@@ -112,7 +129,13 @@ def handle_proceed_action(
     """'Proceed to rollback' after investigating: open the modal at 'what changed?', retire the button."""
     ack()
     state = FlowState.decode(action["value"], deps_of(context).kinds)
+    later(context, body, lanes_of(context).decide, lambda: _proceed(context, body, respond, state))
+
+
+def _proceed(context: BoltContext, body: dict[str, Any], respond: Respond, state: FlowState) -> None:
+    """The dialog opens at once (a trigger lasts 3 s); the timeline follows from the read lane."""
     opened = context.client.views_open(trigger_id=body["trigger_id"], view=build_loading_view(state))
     text = f"Proceeding to the rollback of {state.service}/{state.environment} (in the dialog)."
     respond(text=render(text), blocks=build_notice(text, emoji=":arrow_right:"), replace_original=True)
-    _show_what_changed(context, opened["view"]["id"], state)
+    view_id = opened["view"]["id"]
+    later(context, body, lanes_of(context).read, lambda: _show_what_changed(context, view_id, state), once=False)

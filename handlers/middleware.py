@@ -8,7 +8,9 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
+from bot.lifecycle import Lanes
 from bot.services import Deps
+from bot.services.home import BoardCache
 from handlers.deps import install
 from handlers.errors import tell
 
@@ -19,7 +21,7 @@ def is_retry(request: BoltRequest) -> bool:
     return any(v.strip().isdigit() and int(v) > 0 for v in values)
 
 
-def register(app: App, deps: Deps) -> None:
+def register(app: App, deps: Deps, lanes: Lanes, boards: BoardCache) -> None:
     """Install the middleware chain and the error handler."""
 
     @app.middleware
@@ -27,7 +29,7 @@ def register(app: App, deps: Deps) -> None:
         # Slack re-delivers what it thinks timed out; the first delivery already did (or is doing) the work.
         if is_retry(request):
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
-        install(context, deps)
+        install(context, deps, lanes, boards)
         deps.metrics.count("slack_requests", type=str(request.body.get("type") or "command"))
         started = time.monotonic()
         response = next()

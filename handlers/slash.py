@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
+from bot.domain.slash_command import reads_live_state
 from bot.services.flow import FlowStart
 from bot.services.slash_replies import (
     ChecklistNow,
@@ -22,8 +23,11 @@ from bot.slack.cards import build_history
 from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.mrkdwn import render
 from bot.slack.views import build_target_view
-from handlers.deps import deps_of
+from handlers.deps import deps_of, lanes_of
 from handlers.errors import reported
+from handlers.later import later
+
+WORKING = ":hourglass_flowing_sand: Working on it…"
 
 
 def register(app: App) -> None:
@@ -34,8 +38,19 @@ def register(app: App) -> None:
 def handle_rollback_slash_command(
     ack: Ack, command: dict[str, str], body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    """Ack at once; the service decides; the modal opens, or the reply goes back privately."""
-    ack()
+    """Ack at once (saying so when the answer needs live state or must wait); the reply follows from a lane."""
+    lanes = lanes_of(context)
+    slow = reads_live_state(command.get("text", ""))
+    lane = lanes.read if slow else lanes.decide
+    if slow or lane.backlogged:
+        ack(text=WORKING)
+    else:
+        ack()
+    later(context, body, lane, lambda: _answer(context, respond, command))
+
+
+def _answer(context: BoltContext, respond: Respond, command: dict[str, str]) -> None:
+    """The service decides; the modal opens, or the reply goes back privately."""
     reply = handle_rollback_command(
         deps_of(context), user_id=command["user_id"], channel_id=command["channel_id"], text=command.get("text", "")
     )

@@ -152,10 +152,13 @@ def test_slack_retries_are_acked_without_running_listeners(served: Served) -> No
     assert [c.method for c in served.slack.calls] in ([], ["auth.test"])
 
 
-def test_app_home_is_published(served: Served) -> None:
+def test_app_home_is_published_at_once_then_with_live_state(served: Served) -> None:
     assert served.factory.app_home_opened("U0ALICE").post(served.url).status_code == 200
-    served.slack.wait_for("views.publish")
-    assert "pharmabot/prod" in json.dumps(served.slack.home("U0ALICE"))
+    first = served.slack.wait_for("views.publish")
+    assert "Reading live state" in json.dumps(first.body)  # nothing read yet: a board saying so, at once
+    served.slack.wait_for("views.publish", lambda c: "Last checklist" in json.dumps(c.body))
+    home = json.dumps(served.slack.home("U0ALICE"))
+    assert "pharmabot/prod" in home and "s ago" in home
 
 
 def test_health_metrics_and_limits(served: Served) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.errors import ConfigError, StoreError
-from bot.lifecycle import Backoff, Readiness, WorkPool, keep_trying
+from bot.lifecycle import Backoff, Lane, PoolGroup, Readiness, WorkPool, keep_trying
 
 FAST = Backoff(first=0.01, cap=0.02)
 
@@ -139,6 +139,39 @@ def test_a_pool_drain_stops_waiting_at_its_deadline_and_says_what_is_left() -> N
     assert time.monotonic() - started < 1.0
     release.set()
     pool.shutdown()
+
+
+def test_a_full_lane_refuses_work_instead_of_queueing_it_without_end() -> None:
+    lane = Lane("t", max_workers=1, max_queued=1)
+    release = threading.Event()
+    ran: list[int] = []
+    try:
+        assert not lane.busy
+        assert lane.offer(lambda: release.wait(5))
+        assert lane.busy and not lane.backlogged
+        assert lane.offer(lambda: ran.append(2))
+        assert lane.backlogged
+        assert not lane.offer(lambda: ran.append(3))  # refused: the caller tells the person
+        release.set()
+        assert lane.wait_idle(time.monotonic() + 5) == 0
+        assert ran == [2]
+    finally:
+        release.set()
+        lane.shutdown()
+
+
+def test_a_pool_group_drains_work_that_moves_from_one_pool_to_the_next() -> None:
+    first, second = WorkPool(1, "first"), WorkPool(1, "second")
+    done: list[str] = []
+
+    def hand_over() -> None:
+        time.sleep(0.05)
+        second.submit(lambda: (time.sleep(0.05), done.append("second")))
+
+    first.submit(hand_over)
+    assert PoolGroup((first, second)).wait_idle(time.monotonic() + 5) == 0
+    assert done == ["second"]
+    PoolGroup((first, second)).shutdown()
 
 
 def test_stopping_the_server_from_another_thread_never_crashes_its_loop() -> None:

@@ -17,6 +17,7 @@ _COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "outcomes": ("Execution outcomes, by outcome and kind", ("outcome", "kind")),
     "checklists": ("Checklist runs, by overall result", ("overall",)),
     "drills": ("Rollback drills, by outcome", ("outcome",)),
+    "busy": ("Slack work refused because its lane was full (the person was told), by lane", ("lane",)),
     "checklists_unposted": (
         "Scheduled checklists given up on after the last attempt to run or post them",
         ("service", "environment"),

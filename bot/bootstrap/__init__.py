@@ -18,6 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 import handlers
 from bot.adapters.azure.snapshot import read_snapshot
+from bot.adapters.db.deliveries import SqlDeliveryLog
 from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
 from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
@@ -36,9 +37,10 @@ from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import KindServices
 from bot.kinds.builtin import BUILTIN
 from bot.kinds.edge import KindRegistry
-from bot.lifecycle import Readiness, WorkPool
+from bot.lifecycle import Lanes, PoolGroup, Readiness, WorkPool
 from bot.ports.health import HealthProbe
 from bot.services import Deps
+from bot.services.home import BoardCache
 from bot.web import WebApp
 
 log = logging.getLogger("rollback_bot")
@@ -153,8 +155,10 @@ def build_runtime(
     metrics = PrometheusMetrics()
     client = build_slack_client(settings)
     pool = WorkPool(max_workers=4, thread_name_prefix="rollback-exec")
-    # Enough workers that an ack never queues behind another request's post-ack Web API calls.
+    # Bolt's listeners only ack and hand the rest to a lane (Azure, the database, Slack calls): an ack never
+    # waits behind slow work, and each lane is bounded.
     listeners = WorkPool(max_workers=16, thread_name_prefix="bolt-listener")
+    lanes = Lanes.default()
     probe = health_probe or RequestsHealthProbe(ca_bundle=config.azure.ca_bundle)
     environments = Environments(
         config,
@@ -181,8 +185,9 @@ def build_runtime(
         replica_id=f"{socket.gethostname()}:{os.getpid()}",
         read_snapshot=read_snapshot,
         watches=SqlWatchStore(sessions, clock),
+        deliveries=SqlDeliveryLog(sessions),
     )
-    bolt = build_bolt_app(settings, client, deps, listeners) if slack_app and settings.slack_configured else None
+    bolt = build_bolt_app(settings, client, deps, listeners, lanes) if slack_app and settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None
     slack_auth = SlackAuthCheck(build_slack_client(settings, timeout=3, retries=False)) if bolt is not None else None
     readiness = build_readiness(deps, slack_auth)
@@ -199,7 +204,7 @@ def build_runtime(
         bolt=bolt,
         web=web,
         pool=pool,
-        listeners=listeners,
+        listeners=PoolGroup((listeners, *lanes.pools())),  # drained in this order: work moves from one to the next
         environments=environments,
         readiness=readiness,
         slack_auth=slack_auth,
@@ -228,7 +233,7 @@ def _submit(pool: WorkPool, job: Callable[[], object]) -> None:
     pool.submit(run)
 
 
-def build_bolt_app(settings: Settings, client: WebClient, deps: Deps, listeners: WorkPool) -> App:
+def build_bolt_app(settings: Settings, client: WebClient, deps: Deps, listeners: WorkPool, lanes: Lanes) -> App:
     """The Bolt app: signatures verified, listeners registered, nothing done at import."""
     app = App(
         client=client,
@@ -241,5 +246,5 @@ def build_bolt_app(settings: Settings, client: WebClient, deps: Deps, listeners:
         token_verification_enabled=False,
         listener_executor=listeners,  # ours, so shutdown can wait for work already acked
     )
-    handlers.register(app, deps)
+    handlers.register(app, deps, lanes, BoardCache())
     return app

@@ -16,7 +16,7 @@ from bot.bootstrap.database import prepare_database
 from bot.bootstrap.environments import Environments
 from bot.kinds.builtin import BUILTIN
 from bot.kinds.edge import KindRegistry
-from bot.lifecycle import Readiness, WorkPool, describe
+from bot.lifecycle import PoolGroup, Readiness, WorkPool, describe
 from bot.scheduler import BotScheduler, build_scheduler
 from bot.services import Deps
 from bot.services.execution import reconcile_interrupted
@@ -49,7 +49,7 @@ class Runtime:
     bolt: App | None
     web: WebApp
     pool: WorkPool
-    listeners: WorkPool
+    listeners: PoolGroup  # Bolt's listeners, then the lanes they hand work to
     environments: Environments
     readiness: Readiness
     # auth.test with the bot token when Slack is configured (start-up and /health/ready call it).

@@ -85,3 +85,12 @@ def _parse_drill(args: list[str], kinds: Collection[KindName]) -> Command:
         args = args[:2]
     service, env = _service_env(SubCommand.drill, args, max_args=2)
     return Command(SubCommand.drill, service, env, kind)
+
+
+_READS_LIVE_STATE = {SubCommand.status, SubCommand.checklist, SubCommand.drill}
+
+
+def reads_live_state(text: str) -> bool:
+    """True for the sub-commands whose answer reads live state (Azure): their reply takes a while."""
+    words = text.split()
+    return bool(words) and words[0].lower() in _READS_LIVE_STATE

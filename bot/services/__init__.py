@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.catalog import Catalog
 from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import BoundEnvironment, Kinds
+from bot.ports.deliveries import DeliveryLog, ProcessDeliveryLog
 from bot.ports.metrics import Metrics
 from bot.ports.notify import Notifier
 from bot.ports.slack import SlackDirectory
@@ -42,3 +43,5 @@ class Deps:
     watches: WatchStore | None = None
     # Within the block, each read of live state is made once and shared (a checklist reads some twice).
     read_snapshot: Callable[[], AbstractContextManager[None]] = nullcontext
+    # Slack deliveries already processed (the bot's database: a replay changes nothing on any replica).
+    deliveries: DeliveryLog = field(default_factory=ProcessDeliveryLog)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
@@ -44,14 +45,31 @@ def _request_line(request: RollbackRequest | None) -> str:
     return f"*Open request*: #{request.id} {escape(request.kind)} · {request.status.value} · by {who}"
 
 
+def _age_line(as_of: datetime | None, now: datetime | None) -> str:
+    if as_of is None:
+        return ":hourglass_flowing_sand: Reading live state from Azure… this page updates itself when it is read."
+    seconds = max(0, int(((now or as_of) - as_of).total_seconds()))
+    return f"As of {as_of:%H:%M:%S} UTC ({seconds} s ago); opening this tab again refreshes it when it is older."
+
+
 def build_home(
     catalog: Catalog,
     boards: Sequence[tuple[str, Sequence[Facts], ChecklistReport | None, DrillRecord | None, RollbackRequest | None]],
+    *,
+    as_of: datetime | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Per service/environment: live state, last checklist, last drill, open request."""
+    """Per service/environment: live state, last checklist, last drill, open request; and how old it is
+    (``as_of``: when it was read; None with no boards: not read yet)."""
     blocks: list[Block] = [HeaderBlock(block_id=SlackId.home_header, text="Rollback readiness")]
     if not catalog.environments:
         blocks.append(SectionBlock(text=md("_No services are configured yet._")))
+    elif as_of is not None or not boards:
+        blocks.append(ContextBlock(elements=[md(_age_line(as_of, now))]))
+    if not boards and as_of is None:  # not read yet: the environments, each to be read
+        names = "\n".join(f"*{escape(str(p.target))}*: _reading…_" for p in catalog.environments)
+        if names:
+            blocks.append(SectionBlock(text=md(names)))
     for target, live, report, drill, request in boards:
         section = [
             DividerBlock(),

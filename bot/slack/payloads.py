@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Collection
 from typing import Any
@@ -83,3 +84,26 @@ def decode_request_ref(value: str | None) -> int:
     if not isinstance(request_id, int):
         raise UsageError("This button's data could not be read; use `/rollback status` instead.")
     return request_id
+
+
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """What makes one delivery unique: a view submission (view id, view hash and what was submitted) or a
+    click (action_ts, user, action id). None for anything else (events, slash commands)."""
+    kind = body.get("type")
+    if kind == "view_submission":
+        view = body.get("view") or {}
+        if not isinstance(view, dict) or not view.get("id") or not view.get("hash"):
+            return None
+        state = view.get("state") or {}
+        values = state.get("values") if isinstance(state, dict) else None
+        submitted = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+        return f"view:{view['id']}:{view['hash']}:{submitted}"
+    if kind == "block_actions":
+        actions = body.get("actions") or [{}]
+        action = actions[0] if isinstance(actions, list) and isinstance(actions[0], dict) else {}
+        user = body.get("user") or {}
+        user_id = user.get("id") if isinstance(user, dict) else None
+        if not action.get("action_ts") or not user_id:
+            return None
+        return f"action:{action['action_ts']}:{user_id}:{action.get('action_id')}"
+    return None

@@ -116,7 +116,7 @@ def test_requests_cli(world: World, cli_env: None) -> None:
 
 def test_home_shows_the_readiness_board(world: World) -> None:
     world.factory.app_home_opened(ALICE).post(world.url)
-    world.slack.wait_for("views.publish")
+    world.slack.wait_for("views.publish", lambda c: "Last checklist" in json.dumps(c.body))  # once live state is read
     home = json.dumps(world.slack.home(ALICE))
     assert "Rollback readiness" in home and "pharmabot/prod" in home and "pharmabot/staging" in home
     assert "pharmabot-prod--v2" in home and "Last checklist" in home and "Last drill" in home

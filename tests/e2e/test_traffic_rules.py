@@ -56,7 +56,7 @@ def test_a_rollback_pins_by_name_keeps_every_label_and_the_card_shows_how_to_rol
     world.wait(lambda: "pinned by rollback" in _text(world.slack.ephemerals(user_id=ALICE)), what="status")
     assert f"pinned by rollback #{request.id} since" in _text(world.slack.ephemerals(user_id=ALICE))
     world.factory.app_home_opened(ALICE).post(world.url)
-    world.slack.wait_for("views.publish")
+    world.slack.wait_for("views.publish", lambda c: "pinned by rollback" in _text(c.body))  # after the first read
     assert f"pinned by rollback #{request.id} since" in _text(world.slack.home(ALICE))
 
     # once traffic moves on (a deploy takes it), the pin is no longer claimed

@@ -199,3 +199,17 @@ class SignalWatchRow(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (Index("ix_signal_watches_due", "finished_at", "due_at"),)
+
+
+class DeliveryRow(Base):
+    """A Slack submission or click already processed (a digest of its identity), kept until ``expires_at``.
+
+    The primary key makes a second processing of the same delivery fail on every replica (replays inside
+    Slack's 5-minute signature window, double deliveries).
+    """
+
+    __tablename__ = "slack_deliveries"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
