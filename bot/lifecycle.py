@@ -241,11 +241,6 @@ class Lane(WorkPool):
         """True when every worker is taken (new work would queue)."""
         return self.in_flight() >= self.workers
 
-    @property
-    def backlogged(self) -> bool:
-        """True when new work would wait behind a full round of queued work (it will take a while)."""
-        return self.in_flight() >= 2 * self.workers
-
     def offer(self, job: Callable[[], object]) -> bool:
         """Run ``job`` (True), or refuse it when the lane is full (False); its errors are the job's to handle."""
         with self._admit:

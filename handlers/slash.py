@@ -38,11 +38,11 @@ def register(app: App) -> None:
 def handle_rollback_slash_command(
     ack: Ack, command: dict[str, str], body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
-    """Ack at once (saying so when the answer needs live state or must wait); the reply follows from a lane."""
+    """Ack at once (saying so when the answer reads live state: it takes a while); the reply follows from a lane."""
     lanes = lanes_of(context)
     slow = reads_live_state(command.get("text", ""))
     lane = lanes.read if slow else lanes.decide
-    if slow or lane.backlogged:
+    if slow:
         ack(text=WORKING)
     else:
         ack()

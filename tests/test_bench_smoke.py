@@ -24,6 +24,11 @@ BENCHES = [
         id="ack_latency",
     ),
     pytest.param(
+        ["bench/ack_storm.py", "--homes", "4", "--helps", "2", "--clicks", "1", "--latency", "0.2", "--repeats", "1"],
+        r"ack storm p99 slow/fast Azure: \d+\.\d\d",
+        id="ack_storm",
+    ),
+    pytest.param(
         ["bench/approval_overhead.py", "--runs", "3", "--warmup", "1"],
         rf"approve→PATCH overhead median {NUMBER} ms p99 {NUMBER} ms \(raw SDK PATCH median {NUMBER} ms\)",
         id="approval_overhead",
