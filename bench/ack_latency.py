@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import math
-import multiprocessing as mp
 import shutil
 import statistics
 import sys
@@ -42,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from procs import Child, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -230,44 +229,6 @@ def _servers_main(conn: Connection, slack: dict[str, str]) -> None:
 # --- the client side (this process) ----------------------------------------------------------------------
 
 
-class Child:
-    """A spawned child process and a pipe to it; the first message is what it offers."""
-
-    def __init__(self, target: Any, *args: Any) -> None:
-        ctx = mp.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=target, args=(child, *args), daemon=True)
-        self._proc.start()
-        self.info: dict[str, str] = self._answer(f"{target.__name__} to start")
-
-    def _answer(self, what: str, timeout: float = 30.0) -> Any:
-        """The child's next message; fails fast if the child died (its traceback is on stderr)."""
-        deadline = time.monotonic() + timeout
-        while not self.conn.poll(0.05):
-            if not self._proc.is_alive():
-                raise SystemExit(f"the child process died (exit code {self._proc.exitcode}) waiting for {what}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"no answer within {timeout:.0f} s waiting for {what}")
-        return self.conn.recv()
-
-    def ask(self, *message: Any) -> Any:
-        self.conn.send(message)
-        return self._answer(repr(message[0]))
-
-    def close(self) -> None:
-        try:
-            self.conn.send(("stop",))
-            if self.conn.poll(10):
-                self.conn.recv()
-        except (OSError, EOFError):
-            pass
-        finally:
-            self._proc.join(timeout=10)
-            if self._proc.is_alive():
-                self._proc.terminate()
-                self._proc.join(timeout=5)
-
-
 def wait_responds(fake: Child, expected: int, timeout: float = 10.0) -> None:
     """Until the last batch's ``expected`` respond() posts reached the fake: no background work leaks into
     the next batch (and every command was answered)."""
@@ -319,13 +280,6 @@ class Client:
         self.pool.shutdown(wait=True)
         for session in self._sessions:
             session.close()
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(pct / 100 * len(ordered))))
-    return ordered[rank - 1]
 
 
 def main(argv: list[str] | None = None) -> int:
