@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
-from bot.slack.payloads import decode_request_ref
+from bot.slack.payloads import decode_request_ref, text_at
 from handlers.deps import deps_of, lanes_of
 from handlers.errors import reported
 from handlers.later import later
@@ -24,7 +24,7 @@ def register(app: App) -> None:
 def handle_approve_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Approve; the card updates itself, refusals come back privately through the error handler."""
     ack()
-    request_id, user_id = decode_request_ref(action.get("value")), body["user"]["id"]
+    request_id, user_id = decode_request_ref(action.get("value")), text_at(body, "user", "id")
     later(context, body, lanes_of(context).decide, lambda: _approve(context, request_id, user_id))
 
 
@@ -35,7 +35,7 @@ def _approve(context: BoltContext, request_id: int, user_id: str) -> None:
 def handle_reject_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Reject the request."""
     ack()
-    request_id, user_id = decode_request_ref(action.get("value")), body["user"]["id"]
+    request_id, user_id = decode_request_ref(action.get("value")), text_at(body, "user", "id")
     later(context, body, lanes_of(context).decide, lambda: _reject(context, request_id, user_id))
 
 
@@ -46,7 +46,7 @@ def _reject(context: BoltContext, request_id: int, user_id: str) -> None:
 def handle_cancel_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """The requester cancels."""
     ack()
-    request_id, user_id = decode_request_ref(action.get("value")), body["user"]["id"]
+    request_id, user_id = decode_request_ref(action.get("value")), text_at(body, "user", "id")
     later(context, body, lanes_of(context).decide, lambda: _cancel(context, request_id, user_id))
 
 

@@ -1,9 +1,10 @@
 """The one place errors become messages to people.
 
-Listeners are registered through ``reported``: an error raised after ``ack()`` is told to the person
-here and never reaches Bolt. (slack_bolt 1.30 resets an already-sent ack when a listener raises soon
-after acking, so Slack would get a 404 after 3 s instead of the ack.) Errors raised before any listener
-(middleware) reach Bolt's ``@app.error``, which uses the same ``tell``.
+Listeners are registered through ``reported``: an error a listener raises is told to the person here and
+never reaches Bolt (slack_bolt 1.30 resets an already-sent ack when a listener raises soon after acking,
+so Slack would get a 404 after 3 s instead of the ack), and a listener that raised before it acked (a
+payload it could not read) is acked here. Errors raised before any listener (middleware) reach Bolt's
+``@app.error``, which uses the same ``tell``.
 """
 
 from __future__ import annotations
@@ -76,9 +77,21 @@ def reported(listener: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(listener)
     def wrapper(**kwargs: Any) -> None:
+        ack = kwargs.get("ack")
+        acked = False
+
+        def recording_ack(*args: Any, **ack_kwargs: Any) -> Any:
+            nonlocal acked
+            acked = True
+            return ack(*args, **ack_kwargs) if ack is not None else None
+
+        if ack is not None:
+            kwargs["ack"] = recording_ack
         try:
             listener(**kwargs)
         except Exception as error:
+            if ack is not None and not acked:
+                ack()  # a payload it could not read still gets its 200 (else Bolt answers 404 after 3 s)
             tell(kwargs["context"], kwargs["body"], error)
 
     return wrapper

@@ -36,12 +36,11 @@ def register(app: App) -> None:
 
 
 def _state(body: dict[str, Any], context: BoltContext) -> FlowState:
-    return FlowState.decode(body["view"]["private_metadata"], deps_of(context).kinds)
+    return FlowState.decode(payloads.text_at(body, "view", "private_metadata"), deps_of(context).kinds)
 
 
 def _values(body: dict[str, Any]) -> payloads.Values:
-    values: payloads.Values = body["view"]["state"]["values"]
-    return values
+    return payloads.state_values(body)
 
 
 def handle_target_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -56,10 +55,10 @@ def handle_target_submission(ack: Ack, body: dict[str, Any], context: BoltContex
     read = lanes_of(context).read
     if next_step(state) is Step.investigate:
         ack()
-        later(context, body, read, lambda: _investigate(context, body["user"]["id"], state))
+        later(context, body, read, lambda: _investigate(context, payloads.text_at(body, "user", "id"), state))
         return
     ack(response_action="update", view=build_loading_view(state))
-    view_id = body["view"]["id"]
+    view_id = payloads.text_at(body, "view", "id")
     later(context, body, read, lambda: _show_what_changed(context, view_id, state))
 
 
@@ -94,15 +93,15 @@ def handle_kind_submission(ack: Ack, body: dict[str, Any], context: BoltContext)
         ack(response_action="errors", errors={SlackId.kind_block.value: exc.user_message})
         return
     ack(response_action="update", view=build_loading_view(state, "Building the plan from live state…"))
-    view_id = body["view"]["id"]
+    view_id = payloads.text_at(body, "view", "id")
     later(context, body, lanes_of(context).read, lambda: _show_plan(context, view_id, state))
 
 
 def handle_choice_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     """Another target picked in the plan step: re-plan for it."""
     ack()
-    state = _state(body, context).with_(choice=action["selected_option"]["value"])
-    view_id = body["view"]["id"]
+    state = _state(body, context).with_(choice=payloads.text_at(action, "selected_option", "value"))
+    view_id = payloads.text_at(body, "view", "id")
     later(context, body, lanes_of(context).read, lambda: _show_plan(context, view_id, state))
 
 
@@ -114,7 +113,7 @@ def handle_plan_submission(ack: Ack, body: dict[str, Any], context: BoltContext)
         ack(response_action="errors", errors={SlackId.reason_block.value: "Say briefly why you are rolling back."})
         return
     ack(response_action="update", view=build_loading_view(state, "Posting the request…"))
-    view_id, user_id = body["view"]["id"], body["user"]["id"]
+    view_id, user_id = payloads.text_at(body, "view", "id"), payloads.text_at(body, "user", "id")
     later(context, body, lanes_of(context).decide, lambda: _open_request(context, view_id, user_id, state, reason))
 
 
@@ -128,13 +127,13 @@ def handle_proceed_action(
 ) -> None:
     """'Proceed to rollback' after investigating: open the modal at 'what changed?', retire the button."""
     ack()
-    state = FlowState.decode(action["value"], deps_of(context).kinds)
+    state = FlowState.decode(payloads.text_at(action, "value"), deps_of(context).kinds)
     later(context, body, lanes_of(context).decide, lambda: _proceed(context, body, respond, state))
 
 
 def _proceed(context: BoltContext, body: dict[str, Any], respond: Respond, state: FlowState) -> None:
     """The dialog opens at once (a trigger lasts 3 s); the timeline follows from the read lane."""
-    opened = context.client.views_open(trigger_id=body["trigger_id"], view=build_loading_view(state))
+    opened = context.client.views_open(trigger_id=payloads.text_at(body, "trigger_id"), view=build_loading_view(state))
     text = f"Proceeding to the rollback of {state.service}/{state.environment} (in the dialog)."
     respond(text=render(text), blocks=build_notice(text, emoji=":arrow_right:"), replace_original=True)
     view_id = opened["view"]["id"]

@@ -10,6 +10,7 @@ from slack_bolt import App, BoltContext
 
 from bot.services.home import Board, show_home
 from bot.slack.home import build_home
+from bot.slack.payloads import text_at
 from handlers.deps import boards_of, deps_of, lanes_of
 from handlers.errors import reported
 from handlers.later import later
@@ -26,7 +27,7 @@ def handle_home_opened_event(event: dict[str, Any], body: dict[str, Any], contex
     """Publish the board for the person who opened the tab: at once from the cache, then fresh if it was old."""
     if event.get("tab", "home") != "home":
         return
-    user_id = str(event["user"])
+    user_id = text_at(event, "user")
     lanes = lanes_of(context)
 
     def show() -> None:

@@ -22,6 +22,7 @@ from bot.slack.blocks import build_notice, build_status, build_usage
 from bot.slack.cards import build_history
 from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.mrkdwn import render
+from bot.slack.payloads import text_at
 from bot.slack.views import build_target_view
 from handlers.deps import deps_of, lanes_of
 from handlers.errors import reported
@@ -52,10 +53,15 @@ def handle_rollback_slash_command(
 def _answer(context: BoltContext, respond: Respond, command: dict[str, str]) -> None:
     """The service decides; the modal opens, or the reply goes back privately."""
     reply = handle_rollback_command(
-        deps_of(context), user_id=command["user_id"], channel_id=command["channel_id"], text=command.get("text", "")
+        deps_of(context),
+        user_id=text_at(command, "user_id"),
+        channel_id=text_at(command, "channel_id"),
+        text=command.get("text", ""),
     )
     if isinstance(reply, FlowStart):
-        context.client.views_open(trigger_id=command["trigger_id"], view=build_target_view(reply.state, reply.options))
+        context.client.views_open(
+            trigger_id=text_at(command, "trigger_id"), view=build_target_view(reply.state, reply.options)
+        )
         return
     text, blocks = _render(reply)
     respond(text=text, blocks=blocks, response_type="ephemeral")

@@ -231,3 +231,34 @@ def test_slack_url_verification_challenge_is_answered(served: Served) -> None:
     response = served.factory.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P").post(served.url)
     assert response.status_code == 200
     assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "block_actions", "actions": [{"action_id": "rollback-approve", "value": '{"request_id": 1}'}]},
+        {
+            "type": "view_submission",
+            "user": {"id": "U0ALICE"},
+            "view": {"type": "modal", "callback_id": "rollback-flow-target"},
+        },
+        {
+            "type": "view_submission",
+            "user": {"id": "U0ALICE"},
+            "view": {"type": "modal", "callback_id": "rollback-flow-plan", "id": 7, "state": {"values": []}},
+        },
+    ],
+    ids=["click-without-user", "submission-without-state", "submission-with-wrong-types"],
+)
+def test_a_payload_the_bot_cannot_read_is_acked_at_once_and_changes_nothing(
+    served: Served, payload: dict[str, Any]
+) -> None:
+    from urllib.parse import quote
+
+    started = time.monotonic()
+    response = served.factory.sign("payload=" + quote(json.dumps(payload)), "application/x-www-form-urlencoded").post(
+        served.url
+    )
+    assert response.status_code == 200 and time.monotonic() - started < 2.0  # not Bolt's 404 after 3 s
+    time.sleep(0.3)
+    assert served.runtime.deps.requests.list_recent() == []

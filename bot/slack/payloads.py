@@ -14,13 +14,33 @@ from bot.slack.ids import SlackId
 Values = dict[str, dict[str, dict[str, Any]]]
 
 
+def text_at(payload: Any, *path: str) -> str:
+    """The text at ``path`` in a payload (``text_at(body, "user", "id")``); a payload without it is unreadable."""
+    node = payload
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(node, str) or not node:
+        raise UsageError("This request from Slack could not be read; try again from the start.")
+    return node
+
+
+def state_values(body: dict[str, Any]) -> Values:
+    """What was entered in a submitted view (empty when the payload carries none)."""
+    view = body.get("view")
+    state = view.get("state") if isinstance(view, dict) else None
+    values = state.get("values") if isinstance(state, dict) else None
+    return values if isinstance(values, dict) else {}
+
+
 def _value(values: Values, block: SlackId, action: SlackId) -> dict[str, Any]:
-    return values.get(block.value, {}).get(action.value, {})
+    found = values.get(block.value)
+    found = found.get(action.value) if isinstance(found, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 def _selected(values: Values, block: SlackId, action: SlackId) -> str | None:
-    option = _value(values, block, action).get("selected_option") or {}
-    value = option.get("value")
+    option = _value(values, block, action).get("selected_option")
+    value = option.get("value") if isinstance(option, dict) else None
     return str(value) if value is not None else None
 
 
