@@ -21,11 +21,13 @@ from bot.domain.facts import Facts
 from bot.domain.kinds import CODE
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult
 from bot.domain.readiness import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
+from bot.domain.recovery import CardProof, Evidence, Figures, Verdict
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.signals import Dimension, Group, TimeWindow
 from bot.domain.traffic import TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, home, views
+from bot.slack import blocks, cards, checklist_blocks, home, proof, views
 from bot.slack.mrkdwn import escape, render, truncate
 from bot.text import Mention, Text
 
@@ -177,6 +179,24 @@ def test_the_modal_the_investigation_and_app_home_carry_no_markup_from_outside(t
         views.build_request_posted_view(state, 7),
         views.build_error_view(t[13]),
         home.build_home(Catalog((policy,)), [board]),
+    )
+
+
+@PROPERTY
+@given(t=texts, url=st.one_of(st.just("https://slack.example/archives/C0/p1"), hostile))
+def test_the_proof_after_rollback_carries_no_markup_from_outside(t: list[str], url: str) -> None:
+    window = TimeWindow(NOW - timedelta(hours=1), NOW)
+    figures = Figures(window, 10, 1, 5, 900.0, t[0])
+    evidence = Evidence(Group(Dimension.prompt_version, t[1], t[2]), figures, figures, Verdict.worse, t[3], t[4])
+    line = proof.proof_line(CardProof(posted=True, verdict=Verdict.recovered, link=url))
+    rest = BOT_TOKEN.sub("", line)
+    assert rest.count("<") <= 1 and (
+        "<" not in rest or rest.startswith(":white_check_mark: *Proof after rollback*: <https://")
+    )
+    assert_inert(
+        proof.build_proof(evidence),
+        proof.build_proof(None, t[5]),
+        texts=(proof.proof_text(evidence), proof.proof_text(None, t[6])),
     )
 
 

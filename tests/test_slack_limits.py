@@ -19,11 +19,13 @@ from bot.domain.facts import Facts
 from bot.domain.kinds import CODE, PROMPT
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, choice_key, is_digest_key
 from bot.domain.readiness import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
+from bot.domain.recovery import CardProof, Evidence, Figures, Verdict
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.signals import Dimension, Group, TimeWindow
 from bot.domain.traffic import TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, home, views
+from bot.slack import blocks, cards, checklist_blocks, home, proof, views
 from bot.slack.mrkdwn import OPTION_TEXT, OPTION_VALUE
 from bot.text import Mention, Text
 from sandbox.emulators.slack import validate_message_blocks, validate_view
@@ -55,6 +57,16 @@ REPORT = ChecklistReport(
     TARGET, NOW, tuple(CheckResult(k, CheckStatus.failed, HUGE, (HUGE,) * 20, (HUGE,) * 10) for k in CheckKey)
 )
 STEPS = tuple(StepResult(HUGE, False, 1.0, HUGE) for _ in range(100))
+WINDOW = TimeWindow(NOW - timedelta(hours=1), NOW)
+EVIDENCE = Evidence(
+    Group(Dimension.prompt_version, HUGE, HUGE),
+    Figures(WINDOW, 10**9, 10**8, 10**9, 1e9, HUGE),
+    Figures(WINDOW, 10**9, 10**8, 10**9, 1e9, HUGE),
+    Verdict.worse,
+    HUGE,
+    HUGE,
+)
+CARD_PROOF = CardProof(posted=True, verdict=Verdict.recovered, link="https://slack.example/archives/C0/p1" + "1" * 3000)
 FLOW = FlowState("C0INCIDENT", NAME, NAME, True, PROMPT, choice_key(PLAN.choice))
 
 
@@ -76,11 +88,13 @@ def messages() -> dict[str, list[dict[str, Any]]]:
         "investigation": views.build_investigation(FLOW, EVENTS, FACTS, [HUGE] * 20),
         "checklist-summary": checklist_blocks.build_checklist_summary(REPORT),
         "checklist-details": checklist_blocks.build_checklist_details(REPORT),
+        "proof": proof.build_proof(EVIDENCE),
+        "no-proof": proof.build_proof(None, HUGE),
     }
     approvers = (Mention.usergroup("S0APPROVERS"), *(Mention.user(f"U0{i:08d}") for i in range(300)))
     for status in RequestStatus:
         out[f"card-{status.value}"] = cards.build_card(
-            _request(status), PLAN, approvers=approvers, steps=STEPS, note=note
+            _request(status), PLAN, approvers=approvers, steps=STEPS, note=note, proof=CARD_PROOF
         )
     return out
 

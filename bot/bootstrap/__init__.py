@@ -31,7 +31,7 @@ from bot.adapters.slack_notifier import SlackNotifier
 from bot.bootstrap.database import prepare_database
 from bot.bootstrap.environments import Environments, warn_about_prompt_guards
 from bot.bootstrap.runtime import Runtime as Runtime  # re-exported: callers build and hold it from here
-from bot.config import AppConfig, Settings
+from bot.config import AppConfig, Settings, config_warnings
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy, VerifyPolicy
 from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import KindServices
@@ -68,7 +68,7 @@ def load_app_config(settings: Settings, registry: KindRegistry = BUILTIN) -> App
         log.warning("no configuration file at %s: starting with no services configured", settings.config_path)
         return registry.schema()
     config = registry.load_config(settings.config_path)
-    for warning in config.warnings():
+    for warning in config_warnings(config):
         log.warning("%s: %s", settings.config_path, warning)
     return config
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from bot.cli.common import cli_errors, registry_of
-from bot.config import load_settings
+from bot.config import config_warnings, load_settings
 
 
 def register(group: click.Group) -> None:
@@ -29,7 +29,7 @@ def check(file: Path | None) -> None:
     cfg = registry_of().load_config(path)
     envs = sum(len(s.environments) for s in cfg.services)
     click.echo(f"{path}: OK ({len(cfg.services)} services, {envs} environments)")
-    for warning in cfg.warnings():
+    for warning in config_warnings(cfg):
         click.echo(f"warning: {path}: {warning}", err=True)
     for service in cfg.services:
         for env in service.environments:

@@ -7,6 +7,7 @@ plain values. The schema here holds what every environment has; each kind adds i
 
 from __future__ import annotations
 
+from bot.config.advice import config_warnings
 from bot.config.file_model import (
     AppConfig,
     ApproversConfig,
@@ -15,10 +16,7 @@ from bot.config.file_model import (
     ConfigBlock,
     EnvironmentConfig,
     LogAnalyticsTelemetryConfig,
-    MaySecret,
     NonEmpty,
-    NonEmptySecret,
-    SecretUrl,
     ServiceConfig,
     SqlTelemetryConfig,
     TelemetryConfig,
@@ -37,6 +35,7 @@ from bot.config.load import (
     load_settings,
     parse_config,
 )
+from bot.config.secrets import MaySecret, NonEmptySecret, SecretUrl
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -59,6 +58,7 @@ __all__ = [
     "TelemetryConfig",
     "TelemetryQueries",
     "VerifyConfig",
+    "config_warnings",
     "is_loopback",
     "known_secrets",
     "load_config",

@@ -11,60 +11,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
-    PlainSerializer,
-    PlainValidator,
     Tag,
-    WithJsonSchema,
     create_model,
     field_validator,
     model_validator,
 )
 
-from bot.domain.secrets import SecretText
+from bot.config.secrets import NonEmptySecret
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-_PRODUCTION_LIKE = re.compile(r"(?:^|[-_.])(?:prod|production|prd|live)(?:[-_.]|$)")
 _NAME = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 
 Name = Annotated[str, Field(pattern=_NAME)]
 NonEmpty = Annotated[str, Field(min_length=1)]
-
-
-def _secret_text(value: object) -> SecretText:
-    if isinstance(value, SecretText):
-        return value
-    if isinstance(value, str):
-        return SecretText.plain(value)
-    raise ValueError("must be text")
-
-
-def _non_empty(value: SecretText) -> SecretText:
-    if not value.reveal():
-        raise ValueError("must not be empty")
-    return value
-
-
-def _http_url(value: SecretText) -> SecretText:
-    if not re.match(r"^https?://", value.reveal()):
-        raise ValueError("must start with http:// or https://")  # never echo the value: it may be a secret
-    return value
-
-
-# A value that may come from ${VAR} references (a database URL, a key, a URL carrying a key): typed as a
-# secret end to end. Adapters reveal() it for the one call that needs it; everything else sees it redacted.
-MaySecret = Annotated[
-    SecretText,
-    PlainValidator(_secret_text),
-    PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string"}),
-]
-NonEmptySecret = Annotated[MaySecret, AfterValidator(_non_empty)]
-SecretUrl = Annotated[MaySecret, AfterValidator(_http_url)]
 
 
 class _Model(BaseModel):
@@ -296,22 +259,6 @@ class AppConfig(_Model):
                 f"loopback (127.0.0.0/8, ::1, localhost); not loopback: {', '.join(remote)}"
             )
         return self
-
-    def warnings(self) -> list[str]:
-        """What is valid but unwise: '#name' channel patterns in production-like environments."""
-        found = []
-        for si, service in enumerate(self.services):
-            for ei, env in enumerate(service.environments):
-                if not _PRODUCTION_LIKE.search(env.name):
-                    continue
-                for ci, channel in enumerate(env.incident_channels):
-                    if channel.startswith("#"):
-                        found.append(
-                            f"services[{si}].environments[{ei}].incident_channels[{ci}]: {channel!r} is a name "
-                            f"pattern in {service.name}/{env.name}: anyone can create a channel whose name matches "
-                            "(it counts once the bot is invited); list the incident channel's id (C…) instead"
-                        )
-        return found
 
     def service(self, name: str) -> ServiceConfig | None:
         """The service called ``name``, if configured."""

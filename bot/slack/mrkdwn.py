@@ -69,6 +69,14 @@ def date(moment: datetime, fallback_format: str = "%H:%M UTC") -> str:
     return f"<!date^{int(moment.timestamp())}^{{time}}|{moment:{fallback_format}}>"
 
 
+def link(url: str, label: str) -> str:
+    """``<url|label>`` for a URL the bot got from Slack or built itself (http(s), nothing that ends the token);
+    anything else is shown as its escaped label only."""
+    if not re.fullmatch(r"https?://[^\s<>|]+", url):
+        return escape(label)
+    return f"<{url}|{escape(label)}>"
+
+
 def render(text: Text | str) -> str:
     """A message for Slack: its text escaped, its mentions (data, validated) as Slack mentions."""
     if isinstance(text, str):

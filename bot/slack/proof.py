@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 
 from bot.domain.recovery import CardProof, Evidence, Figures, Verdict, percent
 from bot.domain.signals import TimeWindow
 from bot.slack.blocks import to_dicts
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import CONTEXT_TEXT, MESSAGE_TEXT, escape, link, md, truncate
 
 EMOJI = {
     Verdict.recovered: ":white_check_mark:",
@@ -22,15 +22,15 @@ EMOJI = {
 def proof_text(evidence: Evidence | None, problem: str | None = None) -> str:
     """Notification fallback text."""
     if evidence is None:
-        return f"No proof after rollback: {problem or 'the signals could not be read'}"
-    return f"Proof after rollback: {evidence.verdict.value}, {evidence.reason}"
+        return truncate(escape(f"No proof after rollback: {problem or 'the signals could not be read'}"), MESSAGE_TEXT)
+    return truncate(escape(f"Proof after rollback: {evidence.verdict.value}, {evidence.reason}"), MESSAGE_TEXT)
 
 
 def build_proof(evidence: Evidence | None, problem: str | None = None) -> list[dict[str, Any]]:
     """The follow-up: the verdict, calls on the restored version, error rate and p95 before → after, the windows."""
     if evidence is None:
         why = escape(problem or "the signals could not be read")
-        return to_dicts([SectionBlock(text=_md(f":grey_question: *No proof after rollback*: {why}."))])
+        return to_dicts([SectionBlock(text=md(f":grey_question: *No proof after rollback*: {why}."))])
     before, after = evidence.before, evidence.after
     what = escape(evidence.subject.describe())
     reason = evidence.reason[:1].upper() + evidence.reason[1:]
@@ -43,9 +43,9 @@ def build_proof(evidence: Evidence | None, problem: str | None = None) -> list[d
     notes = [f"before: {_span(before.window)} · after: {_span(after.window)} · {escape(evidence.source)}"]
     notes += [f"{label}: {escape(f.partial)}" for label, f in (("before", before), ("after", after)) if f.partial]
     blocks: list[Block] = [
-        SectionBlock(text=_md(head)),
-        SectionBlock(text=_md("\n".join(lines))),
-        ContextBlock(elements=[_md(n) for n in notes]),
+        SectionBlock(text=md(head)),
+        SectionBlock(text=md("\n".join(lines))),
+        ContextBlock(elements=[md(n, CONTEXT_TEXT) for n in notes]),
     ]
     return to_dicts(blocks)
 
@@ -58,7 +58,7 @@ def proof_line(proof: CardProof) -> str:
         return f":mag: *Proof after rollback*: watching the LLM signals{until}"
     label = proof.verdict.value if proof.verdict else "no proof"
     emoji = EMOJI[proof.verdict] if proof.verdict else ":grey_question:"
-    shown = f"<{proof.link}|{label}>" if proof.link else label
+    shown = link(proof.link, label) if proof.link else label
     return f"{emoji} *Proof after rollback*: {shown} (in the thread)"
 
 
@@ -72,7 +72,3 @@ def _ms(value: float | None) -> str:
 
 def _span(window: TimeWindow) -> str:
     return f"{window.start:%H:%M} to {window.end:%H:%M} UTC"
-
-
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text[:3000])
