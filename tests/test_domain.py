@@ -20,6 +20,7 @@ from bot.errors import (
     ApprovalExpiredError,
     NotAllowedError,
     NotApproverError,
+    NotMemberError,
     SelfApprovalError,
     UsageError,
 )
@@ -102,16 +103,38 @@ HUMAN = SlackUserInfo("U0BOB", is_bot=False, deleted=False, is_guest=False)
         (approval.ApproverRule(None, ()), replace(HUMAN, deleted=True), frozenset(), False),
         (approval.ApproverRule("S1", ()), replace(HUMAN, is_guest=True), frozenset({"U0BOB"}), False),
         (approval.ApproverRule(None, ()), None, frozenset(), False),
+        (approval.ApproverRule(None, ()), replace(HUMAN, is_stranger=True), frozenset(), False),  # Slack Connect
+        (approval.ApproverRule(None, ()), replace(HUMAN, team_id="T0OTHER"), frozenset(), False),
+        (approval.ApproverRule(None, ()), replace(HUMAN, team_id="T0HOME"), frozenset(), True),
     ],
 )
 def test_approver_rule(
     rule: approval.ApproverRule, user: SlackUserInfo | None, members: frozenset[str], ok: bool
 ) -> None:
     if ok:
-        approval.ensure_approver(rule, user, members)
+        approval.ensure_approver(rule, user, members, "T0HOME")
     else:
         with pytest.raises(NotApproverError):
-            approval.ensure_approver(rule, user, members)
+            approval.ensure_approver(rule, user, members, "T0HOME")
+
+
+@pytest.mark.parametrize(
+    ("user", "why"),
+    [
+        (replace(HUMAN, team_id="T0HOME"), None),
+        (replace(HUMAN, is_guest=True), "guest"),
+        (replace(HUMAN, is_bot=True), "bot"),
+        (replace(HUMAN, deleted=True), "deactivated"),
+        (replace(HUMAN, is_stranger=True), "another organization"),
+        (replace(HUMAN, team_id="T0OTHER"), "another organization"),
+    ],
+)
+def test_requesters_are_full_members_of_the_installing_workspace(user: SlackUserInfo, why: str | None) -> None:
+    if why is None:
+        assert approval.ensure_member(user, "T0HOME") is user
+    else:
+        with pytest.raises(NotMemberError, match=why):
+            approval.ensure_member(user, "T0HOME")
 
 
 @pytest.mark.parametrize(
