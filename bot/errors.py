@@ -24,6 +24,8 @@ that id.
     ├── SchemaError                 the database is not migrated to this bot's schema yet (`db upgrade` fixes it)
     ├── TelemetryError              the application's telemetry could not be read, or not in the expected shape
     ├── SlackApiError               the Slack Web API refused a call
+    │   └── SlackDeliveryError      a message could not be delivered now: retry (after Retry-After) or give up
+    ├── LeaseLostError              this replica no longer holds an execution's lease (handed or taken over)
     ├── BusyError                   too much work already waiting: try again shortly (nothing was done)
     ├── VerificationError           a change was made but live state does not read back as planned
     └── AzureError                  an Azure call failed; carries the operation and resource
@@ -120,6 +122,22 @@ class SlackApiError(RollbackBotError):
 
 class BusyError(RollbackBotError):
     """The bot has more work of this kind waiting than it takes on; nothing was done."""
+
+
+class LeaseLostError(RollbackBotError):
+    """This replica no longer holds the lease of what it was doing (handed over at shutdown, or taken over
+    by another replica after this one stopped renewing it): it stops before its next write and records no
+    outcome; the holder of the lease carries on."""
+
+
+class SlackDeliveryError(SlackApiError):
+    """A card update or thread message Slack did not take: worth another try (``retry_after`` seconds at
+    the earliest, when Slack said), or ``permanent`` (the message, channel or blocks will not become valid)."""
+
+    def __init__(self, user_message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+        super().__init__(user_message)
+        self.retry_after = retry_after
+        self.permanent = permanent
 
 
 class VerificationError(RollbackBotError):

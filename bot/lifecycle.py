@@ -5,6 +5,7 @@ is a component that is either still *starting* (its start-up step has not succee
 why) or started, after which a bounded live check says whether it answers. ``keep_trying`` runs a start-up
 step until it succeeds, with capped exponential backoff and one log line per failed attempt.
 ``WorkPool`` is a thread pool that knows what it is running, so a drain can wait for it with a deadline.
+``periodically`` runs a heartbeat beside a block (an execution renewing its lease while a long step runs).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import wait as wait_futures
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -293,3 +295,24 @@ class Lanes:
 
     def pools(self) -> tuple[Lane, ...]:
         return (self.decide, self.read, self.home)
+
+
+@contextmanager
+def periodically(every: float, beat: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, call ``beat`` every ``every`` seconds on a thread of its own (its errors are logged)."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(every):
+            try:
+                beat()
+            except Exception as exc:  # a heartbeat that fails is retried at the next beat
+                log.warning("heartbeat failed: %s", describe(exc))
+
+    thread = threading.Thread(target=run, name="heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(every)

@@ -45,9 +45,17 @@ from bot.domain.recovery import CardProof, Evidence
 from bot.domain.rollback_requests import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.secrets import SecretText
 from bot.domain.signals import SignalQuery, SignalTable, TimeWindow
+from bot.domain.slots import HolderKind, SlotHolder, busy_message
 from bot.domain.traffic import TrafficRules
 from bot.domain.watches import NewWatch, Watch
-from bot.errors import AlreadyDecidedError, NotFoundError, RollbackInProgressError, StalePlanError, UsageError
+from bot.errors import (
+    AlreadyDecidedError,
+    LeaseLostError,
+    NotFoundError,
+    RollbackInProgressError,
+    StalePlanError,
+    UsageError,
+)
 from bot.kinds import BoundEnvironment, BoundKind, Kind, Kinds, KindServices
 from bot.kinds.code import KIND as CODE_KIND
 from bot.kinds.code import CodeHandle
@@ -65,7 +73,7 @@ from bot.ports.metrics import Metrics
 from bot.ports.notify import Notifier, PostedMessage
 from bot.ports.prompts import PromptStore
 from bot.ports.slack import SlackDirectory
-from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository
+from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository, TargetSlots
 from bot.ports.telemetry import TelemetryQuery
 from bot.ports.watches import WatchStore
 from bot.services import Deps
@@ -442,36 +450,76 @@ class FaultyPromptStore(PromptStore):
 # --- the bot's own records -----------------------------------------------------------------------
 
 
-class FakeRequests(RequestRepository):
-    """Requests with the database's two guarantees: one in flight per target, conditional transitions."""
+class FakeSlots(TargetSlots):
+    """Target slots in memory: one holder per target; a process's slot is free again once its lease ran out."""
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self._clock = clock
-        self._rows: dict[int, RollbackRequest] = {}
+        self.held: dict[ServiceEnv, SlotHolder] = {}
 
-    def add(self, new: NewRequest) -> RollbackRequest:
-        holder = self.find_in_flight(new.target)
-        if holder is not None:
-            raise RollbackInProgressError(
-                f"A rollback for {new.target} is already in flight (request #{holder.id}, {holder.status.value})."
-            )
+    def take(self, holder: SlotHolder) -> None:
+        found = self.held.get(holder.target)
+        if found is not None and not (found.lease_until is not None and found.lease_until < self._clock()):
+            raise RollbackInProgressError(busy_message(found))
+        self.held[holder.target] = holder
+
+    def acquire(self, target: ServiceEnv, *, kind: HolderKind, ref: str, who: str, lease_seconds: float) -> SlotHolder:
         now = self._clock()
+        self.take(SlotHolder(target, kind, ref, who, now, now + timedelta(seconds=lease_seconds)))
+        return self.held[target]
+
+    def renew(self, holder: SlotHolder, *, lease_seconds: float) -> SlotHolder:
+        found = self.held.get(holder.target)
+        if found is None or (found.kind, found.ref) != (holder.kind, holder.ref):
+            raise LeaseLostError(f"{holder.target}'s slot is no longer held by {holder.ref}")
+        self.held[holder.target] = replace(found, lease_until=self._clock() + timedelta(seconds=lease_seconds))
+        return self.held[holder.target]
+
+    def release(self, holder: SlotHolder) -> None:
+        found = self.held.get(holder.target)
+        if found is not None and (found.kind, found.ref) == (holder.kind, holder.ref):
+            del self.held[holder.target]
+
+    def holder(self, target: ServiceEnv) -> SlotHolder | None:
+        return self.held.get(target)
+
+
+class FakeRequests(RequestRepository):
+    """Requests with the database's guarantees: one change in flight per target (the slot), conditional
+    transitions and claims, leases on its clock (the fake's "database clock")."""
+
+    def __init__(self, clock: Callable[[], datetime], slots: FakeSlots | None = None) -> None:
+        self._clock = clock
+        self._rows: dict[int, RollbackRequest] = {}
+        self.slots = slots or FakeSlots(clock)
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def add(self, new: NewRequest, *, claim: tuple[str, float] | None = None) -> RollbackRequest:
+        now = self._clock()
+        request_id = len(self._rows) + 1
+        kind = HolderKind.drill if new.is_drill else HolderKind.rollback
+        self.slots.take(SlotHolder(new.target, kind, str(request_id), new.requester_id, now))
         request = RollbackRequest(
-            id=len(self._rows) + 1,
+            id=request_id,
             target=new.target,
             kind=new.kind,
-            status=RequestStatus.pending,
+            status=new.status,
             requester_id=new.requester_id,
             channel_id=new.channel_id,
             emergency=new.emergency,
             reason=new.reason,
             plan=copy.deepcopy(new.plan),
             created_at=now,
-            expires_at=new.expires_at,
+            expires_at=now + new.ttl,
             version=1,
             is_drill=new.is_drill,
             updated_at=now,
         )
+        if claim is not None and new.status is RequestStatus.approved:
+            lease = {"lease_owner": claim[0], "lease_until": now + timedelta(seconds=claim[1])}
+            request = replace(request, status=RequestStatus.executing, version=2, claims=1, **lease)
         self._rows[request.id] = request
         return request
 
@@ -502,13 +550,51 @@ class FakeRequests(RequestRepository):
         changes |= {k: v for k, v in (("approver_id", approver_id), ("decided_at", decided_at)) if v is not None}
         if result is not None:
             changes["result"] = result
+        if not to_status.in_flight:
+            changes |= {"lease_owner": None, "lease_until": None}
+            held = self.slots.held.get(now.target)
+            if held is not None and held.request_id == request_id:
+                del self.slots.held[now.target]
         self._rows[request_id] = replace(now, **changes)
         return self._rows[request_id]
 
-    def touch(self, request_id: int) -> None:
+    def _claimable(self, request: RollbackRequest) -> bool:
+        if request.status is RequestStatus.approved:
+            return True
+        expired = request.lease_owner is None or request.lease_until is None or request.lease_until < self._clock()
+        return request.status is RequestStatus.executing and expired
+
+    def claim(self, request_id: int, *, replica: str, lease_seconds: float) -> RollbackRequest | None:
         now = self.get(request_id)
-        if now.status is RequestStatus.executing:
-            self._rows[request_id] = replace(now, updated_at=self._clock())
+        if not self._claimable(now):
+            return None
+        until = self._clock() + timedelta(seconds=lease_seconds)
+        self._rows[request_id] = replace(
+            now,
+            status=RequestStatus.executing,
+            lease_owner=replica,
+            lease_until=until,
+            claims=now.claims + 1,
+            version=now.version + 1,
+        )
+        return self._rows[request_id]
+
+    def claimable(self, *, limit: int = 20) -> Sequence[int]:
+        return [r.id for r in self._rows.values() if self._claimable(r)][:limit]
+
+    def renew(self, request_id: int, *, replica: str, lease_seconds: float) -> bool:
+        now = self.get(request_id)
+        if now.status is not RequestStatus.executing or now.lease_owner != replica:
+            return False
+        self._rows[request_id] = replace(now, lease_until=self._clock() + timedelta(seconds=lease_seconds))
+        return True
+
+    def release(self, request_id: int, *, replica: str) -> bool:
+        now = self.get(request_id)
+        if now.status is not RequestStatus.executing or now.lease_owner != replica:
+            return False
+        self._rows[request_id] = replace(now, lease_owner=None, lease_until=None)
+        return True
 
     def set_message(self, request_id: int, message_ts: str) -> None:
         self._rows[request_id] = replace(self.get(request_id), message_ts=message_ts)
@@ -517,7 +603,8 @@ class FakeRequests(RequestRepository):
         return [r for r in self._rows.values() if r.status in statuses]
 
     def find_in_flight(self, target: ServiceEnv) -> RollbackRequest | None:
-        return next((r for r in self._rows.values() if r.target == target and r.status.in_flight), None)
+        held = self.slots.held.get(target)
+        return self._rows.get(held.request_id) if held is not None and held.request_id is not None else None
 
     def list_recent(self, *, target: ServiceEnv | None = None, limit: int = 20) -> Sequence[RollbackRequest]:
         rows = [r for r in reversed(self._rows.values()) if target is None or r.target == target]
@@ -988,6 +1075,7 @@ def fast_world(
         drills=drills,
         checklists=FakeChecklists(),
         watches=watches,
+        slots=requests.slots,
     )
     return FastWorld(
         deps,

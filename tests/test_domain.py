@@ -54,6 +54,7 @@ ALLOWED = {
     (S.pending, S.expired),
     (S.approved, S.executing),
     (S.approved, S.failed),
+    (S.approved, S.cancelled),  # cancelled before any replica claimed it
     (S.executing, S.succeeded),
     (S.executing, S.failed),
 }

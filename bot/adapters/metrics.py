@@ -18,6 +18,10 @@ _COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "checklists": ("Checklist runs, by overall result", ("overall",)),
     "drills": ("Rollback drills, by outcome", ("outcome",)),
     "busy": ("Slack work refused because its lane was full (the person was told), by lane", ("lane",)),
+    "notifications_undelivered": (
+        "Card updates and thread messages given up on (retries exhausted, refused, or left at shutdown), by what",
+        ("what",),
+    ),
     "checklists_unposted": (
         "Scheduled checklists given up on after the last attempt to run or post them",
         ("service", "environment"),

@@ -18,10 +18,12 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 import handlers
 from bot.adapters.azure.snapshot import read_snapshot
+from bot.adapters.card_queue import DeliveryPolicy, QueuedNotifier
 from bot.adapters.db.deliveries import SqlDeliveryLog
 from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
 from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
+from bot.adapters.db.slots import SqlTargetSlots
 from bot.adapters.db.watches import SqlWatchStore
 from bot.adapters.http_health import RequestsHealthProbe
 from bot.adapters.metrics import PrometheusMetrics
@@ -32,12 +34,13 @@ from bot.bootstrap.database import prepare_database
 from bot.bootstrap.environments import Environments, warn_about_prompt_guards
 from bot.bootstrap.runtime import Runtime as Runtime  # re-exported: callers build and hold it from here
 from bot.config import AppConfig, Settings, config_warnings
-from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy, VerifyPolicy
+from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy, VerifyPolicy, named_like_production
+from bot.domain.leases import LeasePolicy
 from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import KindServices
 from bot.kinds.builtin import BUILTIN
 from bot.kinds.edge import KindRegistry
-from bot.lifecycle import Lanes, PoolGroup, Readiness, WorkPool
+from bot.lifecycle import Lanes, PoolGroup, Readiness, WorkPool, periodically
 from bot.ports.health import HealthProbe
 from bot.services import Deps
 from bot.services.home import BoardCache
@@ -97,6 +100,8 @@ def build_catalog(config: AppConfig, registry: KindRegistry = BUILTIN) -> Catalo
                     ),
                     drills_require_approval=env.drills_require_approval,
                     verify=VerifyPolicy(window_minutes=env.verify.window_minutes, min_calls=env.verify.min_calls),
+                    production=env.production if env.production is not None else named_like_production(env.name),
+                    drills_in_prod=env.drills_in_prod,
                 )
             )
     return Catalog(tuple(policies))
@@ -138,11 +143,14 @@ def build_runtime(
     health_probe: HealthProbe | None = None,
     slack_app: bool = True,
     registry: KindRegistry = BUILTIN,
+    leases: LeasePolicy | None = None,
+    delivery: DeliveryPolicy | None = None,
 ) -> Runtime:
     """Build the database, the dependencies, the Bolt app (when Slack is configured) and the WSGI app.
 
     ``migrate_db`` migrates the bot's database first (``prepare_database``); without it, ``check_db``
     still refuses a database that is not at this bot's schema. With both off the database is not touched.
+    ``leases`` (default: ``settings.lease_seconds``) and ``delivery`` (Slack retries) are for tests and tools.
     """
     engine = make_engine(settings.database_url)
     if migrate_db or check_db:
@@ -168,24 +176,35 @@ def build_runtime(
         azure_client_kwargs=azure_client_kwargs,
     )
     warn_about_prompt_guards(config)
+    requests = SqlRequestRepository(sessions, clock)
+    notifier = QueuedNotifier(
+        SlackNotifier(build_slack_client(settings, retries=False)),  # the queue retries, honouring Retry-After
+        metrics,
+        poster=SlackNotifier(client),
+        current_version=lambda request_id: requests.get(request_id).version,
+        policy=delivery,
+    )
     deps = Deps(
         catalog=build_catalog(config, registry),
         kinds=registry.kinds,
-        requests=SqlRequestRepository(sessions, clock),
+        requests=requests,
         audit=SqlAuditLog(sessions),
         health=DatabaseHealth(engine),
         directory=WebClientDirectory(client),
         metrics=metrics,
         clock=clock,
         environment=environments,
-        notifier=SlackNotifier(client),
+        notifier=notifier,
         run_in_background=lambda job: _submit(pool, job),
         drills=SqlDrillLog(sessions),
         checklists=SqlChecklistLog(sessions, clock),
-        replica_id=f"{socket.gethostname()}:{os.getpid()}",
+        replica_id=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",  # one per runtime
         read_snapshot=read_snapshot,
         watches=SqlWatchStore(sessions, clock),
         deliveries=SqlDeliveryLog(sessions),
+        leases=leases or LeasePolicy(seconds=settings.lease_seconds),
+        keep_alive=periodically,
+        slots=SqlTargetSlots(sessions),
     )
     bolt = build_bolt_app(settings, client, deps, listeners, lanes) if slack_app and settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None
@@ -209,6 +228,7 @@ def build_runtime(
         readiness=readiness,
         slack_auth=slack_auth,
         registry=registry,
+        notifier=notifier,
     )
 
 
@@ -230,7 +250,10 @@ def _submit(pool: WorkPool, job: Callable[[], object]) -> None:
         except Exception:
             log.exception("background job failed")
 
-    pool.submit(run)
+    try:
+        pool.submit(run)
+    except RuntimeError:  # shut down: an execution is claimed by another replica (or this one, restarted)
+        log.warning("background job not started: this replica is shutting down")
 
 
 def build_bolt_app(settings: Settings, client: WebClient, deps: Deps, listeners: WorkPool, lanes: Lanes) -> App:

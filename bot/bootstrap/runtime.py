@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.adapters.card_queue import QueuedNotifier
 from bot.adapters.metrics import PrometheusMetrics
 from bot.bootstrap.database import prepare_database
 from bot.bootstrap.environments import Environments
 from bot.kinds.builtin import BUILTIN
 from bot.kinds.edge import KindRegistry
-from bot.lifecycle import PoolGroup, Readiness, WorkPool, describe
+from bot.lifecycle import PoolGroup, Readiness, WorkPool
 from bot.scheduler import BotScheduler, build_scheduler
 from bot.services import Deps
-from bot.services.execution import reconcile_interrupted
+from bot.services.claims import hand_over
 from bot.web import WebApp
 
 log = logging.getLogger("rollback_bot")
@@ -27,12 +28,15 @@ log = logging.getLogger("rollback_bot")
 
 @dataclass(frozen=True)
 class Drained:
-    """What a drain left behind: work still running when its deadline came."""
+    """What a drain left behind: work still running when its deadline came, executions handed over to other
+    replicas, Slack messages not delivered."""
 
     seconds: float
     listeners: int
     executions: int
     scheduled: bool
+    handed_over: tuple[int, ...] = ()
+    undelivered: int = 0
 
     @property
     def complete(self) -> bool:
@@ -59,6 +63,8 @@ class Runtime:
     stop_intake: list[Callable[[], None]] = field(default_factory=list)
     # The kinds this bot runs with (the built-ins unless it was built with more).
     registry: KindRegistry = BUILTIN
+    # Card updates and thread messages, delivered in the background (flushed by the drain).
+    notifier: QueuedNotifier | None = None
 
     def start_database(self, *, migrate_db: bool = True) -> None:
         """The database's start-up step: reachable and at this bot's schema (migrated under the migration
@@ -73,28 +79,33 @@ class Runtime:
         self.start_background()
 
     def start_background(self, *, expiry_interval_seconds: float = 30.0) -> None:
-        """Run the checklist schedule and the expiry sweep; reconcile what a crash left executing."""
+        """Run the checklist schedule, the expiry sweep and the claim loop (its first tick at once: it resumes
+        what a crash left approved or executing, once the lease of the replica that had it ran out)."""
         self.scheduler = build_scheduler(self.deps, expiry_interval_seconds=expiry_interval_seconds)
         self.scheduler.start()
-        try:
-            reconcile_interrupted(self.deps)
-        except Exception as exc:  # the schedule reconciles every minute: a failure here must not stop the start
-            log.warning("reconciling interrupted requests at start failed (retried every minute): %s", describe(exc))
 
     def drain(self, deadline: float) -> Drained:
         """Stop taking new work, then let work already taken finish until ``deadline`` (a time.monotonic()).
 
         In order: ``/health/ready`` and new Slack requests over HTTP answer 503; every ``stop_intake`` hook runs;
-        the scheduler stops firing; listeners already acked finish (they may still start executions); then
-        executions finish. Returns what was still running at the deadline (the caller exits either way).
+        no execution is claimed any more (the claim loop stops; approved requests are left to the other
+        replicas); listeners already acked finish; executions running finish their steps. At the deadline,
+        executions still running are handed over: their leases are dropped and they stop before their next
+        write, so another replica resumes them at once. Then queued Slack messages are delivered while time is
+        left. Returns what was still running at the deadline (the caller exits either way).
         """
         started = time.monotonic()
         self.readiness.drain()
         for stop in self.stop_intake:
             stop()
+        self.deps.local.stop_claiming()
         scheduler = self._stop_scheduler()
         listeners = self.listeners.wait_idle(deadline)
         executions = self.pool.wait_idle(deadline)
+        handed = tuple(hand_over(self.deps)) if executions else ()
+        for request_id in handed:
+            log.warning("request #%s handed over: another replica resumes it", request_id)
+        undelivered = self.notifier.flush(deadline) if self.notifier is not None else 0
         if scheduler is not None:
             scheduler.join(max(0.0, deadline - time.monotonic()))
         return Drained(
@@ -102,6 +113,8 @@ class Runtime:
             listeners=listeners,
             executions=executions,
             scheduled=scheduler is not None and scheduler.is_alive(),
+            handed_over=handed,
+            undelivered=undelivered,
         )
 
     def _stop_scheduler(self) -> threading.Thread | None:
@@ -120,6 +133,9 @@ class Runtime:
             self.scheduler.shutdown(wait=False)
         self.listeners.shutdown(wait=True)
         self.pool.shutdown(wait=True)
+        if self.notifier is not None:
+            self.notifier.flush(time.monotonic() + 5.0)
+            self.notifier.close()
         self.readiness.close()
         self.environments.close()
         self.engine.dispose()

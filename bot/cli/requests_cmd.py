@@ -1,14 +1,16 @@
-"""`rollback-bot requests list|show`: the record of rollback requests and their audit trail."""
+"""`rollback-bot requests list|show|close`: the record of rollback requests, their audit trail, and closing one."""
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import click
 
 from bot.cli.common import cli_errors, cli_runtime
 from bot.domain.rollback_requests import RollbackRequest, ServiceEnv
+from bot.services.operators import close_request
 
 
 def register(group: click.Group) -> None:
@@ -89,3 +91,19 @@ def show_request(request_id: int, as_json: bool) -> None:
         click.echo(f"  $ {command}")
     for event in events:
         click.echo(f"  {event['at'][:19]} {event['event']:<28} {event['actor']}")
+
+
+@requests.command("close")
+@click.argument("request_id", type=int)
+@click.option("--reason", required=True, help="Why it is closed (kept in the request and its audit trail).")
+@cli_errors
+def close(request_id: int, reason: str) -> None:
+    """Close a request in flight that must not run (or be resumed): pending or approved → cancelled,
+    executing → failed. Audited; its card says so. Refused while a replica is executing it (live lease)."""
+    runtime = cli_runtime()
+    try:
+        actor = f"cli:{os.environ.get('USER', 'unknown')}"
+        closed = close_request(runtime.deps, request_id=request_id, reason=reason, actor=actor)
+    finally:
+        runtime.close()
+    click.echo(f"#{closed.id} {closed.target} {closed.kind}: {closed.status.value} ({closed.result.get('note')})")

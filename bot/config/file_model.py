@@ -192,6 +192,9 @@ class EnvironmentConfig(_Model):
     approvers: ApproversConfig = ApproversConfig()
     approval_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
     drills_require_approval: bool = True
+    # A production environment: set, else inferred from the name (prod, production, prd, prod-eu …).
+    production: bool | None = None
+    drills_in_prod: bool = False
     telemetry: TelemetryConfig | None = None
     verify: VerifyConfig = VerifyConfig()
     checklist: ChecklistConfig = ChecklistConfig()

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.config.file_model import AppConfig
+from bot.domain.leases import DEFAULT_LEASE_SECONDS
 from bot.domain.secrets import Secret, SecretText
 from bot.errors import ConfigError
 
@@ -148,6 +149,8 @@ class Settings:
     config_path: Path
     config_path_explicit: bool
     port: int
+    # How long a replica may hold an execution without renewing its lease (ROLLBACK_BOT_LEASE_SECONDS).
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
 
     @property
     def slack_configured(self) -> bool:
@@ -181,6 +184,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
         remember_secret(e.get(name))
     remember_secret(_password(e.get("DATABASE_URL") or ""))
+    lease_text = e.get("ROLLBACK_BOT_LEASE_SECONDS") or str(DEFAULT_LEASE_SECONDS)
+    try:
+        lease_seconds = float(lease_text)
+    except ValueError:
+        lease_seconds = 0.0
+    if not 1.0 <= lease_seconds <= 600.0:
+        raise ConfigError(f"ROLLBACK_BOT_LEASE_SECONDS must be a number of seconds from 1 to 600, got {lease_text!r}")
     return Settings(
         slack_bot_token=e.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=e.get("SLACK_SIGNING_SECRET") or None,
@@ -190,4 +200,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         config_path=Path(e.get("ROLLBACK_BOT_CONFIG") or DEFAULT_CONFIG_PATH),
         config_path_explicit=bool(e.get("ROLLBACK_BOT_CONFIG")),
         port=int(port_text),
+        lease_seconds=lease_seconds,
     )

@@ -20,7 +20,7 @@ from bot.text import Mention, Text
 S = RequestStatus
 TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.pending: frozenset({S.approved, S.rejected, S.cancelled, S.expired}),
-    S.approved: frozenset({S.executing, S.failed}),
+    S.approved: frozenset({S.executing, S.failed, S.cancelled}),
     S.executing: frozenset({S.succeeded, S.failed}),
     S.succeeded: frozenset(),
     S.failed: frozenset(),

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 
 from bot.domain.kinds import KindName
 from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import UsageError
+
+_PRODUCTION_NAME = re.compile(r"^(prod|production|prd)([-_.].*)?$")
+
+
+def named_like_production(environment: str) -> bool:
+    """True for ``prod``, ``production`` and ``prd``, alone or followed by ``-``/``_``/``.`` and more (``prod-eu``)."""
+    return bool(_PRODUCTION_NAME.match(environment))
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,15 @@ class EnvironmentPolicy:
     checklist: ChecklistPolicy = field(default_factory=ChecklistPolicy)
     drills_require_approval: bool = True
     verify: VerifyPolicy = field(default_factory=VerifyPolicy)
+    # A production environment (configured, else by its name): its drills need approval unless allowed.
+    production: bool = False
+    drills_in_prod: bool = False
+
+    @property
+    def drills_need_approval(self) -> bool:
+        """Drills follow the two-person rule unless ``drills_require_approval: false`` (and, in a production
+        environment, ``drills_in_prod: true`` too)."""
+        return self.drills_require_approval or (self.production and not self.drills_in_prod)
 
     @property
     def channel_patterns_used(self) -> bool:
@@ -92,6 +109,10 @@ class Catalog:
         if environment not in names:
             raise UsageError(f"Unknown environment {environment!r} for {service}; configured: {', '.join(names)}.")
         return envs[names.index(environment)]
+
+    def configures(self, target: ServiceEnv) -> bool:
+        """True when ``target`` is a configured service/environment (a request may outlive its configuration)."""
+        return any(p.target == target for p in self.environments)
 
     def allowed_here(self, channel_id: str, channel_name: str | None) -> list[EnvironmentPolicy]:
         """The environments whose incident channels include this channel."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -61,11 +61,25 @@ class RollbackRequest:
     result: dict[str, Any] = field(default_factory=dict)
     is_drill: bool = False
     updated_at: datetime | None = None
+    # The execution's claim: which replica holds it and until when (the database's clock); how many
+    # times it has been claimed (more than once: resumed after its replica stopped renewing the lease).
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+    claims: int = 0
+
+    @property
+    def resumed(self) -> bool:
+        """True when another replica claimed this execution before (it is being resumed, not started)."""
+        return self.claims > 1
 
 
 @dataclass(frozen=True)
 class NewRequest:
-    """What is needed to open a request."""
+    """What is needed to open a request.
+
+    ``ttl`` is how long it may wait for approval (the database's clock decides). A drill that needs no
+    approval is opened ``approved`` (``status``), to be claimed and run at once.
+    """
 
     target: ServiceEnv
     kind: KindName
@@ -74,8 +88,9 @@ class NewRequest:
     emergency: bool
     reason: str
     plan: dict[str, Any]
-    expires_at: datetime
+    ttl: timedelta
     is_drill: bool = False
+    status: RequestStatus = RequestStatus.pending
 
 
 @dataclass(frozen=True)

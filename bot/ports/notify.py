@@ -23,7 +23,11 @@ class PostedMessage:
 
 
 class Notifier(ABC):
-    """Posts and updates the request card and its thread."""
+    """Posts and updates the request card and its thread.
+
+    ``update_card`` and ``post_thread`` never raise and never wait on Slack: an approval or an execution
+    goes on whatever Slack does (the bot's implementation queues them and delivers them in the background).
+    """
 
     @abstractmethod
     def post_card(self, request: RollbackRequest, plan: Plan[Any], *, approvers: Sequence[Mention]) -> str:
@@ -31,6 +35,9 @@ class Notifier(ABC):
 
         Returns:
             The message ts of the card.
+
+        Raises:
+            SlackApiError: Slack refused the card or could not be reached.
         """
 
     @abstractmethod

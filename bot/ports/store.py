@@ -10,17 +10,63 @@ from typing import Any
 from bot.domain.readiness import ChecklistClaim, ChecklistReport, DrillRecord
 from bot.domain.retention import Pruned
 from bot.domain.rollback_requests import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
+from bot.domain.slots import HolderKind, SlotHolder
+
+
+class TargetSlots(ABC):
+    """One change in flight per service/environment, held in the database (a unique row per target).
+
+    Requests (rollbacks and drills) take their target's slot when they are stored and give it back when
+    they finish (``RequestRepository``). A process that changes a target without a request (a deploy, a
+    schema restore …) holds it here under a lease on the database's clock, which it renews; a holder that
+    stops renewing loses the slot once the lease has run out.
+    """
+
+    @abstractmethod
+    def acquire(self, target: ServiceEnv, *, kind: HolderKind, ref: str, who: str, lease_seconds: float) -> SlotHolder:
+        """Hold ``target``'s slot for ``lease_seconds`` (a slot whose lease ran out is taken over).
+
+        Raises:
+            RollbackInProgressError: something else holds it; the message names the holder and since when.
+        """
+
+    @abstractmethod
+    def renew(self, holder: SlotHolder, *, lease_seconds: float) -> SlotHolder:
+        """Extend ``holder``'s lease by ``lease_seconds`` from now.
+
+        Raises:
+            LeaseLostError: the slot is no longer ``holder``'s (its lease ran out and someone else took it).
+        """
+
+    @abstractmethod
+    def release(self, holder: SlotHolder) -> None:
+        """Give the slot back (nothing happens when it is no longer ``holder``'s)."""
+
+    @abstractmethod
+    def holder(self, target: ServiceEnv) -> SlotHolder | None:
+        """Who holds ``target``'s slot now, if anyone."""
 
 
 class RequestRepository(ABC):
-    """Rollback requests, stored durably and shared by every replica."""
+    """Rollback requests, stored durably and shared by every replica.
+
+    Times that decide anything (expiry, leases, heartbeats) are the database's, never a replica's clock.
+    """
 
     @abstractmethod
-    def add(self, new: NewRequest) -> RollbackRequest:
-        """Store a new pending request.
+    def now(self) -> datetime:
+        """The database's clock."""
+
+    @abstractmethod
+    def add(self, new: NewRequest, *, claim: tuple[str, float] | None = None) -> RollbackRequest:
+        """Store a new request (expiring ``new.ttl`` from now), holding its target's slot.
+
+        With ``claim`` (a replica and lease seconds) an approved request is stored already claimed by that
+        replica (``executing``, one claim): the caller runs it itself, no claim loop takes it.
 
         Raises:
-            RollbackInProgressError: another request for the same service/environment is in flight.
+            RollbackInProgressError: the target's slot is held (by a request, a drill or a process); the
+                message names the holder and since when.
         """
 
     @abstractmethod
@@ -53,8 +99,25 @@ class RequestRepository(ABC):
         """
 
     @abstractmethod
-    def touch(self, request_id: int) -> None:
-        """Heartbeat of an executing request: its executor is alive (see reconciliation)."""
+    def claim(self, request_id: int, *, replica: str, lease_seconds: float) -> RollbackRequest | None:
+        """Claim the execution of an approved request, or take over one whose lease ran out.
+
+        One conditional UPDATE: of any number of concurrent claimants (threads, replicas) at most one gets
+        the request back (``executing``, its lease held by ``replica`` for ``lease_seconds``, ``claims`` + 1,
+        a new ``version``); the others get None.
+        """
+
+    @abstractmethod
+    def claimable(self, *, limit: int = 20) -> Sequence[int]:
+        """Requests waiting for a replica: approved and unclaimed, or executing with a lease that ran out."""
+
+    @abstractmethod
+    def renew(self, request_id: int, *, replica: str, lease_seconds: float) -> bool:
+        """Heartbeat: extend ``replica``'s lease on the execution; False when it no longer holds it."""
+
+    @abstractmethod
+    def release(self, request_id: int, *, replica: str) -> bool:
+        """Hand the execution over: drop ``replica``'s lease so another replica claims it at once."""
 
     @abstractmethod
     def set_message(self, request_id: int, message_ts: str) -> None:

@@ -1,10 +1,11 @@
-"""Scheduled work (APScheduler 3): the checklist dispatcher, the request-expiry sweep, reconciliation, signal watches.
+"""Scheduled work (APScheduler 3): the checklist dispatcher, the request-expiry sweep, the claim loop, signal watches.
 
 Every replica runs the same jobs. The dispatcher (``bot.services.schedule``) ticks every few seconds and
 decides itself which checklist fire times are due (``cron.fire_time_of``, within a catch-up window), so
 a restart shortly after a fire time still posts it, and no fire time is dropped because workers were
 busy: checklists run on a pool of their own and posts are scheduled per channel. The database makes
-each fire time post once across replicas.
+each fire time post once across replicas. The claim loop (``claim_due``) picks up approved requests nobody
+runs yet and executions whose lease ran out, every few seconds on every replica.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.domain.rollback_requests import ServiceEnv
 from bot.scheduler.cron import fire_time_of
 from bot.services import Deps
-from bot.services.execution import reconcile_interrupted
+from bot.services.execution import claim_due
 from bot.services.proof import run_due_watches
 from bot.services.rollbacks import expire_due
 from bot.services.schedule import ChecklistDispatcher, SchedulePolicy
@@ -34,6 +35,7 @@ CHECKLIST_WORKERS = 8
 DISPATCH_SECONDS = 5.0
 DISPATCH_JOB = "checklists"
 WATCH_SECONDS = 15.0
+CLAIM_JOB = "claim-executions"
 
 
 class BotScheduler:
@@ -59,8 +61,9 @@ class BotScheduler:
         Posts paced for later are not made by this replica: their claims' leases run out and another
         replica (or this one, restarted) takes them over.
         """
-        if self.scheduler.get_job(DISPATCH_JOB):
-            self.scheduler.remove_job(DISPATCH_JOB)
+        for job in (CLAIM_JOB, DISPATCH_JOB):
+            if self.scheduler.get_job(job):
+                self.scheduler.remove_job(job)
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
         self.scheduler.shutdown(wait=wait)
 
@@ -95,8 +98,8 @@ def build_scheduler(
     policy: SchedulePolicy | None = None,
     watch_seconds: float = WATCH_SECONDS,
 ) -> BotScheduler:
-    """The jobs: checklist dispatch (cron from config unless ``triggers``), expiry sweep, reconciliation, and the
-    proof-after-rollback watches (``bot.services.proof``)."""
+    """The jobs: checklist dispatch (cron from config unless ``triggers``), expiry sweep, claim loop (at once), and
+    the proof-after-rollback watches (``bot.services.proof``)."""
     policy = policy or SchedulePolicy()
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     pool = ThreadPoolExecutor(max_workers=CHECKLIST_WORKERS, thread_name_prefix="checklist")
@@ -111,8 +114,14 @@ def build_scheduler(
         dispatcher.tick, "interval", seconds=dispatch_seconds, next_run_time=datetime.now(UTC), id=DISPATCH_JOB
     )
     scheduler.add_job(lambda: expire_due(deps), "interval", seconds=expiry_interval_seconds, id="expire-requests")
-    scheduler.add_job(lambda: reconcile_interrupted(deps), "interval", seconds=60, id="reconcile-interrupted")
     scheduler.add_job(lambda: run_due_watches(deps), "interval", seconds=watch_seconds, id="signal-watches")
+    scheduler.add_job(
+        lambda: claim_due(deps),
+        "interval",
+        seconds=deps.leases.claim_every,
+        next_run_time=datetime.now(UTC),
+        id=CLAIM_JOB,
+    )
     return BotScheduler(scheduler, pool, dispatcher)
 
 

@@ -181,6 +181,8 @@ def serve(
 
 
 def _report(drained: Drained) -> None:
+    if drained.undelivered:
+        log.warning("%d Slack message(s) not delivered before the exit", drained.undelivered)
     if drained.complete:
         log.info("drained in %.1f s; exiting", drained.seconds)
         return
@@ -189,9 +191,11 @@ def _report(drained: Drained) -> None:
         f"{drained.listeners} listener(s)" if drained.listeners else "",
         "a scheduled job" if drained.scheduled else "",
     ]
+    handed = ", ".join(f"#{n}" for n in drained.handed_over) or "none"
     log.warning(
-        "drain deadline reached after %.1f s with %s still running; exiting (interrupted executions are "
-        "reconciled when a replica next starts)",
+        "drain deadline reached after %.1f s with %s still running; exiting (executions handed over to another "
+        "replica, which resumes them from live state: %s)",
         drained.seconds,
         ", ".join(x for x in left if x),
+        handed,
     )

@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.catalog import Catalog
+from bot.domain.leases import LeasePolicy
 from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import BoundEnvironment, Kinds
 from bot.ports.deliveries import DeliveryLog, ProcessDeliveryLog
 from bot.ports.metrics import Metrics
 from bot.ports.notify import Notifier
 from bot.ports.slack import SlackDirectory
-from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository
+from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository, TargetSlots
 from bot.ports.watches import WatchStore
+from bot.services.replica import KeepAlive, LocalExecutions, no_heartbeat
 
 Background = Callable[[Callable[[], object]], None]
 
@@ -45,3 +47,9 @@ class Deps:
     read_snapshot: Callable[[], AbstractContextManager[None]] = nullcontext
     # Slack deliveries already processed (the bot's database: a replay changes nothing on any replica).
     deliveries: DeliveryLog = field(default_factory=ProcessDeliveryLog)
+    # Executions: leases on the database's clock, this replica's running executions, the heartbeat.
+    leases: LeasePolicy = field(default_factory=LeasePolicy)
+    local: LocalExecutions = field(default_factory=LocalExecutions)
+    keep_alive: KeepAlive = no_heartbeat
+    # Slots of processes that change a target without a request (a deploy …); requests hold theirs themselves.
+    slots: TargetSlots | None = None

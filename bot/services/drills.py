@@ -12,19 +12,22 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot.domain import approval
 from bot.domain.kinds import KindName
 from bot.domain.plan import KindState, Plan, StepResult
 from bot.domain.readiness import DrillPhase, DrillRecord
-from bot.domain.rollback_requests import NewRequest, RollbackRequest, ServiceEnv
-from bot.errors import RollbackBotError, StalePlanError, UsageError
+from bot.domain.rollback_requests import NewRequest, RequestStatus, RollbackRequest, ServiceEnv
+from bot.errors import LeaseLostError, RollbackBotError, SlackApiError, StalePlanError, UsageError
 from bot.kinds import BoundKind, changed_by_others, encode_plan, require_state
 from bot.services import Deps
-from bot.services.audit import record
-from bot.services.policy import approvers_of
+from bot.services.audit import audited, record
+from bot.services.claims import fenced
+from bot.services.policy import approvers_of, move
 from bot.services.proof import watch_drill
 
 log = logging.getLogger("rollback_bot.drills")
@@ -49,11 +52,40 @@ def _bound(deps: Deps, target: ServiceEnv, kind: KindName | None) -> BoundKind[A
     return env.bound(chosen)
 
 
-def request_drill(
-    deps: Deps, *, target: ServiceEnv, kind: KindName | None, requester_id: str, channel_id: str
+def start_drill(
+    deps: Deps,
+    *,
+    target: ServiceEnv,
+    kind: KindName | None,
+    requester_id: str,
+    channel_id: str | None,
+    run_here: bool = False,
 ) -> RollbackRequest:
-    """Open a drill as a request that follows the two-person rule (the card says it is a drill)."""
+    """Open a drill as a request, holding the target's slot like any rollback.
+
+    Where drills need approval (``drills_need_approval``) the drill waits for a second person, like a
+    rollback. Elsewhere only the environment's approvers may start one; it is opened approved, to be
+    started at once (from Slack in the background); with ``run_here`` (the command line) it is opened
+    already claimed by this replica, which runs it itself (``run_claimed``). With a ``channel_id`` its
+    card is posted there.
+
+    Raises:
+        RollbackInProgressError: the target has a change in flight (named, with since when).
+        NotApproverError: the drill needs no approval here, but the requester is not an approver.
+    """
     policy = deps.catalog.resolve(target.service, target.environment)
+    needs_approval = policy.drills_need_approval
+    if not needs_approval and channel_id is not None:
+        rule = approval.ApproverRule(policy.approver_usergroup, policy.approver_users)
+        members = deps.directory.usergroup_members(rule.usergroup) if rule.usergroup else frozenset()
+        person, workspace = deps.directory.user(requester_id), deps.directory.workspace_id()
+        audited(
+            deps,
+            actor=requester_id,
+            request_id=None,
+            action="drill",
+            check=lambda: approval.ensure_approver(rule, person, members, workspace),
+        )
     bound = _bound(deps, target, kind)
     plan = bound.plan()
     if not plan.executable:
@@ -62,18 +94,37 @@ def request_drill(
         target=target,
         kind=bound.kind,
         requester_id=requester_id,
-        channel_id=channel_id,
+        channel_id=channel_id or "",
         emergency=False,
         reason="Rollback drill: roll back, verify, restore",
         plan=encode_plan(plan),
-        expires_at=deps.clock() + timedelta(minutes=policy.approval_ttl_minutes),
+        ttl=timedelta(minutes=policy.approval_ttl_minutes),
         is_drill=True,
+        status=RequestStatus.pending if needs_approval else RequestStatus.approved,
     )
-    request = deps.requests.add(new)
-    record(deps, "drill.requested", actor=requester_id, request_id=request.id, kind=bound.kind)
-    ts = deps.notifier.post_card(request, plan, approvers=approvers_of(deps, target))
-    deps.requests.set_message(request.id, ts)
+    claim = (deps.replica_id, deps.leases.seconds) if run_here and not needs_approval else None
+    request = audited(
+        deps, actor=requester_id, request_id=None, action="drill", check=lambda: deps.requests.add(new, claim=claim)
+    )
+    record(deps, "drill.requested", actor=requester_id, request_id=request.id, kind=bound.kind, approval=needs_approval)
+    if channel_id is not None:
+        _post_card(deps, request, plan, needs_approval)
     return deps.requests.get(request.id)
+
+
+def _post_card(deps: Deps, request: RollbackRequest, plan: Plan[Any], needs_approval: bool) -> None:
+    """The drill's card; without one nobody could approve a pending drill, which then gives its slot back."""
+    try:
+        ts = deps.notifier.post_card(request, plan, approvers=approvers_of(deps, request.target))
+    except SlackApiError:
+        if needs_approval:
+            note = "The drill's card could not be posted."
+            move(deps, request, RequestStatus.cancelled, decided_at=deps.clock(), result={"note": note})
+            record(deps, "request.cancelled", actor="rollback-bot", request_id=request.id, note=note)
+            raise
+        log.warning("drill #%s runs without a card: it could not be posted", request.id)
+        return
+    deps.requests.set_message(request.id, ts)
 
 
 class _Clock:
@@ -95,19 +146,29 @@ def run_drill(
     actor: str,
     plan: Plan[Any] | None = None,
     request_id: int | None = None,
+    fence: Callable[[], None] = lambda: None,
+    resumed: bool = False,
 ) -> DrillOutcome:
-    """Capture, roll back, verify, restore (always, once anything was captured); time and record it."""
+    """Capture, roll back, verify, restore (always, once anything was captured); time and record it.
+
+    ``fence`` runs before every write (a lease check: ``LeaseLostError`` stops the drill where it is, with
+    nothing restored or recorded, for the replica that took it over). A ``resumed`` drill whose target is
+    no longer as planned was interrupted half-way: it is not run again; what it had changed is put back.
+    """
     bound = _bound(deps, target, kind)
     started_at, clock = deps.clock(), _Clock()
     steps: list[StepResult] = []
     problems: list[str] = []
-    verified = False
+    verified = lost = False
     snapshot: KindState | None = None
     try:
         plan = plan or bound.plan()
+        if resumed and bound.capture(plan) != plan.current:
+            snapshot, _ = require_state(plan)  # what the interrupted drill captured (it refused anything else)
+            raise RollbackBotError("interrupted: the replica running it stopped; what it had changed is put back")
         snapshot = _capture(bound, plan)
         clock.mark(DrillPhase.command_issued)
-        for step in bound.execute(plan):
+        for step in fenced(bound.execute(plan), fence):
             steps.append(step)
             if step.name == bound.pointer_step:
                 clock.mark(DrillPhase.pointer_moved)
@@ -117,6 +178,9 @@ def run_drill(
         clock.mark(DrillPhase.verified)
         if not verified:
             problems.append(f"verification failed: {verification.failure}")
+    except LeaseLostError:
+        lost = True
+        raise
     except RollbackBotError as exc:
         problems.append(exc.user_message)
     except Exception:
@@ -124,8 +188,8 @@ def run_drill(
         log.exception("unexpected error during drill (ref %s)", ref)
         problems.append(f"unexpected error (reference `{ref}`)")
     finally:
-        if snapshot is not None and plan is not None:
-            restore_steps, restore_problem = _restore(bound, plan, snapshot)
+        if snapshot is not None and plan is not None and not lost:
+            restore_steps, restore_problem = _restore(bound, plan, snapshot, fence)
             steps.extend(restore_steps)
             if restore_problem is None:
                 clock.mark(DrillPhase.rolled_forward)
@@ -141,10 +205,7 @@ def run_drill(
         error="; ".join(problems) or None,
         request_id=request_id,
     )
-    outcome = _record(deps, drill, steps)
-    if plan is not None:  # the same evidence as a rollback's proof, over the time the drill's rollback was in place
-        watch_drill(deps, outcome.drill, plan)
-    return outcome
+    return _record(deps, drill, steps, plan)
 
 
 def _capture(bound: BoundKind[Any], plan: Plan[Any]) -> KindState:
@@ -162,7 +223,9 @@ def _capture(bound: BoundKind[Any], plan: Plan[Any]) -> KindState:
     return snapshot
 
 
-def _restore(bound: BoundKind[Any], plan: Plan[Any], snapshot: KindState) -> tuple[list[StepResult], str | None]:
+def _restore(
+    bound: BoundKind[Any], plan: Plan[Any], snapshot: KindState, fence: Callable[[], None]
+) -> tuple[list[StepResult], str | None]:
     """Put ``snapshot`` back and check it reads back exactly; None when it did, else what went wrong."""
     steps: list[StepResult] = []
     try:
@@ -176,8 +239,10 @@ def _restore(bound: BoundKind[Any], plan: Plan[Any], snapshot: KindState) -> tup
                 f"{', '.join(others)} changed by someone else during the drill, so it was left as found "
                 f"(now: {live.describe()}; before the drill: {snapshot.describe()})"
             )
-        steps.extend(bound.restore(snapshot, live))
+        steps.extend(fenced(bound.restore(snapshot, live), fence))
         after = bound.capture(plan)
+    except LeaseLostError:
+        raise
     except RollbackBotError as exc:
         return steps, f"the restore failed: {exc.user_message} (before the drill: {snapshot.describe()})"
     if after != snapshot:
@@ -186,8 +251,9 @@ def _restore(bound: BoundKind[Any], plan: Plan[Any], snapshot: KindState) -> tup
     return steps, None
 
 
-def _record(deps: Deps, drill: DrillRecord, steps: list[StepResult]) -> DrillOutcome:
-    """Store the drill, audit it, count it."""
+def _record(deps: Deps, drill: DrillRecord, steps: list[StepResult], plan: Plan[Any] | None) -> DrillOutcome:
+    """Store the drill, audit it, count it; watch its proof (the same evidence as a rollback's, over the time
+    the drill's rollback was in place)."""
     stored = deps.drills.record(drill)
     record(
         deps,
@@ -201,4 +267,6 @@ def _record(deps: Deps, drill: DrillRecord, steps: list[StepResult]) -> DrillOut
         error=drill.error,
     )
     deps.metrics.count("drills", outcome="passed" if stored.passed else "failed")
+    if plan is not None:
+        watch_drill(deps, stored, plan)
     return DrillOutcome(stored, tuple(steps))

@@ -1,4 +1,15 @@
-"""Running an approved request exactly once, reporting every step, and reconciling after a crash.
+"""Running an approved request exactly once, under a lease any replica can take over, reporting every step.
+
+An approved request is claimed (``claims``): by the replica that approved it at once, else by the claim
+loop of any replica within seconds. The claimant holds a lease on the database's clock, renewed before
+every write and on a heartbeat; if it stops renewing, another replica claims the execution and resumes it.
+
+**Resuming is safe.** Every execution starts by reading live state again: already as planned → nothing is
+written, only verified (the replica that stopped had made the change); as it was when planned → the plan
+runs; half-way (some of the plan's own writes landed) → the remaining writes run from there; anything
+else (someone else changed the target) → nothing is written and the request fails saying so. A drill
+resumed after its replica stopped puts back what it had changed. An execution claimed ``max_claims``
+times without finishing is closed as failed instead of being resumed again.
 
 A rollback's failure rules:
 
@@ -13,16 +24,19 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from bot.domain.plan import Plan, StepResult
 from bot.domain.recovery import CardProof
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest
-from bot.errors import AlreadyDecidedError, RollbackBotError
-from bot.kinds import BoundKind
+from bot.errors import AlreadyDecidedError, LeaseLostError, RollbackBotError, StalePlanError
+from bot.kinds import BoundKind, changed_by_others, require_state
 from bot.services import Deps
 from bot.services.audit import record
+from bot.services.claims import Lease, fenced
 from bot.services.drills import run_drill
 from bot.services.policy import move, plan_of
 from bot.services.proof import watch_rollback
@@ -30,30 +44,90 @@ from bot.services.proof import watch_rollback
 log = logging.getLogger("rollback_bot.execution")
 
 
+def claim_due(deps: Deps, *, limit: int = 20) -> list[int]:
+    """One tick of the claim loop: hand every claimable request to this replica's executions.
+
+    Returns the requests handed to the pool (each is claimed there; another replica may win it first).
+    """
+    if not deps.local.claiming:
+        return []
+    return [request_id for request_id in deps.requests.claimable(limit=limit) if start_execution(deps, request_id)]
+
+
+def start_execution(deps: Deps, request_id: int) -> bool:
+    """Hand an approved request to this replica's executions (False when it is queued or running here already,
+    or this replica is draining)."""
+    if not deps.local.queue(request_id):
+        return False
+    deps.run_in_background(partial(execute_request, deps, request_id=request_id))
+    return True
+
+
 def execute_request(deps: Deps, *, request_id: int) -> RollbackRequest:
-    """Claim the approved request (one claimant wins, across replicas), run its steps, record the outcome."""
-    request = deps.requests.get(request_id)
-    try:
-        request = move(deps, request, RequestStatus.executing)
-    except AlreadyDecidedError:
-        log.info("request #%s already claimed; not executing again", request_id)
+    """Claim the request (one claimant wins, across replicas), run or resume it under its lease, record the outcome.
+
+    A replica that is draining claims nothing; one that loses its lease stops before its next write and
+    records nothing (the new holder does).
+    """
+    claimed = None
+    if deps.local.claiming:
+        claimed = deps.requests.claim(request_id, replica=deps.replica_id, lease_seconds=deps.leases.seconds)
+    if claimed is None:
+        deps.local.finished(request_id)
+        log.info("request #%s not claimed here (taken elsewhere, finished, or draining)", request_id)
         return deps.requests.get(request_id)
-    record(deps, "execution.started", actor="rollback-bot", request_id=request_id)
+    return run_claimed(deps, claimed)
+
+
+def run_claimed(deps: Deps, claimed: RollbackRequest) -> RollbackRequest:
+    """Run (or resume) a request this replica has just claimed, renewing its lease; record the outcome."""
+    lease = Lease(deps, claimed.id)
+    deps.local.started(lease)
+    try:
+        with deps.keep_alive(deps.leases.heartbeat, lease.beat):
+            return _execute_claimed(deps, claimed, lease)
+    except (LeaseLostError, AlreadyDecidedError):  # a takeover: the new holder records the outcome
+        log.info("request #%s: stopped here; the replica now holding its lease carries on", claimed.id)
+        return deps.requests.get(claimed.id)
+    finally:
+        deps.local.finished(claimed.id)
+
+
+def _execute_claimed(deps: Deps, request: RollbackRequest, lease: Lease) -> RollbackRequest:
+    if not deps.catalog.configures(request.target):
+        note = f"{request.target} is no longer configured, so this request was closed without touching it."
+        return _close(deps, request, note, [f"check live state of {request.target} by hand"])
+    if request.claims > deps.leases.max_claims:
+        note = f"Closed after {request.claims - 1} replicas stopped while running it; it is not resumed again."
+        return _close(deps, request, note, _live_lines(deps, request))
+    event = "execution.resumed" if request.resumed else "execution.started"
+    record(deps, event, actor="rollback-bot", request_id=request.id, replica=deps.replica_id, claim=request.claims)
     plan = plan_of(deps, request)
-    started, started_at = time.monotonic(), deps.clock()
-    steps, error = _run_drill(deps, request, plan) if request.is_drill else _run_rollback(deps, request, plan)
+    if request.resumed:
+        deps.notifier.update_card(request, plan, note="Resumed by another replica after the one running it stopped…")
+    # When the change began, for its proof: a resumed execution may have made it on another replica already.
+    started, started_at = (
+        time.monotonic(),
+        (request.decided_at or request.created_at) if request.resumed else deps.clock(),
+    )
+    run = _run_drill if request.is_drill else _run_rollback
+    steps, error = run(deps, request, plan, lease)
     seconds = round(time.monotonic() - started, 3)
     return _finish(deps, request, plan, steps=steps, error=error, seconds=seconds, started_at=started_at)
 
 
-def _run_drill(deps: Deps, request: RollbackRequest, plan: Plan[Any]) -> tuple[list[StepResult], str | None]:
+def _run_drill(
+    deps: Deps, request: RollbackRequest, plan: Plan[Any], lease: Lease
+) -> tuple[list[StepResult], str | None]:
     outcome = run_drill(
         deps,
         target=request.target,
         kind=plan.kind,
-        actor=request.approver_id or "rollback-bot",
+        actor=request.approver_id or request.requester_id,
         plan=plan,
         request_id=request.id,
+        fence=lease.fence,
+        resumed=request.resumed,
     )
     drill = outcome.drill
     if drill.passed:
@@ -65,9 +139,8 @@ def _run_drill(deps: Deps, request: RollbackRequest, plan: Plan[Any]) -> tuple[l
 def _step_done(
     deps: Deps, request: RollbackRequest, plan: Plan[Any], steps: list[StepResult], step: StepResult
 ) -> None:
-    """One finished step: heartbeat, audit, card."""
+    """One finished step: audit, card (queued: Slack never holds up the next step)."""
     steps.append(step)
-    deps.requests.touch(request.id)
     record(
         deps,
         "execution.step",
@@ -82,16 +155,25 @@ def _step_done(
     deps.notifier.update_card(request, plan, steps=steps, note="Executing…")
 
 
-def _run_rollback(deps: Deps, request: RollbackRequest, plan: Plan[Any]) -> tuple[list[StepResult], str | None]:
+def _run_rollback(
+    deps: Deps, request: RollbackRequest, plan: Plan[Any], lease: Lease
+) -> tuple[list[StepResult], str | None]:
     steps: list[StepResult] = []
     try:
         bound = deps.environment(request.target).bound(plan.kind)
         if not plan.executable:
             return steps, plan.blocked_reason or "This plan cannot be executed."
-        for step in bound.execute(plan):
-            _step_done(deps, request, plan, steps, step)
+        todo = _resume_point(bound, plan)
+        if todo is None:
+            live = "live state is already as planned (made before this replica took over); verifying it"
+            _step_done(deps, request, plan, steps, StepResult("already applied", True, 0.0, live))
+        else:
+            for step in fenced(bound.execute(todo), lease.fence):
+                _step_done(deps, request, plan, steps, step)
+    except LeaseLostError:
+        raise
     except RollbackBotError as exc:
-        return steps, exc.user_message + _undo_partial(deps, request, plan, steps)
+        return steps, exc.user_message + _undo_partial(deps, request, plan, steps, lease)
     except Exception:
         ref = uuid.uuid4().hex[:12]
         log.exception("unexpected error executing request #%s (ref %s)", request.id, ref)
@@ -99,16 +181,39 @@ def _run_rollback(deps: Deps, request: RollbackRequest, plan: Plan[Any]) -> tupl
     return steps, _verify(deps, request, plan, bound, steps)
 
 
-def _undo_partial(deps: Deps, request: RollbackRequest, plan: Plan[Any], steps: list[StepResult]) -> str:
+def _resume_point(bound: BoundKind[Any], plan: Plan[Any]) -> Plan[Any] | None:
+    """What is left to write, from live state: None when it is already as planned.
+
+    Raises:
+        StalePlanError: someone else changed the target since the plan (nothing is written).
+    """
+    current, desired = require_state(plan)
+    live = bound.capture(plan)
+    if live == desired:
+        return None
+    if live == current:
+        return plan
+    others = changed_by_others(current, desired, live)
+    if others:
+        raise StalePlanError(
+            f"Live state moved since the approval: {', '.join(others)} changed by someone else "
+            f"(now: {live.describe()}); nothing was written."
+        )
+    return replace(plan, current=live)  # some of the plan's own writes landed: the rest runs from here
+
+
+def _undo_partial(deps: Deps, request: RollbackRequest, plan: Plan[Any], steps: list[StepResult], lease: Lease) -> str:
     """After a failed step: undo only what leaves the layer inconsistent; say what live state is now."""
     if not steps:
         return ""
     try:
         bound = deps.environment(request.target).bound(plan.kind)
         live = bound.capture(plan)
-        for step in bound.undo_partial(plan, live):
+        for step in fenced(iter(bound.undo_partial(plan, live)), lease.fence):
             _step_done(deps, request, plan, steps, step)
         live = bound.capture(plan)
+    except LeaseLostError:
+        raise
     except RollbackBotError as exc:
         return f" Live state could not be re-read after the failure ({exc.user_message}); check it by hand."
     if live == plan.current:
@@ -148,7 +253,7 @@ def _finish(
     status = RequestStatus.failed if error else RequestStatus.succeeded
     note = f"Failed after {seconds:.1f} s: {error}" if error else f"Succeeded in {seconds:.1f} s."
     result = {"seconds": seconds, "steps": [s.__dict__ for s in steps], "error": error, "note": note}
-    done = move(deps, request, status, result=result)
+    done = move(deps, request, status, result=result)  # fenced too: a takeover changed the version
     record(
         deps,
         "execution.executed",
@@ -168,61 +273,31 @@ def _finish(
     lines = [f"{'✓' if s.ok else '✗'} {s.name} ({s.seconds:.2f} s): {s.detail}" for s in steps]
     if not request.is_drill and status is RequestStatus.succeeded and plan.roll_forward:
         lines += ["roll forward (undo) with:", *plan.roll_forward]
-    deps.notifier.post_thread(done, ("Rollback failed: " + error) if error else "Rollback verified.", lines=lines)
+    what = "Drill" if request.is_drill else "Rollback"
+    deps.notifier.post_thread(done, f"{what} failed: {error}" if error else f"{what} verified.", lines=lines)
     return done
 
 
-# Longer than any single step may take (a long-running operation is bounded at 120 s by default), so a
-# request silent for this long has no live executor on any replica.
-STALE_AFTER = timedelta(minutes=5)
-
-
-def reconcile_interrupted(deps: Deps, *, stale_after: timedelta = STALE_AFTER) -> list[RollbackRequest]:
-    """Requests left approved/executing by a crash (no heartbeat for ``stale_after``) are re-read and closed.
-
-    Runs at start and periodically on every replica; requests another live replica is executing keep
-    their heartbeat fresh and are left alone.
-    """
-    cutoff = deps.clock() - stale_after
-    closed = []
-    for request in deps.requests.list_by_status([RequestStatus.approved, RequestStatus.executing]):
-        if request.updated_at is not None and request.updated_at > cutoff:
-            continue
-        try:
-            closed.append(_reconcile_one(deps, request))
-        except AlreadyDecidedError:
-            log.info("request #%s changed while being reconciled; left as it is", request.id)
-    return closed
-
-
-def _reconcile_one(deps: Deps, request: RollbackRequest) -> RollbackRequest:
+def _live_lines(deps: Deps, request: RollbackRequest) -> list[str]:
+    """Live state against the plan, for a request closed without running."""
     plan = plan_of(deps, request)
-    lines: list[str]
-    ok = False
     try:
         if not plan.executable:
             raise RollbackBotError(plan.blocked_reason or "the stored plan cannot be checked")
-        verification = deps.environment(request.target).bound(plan.kind).verify(plan)
-        lines = list(verification.details)
-        ok = verification.ok and request.status is RequestStatus.executing and not request.is_drill
+        lines = list(deps.environment(request.target).bound(plan.kind).verify(plan).details)
     except RollbackBotError as exc:
         lines = [f"could not read live state: {exc.user_message}"]
-    status = RequestStatus.succeeded if ok else RequestStatus.failed
-    if ok:
-        note = "The bot restarted during execution; live state now matches the plan, so the rollback is in place."
-    elif request.is_drill:
-        note = "The bot restarted during this drill; check whether the roll-forward is needed."
-        lines += ["roll forward with:", *plan.roll_forward]
-    else:
-        note = "The bot restarted before this rollback finished; live state does not match the plan."
-    done = move(deps, request, status, result={"reconciled": True, "note": note, "live": lines})
-    record(deps, "execution.reconciled", actor="rollback-bot", request_id=request.id, outcome=status.value, live=lines)
-    watch = None
-    if ok:  # in place after all: its proof is watched from now (the change began when it was approved)
-        changed_at = request.decided_at or request.created_at
-        watch = watch_rollback(deps, done, plan, changed_at=changed_at, settled_at=deps.clock())
-    deps.notifier.update_card(done, plan, note=note, proof=CardProof(until=watch.after_end) if watch else None)
-    deps.notifier.post_thread(
-        done, note + ("" if ok else " Check live state and open a new request if needed."), lines=lines
-    )
+    return [*lines, "roll forward with:", *plan.roll_forward] if plan.roll_forward else lines
+
+
+def _close(deps: Deps, request: RollbackRequest, note: str, lines: list[str]) -> RollbackRequest:
+    """Close a claimed request as failed without running it; say why and what to check."""
+    try:
+        done = move(deps, request, RequestStatus.failed, result={"note": note, "live": lines})
+    except AlreadyDecidedError:
+        return deps.requests.get(request.id)
+    record(deps, "execution.closed", actor="rollback-bot", request_id=request.id, note=note, live=lines)
+    deps.metrics.count("outcomes", outcome="interrupted", kind=request.kind)
+    deps.notifier.update_card(done, plan_of(deps, done), note=note)
+    deps.notifier.post_thread(done, note + " Check live state and open a new request if needed.", lines=lines)
     return done

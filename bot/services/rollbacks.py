@@ -14,7 +14,7 @@ from bot.errors import AlreadyDecidedError, ApprovalExpiredError, SlackApiError,
 from bot.kinds import encode_plan
 from bot.services import Deps
 from bot.services.audit import audited, record
-from bot.services.execution import execute_request
+from bot.services.execution import start_execution
 from bot.services.flow import check_target, ensure_member, preview
 from bot.services.policy import approvers_of, move, plan_of
 from bot.text import Mention, Text
@@ -46,7 +46,7 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
         emergency=bool(state.emergency),
         reason=reason,
         plan=encode_plan(plan),
-        expires_at=deps.clock() + timedelta(minutes=policy.approval_ttl_minutes),
+        ttl=timedelta(minutes=policy.approval_ttl_minutes),
     )
     request = audited(deps, actor=requester_id, request_id=None, action="open", check=lambda: deps.requests.add(new))
     record(
@@ -74,7 +74,11 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
 
 
 def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
-    """Approve (two-person rule, expiry, stale-plan guard, exactly once) and start execution in the background."""
+    """Approve (two-person rule, expiry, stale-plan guard, exactly once) and start execution in the background.
+
+    Once the approval is committed the execution is started whatever happens next; should that fail too,
+    the claim loop of any replica picks the approved request up within seconds.
+    """
     request = deps.requests.get(request_id)
 
     def check() -> RollbackRequest:
@@ -86,11 +90,13 @@ def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
         return move(deps, request, RequestStatus.approved, approver_id=user_id, decided_at=deps.clock())
 
     approved = audited(deps, actor=user_id, request_id=request_id, action="approve", check=check)
-    record(deps, "request.approved", actor=user_id, request_id=request_id)
-    deps.metrics.count("decisions", decision="approved")
-    note = Text.of("Approved by {who}; executing…", who=Mention.user(user_id))
-    deps.notifier.update_card(approved, plan_of(deps, approved), note=note)
-    deps.run_in_background(lambda: execute_request(deps, request_id=request_id))
+    try:
+        record(deps, "request.approved", actor=user_id, request_id=request_id)
+        deps.metrics.count("decisions", decision="approved")
+        note = Text.of("Approved by {who}; executing…", who=Mention.user(user_id))
+        deps.notifier.update_card(approved, plan_of(deps, approved), note=note)
+    finally:
+        start_execution(deps, request_id)
     return approved
 
 
@@ -105,7 +111,7 @@ def _ensure_approver(deps: Deps, request: RollbackRequest, user_id: str) -> None
 def _ensure_fresh(deps: Deps, request: RollbackRequest) -> None:
     """An expired request is marked Expired (once) and refused."""
     try:
-        approval.ensure_not_expired(request, deps.clock())
+        approval.ensure_not_expired(request, deps.requests.now())
     except ApprovalExpiredError:
         _close(deps, request, RequestStatus.expired, actor="system", note="Expired before anyone approved it.")
         raise
@@ -174,10 +180,15 @@ def reject(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
 
 
 def cancel(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
-    """The requester withdraws their pending request."""
+    """The requester withdraws their pending request; an approved one not yet claimed for execution may also
+    be cancelled by an approver (atomic against a concurrent claim: one of the two wins)."""
     request = deps.requests.get(request_id)
 
     def check() -> None:
+        if request.status is RequestStatus.approved:
+            if user_id != request.requester_id:
+                _ensure_approver(deps, request, user_id)
+            return
         approval.ensure_pending(request)
         approval.ensure_requester(request, user_id)
 
@@ -198,8 +209,8 @@ def _decide_closed(deps: Deps, request: RollbackRequest, status: RequestStatus, 
 
 
 def expire_due(deps: Deps) -> list[RollbackRequest]:
-    """Mark every pending request past its expiry as Expired and update its card."""
-    now = deps.clock()
+    """Mark every pending request past its expiry (the database's clock) as Expired and update its card."""
+    now = deps.requests.now()
     expired = []
     for request in deps.requests.list_by_status([RequestStatus.pending]):
         if now >= request.expires_at:

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.facts import Facts
 from bot.domain.readiness import ChecklistReport
-from bot.domain.rollback_requests import RollbackRequest
+from bot.domain.rollback_requests import RequestStatus, RollbackRequest
 from bot.domain.slash_command import Command, SubCommand, parse_command
 from bot.errors import UsageError
 from bot.services import Deps, rollbacks
 from bot.services.checklist_runs import run_checklist
-from bot.services.drills import request_drill, run_drill
+from bot.services.drills import start_drill
+from bot.services.execution import start_execution
 from bot.services.flow import FlowStart, start_flow
 from bot.services.live import live_state
 
@@ -99,18 +100,13 @@ def _for_target(
 
 
 def _drill(deps: Deps, *, policy: EnvironmentPolicy, command: Command, user_id: str, channel_id: str) -> Notice:
-    """A drill: a request needing a second person, or at once when the environment allows that."""
-    if policy.drills_require_approval:
-        request = request_drill(
-            deps, target=policy.target, kind=command.kind, requester_id=user_id, channel_id=channel_id
-        )
+    """A drill holds the target's slot like a rollback: it waits for a second person, or (where the
+    environment allows that, and only for its approvers) starts at once in the background."""
+    request = start_drill(deps, target=policy.target, kind=command.kind, requester_id=user_id, channel_id=channel_id)
+    if request.status is RequestStatus.pending:
         return Notice(f"Drill request #{request.id} is posted; it runs when a second person approves it.")
-    outcome = run_drill(deps, target=policy.target, kind=command.kind, actor=user_id)
-    drill = outcome.drill
-    phases = ", ".join(f"{k} {v:.1f} s" for k, v in drill.phases.items())
-    verdict = "passed" if drill.passed else f"did not pass ({drill.error or 'not verified in time'})"
-    restored = "restored" if drill.restored else "NOT restored"
-    return Notice(f"Drill #{drill.id} on {policy.target} ({drill.kind}) {verdict}; {restored}: {phases}.")
+    start_execution(deps, request.id)
+    return Notice(f"Drill #{request.id} on {policy.target} ({request.kind}) started; its card shows how it goes.")
 
 
 def status(deps: Deps, policy: EnvironmentPolicy) -> Status:

@@ -58,7 +58,7 @@ def test_stale_plan_is_refused_with_the_new_plan(world: World) -> None:
 
 def test_expired_request_cannot_be_approved(world: World) -> None:
     request = _open(world)
-    world.clock.advance(minutes=16)
+    world.age(request.id, minutes=16)
     world.click(BOB, request.message_ts, SlackId.approve.value, encode_request_ref(request.id))
     _ephemeral(world, BOB, "expired")
     assert world.runtime.deps.requests.get(request.id).status is RequestStatus.expired
@@ -68,10 +68,10 @@ def test_expired_request_cannot_be_approved(world: World) -> None:
 
 def test_expiry_sweep_marks_cards_expired(world: World) -> None:
     request = _open(world)
-    world.clock.advance(minutes=16)
+    world.age(request.id, minutes=16)
     expired = rollbacks.expire_due(world.runtime.deps)
     assert [r.id for r in expired] == [request.id]
-    assert "Expired" in _card_text(world, request.message_ts)
+    world.wait(lambda: "Expired" in _card_text(world, request.message_ts), what="card shows Expired")
 
 
 def test_one_in_flight_per_target(world: World) -> None:

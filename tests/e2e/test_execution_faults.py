@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.domain.kinds import CODE
-from bot.domain.rollback_requests import RequestStatus
+from bot.domain.rollback_requests import RequestStatus, RollbackRequest
 from bot.domain.tree import FlowState
 from bot.services import rollbacks
-from bot.services.execution import reconcile_interrupted
+from bot.services.execution import claim_due
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
 from tests.e2e.flow import selected
@@ -108,55 +108,77 @@ def test_every_interaction_is_acked_within_3s_with_azure_slowed_to_5s(world: Wor
     )
 
 
-def _restart_and_reconcile(world: World) -> dict[int, RequestStatus]:
+def _restart_and_claim(world: World) -> list[int]:
+    """Another replica starts: its claim loop's first tick runs what is claimable (here, synchronously)."""
     restarted = world.replica()
     try:
-        return {r.id: r.status for r in reconcile_interrupted(restarted.deps)}
+        taken = claim_due(restarted.deps)
+        restarted.pool.wait_idle(time.monotonic() + 30)
+        return taken
     finally:
         restarted.close()
 
 
-def test_crash_after_the_traffic_moved_is_reconciled_as_succeeded(world: World, db_url: str, tmp_path: Path) -> None:
+def _approved(world: World) -> RollbackRequest:
     deps = world.runtime.deps
     request = rollbacks.open_request(deps, state=CODE_FLOW, reason="bad deploy", requester_id=ALICE)
-    approved = deps.requests.transition(
+    return deps.requests.transition(
         request.id,
         from_status=RequestStatus.pending,
         to_status=RequestStatus.approved,
         version=request.version,
         approver_id=BOB,
     )
-    deps.requests.transition(
-        request.id, from_status=RequestStatus.approved, to_status=RequestStatus.executing, version=approved.version
-    )
-    desired = deps.kinds.decode_plan(request.plan).desired
+
+
+def test_a_crash_after_the_traffic_moved_is_resumed_by_verifying_not_rewriting(world: World) -> None:
+    deps = world.runtime.deps
+    approved = _approved(world)
+    claimed = deps.requests.claim(approved.id, replica="replica-that-dies", lease_seconds=2)
+    assert claimed is not None and claimed.claims == 1
+    desired = deps.kinds.decode_plan(approved.plan).desired
     assert desired is not None
     world.azure.set_traffic(SUB, RG, "pharmabot-prod", desired.rules.to_json())  # the write the dying bot made
-    # ...and here the process died, before it recorded the outcome. Another replica restarting now leaves
-    # it alone (its executor might still be alive); once it has been silent too long, it is reconciled.
-    assert _restart_and_reconcile(world) == {}
-    world.clock.advance(minutes=6)
-    assert _restart_and_reconcile(world) == {request.id: RequestStatus.succeeded}
-    thread = json.dumps(world.slack.thread(CHANNEL, request.message_ts or ""))
-    assert "restarted during execution" in thread and "live traffic" in thread
-    assert "execution.reconciled" in [e.event for e in deps.audit.list(request_id=request.id)]
-    assert deps.requests.find_in_flight(request.target) is None
+    world.azure.requests.reset()
+    # ...and here the process died, before it recorded the outcome. Another replica leaves it alone while the
+    # lease runs; once it has run out, it resumes: live state is as planned, so it verifies and writes nothing.
+    assert _restart_and_claim(world) == []
+    world.wait(lambda: deps.requests.claimable() == [approved.id], what="the lease runs out", timeout=10)
+    assert _restart_and_claim(world) == [approved.id]
+    done = deps.requests.get(approved.id)
+    assert done.status is RequestStatus.succeeded and done.claims == 2, done.result
+    assert world.azure.requests.matching(method="PATCH") == []
+    assert [s["name"] for s in done.result["steps"]][0] == "already applied"
+    events = [e.event for e in deps.audit.list(request_id=approved.id)]
+    assert events.count("execution.resumed") == 1 and events.count("execution.executed") == 1
+    assert deps.requests.find_in_flight(approved.target) is None
+    world.wait(lambda: "Succeeded" in json.dumps(world.slack.message(CHANNEL, approved.message_ts or "")), what="card")
 
 
-def test_crash_before_execution_is_reconciled_as_failed(world: World, db_url: str, tmp_path: Path) -> None:
+def test_an_approval_whose_replica_died_before_claiming_is_executed_by_another(world: World) -> None:
     deps = world.runtime.deps
-    request = rollbacks.open_request(deps, state=CODE_FLOW, reason="bad deploy", requester_id=ALICE)
-    deps.requests.transition(
-        request.id,
-        from_status=RequestStatus.pending,
-        to_status=RequestStatus.approved,
-        version=request.version,
-        approver_id=BOB,
-    )
-    world.clock.advance(minutes=6)
-    assert _restart_and_reconcile(world) == {request.id: RequestStatus.failed}
-    thread = json.dumps(world.slack.thread(CHANNEL, request.message_ts or ""))
-    assert "restarted before this rollback finished" in thread
-    card = json.dumps(world.slack.message(CHANNEL, request.message_ts or "")["blocks"])
-    assert "Failed" in card
-    assert world.traffic()["pharmabot-prod--v2"] == 100
+    approved = _approved(world)  # ...and the approving replica died before it started the execution
+    world.azure.requests.reset()
+    assert _restart_and_claim(world) == [approved.id]
+    done = deps.requests.get(approved.id)
+    assert done.status is RequestStatus.succeeded, done.result
+    assert len(world.azure.requests.matching(method="PATCH", path_contains="containerApps/pharmabot-prod")) == 1
+    assert world.traffic() == {"pharmabot-prod--v1": 100, "pharmabot-prod--v2": 0}
+
+
+def test_a_resumed_execution_never_overwrites_what_someone_else_changed(world: World) -> None:
+    deps = world.runtime.deps
+    approved = _approved(world)
+    assert deps.requests.claim(approved.id, replica="replica-that-dies", lease_seconds=0.5) is not None
+    hand_moved = [
+        {"revisionName": "pharmabot-prod--v2", "weight": 50},
+        {"revisionName": "pharmabot-prod--v1", "weight": 50},
+    ]
+    world.azure.set_traffic(SUB, RG, "pharmabot-prod", hand_moved)  # someone acts by hand meanwhile
+    world.wait(lambda: deps.requests.claimable() == [approved.id], what="the lease runs out", timeout=10)
+    world.azure.requests.reset()
+    assert _restart_and_claim(world) == [approved.id]
+    done = deps.requests.get(approved.id)
+    assert done.status is RequestStatus.failed and "changed by someone else" in done.result["error"]
+    assert world.azure.requests.matching(method="PATCH") == []
+    assert world.traffic() == {"pharmabot-prod--v1": 50, "pharmabot-prod--v2": 50}

@@ -303,6 +303,26 @@ class World:
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what}")
 
+    def age(self, request_id: int, *, minutes: float) -> None:
+        """Move a request ``minutes`` into the past on the database's clock (which decides expiry)."""
+        with self.runtime.engine.begin() as conn:
+            row = conn.execute(
+                text("SELECT created_at, expires_at FROM rollback_requests WHERE id = :id"), {"id": request_id}
+            ).one()
+        aged = {
+            "id": request_id,
+            "c": _stored_time(row.created_at) - timedelta(minutes=minutes),
+            "e": _stored_time(row.expires_at) - timedelta(minutes=minutes),
+        }
+        with self.runtime.engine.begin() as conn:
+            conn.execute(text("UPDATE rollback_requests SET created_at = :c, expires_at = :e WHERE id = :id"), aged)
+
     def traffic(self, app: str = "pharmabot-prod") -> dict[str, int]:
         """Live traffic weights in the emulator."""
         return self.azure.traffic(SUB, RG, app)
+
+
+def _stored_time(value: datetime | str) -> datetime:
+    """A timestamp read with plain SQL: SQLite gives its text, PostgreSQL a datetime."""
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -67,8 +67,9 @@ class RequestRow(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
     plan: Mapped[dict[str, Any]] = mapped_column(JSON)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # "service/env" while the request is in flight, NULL afterwards: the unique index makes the
-    # database itself refuse a second in-flight rollback for the same target, across replicas.
+    # "service/env" while the request is in flight, NULL afterwards. The target's slot (``TargetSlotRow``)
+    # is what refuses a second change; this unique key is kept in step with it so that a replica of the
+    # previous version, still running during a rolling upgrade, collides with this one's requests too.
     in_flight_key: Mapped[str | None] = mapped_column(String(127))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -76,11 +77,36 @@ class RequestRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(Integer)
     is_drill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The execution's claim: the replica holding it until ``lease_until`` (the database's clock), and how
+    # many times it was claimed (a claim after the first resumes what another replica left).
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claims: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_rollback_requests_target", "service", "environment", "created_at"),
         UniqueConstraint("in_flight_key", name="uq_rollback_requests_in_flight_key"),
     )
+
+
+class TargetSlotRow(Base):
+    """A service/environment's slot: one row while something may change it (a request, a drill, a deploy…).
+
+    The primary key makes the database refuse a second holder, across replicas. A request holds it from
+    its opening until it is finished (``request_id``); a process holds it until ``lease_until`` unless it
+    renews it, so a crashed process does not block the target forever.
+    """
+
+    __tablename__ = "target_slots"
+
+    service: Mapped[str] = mapped_column(String(63), primary_key=True)
+    environment: Mapped[str] = mapped_column(String(63), primary_key=True)
+    holder_kind: Mapped[str] = mapped_column(String(32))
+    holder_ref: Mapped[str] = mapped_column(String(64))
+    holder_who: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("rollback_requests.id"), unique=True)
+    since: Mapped[datetime] = mapped_column(UtcDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class AuditRow(Base):
