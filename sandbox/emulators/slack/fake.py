@@ -249,6 +249,11 @@ class SlackFake(SocketModeMethods):
             retry_after = 1
         self._world.add_fault(method, Fault(error=error, status=status, retry_after=retry_after, remaining=n))
 
+    def unreachable(self, down: bool = True) -> None:
+        """Drop every Web API call without an answer (``down``), or answer them again."""
+        with self._world.lock:
+            self._world.unreachable = down
+
     def state(self) -> JsonDict:
         """Everything, as ``GET /_fake/state`` answers it."""
         return self._world.snapshot()

@@ -89,7 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         headers = {key.lower(): value for key, value in self.headers.items()}
         world = self.server.world
-        if path.startswith(API_PREFIX):
+        if path.startswith(API_PREFIX) and world.unreachable:
+            self._drop()
+        elif path.startswith(API_PREFIX):
             content_type = headers.get("content-type", "")
             self._send(api_answer(world, path.removeprefix(API_PREFIX), raw, content_type, headers))
         elif path.startswith(RESPONSE_URL_PREFIX):
@@ -100,12 +102,18 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         headers = {key.lower(): value for key, value in self.headers.items()}
-        if url.path.startswith(API_PREFIX):
+        if url.path.startswith(API_PREFIX) and self.server.world.unreachable:
+            self._drop()
+        elif url.path.startswith(API_PREFIX):
             method = url.path.removeprefix(API_PREFIX)
             form = "application/x-www-form-urlencoded"
             self._send(api_answer(self.server.world, method, url.query, form, headers))
         else:
             self._send(read_answer(self.server.world, url.path))
+
+    def _drop(self) -> None:
+        """Close the connection without an answer, as a network without Slack does to the caller."""
+        self.close_connection = True
 
     def _send(self, answer: Answer) -> None:
         status, payload, content_type, extra = answer

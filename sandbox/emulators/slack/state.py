@@ -53,6 +53,8 @@ class SlackWorld:
         self.next_ts = TsSource(clock)
         self.chat = ChatStore(Author(BOT_USER_ID, BOT_ID, APP_ID, team_id), self.next_ts)
         self.views = ViewStore(ViewOwner(team_id, APP_ID, BOT_ID), clock)
+        # Web API calls are dropped without an answer while True (Slack unreachable from the app's side).
+        self.unreachable = False
         self.triggers = TriggerBook(clock)
         self.hooks = ResponseHookBook(clock)
         self._calls: list[SlackCall] = []
