@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from bot.adapters.prompts.migrate import upgrade_prompts_db
 from bot.adapters.prompts.store import SqlPromptStore
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import Settings, load_settings
+from bot.domain.leases import LeasePolicy
 from bot.kinds.builtin import BUILTIN
 from bot.kinds.edge import KindRegistry
 from bot.server import start_in_thread, stop_server
@@ -159,6 +161,7 @@ class World:
     config_path: Path = field(repr=False)
     azure_kwargs: dict[str, Any] = field(repr=False)
     registry: KindRegistry = field(repr=False, default=BUILTIN)
+    leases: LeasePolicy = field(repr=False, default_factory=LeasePolicy)
 
     @classmethod
     def start(
@@ -171,6 +174,7 @@ class World:
         extra_env: dict[str, Any] | None = None,
         registry: KindRegistry = BUILTIN,
         config: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        leases: LeasePolicy | None = None,
     ) -> World:
         """Start the fakes, seed them, build the real runtime and serve it over HTTP on a free port."""
         slack = SlackFake().start()
@@ -199,7 +203,12 @@ class World:
         clock = ShiftableClock()
         kwargs = {"polling_interval": 0, "lro_timeout": 5.0, "retry_backoff_factor": 0.01, **(azure_kwargs or {})}
         runtime = build_runtime(
-            settings, registry.load_config(cfg_path), clock=clock, azure_client_kwargs=kwargs, registry=registry
+            settings,
+            registry.load_config(cfg_path),
+            clock=clock,
+            azure_client_kwargs=kwargs,
+            registry=registry,
+            leases=leases,
         )
         server, url = start_in_thread(runtime)
         factory = SlackRequestFactory(SECRET, fake=slack)
@@ -217,13 +226,28 @@ class World:
             cfg_path,
             kwargs,
             registry,
+            leases or runtime.deps.leases,
         )
 
-    def replica(self) -> Runtime:
-        """Another instance of the bot on the same database, fakes and clock (a second replica, or a restart)."""
-        config = self.registry.load_config(self.config_path)
+    def replica(
+        self,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        config: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Runtime:
+        """Another instance of the bot on the same database and fakes (a second replica, or a restart); by default
+        with the same clock and configuration, or its own (a skewed clock; a changed file)."""
+        path = self.config_path
+        if config is not None:
+            path = self.config_path.with_name(f"replica-{uuid.uuid4().hex[:8]}.yaml")
+            path.write_text(yaml.safe_dump(config(yaml.safe_load(self.config_path.read_text()))))
         return build_runtime(
-            self.settings, config, clock=self.clock, azure_client_kwargs=self.azure_kwargs, registry=self.registry
+            self.settings,
+            self.registry.load_config(path),
+            clock=clock or self.clock,
+            azure_client_kwargs=self.azure_kwargs,
+            registry=self.registry,
+            leases=self.leases,
         )
 
     def close(self) -> None:
