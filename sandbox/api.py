@@ -14,7 +14,7 @@ from bot.slack.blocks import SUBCOMMANDS
 from sandbox import demo
 from sandbox.driver import ClientError
 from sandbox.emulators.slack import SlackError
-from sandbox.estate import break_prompt, break_revision
+from sandbox.estate import break_prompt, break_revision, break_way_back
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -148,6 +148,10 @@ def _break_revision(sandbox: Sandbox, body: JsonDict) -> JsonDict:
     return {"revision": break_revision(sandbox.stack.azure, _environment(body))}
 
 
+def _break_way_back(sandbox: Sandbox, body: JsonDict) -> JsonDict:
+    return {"revision": break_way_back(sandbox.stack.azure, _environment(body))}
+
+
 def _break_prompt(sandbox: Sandbox, body: JsonDict) -> JsonDict:
     return {"version": break_prompt(sandbox.stack.prompts[_environment(body)].store)}
 
@@ -165,5 +169,6 @@ ROUTES: dict[str, Callable[[Sandbox, JsonDict], JsonDict | None]] = {
     "/api/dismiss": _dismiss,
     "/api/break/revision": _break_revision,
     "/api/break/prompt": _break_prompt,
+    "/api/break/way-back": _break_way_back,
     "/api/reset": _reset,
 }

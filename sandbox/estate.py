@@ -128,6 +128,24 @@ def break_revision(azure: AzureEmulator, environment: str) -> str:
     return str(revision["name"])
 
 
+def break_way_back(azure: AzureEmulator, environment: str) -> str | None:
+    """Make the revision a code rollback would go to (the newest healthy one older than the serving one) fail its
+    health check, as in the issue a drill is for: the rollback lands, its verification fails. Returns its name
+    (None when there is none left to break)."""
+    app = demo.container_app(environment)
+    with azure.lock:
+        revisions = _container_app(list(copy.deepcopy(azure.state["resources"]).values()), app)["revisions"]
+    serving = max(revisions, key=lambda r: (r["traffic"], str(r["created"])), default=None)
+    if serving is None:
+        return None
+    way_back = [r for r in revisions if str(r["created"]) < str(serving["created"]) and r["health"] == "Healthy"]
+    if not way_back:
+        return None
+    target = way_back[-1]
+    azure.set_revision(demo.SUBSCRIPTION, demo.RESOURCE_GROUP, app, target["short"], healthy=False)
+    return str(target["name"])
+
+
 def _next_tag(tag: str) -> str:
     parts = tag.split(".")
     if len(parts) == 3 and all(p.isdigit() for p in parts):

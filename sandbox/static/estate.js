@@ -108,8 +108,12 @@ window.Estate = (() => {
     bad.dataset.testid = "break-prompt";
     bad.title = "A new prompt version without the disclaimers goes live";
     bad.addEventListener("click", () => handlers.breakPrompt(env));
-    row.append(revision, bad);
-    node.append(row, el("div", "es-note", "For drills: then roll it back with /rollback."));
+    const back = el("button", "es-btn", "Break the way back");
+    back.dataset.testid = "break-way-back";
+    back.title = "The revision a rollback would go to fails its health check (a drill's verification then fails)";
+    back.addEventListener("click", () => handlers.breakWayBack(env));
+    row.append(revision, bad, back);
+    node.append(row, el("div", "es-note", "Then roll it back, or drill it, with /rollback."));
     return node;
   }
 

@@ -99,6 +99,12 @@ def test_break_something_deploys_a_bad_revision_and_a_bad_prompt(page_api: PageC
     assert page_api.post("/api/break/prompt", environment="qa").status_code == 400
 
 
+def test_break_the_way_back_makes_the_rollback_target_fail_its_health_check(page_api: PageClient) -> None:
+    assert page_api.act("/api/break/way-back", environment="prod")["revision"] == "pharmabot-prod--v1"
+    assert _revisions(page_api.state(), "prod") == {"v1": (0, "Unhealthy"), "v2": (100, "Unhealthy")}
+    assert page_api.act("/api/break/way-back", environment="prod")["revision"] is None  # nothing healthy is left
+
+
 def test_unanswered_inputs_get_errors_under_them_and_cancel_closes(page_api: PageClient) -> None:
     page_api.act("/api/command", user=ALICE, text="/rollback")
     view = page_api.wait_modal(SlackId.flow_target_view)

@@ -123,3 +123,30 @@ def test_break_something_then_roll_it_back(sandbox: Sandbox, browser_page: Any) 
     page.click('[data-testid="nav-home"]')
     expect(page.locator('[data-testid="home"]')).to_contain_text("pharmabot/staging")
     expect(page.locator('[data-testid="home"]')).to_contain_text("pharmabot-staging--v3")
+
+
+def test_break_something_then_a_drill_whose_verify_fails_leaves_the_estate_as_it_was(
+    sandbox: Sandbox, browser_page: Any
+) -> None:
+    page = browser_page
+    _open(page, sandbox)
+    page.click('[data-testid="break-way-back"]')  # prod: v1, where a rollback would go, now fails its health check
+    v1 = page.locator('.es-rev[data-revision="v1"]')
+    expect(v1).to_contain_text("unhealthy")
+    expect(page.locator('[data-testid="traffic-v2"]')).to_have_text("100 %")
+    page.click('[data-testid="composer"]')
+    page.keyboard.type("/rollback drill pharmabot prod code")
+    page.keyboard.press("Enter")
+    card = page.locator(".msg", has=page.locator(".bk-header", has_text="Drill #1"))
+    expect(card).to_contain_text("Waiting for approval")  # prod: drills follow the two-person rule
+    _switch(page, "U0BOB", "approver")
+    _approve(page, card)
+    expect(card).to_contain_text("Failed", timeout=30_000)
+    expect(card).to_contain_text("health check")
+    expect(page.locator('[data-testid="traffic-v2"]')).to_have_text("100 %")  # back where it started
+    expect(page.locator('[data-testid="traffic-v1"]')).to_have_text("0 %")
+    card.locator(".msg-replies").click()
+    expect(page.locator("#thread")).to_contain_text("Drill failed")
+    expect(page.locator("#thread")).to_contain_text("verify restore")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sandbox-drill-verify-failed-restored.png"), animations="disabled")
