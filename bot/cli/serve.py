@@ -25,7 +25,8 @@ def register(group: click.Group) -> None:
     type=click.FloatRange(min=0),
     default=DRAIN_SECONDS,
     show_default=True,
-    help="On SIGTERM/SIGINT, seconds that work in flight (executions, acked Slack requests) may take to finish.",
+    help="On SIGTERM/SIGINT, seconds that work in flight (executions, acked Slack requests) may take to finish; "
+    "executions still running then are handed over to another replica.",
 )
 @click.option(
     "--no-migrate",
@@ -38,7 +39,8 @@ def serve(port: int | None, host: str, drain_timeout: float, no_migrate: bool) -
 
     The port is bound first; the database and Slack are then reached in the background, retried while they
     are unreachable (GET /health/ready says why until they answer). SIGTERM or SIGINT drains: new Slack work
-    is refused, work in flight finishes (up to --drain-timeout), then the process exits 0.
+    is refused and no execution is claimed, work in flight finishes (up to --drain-timeout), executions still
+    running are handed over to another replica, then the process exits 0.
     """
     setup_logging()
     settings = load_settings()
