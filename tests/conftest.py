@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from tests.harness.world import World
+from tests.harness.world import World, started_world
 
 POSTGRES_URL = os.environ.get("ROLLBACK_BOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("ROLLBACK_BOT_REQUIRE_POSTGRES") == "1"
@@ -106,8 +106,4 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def world(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """Slack fake, Azure emulator, prompts DB and the real bot over HTTP (tests/harness/world.py)."""
-    w = World.start(db_url, tmp_path_factory.mktemp("world"))
-    try:
-        yield w
-    finally:
-        w.close()
+    yield from started_world(db_url, tmp_path_factory)

@@ -25,7 +25,7 @@ from bot.services import rollbacks
 from bot.services.execution import claim_due, execute_request
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
-from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, RG, SUB, ShiftableClock, World
+from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, RG, SUB, ShiftableClock, World, started_world
 
 CODE_FLOW = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)
 STAGING_FLOW = FlowState(CHANNEL, "pharmabot", "staging", True, CODE)
@@ -44,11 +44,7 @@ def _staging_drills_at_once(data: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def short_leases(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """A world whose replicas hold executions under 1 s leases (renewed every ⅓ s), claim loops every 0.2 s."""
-    w = World.start(db_url, tmp_path_factory.mktemp("world"), leases=SHORT, config=_staging_drills_at_once)
-    try:
-        yield w
-    finally:
-        w.close()
+    yield from started_world(db_url, tmp_path_factory, leases=SHORT, config=_staging_drills_at_once)
 
 
 def _events(world: World, request_id: int) -> list[str]:

@@ -20,7 +20,7 @@ from bot.domain.slots import HolderKind
 from bot.domain.tree import FlowState
 from bot.errors import RollbackInProgressError
 from bot.services import rollbacks
-from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, World
+from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, World, started_world
 
 STAGING = ServiceEnv("pharmabot", "staging")
 STAGING_FLOW = FlowState(CHANNEL, "pharmabot", "staging", True, CODE)
@@ -35,11 +35,7 @@ def _drills_at_once(data: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def world(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World.start(db_url, tmp_path_factory.mktemp("world"), config=_drills_at_once)
-    try:
-        yield w
-    finally:
-        w.close()
+    yield from started_world(db_url, tmp_path_factory, config=_drills_at_once)
 
 
 def _told(world: World, user: str, needle: str) -> str:

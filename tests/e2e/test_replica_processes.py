@@ -10,10 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.domain.kinds import CODE
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest
@@ -26,15 +23,6 @@ from tests.harness.world import ALICE, BOB, CHANNEL, SECRET, World
 
 CODE_FLOW = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)
 APP = "containerApps/pharmabot-prod"
-
-
-@pytest.fixture
-def world(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World.start(postgres_url, tmp_path_factory.mktemp("world"))
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def _replica_a(world: World, db_url: str, tmp_path: Path, *args: str) -> ServeProcess:

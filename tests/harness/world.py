@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -344,6 +344,15 @@ class World:
     def traffic(self, app: str = "pharmabot-prod") -> dict[str, int]:
         """Live traffic weights in the emulator."""
         return self.azure.traffic(SUB, RG, app)
+
+
+def started_world(db_url: str, tmp_path_factory: Any, **options: Any) -> Iterator[World]:
+    """A world for a fixture (``yield from``), started with ``World.start``'s ``options``; closed afterwards."""
+    w = World.start(db_url, tmp_path_factory.mktemp("world"), **options)
+    try:
+        yield w
+    finally:
+        w.close()
 
 
 def _stored_time(value: datetime | str) -> datetime:
