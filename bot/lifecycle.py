@@ -76,9 +76,9 @@ def keep_trying(
             raise
         except Exception as exc:  # any failure of a start-up step is retried: the process must stay up
             reason = describe(exc)
+            on_failure(f"{reason} (attempt {attempt}; retrying)")  # before the log line: readers of both agree
             log.warning("%s: attempt %d failed: %s; next attempt in %.1f s", what, attempt, reason, delay)
             log.debug("%s: attempt %d failed", what, attempt, exc_info=True)
-            on_failure(f"{reason} (attempt {attempt}; retrying)")
             if stop.wait(delay):
                 return False
         else:
