@@ -14,16 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.kinds import CODE
 from bot.domain.rollback_requests import RequestStatus
-from bot.domain.tree import FlowState
-from bot.services import rollbacks
-from bot.slack.ids import SlackId
-from bot.slack.payloads import encode_request_ref
 from sandbox.emulators.slack import SlackFake
 from tests.harness.net import HungServer, free_port
-from tests.harness.serve import ServeProcess
-from tests.harness.world import ALICE, BOB, CHANNEL, SECRET, World
+from tests.harness.serve import ServeProcess, approve_on, serve_replica
+from tests.harness.world import ALICE, CHANNEL, SECRET, World
 
 
 @pytest.fixture
@@ -95,36 +90,6 @@ def test_slack_down_at_start_ready_503_then_ready_within_10s_of_slack_coming_up(
     assert "SIGINT: draining" in output and "drained in" in output
 
 
-def _serve_replica(world: World, tmp_path: Path, *args: str) -> ServeProcess:
-    """`serve` in a child process on the world's database, fakes and configuration (a second replica)."""
-    env = {
-        "SLACK_BOT_TOKEN": world.slack.bot_token,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": world.slack.api_url,
-        "DATABASE_URL": world.settings.database_url,
-        "ROLLBACK_BOT_CONFIG": str(world.config_path),
-        "WORLD_SEARCH_KEY": world.azure.token,
-    }
-    bot = ServeProcess.start(tmp_path, env, *args)
-    bot.wait_ready()
-    return bot
-
-
-def _approve_on(world: World, bot: ServeProcess) -> int:
-    """Open a code rollback (through the in-process replica) and approve it on the child."""
-    state = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)
-    request = rollbacks.open_request(world.runtime.deps, state=state, reason="bad deploy", requester_id=ALICE)
-    click = world.factory.block_action_message(
-        BOB, CHANNEL, request.message_ts or "", SlackId.approve.value, encode_request_ref(request.id)
-    )
-    assert click.post(bot.url).status_code == 200
-    world.wait(
-        lambda: world.runtime.deps.requests.get(request.id).status is RequestStatus.executing,
-        what="the child executing",
-    )
-    return request.id
-
-
 @pytest.fixture
 def sqlite_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One world on SQLite: these tests are about the process, not the database."""
@@ -142,7 +107,7 @@ def _sigterm_during_execution(world: World, bot: ServeProcess, latency: float) -
     """
     try:
         world.azure.faults.latency(latency, method="PATCH", path_contains="containerApps/pharmabot-prod")
-        request_id = _approve_on(world, bot)
+        request_id = approve_on(world, bot)
         stopped = time.monotonic()
         bot.signal(signal.SIGTERM)
         bot.wait_for("SIGTERM: draining")
@@ -158,7 +123,7 @@ def _sigterm_during_execution(world: World, bot: ServeProcess, latency: float) -
 
 def test_sigterm_drains_an_execution_in_flight_and_exits_0(sqlite_world: World, tmp_path: Path) -> None:
     world = sqlite_world
-    bot = _serve_replica(world, tmp_path)
+    bot = serve_replica(world, tmp_path)
     request_id, exited = _sigterm_during_execution(world, bot, latency=3.0)
     output = bot.output()
     request = world.runtime.deps.requests.get(request_id)
@@ -171,7 +136,7 @@ def test_sigterm_drains_an_execution_in_flight_and_exits_0(sqlite_world: World, 
 
 def test_drain_deadline_bounds_the_exit_even_with_work_still_running(sqlite_world: World, tmp_path: Path) -> None:
     world = sqlite_world
-    bot = _serve_replica(world, tmp_path, "--drain-timeout", "1")
+    bot = serve_replica(world, tmp_path, "--drain-timeout", "1")
     request_id, exited = _sigterm_during_execution(world, bot, latency=8.0)
     output = bot.output()
     assert exited < 6
@@ -183,10 +148,10 @@ def test_drain_deadline_bounds_the_exit_even_with_work_still_running(sqlite_worl
 def test_a_second_signal_exits_at_once(sqlite_world: World, tmp_path: Path) -> None:
     """Ctrl-C twice: the operator does not want to wait for the drain."""
     world = sqlite_world
-    bot = _serve_replica(world, tmp_path)
+    bot = serve_replica(world, tmp_path)
     try:
         world.azure.faults.latency(8.0, method="PATCH", path_contains="containerApps/pharmabot-prod")
-        _approve_on(world, bot)
+        approve_on(world, bot)
         bot.signal(signal.SIGINT)
         bot.wait_for("SIGINT: draining")
         stopped = time.monotonic()

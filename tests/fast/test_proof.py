@@ -3,6 +3,7 @@ card, bounded retries ending in a 'no proof' follow-up, drills, and what is not 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,9 +16,10 @@ from bot.domain.tree import FlowState
 from bot.domain.watches import INGESTION_GRACE
 from bot.errors import TelemetryError
 from bot.services import drills, rollbacks
-from bot.services.execution import reconcile_interrupted
-from bot.services.policy import move, plan_of
+from bot.services.execution import claim_due
+from bot.services.policy import plan_of
 from bot.services.proof import run_due_watches
+from bot.services.replica import LocalExecutions
 from tests.fakes import ALICE, APP, BOB, CHANNEL, TARGET, FakeTelemetry, FastWorld, fast_world
 
 pytestmark = pytest.mark.fast
@@ -145,13 +147,17 @@ def test_a_rollback_found_in_place_after_a_crash_is_watched_too() -> None:
     state = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)  # type: ignore[arg-type]
     request_id = rollbacks.open_request(world.deps, state=state, reason="bad deploy", requester_id=ALICE).id
     rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
-    world.jobs.clear()  # the replica died before running it …
-    request = move(world.deps, world.requests.get(request_id), RequestStatus.executing)
-    plan = plan_of(world.deps, request)
-    list(world.bound(CODE).execute(plan))  # … after the traffic moved
-    world.clock.advance(minutes=6)
-    [reconciled] = reconcile_interrupted(world.deps)
-    assert reconciled.status is RequestStatus.succeeded
+    world.jobs.clear()  # the replica that claimed it died …
+    request = world.requests.claim(request_id, replica="a-replica-that-died", lease_seconds=15)
+    assert request is not None
+    list(world.bound(CODE).execute(plan_of(world.deps, request)))  # … after the traffic moved
+    world.clock.advance(seconds=16)  # its lease ran out: another replica resumes it
+    another = replace(world.deps, local=LocalExecutions(), replica_id="replica-b")
+    assert claim_due(another) == [request_id]
+    world.run_jobs()
+    resumed = world.requests.get(request_id)
+    assert resumed.status is RequestStatus.succeeded and resumed.claims == 2
+    assert resumed.result["steps"][0]["name"] == "already applied"
     [watch] = world.watches.watches.values()
     assert (watch.request_id, watch.subject.describe()) == (request_id, f"revision {V1}")
     assert world.notifier.of(request_id, "update")[-1].proof is not None

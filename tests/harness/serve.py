@@ -20,6 +20,14 @@ from pathlib import Path
 
 import requests
 
+from bot.domain.kinds import CODE
+from bot.domain.rollback_requests import RequestStatus
+from bot.domain.tree import FlowState
+from bot.services import rollbacks
+from bot.slack.ids import SlackId
+from bot.slack.payloads import encode_request_ref
+from tests.harness.world import ALICE, BOB, CHANNEL, SECRET, World
+
 # What the child must not inherit from the test run (the tests' own settings, proxies slack_sdk would use).
 _DROPPED = ("SLACK_", "DATABASE_URL", "ROLLBACK_BOT_CONFIG", "PORT", "LOG_LEVEL")
 
@@ -119,3 +127,33 @@ class ServeProcess:
         self._reader.join(timeout=5)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
+
+
+def serve_replica(world: World, tmp_path: Path, *args: str) -> ServeProcess:
+    """`serve` in a child process on the world's database, fakes and configuration (a second replica)."""
+    env = {
+        "SLACK_BOT_TOKEN": world.slack.bot_token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": world.slack.api_url,
+        "DATABASE_URL": world.settings.database_url,
+        "ROLLBACK_BOT_CONFIG": str(world.config_path),
+        "WORLD_SEARCH_KEY": world.azure.token,
+    }
+    bot = ServeProcess.start(tmp_path, env, *args)
+    bot.wait_ready()
+    return bot
+
+
+def approve_on(world: World, bot: ServeProcess) -> int:
+    """Open a code rollback (through the in-process replica) and approve it on the child."""
+    state = FlowState(CHANNEL, "pharmabot", "prod", True, CODE)
+    request = rollbacks.open_request(world.runtime.deps, state=state, reason="bad deploy", requester_id=ALICE)
+    click = world.factory.block_action_message(
+        BOB, CHANNEL, request.message_ts or "", SlackId.approve.value, encode_request_ref(request.id)
+    )
+    assert click.post(bot.url).status_code == 200
+    world.wait(
+        lambda: world.runtime.deps.requests.get(request.id).status is RequestStatus.executing,
+        what="the child executing",
+    )
+    return request.id
