@@ -161,8 +161,11 @@ class SqlRequestRepository(RequestRepository):
                 updated_at=db_now(),
             )
         )
-        with self._sessions.begin() as session:
-            won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+        try:
+            with self._sessions.begin() as session:
+                won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not claim request #{request_id}: {describe_db_error(exc)}") from exc
         return self.get(request_id) if won else None
 
     def claimable(self, *, limit: int = 20) -> Sequence[int]:
@@ -183,8 +186,11 @@ class SqlRequestRepository(RequestRepository):
             .where(r.id == request_id, r.status == RequestStatus.executing.value, r.lease_owner == replica[:64])
             .values(**values)
         )
-        with self._sessions.begin() as session:
-            return bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
+        try:
+            with self._sessions.begin() as session:
+                return bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not renew the lease of request #{request_id}: {describe_db_error(exc)}") from exc
 
     def set_message(self, request_id: int, message_ts: str) -> None:
         with self._sessions.begin() as session:
