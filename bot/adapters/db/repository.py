@@ -190,7 +190,7 @@ class SqlRequestRepository(RequestRepository):
             with self._sessions.begin() as session:
                 return bool(session.execute(statement).rowcount == 1)  # type: ignore[attr-defined]
         except SQLAlchemyError as exc:
-            raise StoreError(f"could not renew the lease of request #{request_id}: {describe_db_error(exc)}") from exc
+            raise StoreError(f"could not update the lease of request #{request_id}: {describe_db_error(exc)}") from exc
 
     def set_message(self, request_id: int, message_ts: str) -> None:
         with self._sessions.begin() as session:
