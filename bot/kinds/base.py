@@ -7,7 +7,8 @@ bot uses for everything about that kind there:
 * plan / execute / verify: the rollback itself, from live state, after approval;
 * capture / restore: read exactly what a change will touch, and put it back (drills, partial failures);
 * changes / read: the 'what changed?' timeline, and live state for status, App Home and inspect;
-* contribute: its part of the pre-deploy checklist.
+* contribute: its part of the pre-deploy checklist;
+* release_items: its layer of a release (what a release records of it, read now).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.domain.findings import Finding
 from bot.domain.kinds import KindName
 from bot.domain.plan import ChangeEvent, KindState, Plan, StepResult, Verification
 from bot.domain.readiness import CheckKey, CheckResult
+from bot.domain.releases import LayerItem
 from bot.domain.rollback_requests import ServiceEnv
 from bot.domain.signals import Group
 from bot.errors import UsageError
@@ -68,12 +70,25 @@ class LiveState(ABC):
         """The documented ``inspect --json`` section of this kind."""
 
 
+@dataclass(frozen=True)
+class Offer:
+    """How 'what changed?' offers a kind right now: its label, a note, whether it can run, whether to preselect it."""
+
+    label: str
+    note: str = ""
+    executable: bool = True
+    preferred: bool = False
+
+
 class BoundKind(ABC, Generic[S]):
     """One kind bound to one environment's resource."""
 
     kind: KindName
     pointer_step: str = ""  # the step that moves the pointer (a drill's "pointer moved" phase ends with it)
     executes: bool = True  # False: planned only (the plan says what a person runs)
+    drillable: bool = True  # False: never drilled (a release rollback: drill its layers one by one)
+    # A release rollback runs its layers stage by stage, lowest first; the layers of one stage run concurrently.
+    release_stage: int = 1
 
     @abstractmethod
     def plan(self, *, choice: str | None = None) -> Plan[S]:
@@ -117,6 +132,18 @@ class BoundKind(ABC, Generic[S]):
 
     def contribute(self, key: CheckKey, inputs: CheckInputs) -> Contribution | None:
         """This kind's part of checklist item ``key`` (None: it takes no part in that item)."""
+        return None
+
+    def release_items(self) -> tuple[LayerItem, ...] | None:
+        """This kind's layer of a release, read now (None: it takes no part in releases).
+
+        Each item's ``target`` must be a ``choice`` this kind's ``plan`` accepts, planning the item back to the
+        value read now; a release rollback plans, executes and verifies through that.
+        """
+        return None
+
+    def offer(self) -> Offer | None:
+        """How 'what changed?' offers this kind now (None: by its name, preselected when it changed last)."""
         return None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from bot.domain.kinds import CODE
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
 from bot.domain.readiness import CheckKey
+from bot.domain.releases import LayerItem
 from bot.errors import UsageError
 from bot.kinds.base import (
     BoundKind,
@@ -39,6 +40,7 @@ class TrafficShift(BoundKind[CodeState]):
 
     kind = CODE
     pointer_step = "shift traffic"
+    release_stage = 0  # a release rollback moves traffic first: the runbook's fastest safe action
 
     def __init__(self, handle: CodeHandle, services: KindServices) -> None:
         self._h = handle
@@ -132,6 +134,9 @@ class TrafficShift(BoundKind[CodeState]):
 
     def read(self) -> LiveState:
         return AppLive(self._h.api.get_app(self._h.ref))
+
+    def release_items(self) -> tuple[LayerItem, ...]:
+        return (planning.serving_item(self._h.api.get_app(self._h.ref)),)
 
     def contribute(self, key: CheckKey, inputs: CheckInputs) -> Contribution | None:
         if key is CheckKey.previous_revision:

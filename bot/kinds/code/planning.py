@@ -7,6 +7,7 @@ import json
 from bot.domain.azure import ContainerAppRef, ContainerAppState, Revision
 from bot.domain.kinds import CODE
 from bot.domain.plan import Choice, Plan
+from bot.domain.releases import LayerItem
 from bot.domain.traffic import TrafficRules
 from bot.kinds.code.state import CodeState
 
@@ -185,3 +186,19 @@ def single_mode_plan(
 def blocked_plan(app: ContainerAppState, choices: tuple[Choice, ...], why: str) -> Plan[CodeState]:
     """No target: the plan says why."""
     return Plan.blocked(CODE, why, current=CodeState.of(app), current_text=f"serving {serving(app)}", choices=choices)
+
+
+def serving_item(app: ContainerAppState) -> LayerItem:
+    """The code layer of a release: which revisions serve what share, and the image each runs.
+
+    Compared by what serves (so a ``latestRevision`` rule and a pin on the same revision are the same state,
+    and a new revision that takes traffic is a change); planned back by pinning the revision that served most.
+    """
+    images = {r.name: r.image or "image unknown" for r in app.revisions}
+    shares = sorted(app.traffic.serving(app.latest_revision).items())
+    value = "; ".join(f"{name}={weight} {images.get(name, 'image unknown')}" for name, weight in shares)
+    text = ", ".join(
+        f"{name} {weight} % ({images.get(name, '?').rsplit('/', 1)[-1]})"
+        for name, weight in sorted(shares, key=lambda kv: -kv[1])
+    )
+    return LayerItem(app.name, value or "no traffic", f"{app.name}: {text or 'no traffic'}", serving(app))

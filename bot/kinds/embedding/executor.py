@@ -11,6 +11,7 @@ from bot.domain.facts import Facts, cell
 from bot.domain.kinds import EMBEDDING
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
 from bot.domain.readiness import CheckKey
+from bot.domain.releases import LayerItem
 from bot.domain.versions import previous_index, split_index_name
 from bot.errors import UsageError
 from bot.kinds.base import BoundKind, CheckInputs, Contribution, LiveState, check, require_state, timed
@@ -139,6 +140,12 @@ class AliasSwap(BoundKind[AliasTarget]):
 
     def read(self) -> LiveState:
         return AliasLive(self._api.get_alias(self._ref), self._api.list_indexes(self._ref))
+
+    def release_items(self) -> tuple[LayerItem, ...]:
+        """The index the alias maps to (planned back by pointing the alias at it)."""
+        alias = self._api.get_alias(self._ref)
+        target = AliasTarget(alias.alias, alias.index)
+        return (LayerItem(alias.alias, alias.index or "none", target.describe(), alias.index),)
 
     def contribute(self, key: CheckKey, inputs: CheckInputs) -> Contribution | None:
         return embedding_findings(self._api, self._ref) if key is CheckKey.rollback_command else None

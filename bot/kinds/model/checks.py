@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bot.domain.azure import ModelDeployment, ModelVersionInfo, OpenAIAccountRef
-from bot.domain.findings import Finding, duration, failed, guarded, when
+from bot.domain.findings import Finding, duration, failed, guarded, warned, when
 from bot.domain.readiness import CheckStatus
 from bot.domain.versions import previous_version, version_key
 from bot.kinds.model.handle import ModelHandle
+from bot.kinds.model.pinning import movable, pin_command
 from bot.ports.azure import ModelDeploymentsApi
 
 RETIREMENT_WARNING = timedelta(days=30)
@@ -61,7 +62,21 @@ def _deployment(
             )
         ]
     status, problem, lines = _judge(label, prev, now, catalog)
-    return [Finding(status, (now_line, *lines), (_command(ref, dep, prev),), problem)]
+    return [Finding(status, (now_line, *lines), (_command(ref, dep, prev),), problem), *_pinned(ref, dep, label)]
+
+
+def _pinned(ref: OpenAIAccountRef, dep: ModelDeployment, label: str) -> list[Finding]:
+    """A warning when Azure may upgrade the deployment by itself (a rollback target that moves under you)."""
+    if not movable(dep):
+        return []
+    option = dep.version_upgrade_option or "not set (OnceCurrentVersionExpired)"
+    return [
+        warned(
+            f"{label}: Azure may upgrade {dep.name} by itself (versionUpgradeOption {option}); pin NoAutoUpgrade",
+            f"{label}: version upgrade option {option}",
+            commands=(pin_command(ref, dep),),
+        )
+    ]
 
 
 def _judge(label: str, prev: ModelVersionInfo, now: datetime, catalog: _Catalog) -> tuple[CheckStatus, str, list[str]]:

@@ -11,6 +11,7 @@ from bot.domain.facts import Facts, cell
 from bot.domain.kinds import MODEL
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
 from bot.domain.readiness import CheckKey
+from bot.domain.releases import LayerItem
 from bot.domain.versions import previous_version, version_key
 from bot.errors import UsageError
 from bot.kinds.base import (
@@ -25,10 +26,10 @@ from bot.kinds.base import (
 )
 from bot.kinds.model.checks import model_findings
 from bot.kinds.model.handle import ModelHandle
+from bot.kinds.model.pinning import NO_AUTO_UPGRADE, deployment_item
 from bot.kinds.model.state import ModelPin
 
 RETIRED = {"Deprecated", "Retired"}
-NO_AUTO_UPGRADE = "NoAutoUpgrade"
 
 
 def _split(choice: str) -> tuple[str, str]:
@@ -217,3 +218,8 @@ class ModelRepin(BoundKind[ModelPin]):
 
     def contribute(self, key: CheckKey, inputs: CheckInputs) -> Contribution | None:
         return model_findings(self._h, inputs.now) if key is CheckKey.rollback_command else None
+
+    def release_items(self) -> tuple[LayerItem, ...]:
+        """Each configured deployment's model and version (planned back by re-pinning that version)."""
+        ref = self._h.ref
+        return tuple(deployment_item(ref, self._h.api.get_deployment(ref, name)) for name in self._h.deployments)

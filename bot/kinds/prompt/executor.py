@@ -11,6 +11,7 @@ from bot.domain.kinds import PROMPT
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, Verification
 from bot.domain.prompts import PromptVersion
 from bot.domain.readiness import CheckKey
+from bot.domain.releases import LayerItem
 from bot.errors import UsageError
 from bot.kinds.base import BoundKind, CheckInputs, Contribution, LiveState, check, require_state, timed
 from bot.kinds.contributions import plan_findings
@@ -181,3 +182,14 @@ class PromptActivation(BoundKind[PromptPointer]):
 
     def contribute(self, key: CheckKey, inputs: CheckInputs) -> Contribution | None:
         return plan_findings(self) if key is CheckKey.rollback_command else None
+
+    def release_items(self) -> tuple[LayerItem, ...]:
+        """Each prompt's active version (planned back by re-activating it)."""
+        items = []
+        for name in self._store.names():
+            active = self._store.active(name)
+            pointer = PromptPointer(name, active.version if active else None)
+            target = f"{name}@{pointer.active}" if pointer.active is not None else None
+            value = f"v{pointer.active}" if pointer.active is not None else "none"
+            items.append(LayerItem(name, value, pointer.describe(), target))
+        return tuple(items)

@@ -11,6 +11,7 @@ from bot.kinds.base import Kind
 from bot.kinds.schema.executor import PointInTimeRestore
 from bot.kinds.schema.state import ServerPoint
 from bot.ports.azure import PostgresApi
+from bot.ports.migrations import MigrationHead
 
 __all__ = ["KIND", "PostgresHandle", "ServerPoint"]
 
@@ -21,6 +22,7 @@ class PostgresHandle:
 
     api: PostgresApi
     ref: PostgresServerRef
+    migrations: MigrationHead | None = None  # the application's migration head (``postgres.migrations``)
 
 
 KIND: Kind[PostgresHandle] = Kind(
@@ -29,6 +31,6 @@ KIND: Kind[PostgresHandle] = Kind(
     title="PostgreSQL",
     component="PostgreSQL server",
     owns=frozenset({CheckKey.backup}),
-    bind=lambda handle, services: PointInTimeRestore(handle.api, handle.ref, services),
+    bind=lambda handle, services: PointInTimeRestore(handle.api, handle.ref, services, handle.migrations),
     decode=ServerPoint.from_json,
 )

@@ -11,12 +11,14 @@ from bot.domain.facts import Facts, cell
 from bot.domain.kinds import SCHEMA
 from bot.domain.plan import ChangeEvent, Plan, StepResult, Verification
 from bot.domain.readiness import CheckKey
+from bot.domain.releases import LayerItem
 from bot.errors import UsageError
 from bot.kinds.base import BoundKind, CheckInputs, Contribution, KindServices, LiveState
 from bot.kinds.schema.checks import check_backup
 from bot.kinds.schema.restore import restore_command, schema_findings
 from bot.kinds.schema.state import ServerPoint
 from bot.ports.azure import PostgresApi
+from bot.ports.migrations import MigrationHead
 
 PLANNED_ONLY = (
     "Schema rollbacks are planned only: roll the application's code back first, then run the restore command "
@@ -61,10 +63,13 @@ class PointInTimeRestore(BoundKind[ServerPoint]):
     kind = SCHEMA
     executes = False
 
-    def __init__(self, api: PostgresApi, ref: PostgresServerRef, services: KindServices) -> None:
+    def __init__(
+        self, api: PostgresApi, ref: PostgresServerRef, services: KindServices, migrations: MigrationHead | None = None
+    ) -> None:
         self._api = api
         self._ref = ref
         self._clock = services.clock
+        self._migrations = migrations
 
     def _point(self) -> ServerPoint:
         server = self._api.get_server(self._ref)
@@ -103,6 +108,13 @@ class PointInTimeRestore(BoundKind[ServerPoint]):
 
     def read(self) -> LiveState:
         return ServerLive(self._api.get_server(self._ref), self._api.list_backups(self._ref))
+
+    def release_items(self) -> tuple[LayerItem, ...] | None:
+        """The application's migration head, when ``postgres.migrations`` is configured (never planned back here)."""
+        if self._migrations is None:
+            return None
+        head = self._migrations.head()
+        return (LayerItem("migration head", head or "none", f"migration head {head or 'none'}"),)
 
     def contribute(self, key: CheckKey, inputs: CheckInputs) -> Contribution | None:
         if key is CheckKey.rollback_command:
