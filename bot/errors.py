@@ -28,6 +28,7 @@ that id.
     ├── LeaseLostError              this replica no longer holds an execution's lease (handed or taken over)
     ├── BusyError                   too much work already waiting: try again shortly (nothing was done)
     ├── VerificationError           a change was made but live state does not read back as planned
+    ├── PartialRollbackError        a rollback of several layers stopped part-way: what was done, what was not
     └── AzureError                  an Azure call failed; carries the operation and resource
         ├── AzureAuthError          401/403: names the identity, the permission and the scope
         ├── AzureNotFoundError      404: names the resource
@@ -142,6 +143,10 @@ class SlackDeliveryError(SlackApiError):
 
 class VerificationError(RollbackBotError):
     """A change was made but live state does not read back as planned."""
+
+
+class PartialRollbackError(RollbackBotError):
+    """A rollback of several layers stopped at its first failure; the message lists what was done and what was not."""
 
 
 class AzureError(RollbackBotError):

@@ -22,6 +22,8 @@ _COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         "Card updates and thread messages given up on (retries exhausted, refused, or left at shutdown), by what",
         ("what",),
     ),
+    "releases": ("Releases recorded, by source", ("source",)),
+    "drifts": ("Drifted layers found by a drift check, by kind", ("kind",)),
     "checklists_unposted": (
         "Scheduled checklists given up on after the last attempt to run or post them",
         ("service", "environment"),

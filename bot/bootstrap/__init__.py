@@ -22,6 +22,7 @@ from bot.adapters.card_queue import DeliveryPolicy, QueuedNotifier
 from bot.adapters.db.deliveries import SqlDeliveryLog
 from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
 from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
+from bot.adapters.db.releases import SqlReleaseLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
 from bot.adapters.db.slots import SqlTargetSlots
 from bot.adapters.db.watches import SqlWatchStore
@@ -34,7 +35,14 @@ from bot.bootstrap.database import prepare_database
 from bot.bootstrap.environments import Environments, warn_about_prompt_guards
 from bot.bootstrap.runtime import Runtime as Runtime  # re-exported: callers build and hold it from here
 from bot.config import AppConfig, Settings, config_warnings
-from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy, VerifyPolicy, named_like_production
+from bot.domain.catalog import (
+    Catalog,
+    ChecklistPolicy,
+    DriftPolicy,
+    EnvironmentPolicy,
+    VerifyPolicy,
+    named_like_production,
+)
 from bot.domain.leases import LeasePolicy
 from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import KindServices
@@ -102,6 +110,7 @@ def build_catalog(config: AppConfig, registry: KindRegistry = BUILTIN) -> Catalo
                     verify=VerifyPolicy(window_minutes=env.verify.window_minutes, min_calls=env.verify.min_calls),
                     production=env.production if env.production is not None else named_like_production(env.name),
                     drills_in_prod=env.drills_in_prod,
+                    drift=DriftPolicy(env.drift.interval_minutes, env.drift.channel),
                 )
             )
     return Catalog(tuple(policies))
@@ -168,12 +177,14 @@ def build_runtime(
     listeners = WorkPool(max_workers=16, thread_name_prefix="bolt-listener")
     lanes = Lanes.default()
     probe = health_probe or RequestsHealthProbe(ca_bundle=config.azure.ca_bundle)
+    releases = SqlReleaseLog(sessions)
     environments = Environments(
         config,
         registry,
         services=KindServices(clock=clock, probe=probe),
         clock=clock,
         azure_client_kwargs=azure_client_kwargs,
+        releases=releases,
     )
     warn_about_prompt_guards(config)
     requests = SqlRequestRepository(sessions, clock)
@@ -198,6 +209,7 @@ def build_runtime(
         run_in_background=lambda job: _submit(pool, job),
         drills=SqlDrillLog(sessions),
         checklists=SqlChecklistLog(sessions, clock),
+        releases=releases,
         replica_id=f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}",  # one per runtime
         read_snapshot=read_snapshot,
         watches=SqlWatchStore(sessions, clock),

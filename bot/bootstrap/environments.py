@@ -23,9 +23,10 @@ from bot.domain.kinds import KindName
 from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import RollbackBotError, UsageError
 from bot.kinds import BoundEnvironment, BoundKind, KindServices
-from bot.kinds.edge import BindContext, KindRegistry
+from bot.kinds.edge import BindContext, ComposeContext, KindRegistry
 from bot.kinds.prompt import KIND as PROMPT_KIND
 from bot.kinds.prompt.wiring import PromptsConfig, prompts_init_command
+from bot.ports.releases import ReleaseLog
 
 log = logging.getLogger("rollback_bot.bootstrap")
 TELEMETRY = KindName("telemetry")  # not a kind: named like one where an environment lists what is unavailable
@@ -43,6 +44,7 @@ class Environments:
         clock: Callable[[], datetime],
         azure_client_kwargs: Mapping[str, Any] | None = None,
         unavailable: Mapping[tuple[ServiceEnv, KindName], str] | None = None,
+        releases: ReleaseLog | None = None,
     ) -> None:
         self._config = config
         self._registry = registry
@@ -50,6 +52,7 @@ class Environments:
         self._clock = clock
         self._kwargs = dict(azure_client_kwargs or {})
         self._unavailable = dict(unavailable or {})
+        self._releases = releases
         self._lock = threading.Lock()
         self._bound: dict[ServiceEnv, BoundEnvironment] = {}
         self._engines: list[Engine] = []
@@ -93,6 +96,7 @@ class Environments:
             except Exception as exc:  # an adapter refusing its configuration: this kind only, reason by type
                 problems[name] = f"its configuration could not be used ({type(exc).__name__})"
                 log.error("%s: %s rollbacks unavailable: %s", target, name, type(exc).__name__)
+        self._compose(target, kinds, handles, problems)
         telemetry = None
         if env.telemetry:
             try:
@@ -102,6 +106,25 @@ class Environments:
             except Exception as exc:  # the URL may hold a secret: said by type
                 problems[TELEMETRY] = f"the telemetry configuration could not be used ({type(exc).__name__})"
         return BoundEnvironment(target, kinds, handles, telemetry, problems)
+
+    def _compose(
+        self,
+        target: ServiceEnv,
+        kinds: dict[KindName, BoundKind[Any]],
+        handles: dict[KindName, object],
+        problems: dict[KindName, str],
+    ) -> None:
+        """Bind the composed kinds (``release``) to the kinds bound so far."""
+        for composed in self._registry.composed:
+            name = composed.kind.name
+            ctx = ComposeContext(target, dict(kinds), self._registry.kinds, self._releases)
+            try:
+                handle = composed.bind(ctx)
+                if handle is not None:
+                    handles[name] = handle
+                    kinds[name] = composed.kind.bind(handle, self._services)
+            except RollbackBotError as exc:
+                problems[name] = exc.user_message
 
 
 def warn_about_prompt_guards(config: AppConfig) -> None:

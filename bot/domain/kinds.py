@@ -20,6 +20,7 @@ PROMPT = KindName("prompt")
 MODEL = KindName("model")
 EMBEDDING = KindName("embedding")
 SCHEMA = KindName("schema")
+RELEASE = KindName("release")  # every layer back to a recorded release, in one request
 
 # Stored in 16-character columns; lower case so that what people type matches.
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,15}")

@@ -35,13 +35,17 @@ from bot.config import (
     schema_with,
 )
 from bot.config import load_config as _load_config
+from bot.domain.kinds import KindName
 from bot.domain.rollback_requests import ServiceEnv
 from bot.domain.secrets import SecretText
-from bot.kinds.base import Kind
+from bot.kinds.base import BoundKind, Kind
 from bot.kinds.registry import Kinds
+from bot.ports.releases import ReleaseLog
 
 __all__ = [
     "BindContext",
+    "ComposeContext",
+    "ComposedKind",
     "ConfigBlock",
     "KindPlugin",
     "KindRegistry",
@@ -93,19 +97,41 @@ class KindPlugin(Generic[H, C]):
         return self.kind.key
 
 
-class KindRegistry:
-    """The kinds a bot runs with, in order: built-ins first, then any added with ``with_``."""
+@dataclass(frozen=True)
+class ComposeContext:
+    """What binding a composed kind may use: the environment's kinds bound so far, and the bot's release log."""
 
-    def __init__(self, plugins: Sequence[KindPlugin[Any, Any]]) -> None:
+    target: ServiceEnv
+    bound: Mapping[KindName, BoundKind[Any]]
+    kinds: Kinds
+    releases: ReleaseLog | None
+
+
+@dataclass(frozen=True)
+class ComposedKind(Generic[H]):
+    """A kind made of an environment's other kinds (``release``): no configuration block, bound after them.
+
+    ``bind`` returns None where the kind is not available (nothing to compose, or no release log: ``inspect``).
+    """
+
+    kind: Kind[H]
+    bind: Callable[[ComposeContext], H | None]
+
+
+class KindRegistry:
+    """The kinds a bot runs with, in order: built-ins first, then any added with ``with_``, then composed kinds."""
+
+    def __init__(self, plugins: Sequence[KindPlugin[Any, Any]], composed: Sequence[ComposedKind[Any]] = ()) -> None:
         self.plugins: tuple[KindPlugin[Any, Any], ...] = tuple(plugins)
-        self.kinds = Kinds([p.kind for p in self.plugins])
+        self.composed: tuple[ComposedKind[Any], ...] = tuple(composed)
+        self.kinds = Kinds([*(p.kind for p in self.plugins), *(c.kind for c in self.composed)])
 
     def with_(self, *plugins: KindPlugin[Any, Any]) -> KindRegistry:
         """This registry and ``plugins``: a plugin for a kind already registered replaces it in place (to bind it
         differently), any other comes after the registered ones."""
         by_name = {p.kind.name: p for p in plugins}
         kept = [by_name.pop(p.kind.name, p) for p in self.plugins]
-        return KindRegistry([*kept, *by_name.values()])
+        return KindRegistry([*kept, *by_name.values()], self.composed)
 
     @cached_property
     def schema(self) -> type[AppConfig]:

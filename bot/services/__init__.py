@@ -14,6 +14,7 @@ from bot.kinds import BoundEnvironment, Kinds
 from bot.ports.deliveries import DeliveryLog, ProcessDeliveryLog
 from bot.ports.metrics import Metrics
 from bot.ports.notify import Notifier
+from bot.ports.releases import ReleaseLog
 from bot.ports.slack import SlackDirectory
 from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository, TargetSlots
 from bot.ports.watches import WatchStore
@@ -40,6 +41,7 @@ class Deps:
     run_in_background: Background
     drills: DrillLog
     checklists: ChecklistLog
+    releases: ReleaseLog
     replica_id: str = "rollback-bot"
     # Proof after rollback (bot.services.proof); None: no signal watches are kept.
     watches: WatchStore | None = None

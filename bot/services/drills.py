@@ -44,7 +44,7 @@ class DrillOutcome:
 def _bound(deps: Deps, target: ServiceEnv, kind: KindName | None) -> BoundKind[Any]:
     """The kind to drill: the one named, else the first configured one the bot can execute (code first)."""
     env = deps.environment(target)
-    runnable = [name for name, bound in env.kinds.items() if bound.executes]
+    runnable = [name for name, bound in env.kinds.items() if bound.executes and bound.drillable]
     chosen = kind if kind is not None else next(iter(runnable), None)
     if chosen is None or chosen not in runnable:
         what = f"`{chosen}`" if chosen else "anything"

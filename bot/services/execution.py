@@ -40,6 +40,7 @@ from bot.services.claims import Lease, fenced
 from bot.services.drills import run_drill
 from bot.services.policy import move, plan_of
 from bot.services.proof import watch_rollback
+from bot.services.releases import record_after_rollback
 
 log = logging.getLogger("rollback_bot.execution")
 
@@ -275,6 +276,8 @@ def _finish(
         lines += ["roll forward (undo) with:", *plan.roll_forward]
     what = "Drill" if request.is_drill else "Rollback"
     deps.notifier.post_thread(done, f"{what} failed: {error}" if error else f"{what} verified.", lines=lines)
+    if status is RequestStatus.succeeded and not request.is_drill:
+        record_after_rollback(deps, done)  # what the rollback left is the newest release: drift compares with it
     return done
 
 

@@ -239,3 +239,41 @@ class DeliveryRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class ReleaseRow(Base):
+    """A recorded release: every layer's items as JSON, and whether it was good."""
+
+    __tablename__ = "releases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(63))
+    environment: Mapped[str] = mapped_column(String(63))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    source: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8))
+    layers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    marked_by: Mapped[str | None] = mapped_column(String(64))
+    marked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_releases_target", "service", "environment", "id"),)
+
+
+class DriftAlertRow(Base):
+    """One drift from one release: the replica that inserts it posts; until posted it is held until ``lease_until``."""
+
+    __tablename__ = "drift_alerts"
+
+    service: Mapped[str] = mapped_column(String(63), primary_key=True)
+    environment: Mapped[str] = mapped_column(String(63), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    release_id: Mapped[int] = mapped_column(BigId)
+    summary: Mapped[str] = mapped_column(Text)
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    lease_until: Mapped[datetime] = mapped_column(UtcDateTime())
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))

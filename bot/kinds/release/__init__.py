@@ -1,0 +1,26 @@
+"""The ``release`` kind: every layer of a service/environment back to a recorded release, in one request.
+
+It is made of the environment's other kinds (it has no configuration block of its own): its plan lists,
+per layer, live → recorded for the items that differ, each planned by its own kind; after one approval it
+runs them stage by stage (code first), each verified, and stops at the first failure.
+"""
+
+from __future__ import annotations
+
+from bot.domain.kinds import RELEASE
+from bot.kinds.base import Kind
+from bot.kinds.release.executor import ReleaseRollback
+from bot.kinds.release.handle import ReleaseHandle
+from bot.kinds.release.state import LayerChange, ReleaseState
+
+__all__ = ["KIND", "LayerChange", "ReleaseHandle", "ReleaseState"]
+
+
+KIND: Kind[ReleaseHandle] = Kind(
+    name=RELEASE,
+    key="release",
+    title="Release",
+    component="release history",
+    bind=lambda handle, services: ReleaseRollback(handle),
+    decode=ReleaseState.from_json,
+)
