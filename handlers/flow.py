@@ -8,13 +8,14 @@ from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
 from bot.domain.tree import FlowState, Step, next_step
-from bot.errors import UsageError
+from bot.errors import RollbackBotError, UsageError
 from bot.services import flow, rollbacks
 from bot.slack import payloads
 from bot.slack.blocks import build_notice
 from bot.slack.ids import SlackId
 from bot.slack.mrkdwn import render
 from bot.slack.views import (
+    build_error_view,
     build_investigation,
     build_kind_view,
     build_loading_view,
@@ -33,6 +34,7 @@ def register(app: App) -> None:
     app.view(SlackId.flow_plan_view.value)(reported(handle_plan_submission))
     app.action(SlackId.choice_select.value)(reported(handle_choice_action))
     app.action(SlackId.proceed.value)(reported(handle_proceed_action))
+    app.action(SlackId.drift_rollback.value)(reported(handle_drift_rollback_action))
 
 
 def _state(body: dict[str, Any], context: BoltContext) -> FlowState:
@@ -75,8 +77,9 @@ def _investigate(context: BoltContext, user_id: str, state: FlowState) -> None:
 def _show_what_changed(context: BoltContext, view_id: str, state: FlowState) -> None:
     found = flow.what_changed(deps_of(context), state)
     options = [(o.kind, o.executable, o.note) for o in found.options]
+    labels = {str(o.kind): o.label for o in found.options if o.label}
     recommended = found.recommended if found.recommended else None
-    view = build_kind_view(state, found.events, options, recommended, found.errors)
+    view = build_kind_view(state, found.events, options, recommended, found.errors, labels=labels)
     context.client.views_update(view_id=view_id, view=view)
 
 
@@ -138,3 +141,25 @@ def _proceed(context: BoltContext, body: dict[str, Any], respond: Respond, state
     respond(text=render(text), blocks=build_notice(text, emoji=":arrow_right:"), replace_original=True)
     view_id = opened["view"]["id"]
     later(context, body, lanes_of(context).read, lambda: _show_what_changed(context, view_id, state), once=False)
+
+
+def handle_drift_rollback_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """'Back to release #N…' on a drift alert: the modal opens at the plan back to that release."""
+    ack()
+    state = FlowState.decode(payloads.text_at(action, "value"), deps_of(context).kinds)
+    later(context, body, lanes_of(context).decide, lambda: _open_at_plan(context, body, state))
+
+
+def _open_at_plan(context: BoltContext, body: dict[str, Any], state: FlowState) -> None:
+    """The dialog opens at once (a trigger lasts 3 s); the plan follows from the read lane, or why there is none."""
+    loading = build_loading_view(state, "Building the plan from live state…")
+    opened = context.client.views_open(trigger_id=payloads.text_at(body, "trigger_id"), view=loading)
+    view_id = opened["view"]["id"]
+
+    def show() -> None:
+        try:
+            _show_plan(context, view_id, state)
+        except RollbackBotError as exc:  # told in the dialog that is open (the drift post has no view)
+            context.client.views_update(view_id=view_id, view=build_error_view(render(exc.text)))
+
+    later(context, body, lanes_of(context).read, show, once=False)

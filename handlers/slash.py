@@ -14,6 +14,7 @@ from bot.services.slash_replies import (
     CommandReply,
     History,
     Notice,
+    Releases,
     Status,
     Usage,
     handle_rollback_command,
@@ -23,6 +24,7 @@ from bot.slack.cards import build_history
 from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.mrkdwn import render
 from bot.slack.payloads import text_at
+from bot.slack.release_blocks import build_releases
 from bot.slack.views import build_target_view
 from handlers.deps import deps_of, lanes_of
 from handlers.errors import reported
@@ -76,6 +78,8 @@ def _render(reply: CommandReply) -> tuple[str, list[dict[str, object]]]:
         )
     if isinstance(reply, History):
         return render(f"Recent rollbacks of {reply.policy.target}"), build_history(reply.requests)
+    if isinstance(reply, Releases):
+        return render(f"Releases of {reply.policy.target}"), build_releases(reply.policy.target, reply.releases)
     if isinstance(reply, ChecklistNow):
         blocks = build_checklist_summary(reply.report) + build_checklist_details(reply.report)
         return summary_text(reply.report), blocks[:50]

@@ -18,13 +18,16 @@ from slack_sdk.errors import SlackApiError as SdkSlackApiError
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
 from bot.domain.recovery import CardProof, Evidence
+from bot.domain.releases import DriftReport, ItemDiff
 from bot.domain.rollback_requests import RollbackRequest
+from bot.domain.tree import FlowState
 from bot.errors import SlackApiError, SlackDeliveryError
 from bot.ports.notify import PostedMessage
 from bot.slack.cards import build_card, build_thread, card_text
 from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
 from bot.slack.mrkdwn import render
 from bot.slack.proof import build_proof, proof_text
+from bot.slack.release_blocks import build_drift, drift_text
 from bot.text import Mention, Text
 
 log = logging.getLogger("rollback_bot.notifier")
@@ -151,4 +154,17 @@ class SlackNotifier:
             raise SlackApiError(f"Could not post the checklist: {exc.response.get('error')}") from None
         except UNREACHABLE as exc:
             raise SlackApiError(f"Could not post the checklist: Slack unreachable ({type(exc).__name__})") from None
+        return str(response["ts"])
+
+    def post_drift(
+        self, channel: str, report: DriftReport, diffs: Sequence[ItemDiff], *, rollback: FlowState | None
+    ) -> str:
+        try:
+            response = self._client.chat_postMessage(
+                channel=channel, text=drift_text(report), blocks=build_drift(report, diffs, rollback)
+            )
+        except SdkSlackApiError as exc:
+            raise SlackApiError(f"Could not post the drift alert: {exc.response.get('error')}") from None
+        except UNREACHABLE as exc:
+            raise SlackApiError(f"Could not post the drift alert: Slack unreachable ({type(exc).__name__})") from None
         return str(response["ts"])

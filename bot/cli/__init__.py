@@ -19,6 +19,7 @@ from bot.cli import (
     inspect_cmd,
     prompts,
     prune,
+    release_cmd,
     requests_cmd,
     serve,
     telemetry_cmd,
@@ -79,6 +80,7 @@ for _module in (
     prompts,
     requests_cmd,
     prune,
+    release_cmd,
     telemetry_cmd,
 ):
     _module.register(main)

@@ -184,6 +184,13 @@ class ChecklistConfig(_Model):
         return value
 
 
+class DriftConfig(_Model):
+    """How often live state is compared with the newest release (0: never on a schedule), and where drift goes."""
+
+    interval_minutes: int = Field(default=15, ge=0, le=24 * 60)
+    channel: str | None = Field(default=None, pattern=r"^[CG][A-Z0-9]{2,}$")
+
+
 class EnvironmentConfig(_Model):
     """One environment (prod, staging, …) of a service; each kind adds its optional block (``schema_with``)."""
 
@@ -198,6 +205,7 @@ class EnvironmentConfig(_Model):
     telemetry: TelemetryConfig | None = None
     verify: VerifyConfig = VerifyConfig()
     checklist: ChecklistConfig = ChecklistConfig()
+    drift: DriftConfig = DriftConfig()
 
     @field_validator("incident_channels")
     @classmethod

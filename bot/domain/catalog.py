@@ -39,6 +39,14 @@ class VerifyPolicy:
 
 
 @dataclass(frozen=True)
+class DriftPolicy:
+    """How often live state is compared with the newest release, and where new drift is posted."""
+
+    interval_minutes: int = 15  # 0: never on a schedule (``rollback-bot drift`` still works)
+    channel: str | None = None  # default: the environment's deploy channel
+
+
+@dataclass(frozen=True)
 class EnvironmentPolicy:
     """Rules for one service/environment: where `/rollback` may be used, who approves, what is configured."""
 
@@ -60,6 +68,18 @@ class EnvironmentPolicy:
         """Drills follow the two-person rule unless ``drills_require_approval: false`` (and, in a production
         environment, ``drills_in_prod: true`` too)."""
         return self.drills_require_approval or (self.production and not self.drills_in_prod)
+
+    drift: DriftPolicy = field(default_factory=DriftPolicy)
+
+    @property
+    def drift_channel(self) -> str | None:
+        """Where drift is posted: ``drift.channel``, else the deploy channel (``checklist.channel``)."""
+        return self.drift.channel or self.checklist.channel
+
+    @property
+    def incident_channel(self) -> str | None:
+        """The first incident channel given by id (a button that opens `/rollback` needs one)."""
+        return next((c for c in self.incident_channels if not c.startswith("#")), None)
 
     @property
     def channel_patterns_used(self) -> bool:

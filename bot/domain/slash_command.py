@@ -21,6 +21,7 @@ class SubCommand(StrEnum):
     checklist = "checklist"
     drill = "drill"
     history = "history"
+    releases = "releases"
     cancel = "cancel"
 
 
@@ -35,7 +36,7 @@ class Command:
     request_id: int | None = None
 
 
-_TARGETED = {SubCommand.status, SubCommand.checklist, SubCommand.history}
+_TARGETED = {SubCommand.status, SubCommand.checklist, SubCommand.history, SubCommand.releases}
 
 
 def parse_command(text: str, kinds: Collection[KindName]) -> Command:

@@ -10,7 +10,9 @@ from typing import Any
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
 from bot.domain.recovery import CardProof, Evidence
+from bot.domain.releases import DriftReport, ItemDiff
 from bot.domain.rollback_requests import RollbackRequest
+from bot.domain.tree import FlowState
 from bot.text import Mention, Text
 
 
@@ -74,4 +76,14 @@ class Notifier(ABC):
 
         Returns:
             The message ts of the summary.
+        """
+
+    @abstractmethod
+    def post_drift(
+        self, channel: str, report: DriftReport, diffs: Sequence[ItemDiff], *, rollback: FlowState | None
+    ) -> str:
+        """Post ``diffs`` of ``report`` in ``channel``, with a button opening `/rollback` at ``rollback`` (if any).
+
+        Returns:
+            The message ts.
         """

@@ -1,11 +1,13 @@
-"""Scheduled work (APScheduler 3): the checklist dispatcher, the request-expiry sweep, the claim loop, signal watches.
+"""Scheduled work (APScheduler 3): the checklist dispatcher, drift checks, the request-expiry sweep, the claim
+loop, signal watches.
 
 Every replica runs the same jobs. The dispatcher (``bot.services.schedule``) ticks every few seconds and
 decides itself which checklist fire times are due (``cron.fire_time_of``, within a catch-up window), so
 a restart shortly after a fire time still posts it, and no fire time is dropped because workers were
 busy: checklists run on a pool of their own and posts are scheduled per channel. The database makes
 each fire time post once across replicas. The claim loop (``claim_due``) picks up approved requests nobody
-runs yet and executions whose lease ran out, every few seconds on every replica.
+runs yet and executions whose lease ran out, every few seconds on every replica. The drift watch checks each
+environment every ``drift.interval_minutes`` on every replica; the database makes each drift post once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.domain.rollback_requests import ServiceEnv
 from bot.scheduler.cron import fire_time_of
 from bot.services import Deps
+from bot.services.drift import DriftWatch
 from bot.services.execution import claim_due
 from bot.services.proof import run_due_watches
 from bot.services.rollbacks import expire_due
@@ -36,6 +39,7 @@ DISPATCH_SECONDS = 5.0
 DISPATCH_JOB = "checklists"
 WATCH_SECONDS = 15.0
 CLAIM_JOB = "claim-executions"
+DRIFT_SECONDS = 60.0  # how often the drift watch looks for environments whose interval has passed
 
 
 class BotScheduler:
@@ -97,9 +101,10 @@ def build_scheduler(
     dispatch_seconds: float = DISPATCH_SECONDS,
     policy: SchedulePolicy | None = None,
     watch_seconds: float = WATCH_SECONDS,
+    drift_seconds: float = DRIFT_SECONDS,
 ) -> BotScheduler:
-    """The jobs: checklist dispatch (cron from config unless ``triggers``), expiry sweep, claim loop (at once), and
-    the proof-after-rollback watches (``bot.services.proof``)."""
+    """The jobs: checklist dispatch (cron from config unless ``triggers``), drift checks, expiry sweep, claim loop
+    (at once), and the proof-after-rollback watches (``bot.services.proof``)."""
     policy = policy or SchedulePolicy()
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     pool = ThreadPoolExecutor(max_workers=CHECKLIST_WORKERS, thread_name_prefix="checklist")
@@ -113,6 +118,8 @@ def build_scheduler(
     scheduler.add_job(
         dispatcher.tick, "interval", seconds=dispatch_seconds, next_run_time=datetime.now(UTC), id=DISPATCH_JOB
     )
+    drift = DriftWatch(deps)
+    scheduler.add_job(drift.tick, "interval", seconds=drift_seconds, next_run_time=datetime.now(UTC), id="drift")
     scheduler.add_job(lambda: expire_due(deps), "interval", seconds=expiry_interval_seconds, id="expire-requests")
     scheduler.add_job(lambda: run_due_watches(deps), "interval", seconds=watch_seconds, id="signal-watches")
     scheduler.add_job(

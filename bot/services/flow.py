@@ -14,7 +14,7 @@ from bot.domain.plan import ChangeEvent, Plan, is_digest_key
 from bot.domain.rollback_requests import ServiceEnv
 from bot.domain.tree import FlowState, likely_culprit
 from bot.errors import NotIncidentChannelError, RollbackBotError, UsageError
-from bot.kinds import BoundEnvironment
+from bot.kinds import BoundEnvironment, BoundKind
 from bot.services import Deps
 from bot.services.audit import audited
 from bot.services.live import live_state
@@ -33,11 +33,13 @@ class FlowStart:
 
 @dataclass(frozen=True)
 class KindOption:
-    """One answer to 'what changed?'."""
+    """One answer to 'what changed?' (``label``: how it reads, e.g. 'everything back to release #7')."""
 
     kind: KindName
     executable: bool
     note: str
+    label: str = ""
+    preferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,19 +136,32 @@ def _timeline(deps: Deps, env: BoundEnvironment) -> tuple[list[ChangeEvent], lis
     return sorted(events, key=lambda e: e.at, reverse=True), errors
 
 
+def _option(kind: KindName, bound: BoundKind[Any]) -> KindOption:
+    """How one bound kind is offered: by its own offer, else by name (planned-only kinds say so)."""
+    try:
+        offer = bound.offer()
+    except RollbackBotError as exc:
+        return KindOption(kind, False, f"unavailable: {exc.user_message}", kind)
+    if offer is None:
+        runs = bound.executes
+        return KindOption(kind, runs, "" if runs else "planned only: the plan gives the commands", kind)
+    return KindOption(kind, offer.executable and bound.executes, offer.note, offer.label, offer.preferred)
+
+
 def what_changed(deps: Deps, state: FlowState) -> WhatChanged:
-    """The 'what changed?' step: a 24 h timeline across kinds, the most recent change preselected."""
+    """The 'what changed?' step: a 24 h timeline across kinds; preselected, a kind that asks to be (everything back
+    to the last good release when several layers differ from it), else the most recent change."""
     check_target(deps, state)
     env = _environment(deps, state)
     events, errors = _timeline(deps, env)
-    recommended = likely_culprit(events, now=deps.clock(), window=TIMELINE_WINDOW)
     options = []
     for kind in deps.kinds:
         if kind in env.kinds:
-            runs = env.kinds[kind].executes
-            options.append(KindOption(kind, runs, "" if runs else "planned only: the plan gives the commands"))
+            options.append(_option(kind, env.kinds[kind]))
         elif kind in env.problems:
-            options.append(KindOption(kind, False, f"configured but unavailable: {env.problems[kind]}"))
+            options.append(KindOption(kind, False, f"configured but unavailable: {env.problems[kind]}", kind))
+    preferred = next((o.kind for o in options if o.preferred and o.executable), None)
+    recommended = preferred or likely_culprit(events, now=deps.clock(), window=TIMELINE_WINDOW)
     options.sort(key=lambda o: (o.kind != recommended, not o.executable))
     return WhatChanged(state, tuple(events), tuple(options), recommended, tuple(errors))
 

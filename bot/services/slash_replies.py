@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.facts import Facts
 from bot.domain.readiness import ChecklistReport
+from bot.domain.releases import Release
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest
 from bot.domain.slash_command import Command, SubCommand, parse_command
 from bot.errors import UsageError
@@ -17,6 +18,7 @@ from bot.services.drills import start_drill
 from bot.services.execution import start_execution
 from bot.services.flow import FlowStart, start_flow
 from bot.services.live import live_state
+from bot.services.releases import releases_of
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,14 @@ class History:
 
 
 @dataclass(frozen=True)
+class Releases:
+    """Reply: recorded releases of one service/environment, newest first."""
+
+    policy: EnvironmentPolicy
+    releases: tuple[Release, ...]
+
+
+@dataclass(frozen=True)
 class Notice:
     """Reply: one sentence."""
 
@@ -58,7 +68,7 @@ class ChecklistNow:
     report: ChecklistReport
 
 
-CommandReply = Usage | FlowStart | Status | History | Notice | ChecklistNow
+CommandReply = Usage | FlowStart | Status | History | Releases | Notice | ChecklistNow
 
 
 def handle_rollback_command(deps: Deps, *, user_id: str, channel_id: str, text: str) -> CommandReply:
@@ -89,11 +99,13 @@ def _dispatch(deps: Deps, *, user_id: str, channel_id: str, command: Command) ->
 def _for_target(
     deps: Deps, *, command: Command, policy: EnvironmentPolicy, user_id: str, channel_id: str
 ) -> CommandReply:
-    """status, history, checklist and drill: sub-commands about one service/environment."""
+    """status, history, releases, checklist and drill: sub-commands about one service/environment."""
     if command.sub is SubCommand.status:
         return status(deps, policy)
     if command.sub is SubCommand.history:
         return History(policy, tuple(deps.requests.list_recent(target=policy.target, limit=20)))
+    if command.sub is SubCommand.releases:
+        return Releases(policy, tuple(releases_of(deps, policy.target)))
     if command.sub is SubCommand.checklist:
         return ChecklistNow(run_checklist(deps, target=policy.target, trigger="slack").report)
     return _drill(deps, policy=policy, command=command, user_id=user_id, channel_id=channel_id)

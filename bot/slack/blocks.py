@@ -24,6 +24,7 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("/rollback checklist SERVICE [ENV]", "run the pre-deploy checklist now"),
     ("/rollback drill SERVICE [ENV] [KIND]", "practise a rollback and its roll-forward"),
     ("/rollback history SERVICE [ENV]", "recent rollbacks and decisions"),
+    ("/rollback releases SERVICE [ENV]", "recorded releases (every layer), newest first: good, bad or unknown"),
     ("/rollback cancel REQUEST_ID", "cancel your pending request"),
     ("/rollback help", "this message"),
 )

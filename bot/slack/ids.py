@@ -32,3 +32,5 @@ class SlackId(StrEnum):
     reject = "rollback-reject"
     cancel = "rollback-cancel"
     card_actions = "rollback-card-actions"
+    # drift alerts: open `/rollback` preset to 'everything back to the last good release'
+    drift_rollback = "rollback-drift-open"

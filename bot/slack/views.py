@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -149,11 +149,18 @@ def build_kind_view(
     options: Sequence[tuple[str, bool, str]],
     recommended: str | None,
     errors: Sequence[str] = (),
+    *,
+    labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Step 2: what changed? The timeline, with the likely culprit preselected."""
+    """Step 2: what changed? The timeline, with the likely culprit preselected (``labels``: an option's text when it
+    is not its kind's name, e.g. 'everything back to release #7')."""
     runnable = [
-        _option(k, k, "likely culprit: the most recent change" if k == recommended else None)
-        for k, ok, _ in options
+        _option(
+            k,
+            (labels or {}).get(k, k),
+            note or ("likely culprit: the most recent change" if k == recommended else None),
+        )
+        for k, ok, note in options
         if ok
     ]
     blocks: list[Block] = [
@@ -170,9 +177,9 @@ def build_kind_view(
                 element=RadioButtonsElement(action_id=SlackId.kind_radio, options=runnable, initial_option=initial),
             )
         )
-    not_yet = [k for k, ok, _ in options if not ok]
+    not_yet = [f"{escape(k)} ({escape(why)})" if why else escape(k) for k, ok, why in options if not ok]
     if not_yet:
-        note = f"Configured but not executable from Slack yet: {escape(', '.join(not_yet))} (the checklist plans them)."
+        note = f"Not run from Slack here: {', '.join(not_yet)}."
         blocks.append(ContextBlock(elements=[md(note, CONTEXT_TEXT)]))
     return _modal(SlackId.flow_kind_view, state, blocks, "Preview plan" if runnable else None)
 

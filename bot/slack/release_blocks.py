@@ -1,0 +1,101 @@
+"""Block Kit for releases and drift (pure; every value from outside the bot escaped)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.domain.releases import DriftReport, ItemDiff, Release, ReleaseStatus
+from bot.domain.rollback_requests import ServiceEnv
+from bot.domain.tree import FlowState
+from bot.slack.blocks import to_dicts
+from bot.slack.ids import SlackId
+from bot.slack.mrkdwn import escape
+
+STATUS = {
+    ReleaseStatus.good: ":large_green_circle:",
+    ReleaseStatus.bad: ":red_circle:",
+    ReleaseStatus.unknown: ":white_circle:",
+}
+MAX_RELEASES = 20
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=text[:3000])
+
+
+def release_line(release: Release) -> str:
+    """``*#7* 11-26 09:00 UTC :large_green_circle: good · cli · note``."""
+    note = f" · {escape(release.note)}" if release.note else ""
+    return (
+        f"*#{release.id}* `{release.recorded_at:%m-%d %H:%M} UTC` {STATUS[release.status]} {release.status.value} · "
+        f"{escape(release.source)} by {escape(release.actor)}{note}"
+    )
+
+
+def build_releases(target: ServiceEnv, releases: Sequence[Release]) -> list[dict[str, Any]]:
+    """`/rollback releases`: newest first, each with its layers."""
+    blocks: list[Block] = [HeaderBlock(text=f"Releases: {target}"[:150])]
+    if not releases:
+        blocks.append(
+            SectionBlock(text=_md("No release recorded yet: `rollback-bot release record SERVICE --env ENV`."))
+        )
+    for release in releases[:MAX_RELEASES]:
+        layers = "\n".join(f"• *{escape(layer.kind)}* {escape(layer.text())}" for layer in release.layers)
+        blocks.append(SectionBlock(text=_md(f"{release_line(release)}\n{layers}")))
+    blocks.append(ContextBlock(elements=[_md("Mark one: `rollback-bot release mark SERVICE --env ENV ID good|bad`.")]))
+    return to_dicts(blocks)
+
+
+def drift_text(report: DriftReport) -> str:
+    """Notification fallback text."""
+    since = f"release #{report.release.id}" if report.release else "the newest release"
+    return f"Drift on {report.target}: {', '.join(report.kinds)} moved since {since}"
+
+
+def _diff_line(diff: ItemDiff) -> str:
+    was, now = escape(diff.recorded_text), escape(diff.live_text)
+    return f"• *{escape(diff.kind)}* release `{was}` → now `{now}`"
+
+
+def build_drift(report: DriftReport, diffs: Sequence[ItemDiff], rollback: FlowState | None) -> list[dict[str, Any]]:
+    """What moved since the newest release (outside a deploy or a rollback), and a way back to the last good one."""
+    release = report.release
+    since = release.label if release else "the newest release"
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Drift: {report.target}"[:150]),
+        SectionBlock(
+            text=_md(f"Live state moved away from {escape(since)}:\n" + "\n".join(_diff_line(d) for d in diffs))
+        ),
+    ]
+    if report.warnings:
+        blocks.append(ContextBlock(elements=[_md("\n".join(f":warning: {escape(w)}" for w in report.warnings))]))
+    if rollback is not None and report.last_good is not None:
+        button = ButtonElement(
+            text=f"Back to release #{report.last_good.id}…",
+            action_id=SlackId.drift_rollback,
+            value=rollback.encode(),
+            style="danger",
+        )
+        blocks.append(ActionsBlock(elements=[button]))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                _md(
+                    f"Whole report: `rollback-bot drift {report.target.service} --env {report.target.environment}`. "
+                    "Expected change? Record it: `rollback-bot release record`."
+                )
+            ]
+        )
+    )
+    return to_dicts(blocks)
