@@ -42,11 +42,13 @@ from bot.domain.plan import Plan, StepResult
 from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion
 from bot.domain.readiness import ChecklistClaim, ChecklistReport, DrillRecord
 from bot.domain.recovery import CardProof, Evidence
+from bot.domain.releases import DriftReport, ItemDiff, NewRelease, Release, ReleaseStatus
 from bot.domain.rollback_requests import AuditEvent, NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.secrets import SecretText
 from bot.domain.signals import SignalQuery, SignalTable, TimeWindow
 from bot.domain.slots import HolderKind, SlotHolder, busy_message
 from bot.domain.traffic import TrafficRules
+from bot.domain.tree import FlowState
 from bot.domain.watches import NewWatch, Watch
 from bot.errors import (
     AlreadyDecidedError,
@@ -65,13 +67,17 @@ from bot.kinds.model import KIND as MODEL_KIND
 from bot.kinds.model import ModelHandle
 from bot.kinds.prompt import KIND as PROMPT_KIND
 from bot.kinds.prompt import PromptHandle
+from bot.kinds.release import KIND as RELEASE_KIND
+from bot.kinds.release import ReleaseHandle
 from bot.kinds.schema import KIND as SCHEMA_KIND
 from bot.kinds.schema import PostgresHandle
 from bot.ports.azure import ContainerAppsApi, ModelDeploymentsApi, PostgresApi, SearchApi
 from bot.ports.health import HealthProbe, HealthResult
 from bot.ports.metrics import Metrics
+from bot.ports.migrations import MigrationHead
 from bot.ports.notify import Notifier, PostedMessage
 from bot.ports.prompts import PromptStore
+from bot.ports.releases import ReleaseLog
 from bot.ports.slack import SlackDirectory
 from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository, TargetSlots
 from bot.ports.telemetry import TelemetryQuery
@@ -331,6 +337,17 @@ class FakePostgres(PostgresApi):
             return replace(self.server, name=target_server, state="Ready")
 
         return self.faults.run("restore_point_in_time", restore)
+
+
+class FakeMigrationHead(MigrationHead):
+    """The application's migration head, set by tests."""
+
+    def __init__(self, head: str | None) -> None:
+        self.value = head
+        self.faults = Faults()
+
+    def head(self) -> str | None:
+        return self.faults.run("head", lambda: self.value)
 
 
 # --- prompts -------------------------------------------------------------------------------------
@@ -761,6 +778,64 @@ class FakeChecklists(ChecklistLog):
         return slot
 
 
+class FakeReleases(ReleaseLog):
+    """Releases (ids global, newest last) and drift-alert claims with leases."""
+
+    def __init__(self) -> None:
+        self.releases: list[Release] = []
+        self.alerts: dict[tuple[ServiceEnv, str], dict[str, Any]] = {}
+
+    def record(self, new: NewRelease) -> Release:
+        stored = Release(
+            len(self.releases) + 1, new.target, new.recorded_at, new.source, new.actor, new.note, new.status, new.layers
+        )
+        self.releases.append(stored)
+        return stored
+
+    def get(self, target: ServiceEnv, release_id: int) -> Release:
+        found = next((r for r in self.releases if r.id == release_id and r.target == target), None)
+        if found is None:
+            raise NotFoundError(f"{target} has no release #{release_id}.")
+        return found
+
+    def recent(self, target: ServiceEnv, *, limit: int = 20) -> Sequence[Release]:
+        return [r for r in reversed(self.releases) if r.target == target][:limit]
+
+    def latest(self, target: ServiceEnv, *, status: ReleaseStatus | None = None) -> Release | None:
+        return next((r for r in self.recent(target, limit=10_000) if status is None or r.status is status), None)
+
+    def mark(self, target: ServiceEnv, release_id: int, status: ReleaseStatus, *, actor: str, at: datetime) -> Release:
+        marked = replace(self.get(target, release_id), status=status, marked_by=actor, marked_at=at)
+        self.releases[release_id - 1] = marked
+        return marked
+
+    def claim_drift(
+        self,
+        target: ServiceEnv,
+        key: str,
+        *,
+        release_id: int,
+        summary: str,
+        replica: str,
+        now: datetime,
+        lease: datetime,
+    ) -> bool:
+        held = self.alerts.get((target, key))
+        if held is not None and (held["posted"] or held["lease"] >= now):
+            return False
+        self.alerts[(target, key)] = {"summary": summary, "replica": replica, "lease": lease, "posted": False}
+        return True
+
+    def drift_posted(self, target: ServiceEnv, keys: Sequence[str], *, at: datetime, channel: str, ts: str) -> None:
+        for key in keys:
+            self.alerts[(target, key)]["posted"] = True
+
+    def release_drift(self, target: ServiceEnv, keys: Sequence[str], *, now: datetime) -> None:
+        for key in keys:
+            if not self.alerts[(target, key)]["posted"]:
+                self.alerts[(target, key)]["lease"] = now - timedelta(seconds=1)
+
+
 class FakeHealth(HealthCheck):
     """Readiness that tests switch off."""
 
@@ -812,7 +887,7 @@ class FakeDirectory(SlackDirectory):
 class Posted:
     """One thing the notifier was asked to show."""
 
-    what: str  # card | update | thread | proof | checklist
+    what: str  # card | update | thread | proof | checklist | drift
     request_id: int | None
     text: str
     lines: tuple[str, ...] = ()
@@ -820,6 +895,7 @@ class Posted:
     steps: tuple[StepResult, ...] = ()
     approvers: tuple[Mention, ...] = ()
     proof: CardProof | None = None
+    rollback: FlowState | None = None
 
 
 class FakeNotifier(Notifier):
@@ -854,6 +930,13 @@ class FakeNotifier(Notifier):
 
     def post_checklist(self, channel: str, report: ChecklistReport) -> str:
         self.posted.append(Posted("checklist", None, channel))
+        return f"{len(self.posted)}.0"
+
+    def post_drift(
+        self, channel: str, report: DriftReport, diffs: Sequence[ItemDiff], *, rollback: FlowState | None
+    ) -> str:
+        lines = tuple(f"{d.kind} {d.name}: {d.recorded_text} -> {d.live_text}" for d in diffs)
+        self.posted.append(Posted("drift", None, channel, lines, rollback=rollback))
         return f"{len(self.posted)}.0"
 
     def of(self, request_id: int, what: str) -> list[Posted]:
@@ -949,6 +1032,7 @@ class FastWorld:
     notifier: FakeNotifier
     directory: FakeDirectory
     env: BoundEnvironment
+    releases: FakeReleases
     jobs: list[Callable[[], object]] = field(default_factory=list)
     watches: FakeWatches = field(default_factory=FakeWatches)
     telemetry: FakeTelemetry | None = None
@@ -1017,6 +1101,7 @@ def fast_world(
     only: Sequence[KindName] | None = None,
     drills_require_approval: bool = True,
     telemetry: FakeTelemetry | None = None,
+    migrations: FakeMigrationHead | None = None,
 ) -> FastWorld:
     """Every built-in kind bound to fakes (``only``: just those), plus ``extra`` (kind, handle) pairs."""
     clock = Clock()
@@ -1028,7 +1113,7 @@ def fast_world(
         PROMPT_KIND.name: PromptHandle(store=prompts),
         MODEL_KIND.name: ModelHandle(api=models, ref=ACCOUNT, deployments=("gpt4o-stable",)),
         EMBEDDING_KIND.name: SearchHandle(api=search, ref=ALIAS),
-        SCHEMA_KIND.name: PostgresHandle(api=postgres, ref=SERVER),
+        SCHEMA_KIND.name: PostgresHandle(api=postgres, ref=SERVER, migrations=migrations),
     }
     definitions = [*BUILTIN_KINDS, *(k for k, _ in extra)]
     handles |= {k.name: h for k, h in extra}
@@ -1036,7 +1121,12 @@ def fast_world(
     services = KindServices(clock=clock, probe=probe)
     bound = {k.name: k.bind(handles[k.name], services) for k in chosen}
     telemetry = telemetry or FakeTelemetry()
-    env = BoundEnvironment(TARGET, bound, {k.name: handles[k.name] for k in chosen}, telemetry)
+    releases = FakeReleases()
+    kinds = Kinds([*definitions, RELEASE_KIND])
+    if only is None or RELEASE_KIND.name in only:
+        handles[RELEASE_KIND.name] = ReleaseHandle(TARGET, dict(bound), releases, kinds)
+        bound[RELEASE_KIND.name] = RELEASE_KIND.bind(handles[RELEASE_KIND.name], services)
+    env = BoundEnvironment(TARGET, bound, {name: handles[name] for name in bound}, telemetry)
     policy = EnvironmentPolicy(
         target=TARGET,
         incident_channels=(CHANNEL,),
@@ -1062,7 +1152,7 @@ def fast_world(
 
     deps = Deps(
         catalog=Catalog((policy,)),
-        kinds=Kinds(definitions),
+        kinds=kinds,
         requests=requests,
         audit=audit,
         health=FakeHealth(),
@@ -1076,6 +1166,7 @@ def fast_world(
         checklists=FakeChecklists(),
         watches=watches,
         slots=requests.slots,
+        releases=releases,
     )
     return FastWorld(
         deps,
@@ -1092,6 +1183,7 @@ def fast_world(
         notifier,
         directory,
         env,
+        releases,
         jobs,
         watches,
         telemetry,

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from bot.bootstrap import build_runtime
 from bot.cli import main
 from bot.config import load_settings
-from bot.domain.kinds import CODE, PROMPT
+from bot.domain.kinds import CODE, PROMPT, RELEASE
 from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds.builtin import BUILTIN
 from bot.services.checklist_runs import run_checklist
@@ -51,9 +51,9 @@ def test_one_unusable_block_degrades_only_its_environment(tmp_path: Path) -> Non
         try:
             deps = runtime.deps
             prod, staging = ServiceEnv("pharmabot", "prod"), ServiceEnv("pharmabot", "staging")
-            assert set(deps.environment(prod).kinds) == {CODE, PROMPT} and not deps.environment(prod).degraded
-            degraded = deps.environment(staging)
-            assert list(degraded.kinds) == [CODE] and "could not be used" in degraded.problems[PROMPT]
+            assert set(deps.environment(prod).kinds) == {CODE, PROMPT, RELEASE} and not deps.environment(prod).degraded
+            degraded = deps.environment(staging)  # a release rollback still has the code layer
+            assert list(degraded.kinds) == [CODE, RELEASE] and "could not be used" in degraded.problems[PROMPT]
             notes = [n for f in live_state(deps, staging) for n in f.notes]
             assert any(n.startswith("unavailable: ") for n in notes)
             item2 = run_checklist(deps, target=staging, trigger="cli").report.results[1]

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
 from bot.adapters.db.migrate import upgrade
 from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
+from bot.adapters.db.releases import SqlReleaseLog
 from bot.adapters.db.repository import SqlAuditLog, SqlRequestRepository
 from bot.adapters.metrics import PrometheusMetrics
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
@@ -27,7 +28,9 @@ from bot.domain.people import SlackChannelInfo, SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
 from bot.domain.recovery import CardProof, Evidence
+from bot.domain.releases import DriftReport, ItemDiff
 from bot.domain.rollback_requests import RollbackRequest, ServiceEnv
+from bot.domain.tree import FlowState
 from bot.errors import SlackApiError
 from bot.kinds import BoundEnvironment, Kinds
 from bot.ports.notify import Notifier, PostedMessage
@@ -82,6 +85,11 @@ class RecordingNotifier(Notifier):
         raise NotImplementedError
 
     def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> PostedMessage:
+        raise NotImplementedError
+
+    def post_drift(
+        self, channel: str, report: DriftReport, diffs: Sequence[ItemDiff], *, rollback: FlowState | None
+    ) -> str:
         raise NotImplementedError
 
 
@@ -153,6 +161,7 @@ def replica(
         run_in_background=lambda job: None,
         drills=SqlDrillLog(sessions),
         checklists=SqlChecklistLog(sessions, clock),
+        releases=SqlReleaseLog(sessions),
         replica_id=name,
     )
     return Replica(deps, notifier, metrics, engine)

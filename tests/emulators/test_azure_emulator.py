@@ -285,15 +285,14 @@ def test_deployment_patch_changes_sku_only(cog: CognitiveServicesManagementClien
 
 def test_account_and_location_models(cog: CognitiveServicesManagementClient) -> None:
     account = {(m.name, m.version): m for m in cog.accounts.list_models(RG, ACCOUNT)}
-    assert set(account) == {("gpt-4o", "2024-08-06"), ("gpt-4o", "2024-05-13"), ("gpt-4o", "2024-02-15")}
+    versions = ("2024-11-20", "2024-08-06", "2024-05-13", "2024-02-15")
+    assert set(account) == {("gpt-4o", v) for v in versions}
     assert account[("gpt-4o", "2024-08-06")].is_default_version is True
     old = account[("gpt-4o", "2024-02-15")]
     assert old.lifecycle_status == "Deprecated"
     assert datetime.fromisoformat(old.deprecation.inference) < datetime.now(UTC)
     located = list(cog.models.list("eastus"))
-    assert {(m.kind, m.sku_name, m.model.version) for m in located} == {
-        ("OpenAI", "S0", v) for v in ("2024-08-06", "2024-05-13", "2024-02-15")
-    }
+    assert {(m.kind, m.sku_name, m.model.version) for m in located} == {("OpenAI", "S0", v) for v in versions}
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------------

@@ -173,6 +173,25 @@ def _record_history(core: Core, deployment_id: str, model: JSON) -> None:
         history.append({"model": dict(model), "since": iso(utc_now())})
 
 
+def move_deployment(core: Core, deployment_id: str, version: str, *, by: str = "Microsoft") -> JSON:
+    """Move a deployment to another version of its model outside any client's PUT: what Azure's automatic upgrade
+    does (``by`` Microsoft), or a person in the portal. The version must be in the account's catalog."""
+    deployment = core.get(deployment_id)
+    account_id = deployment_id.rsplit("/deployments/", 1)[0]
+    model = dict(deployment["properties"]["model"])
+    catalog: list[JSON] = core.state["accountModels"].get(account_id.lower(), [])
+    if not any(e.get("name") == model.get("name") and str(e.get("version")) == version for e in catalog):
+        raise bad_request("DeploymentModelNotSupported", f"{model.get('name')} {version} is not in the catalog.")
+    model["version"] = version
+    deployment["properties"]["model"] = model
+    deployment["properties"]["provisioningState"] = "Succeeded"
+    deployment["systemData"] = dict(
+        deployment.get("systemData") or {}, lastModifiedAt=iso(utc_now()), lastModifiedBy=by
+    )
+    _record_history(core, deployment_id, model)
+    return deployment
+
+
 def deprecated_before(entry: JSON, moment: datetime) -> bool:
     """Whether a catalog entry's inference deprecation date is at or before ``moment``."""
     retired = entry.get("deprecation", {}).get("inference")

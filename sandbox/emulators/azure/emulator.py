@@ -14,7 +14,7 @@ from typing import Any
 import trustme
 
 from sandbox.emulators.azure import aca_model as aca
-from sandbox.emulators.azure import app_signals, control
+from sandbox.emulators.azure import app_signals, arm_cognitive, control
 from sandbox.emulators.azure.core import Core, RequestLog
 from sandbox.emulators.azure.credential import StaticTokenCredential
 from sandbox.emulators.azure.estate import load_estate
@@ -182,6 +182,28 @@ class AzureEmulator:
                 f"Microsoft.CognitiveServices/accounts/{account}/deployments/{name}"
             )
             return copy.deepcopy(self._core.get(deployment_id))
+
+    def upgrade_deployment(
+        self, subscription: str, rg: str, account: str, name: str, version: str, *, by: str = "Microsoft"
+    ) -> JSON:
+        """Move a model deployment to ``version`` as Azure's automatic upgrade does (``by`` a person: the portal)."""
+        deployment_id = (
+            f"/subscriptions/{subscription}/resourceGroups/{rg}/providers/"
+            f"Microsoft.CognitiveServices/accounts/{account}/deployments/{name}"
+        )
+        with self.lock:
+            moved = arm_cognitive.move_deployment(self._core, deployment_id, version, by=by)
+            self._core.persist()
+            return copy.deepcopy(moved)
+
+    def set_alias(self, index_alias: str, index: str) -> None:
+        """Point an AI Search alias at ``index`` as a person would in the portal."""
+        with self.lock:
+            if index not in self._core.state["search"]["indexes"]:
+                raise ValueError(f"no index {index!r}")
+            aliases = self._core.state["search"]["aliases"]
+            aliases[index_alias] = {**aliases.get(index_alias, {"name": index_alias}), "indexes": [index]}
+            self._core.persist()
 
     def alias(self, index_alias: str) -> list[str]:
         """The indexes an AI Search alias points to ([] if there is no such alias)."""

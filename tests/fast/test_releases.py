@@ -1,0 +1,300 @@
+"""Releases over the fakes: what a release records, the release rollback's plan, order, failure rule and guards."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, RELEASE, SCHEMA
+from bot.domain.releases import ReleaseStatus
+from bot.domain.rollback_requests import RequestStatus
+from bot.domain.traffic import TrafficRule, TrafficRules
+from bot.domain.tree import FlowState
+from bot.errors import AzureAuthError, NotFoundError, RollbackBotError, StalePlanError, UsageError
+from bot.services import rollbacks
+from bot.services.execution import execute_request
+from bot.services.flow import what_changed
+from bot.services.releases import mark_release, record_release
+from tests.fakes import ALICE, APP, BOB, CHANNEL, TARGET, FakeMigrationHead, FakeSearch, FastWorld, fast_world
+
+pytestmark = pytest.mark.fast
+V1, V2 = f"{APP.name}--v1", f"{APP.name}--v2"
+RELEASE_FLOW = FlowState(CHANNEL, TARGET.service, TARGET.environment, True, RELEASE)
+
+
+def _state(world: FastWorld, *, good: bool) -> None:
+    """Move every layer to the known-good state (v1, drug_info v3, gpt-4o 2024-05-13, drugs-v1) or the bad one."""
+    world.apps.rules = TrafficRules.named({V1: 100, V2: 0} if good else {V1: 0, V2: 100})
+    version = 3 if good else 4
+    if world.prompts.inner.active("drug_info").version != version:  # type: ignore[union-attr]
+        world.prompts.inner.activate("drug_info", version, actor="U0DEPLOYER", reason="deploy")
+    dep = world.models.deployments["gpt4o-stable"]
+    world.models.deployments["gpt4o-stable"] = replace(dep, version="2024-05-13" if good else "2024-08-06")
+    world.search.aliases["drugs"] = "drugs-v1" if good else "drugs-v2"
+
+
+def _good_release(world: FastWorld) -> int:
+    """Release #N of the known-good state, marked good; live state is the bad one again afterwards."""
+    _state(world, good=True)
+    release = record_release(world.deps, TARGET, source="cli", actor="cli:alice", note="deploy 1.4.2")
+    mark_release(world.deps, TARGET, release.id, ReleaseStatus.good, actor="cli:alice")
+    _state(world, good=False)
+    return release.id
+
+
+def _open(world: FastWorld, choice: str | None = None) -> int:
+    state = RELEASE_FLOW.with_(choice=choice)
+    return rollbacks.open_request(world.deps, state=state, reason="bad release", requester_id=ALICE).id
+
+
+def _approve_and_run(world: FastWorld, request_id: int) -> Any:
+    rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
+    world.run_jobs()
+    return world.requests.get(request_id)
+
+
+def _step_names(world: FastWorld, request_id: int) -> list[str]:
+    return [
+        e.detail["step"] for e in world.audit.list(request_id=request_id, limit=10_000) if e.event == "execution.step"
+    ]
+
+
+def test_a_release_records_every_layer_with_what_compares_and_what_plans_it_back() -> None:
+    world = fast_world()
+    release = record_release(world.deps, TARGET, source="cli", actor="cli:alice")
+    assert [layer.kind for layer in release.layers] == [CODE, PROMPT, MODEL, EMBEDDING]  # schema: no migrations
+    code = release.layer(CODE).items[0]  # type: ignore[union-attr]
+    assert code.target == V2 and "v2 100 %" in code.text
+    assert release.layer(PROMPT).item("drug_info").target == "drug_info@4"  # type: ignore[union-attr]
+    model = release.layer(MODEL).item("gpt4o-stable")  # type: ignore[union-attr]
+    assert model.value == "gpt-4o 2024-08-06" and model.target == "gpt4o-stable@2024-08-06"
+    assert "NoAutoUpgrade" in model.warning and "az rest --method put" in model.warning  # Azure may move it
+    assert release.layer(EMBEDDING).item("drugs").target == "drugs-v2"  # type: ignore[union-attr]
+    assert release.status is ReleaseStatus.unknown and world.audit.names()[-1] == "release.recorded"
+
+
+def test_the_code_layer_compares_what_serves_not_the_rule_form() -> None:
+    world = fast_world()
+    world.apps.revisions.pop(V2)
+    world.apps.rules = TrafficRules.of(TrafficRule(100, latest_revision=True))
+    latest = record_release(world.deps, TARGET, source="cli", actor="t").layer(CODE)
+    world.apps.rules = TrafficRules.named({V1: 100})
+    pinned = record_release(world.deps, TARGET, source="cli", actor="t").layer(CODE)
+    assert latest == pinned
+
+
+def test_a_layer_that_cannot_be_read_records_nothing() -> None:
+    world = fast_world()
+    world.search.faults.fail_next("get_alias", AzureAuthError("the bot's identity lacks Search Service Contributor"))
+    with pytest.raises(RollbackBotError, match="embedding: the bot's identity lacks"):
+        record_release(world.deps, TARGET, source="cli", actor="t")
+    assert world.releases.releases == []
+
+
+def test_marking_checks_the_status_and_the_target() -> None:
+    world = fast_world()
+    release = record_release(world.deps, TARGET, source="cli", actor="t")
+    with pytest.raises(UsageError):
+        mark_release(world.deps, TARGET, release.id, ReleaseStatus.unknown, actor="t")
+    with pytest.raises(NotFoundError):
+        mark_release(world.deps, replace(TARGET, environment="staging"), release.id, ReleaseStatus.good, actor="t")
+    assert mark_release(world.deps, TARGET, release.id, ReleaseStatus.bad, actor="t").status is ReleaseStatus.bad
+
+
+def test_the_plan_lists_per_layer_live_to_recorded_only_what_differs() -> None:
+    world = fast_world()
+    number = _good_release(world)
+    world.search.aliases["drugs"] = "drugs-v1"  # the alias is back already: not in the plan
+    plan = world.bound(RELEASE).plan()
+    assert plan.executable and plan.choice == str(number)
+    assert plan.current_text.splitlines() == [
+        f"code · {APP.name}: {V2} 100 % (app:{V2})",
+        "prompt · drug_info v4 active",
+        "model · gpt4o-stable: gpt-4o 2024-08-06 (OnceNewDefaultVersionAvailable)",
+    ]
+    assert plan.desired_text.splitlines()[0] == f"code · {APP.name}: {V1} 100 % (app:{V1})"
+    assert "drug_info v3 active" in plan.desired_text and "2024-05-13" in plan.desired_text
+    assert "drugs" not in plan.desired_text
+    assert [s.split(":")[0] for s in plan.steps] == ["code"] * 3 + ["prompt"] * 2 + ["model"] * 2 + ["verify release"]
+    assert "code first, then prompt and model together" in plan.note
+    assert plan.commands[0] == f"# code: {APP.name}" and any("--model-version 2024-05-13" in c for c in plan.commands)
+
+
+def test_schema_is_listed_as_a_separate_request_and_never_run() -> None:
+    head = FakeMigrationHead("a1b2c3")
+    world = fast_world(migrations=head)
+    _good_release(world)
+    head.value = "d4e5f6"
+    plan = world.bound(RELEASE).plan()
+    assert "schema · migration head a1b2c3 (separate request)" in plan.desired_text
+    assert any("needs its own request" in r for r in plan.risks)
+    assert not any(s.startswith("schema") for s in plan.steps)
+    _state(world, good=True)  # only the schema differs now: nothing for a release rollback to run
+    blocked = world.bound(RELEASE).plan()
+    assert not blocked.executable and "already matches" in (blocked.blocked_reason or "")
+    assert "separate request" in blocked.desired_text
+
+
+def test_no_good_release_or_an_unknown_one_is_said_plainly() -> None:
+    world = fast_world()
+    assert "record one" in (world.bound(RELEASE).plan().blocked_reason or "")
+    record_release(world.deps, TARGET, source="cli", actor="t")
+    assert "marked good" in (world.bound(RELEASE).plan().blocked_reason or "")
+    with pytest.raises(UsageError, match="no release #99"):
+        world.bound(RELEASE).plan(choice="99")
+
+
+def test_one_approval_restores_every_layer_code_first_each_verified_then_records_a_release() -> None:
+    world = fast_world()
+    number = _good_release(world)
+    request = _approve_and_run(world, _open(world))
+    assert request.status is RequestStatus.succeeded, request.result
+    assert world.apps.rules.weights(world.apps.latest) == {V1: 100, V2: 0}
+    assert world.prompts.inner.active("drug_info").version == 3  # type: ignore[union-attr]
+    assert world.models.deployments["gpt4o-stable"].version == "2024-05-13"
+    assert world.search.aliases["drugs"] == "drugs-v1"
+    names = _step_names(world, request.id)
+    assert names[:4] == ["code: shift traffic", "code: verify traffic", "code: health check"][:3] + names[3:4]
+    assert {n.split(":")[0] for n in names[3:-1]} == {"prompt", "model", "embedding"}
+    assert names[-1] == "verify release" and len(world.requests.list_recent()) == 1
+    newest = world.releases.latest(TARGET)
+    assert newest is not None and newest.id == number + 1 and newest.source == "rollback"
+
+
+def test_prompt_model_and_embedding_run_at_the_same_time() -> None:
+    """A barrier that prompt, model and alias writes must all reach: run one after another, it would break."""
+    world = fast_world()
+    _good_release(world)
+    barrier = threading.Barrier(3, timeout=5)
+    for fake, op in ((world.prompts, "activate"), (world.models, "set_model_version"), (world.search, "set_alias")):
+        run = fake.faults.run
+
+        def waiting(name: str, action: Any, run: Any = run, op: str = op) -> Any:
+            if name == op:
+                barrier.wait()
+            return run(name, action)
+
+        fake.faults.run = waiting  # type: ignore[method-assign]
+    request = _approve_and_run(world, _open(world))
+    assert request.status is RequestStatus.succeeded, request.result
+
+
+class _SlowAlias(FakeSearch):
+    """The rollback's own read of the alias answers only once the model write has failed (a slow read: the
+    embedding layer has not started writing when the model fails)."""
+
+    def __init__(self, inner: FakeSearch, gate: threading.Event) -> None:
+        self.__dict__.update(inner.__dict__)
+        self._gate = gate
+
+    def get_alias(self, ref: Any) -> Any:
+        if threading.current_thread().name == "release-embedding":
+            assert self._gate.wait(5)
+        return super().get_alias(ref)
+
+
+def test_a_model_failure_stops_the_rollback_with_what_was_done_and_what_was_not() -> None:
+    world = fast_world()
+    _good_release(world)
+    request_id = _open(world)
+    model_failed = threading.Event()
+
+    def failing(name: str, action: Any, run: Any = world.models.faults.run) -> Any:
+        if name == "set_model_version":
+            model_failed.set()
+            raise AzureAuthError("the bot's identity lacks Cognitive Services Contributor on pharmabot-openai")
+        return run(name, action)
+
+    world.models.faults.run = failing  # type: ignore[method-assign]
+    alias = world.bound(EMBEDDING)._api  # type: ignore[attr-defined]
+    world.bound(EMBEDDING)._api = _SlowAlias(alias, model_failed)  # type: ignore[attr-defined]
+    request = _approve_and_run(world, request_id)
+    assert request.status is RequestStatus.failed
+    error = request.result["error"]
+    assert "model (gpt4o-stable) failed: the bot's identity lacks Cognitive Services Contributor" in error
+    assert "Done and verified: code (pharmabot-prod), prompt (drug_info)." in error
+    assert "Not done: embedding (drugs)." in error
+    assert world.apps.rules.weights(world.apps.latest) == {V1: 100, V2: 0}
+    assert world.prompts.inner.active("drug_info").version == 3  # type: ignore[union-attr]
+    assert world.models.deployments["gpt4o-stable"].version == "2024-08-06"
+    assert world.search.aliases["drugs"] == "drugs-v2"  # untouched
+    assert not any(n.startswith("embedding") for n in _step_names(world, request_id))
+    assert world.releases.latest(TARGET).source != "rollback"  # type: ignore[union-attr]
+
+
+def test_a_failed_code_layer_starts_nothing_else() -> None:
+    world = fast_world()
+    _good_release(world)
+    request_id = _open(world)
+    world.probe.status[f"https://{V1}.app.invalid/health/ready"] = 503
+    request = _approve_and_run(world, request_id)
+    assert request.status is RequestStatus.failed
+    assert "Not done: prompt (drug_info), model (gpt4o-stable), embedding (drugs)." in request.result["error"]
+    assert world.prompts.inner.active("drug_info").version == 4  # type: ignore[union-attr]
+    assert world.search.aliases["drugs"] == "drugs-v2"
+
+
+@pytest.mark.parametrize("move", ["alias", "traffic-not-in-plan"])
+def test_the_plan_is_stale_when_any_layer_moved(move: str) -> None:
+    world = fast_world()
+    _good_release(world)
+    if move == "traffic-not-in-plan":
+        world.apps.rules = TrafficRules.named({V1: 100, V2: 0})  # code matches the release: not in the plan
+    request_id = _open(world)
+    if move == "alias":
+        world.search.aliases["drugs"] = "drugs-v1"
+    else:
+        world.apps.rules = TrafficRules.named({V1: 50, V2: 50})
+    with pytest.raises(StalePlanError):
+        rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
+    assert world.requests.get(request_id).status is RequestStatus.cancelled
+    assert world.jobs == []
+
+
+def test_an_item_that_moves_after_approval_is_left_as_found() -> None:
+    world = fast_world()
+    _good_release(world)
+    request_id = _open(world)
+    rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
+    world.search.aliases["drugs"] = "drugs-v3-hotfix"
+    world.search.counts["drugs-v3-hotfix"] = 1
+    world.run_jobs()
+    request = world.requests.get(request_id)
+    assert request.status is RequestStatus.failed
+    assert "embedding (drugs) failed: it moved since the plan" in request.result["error"]
+    assert world.search.aliases["drugs"] == "drugs-v3-hotfix"
+
+
+def test_an_approved_release_rollback_runs_once() -> None:
+    world = fast_world()
+    _good_release(world)
+    request_id = _open(world)
+    rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
+    execute_request(world.deps, request_id=request_id)
+    execute_request(world.deps, request_id=request_id)  # a double click, a retry, another replica
+    world.run_jobs()
+    assert world.audit.names(request_id).count("execution.started") == 1
+    assert world.models.faults.calls.count("set_model_version") == 1
+
+
+def test_what_changed_preselects_the_release_when_several_layers_differ() -> None:
+    world = fast_world()
+    number = _good_release(world)
+    found = what_changed(world.deps, RELEASE_FLOW.with_(kind=None))
+    assert found.recommended == RELEASE
+    option = next(o for o in found.options if o.kind == RELEASE)
+    assert option.label == f"everything back to release #{number}" and "4 layers differ" in option.note
+    _state(world, good=True)
+    world.prompts.inner.activate("drug_info", 4, actor="U0DEPLOYER", reason="hand")  # one layer differs
+    assert what_changed(world.deps, RELEASE_FLOW.with_(kind=None)).recommended == PROMPT
+
+
+def test_release_rollbacks_are_never_drilled() -> None:
+    from bot.services import drills
+
+    world = fast_world(only=[SCHEMA, RELEASE])
+    with pytest.raises(UsageError, match="nothing to drill"):
+        drills.run_drill(world.deps, target=TARGET, kind=RELEASE, actor="t")
