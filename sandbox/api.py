@@ -14,7 +14,7 @@ from bot.slack.blocks import SUBCOMMANDS
 from sandbox import demo
 from sandbox.driver import ClientError
 from sandbox.emulators.slack import SlackError
-from sandbox.estate import break_prompt, break_revision, break_way_back
+from sandbox.estate import break_prompt, break_release, break_revision, break_way_back
 
 if TYPE_CHECKING:
     from sandbox.app import Sandbox
@@ -156,6 +156,11 @@ def _break_prompt(sandbox: Sandbox, body: JsonDict) -> JsonDict:
     return {"version": break_prompt(sandbox.stack.prompts[_environment(body)].store)}
 
 
+def _break_release(sandbox: Sandbox, body: JsonDict) -> JsonDict:
+    env = _environment(body)
+    return break_release(sandbox.stack.azure, sandbox.stack.prompts[env].store, env)
+
+
 def _reset(sandbox: Sandbox, body: JsonDict) -> None:
     sandbox.reset()
 
@@ -170,5 +175,6 @@ ROUTES: dict[str, Callable[[Sandbox, JsonDict], JsonDict | None]] = {
     "/api/break/revision": _break_revision,
     "/api/break/prompt": _break_prompt,
     "/api/break/way-back": _break_way_back,
+    "/api/break/release": _break_release,
     "/api/reset": _reset,
 }

@@ -27,6 +27,7 @@ DEPLOYMENT = "gpt4o-stable"
 SEARCH_ALIAS = "drugs"
 PROMPT = "drug_info"
 PROMPTS_TABLE = "system_prompts"
+APP_SCHEMA_TABLE = "app_schema_version"  # the demo application's own migration table (Alembic's shape)
 DEPLOYER = "U0DEPLOYER"
 CHANNEL = "C0INCIDENT"
 CHANNEL_NAME = "inc-pharmabot"
@@ -177,7 +178,12 @@ def _environment(name: str, emulator_url: str, prompts_url: str) -> dict[str, An
         "container_app": {**where, "name": app, "health_url": emulator_url + "/_apps/{app}/{revision}{path}"},
         "prompts": {"database_url": prompts_url, "table": PROMPTS_TABLE},
         "openai": {**where, "account": OPENAI_ACCOUNT, "deployments": [DEPLOYMENT]},
-        "postgres": {**where, "server": postgres_server(name)},
+        "postgres": {
+            **where,
+            "server": postgres_server(name),
+            # The application's own migration head (a release records it; a release rollback lists it).
+            "migrations": {"database_url": prompts_url, "version_table": APP_SCHEMA_TABLE},
+        },
         "search": {"endpoint": emulator_url, "alias": SEARCH_ALIAS},
         "telemetry": {
             "kind": "log_analytics",

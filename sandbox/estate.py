@@ -158,3 +158,17 @@ def break_prompt(store: SqlPromptStore) -> int:
     created = store.add(demo.PROMPT, BAD_PROMPT, actor=demo.DEPLOYER)
     store.activate(demo.PROMPT, created.version, actor=demo.DEPLOYER, reason="deploy (drill: bad prompt)")
     return created.version
+
+
+UPGRADE_TO = "2024-11-20"  # the demo catalog's newest gpt-4o, not yet the default
+
+
+def break_release(azure: AzureEmulator, store: SqlPromptStore, environment: str) -> JsonDict:
+    """A bad release all at once, as a careless deploy would ship it: a new failing revision at 100 %, a new prompt
+    version, and the model deployment upgraded. Returns what it changed."""
+    revision = break_revision(azure, environment)
+    version = break_prompt(store)
+    azure.upgrade_deployment(
+        demo.SUBSCRIPTION, demo.RESOURCE_GROUP, demo.OPENAI_ACCOUNT, demo.DEPLOYMENT, UPGRADE_TO, by=demo.DEPLOYER
+    )
+    return {"revision": revision, "version": version, "model": UPGRADE_TO}

@@ -22,7 +22,7 @@ from bot.bootstrap import Runtime, build_runtime
 from bot.config import load_settings
 from bot.kinds.builtin import BUILTIN
 from bot.server import start_in_thread, stop_server
-from sandbox import demo
+from sandbox import demo, history
 from sandbox.driver import SlackClient
 from sandbox.emulators.azure import AzureEmulator
 from sandbox.emulators.slack import SlackFake
@@ -111,6 +111,7 @@ def _prompt_registries(root: Path, undo: ExitStack) -> dict[str, demo.PromptRegi
     for env in demo.ENVIRONMENTS:
         url = prompts_url(root, env)
         demo.seed_prompts(url)
+        history.seed_app_schema(url)
         registries[env] = demo.PromptRegistry(url)
         undo.callback(registries[env].close)
     return registries
@@ -145,5 +146,6 @@ def _start_bot(root: Path, slack: SlackFake, azure: AzureEmulator, undo: ExitSta
     undo.callback(runtime.close)
     server, url = start_in_thread(runtime)
     undo.callback(stop_server, server)
+    history.seed_releases(runtime.deps)
     runtime.start_background()
     return runtime, url, secret

@@ -112,8 +112,12 @@ window.Estate = (() => {
     back.dataset.testid = "break-way-back";
     back.title = "The revision a rollback would go to fails its health check (a drill's verification then fails)";
     back.addEventListener("click", () => handlers.breakWayBack(env));
-    row.append(revision, bad, back);
-    node.append(row, el("div", "es-note", "Then roll it back, or drill it, with /rollback."));
+    const release = el("button", "es-btn", "Ship a bad release");
+    release.dataset.testid = "break-release";
+    release.title = "A new failing revision, a new prompt version and a model upgrade, all at once";
+    release.addEventListener("click", () => handlers.breakRelease(env));
+    row.append(revision, bad, back, release);
+    node.append(row, el("div", "es-note", "Then roll it back, or drill it, with /rollback (a bad release: everything back to the last good release)."));
     return node;
   }
 

@@ -122,3 +122,14 @@ def test_a_model_failure_leaves_code_and_prompt_restored_and_the_alias_untouched
     assert "code: health check" in names and "prompt: verify active version" in names
     assert not any(n.startswith(("model: verify", "embedding")) for n in names)
     assert deps.requests.find_in_flight(TARGET) is None
+
+
+def test_app_home_shows_each_layer_now_against_the_last_good_release(world: World) -> None:
+    number = good_release(world)
+    world.factory.app_home_opened(ALICE).post(world.url)
+    world.slack.wait_for("views.publish")
+    home = json.dumps(world.slack.home(ALICE), ensure_ascii=False)
+    assert f"*Release* now vs last good, release #{number} (good" in home
+    assert f"• `code` {APP}: {V2} 100 % (pharmabot:1.5.0) · {APP}: {V1} 100 % (pharmabot:1.4.2) · DIFFERS" in home
+    assert "• `prompt` drug_info v4 active · drug_info v3 active · DIFFERS" in home
+    assert "• `embedding` alias drugs → drugs-v2 · alias drugs → drugs-v1 · DIFFERS" in home

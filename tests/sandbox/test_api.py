@@ -213,3 +213,21 @@ def test_a_rollback_is_followed_by_its_proof_from_the_demo_workspace(sandbox: Sa
     assert "Error rate*: 35.0 % (42 of 120 calls) → 14.2 % (17 of 120 calls)" in proof
     assert "p95 latency*: 2550 ms → 1000 ms" in proof
     assert "Proof after rollback*: <" in str(page_api.card(status="recovered")["blocks"])
+
+
+def test_a_bad_release_goes_back_to_the_good_release_in_one_request(page_api: PageClient) -> None:
+    shipped = page_api.act("/api/break/release", environment="prod")
+    assert (shipped["revision"], shipped["version"], shipped["model"]) == ("pharmabot-prod--v3", 5, "2024-11-20")
+    page_api.act("/api/command", user=ALICE, text="/rollback releases pharmabot prod")
+    listed = page_api.wait(lambda s: "deploy 1.4.2" in str(s["ephemerals"]), "the release list")
+    assert "good" in str(listed["ephemerals"]) and "deploy 1.5.0" in str(listed["ephemerals"])
+    card = walk_to_card(page_api, "release", "1.6 broke the answers, the prompt and the model at once")
+    blocks = str(card["blocks"])
+    assert "pharmabot-prod--v3 100 %" in blocks and "drug_info v5 active" in blocks and "2024-11-20" in blocks
+    assert "migration head 3f9d2a4c8e10 (separate request)" in blocks
+    approve(page_api, BOB, card)
+    page_api.card(status="Succeeded")
+    state = page_api.wait(lambda s: s["estate"]["environments"]["prod"]["model"]["version"] == "2024-05-13", "model")
+    prod = state["estate"]["environments"]["prod"]
+    assert _revisions(state)["v1"][0] == 100 and _revisions(state)["v3"][0] == 0
+    assert prod["prompt"]["active"] == 3 and prod["search"]["indexes"] == ["drugs-v1"]

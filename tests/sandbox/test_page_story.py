@@ -150,3 +150,20 @@ def test_break_something_then_a_drill_whose_verify_fails_leaves_the_estate_as_it
     expect(page.locator("#thread")).to_contain_text("verify restore")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "sandbox-drill-verify-failed-restored.png"), animations="disabled")
+
+
+def test_everything_back_to_the_good_release_story(sandbox: Sandbox, browser_page: Any) -> None:
+    page = browser_page
+    _open(page, sandbox)
+    page.click('[data-testid="break-release"]')
+    expect(page.locator('[data-testid="traffic-v3"]')).to_have_text("100 %")
+    expect(page.locator('[data-testid="prompt-active"]')).to_have_text("v5")
+    expect(page.locator('[data-testid="model-version"]')).to_have_text("2024-11-20")
+    _walk_modal(page, "release", "1.6 broke answers, prompt and model at once", "Back to release #1")
+    _two_person_approval(page)
+    expect(page.locator('[data-testid="traffic-v1"]')).to_have_text("100 %")
+    expect(page.locator('[data-testid="prompt-active"]')).to_have_text("v3")
+    expect(page.locator('[data-testid="model-version"]')).to_have_text("2024-05-13")
+    expect(page.locator('[data-testid="alias-target"]')).to_have_text("drugs-v1")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sandbox-release-final.png"), animations="disabled")

@@ -144,8 +144,7 @@ class AliasSwap(BoundKind[AliasTarget]):
     def release_items(self) -> tuple[LayerItem, ...]:
         """The index the alias maps to (planned back by pointing the alias at it)."""
         alias = self._api.get_alias(self._ref)
-        target = AliasTarget(alias.alias, alias.index)
-        return (LayerItem(alias.alias, alias.index or "none", target.describe(), alias.index),)
+        return (AliasTarget(alias.alias, alias.index).layer_item(),)
 
     def contribute(self, key: CheckKey, inputs: CheckInputs) -> Contribution | None:
         return embedding_findings(self._api, self._ref) if key is CheckKey.rollback_command else None

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.releases import LayerItem
+
 VERSION = 1
 
 
@@ -31,3 +33,7 @@ class AliasTarget:
     def describe(self) -> str:
         """``alias drugs → drugs-v1``."""
         return f"alias {self.alias} → {self.index or 'no index'}"
+
+    def layer_item(self) -> LayerItem:
+        """This alias as the item of a release's embedding layer (planned back by pointing it at that index)."""
+        return LayerItem(self.alias, self.index or "none", self.describe(), self.index)

@@ -188,8 +188,5 @@ class PromptActivation(BoundKind[PromptPointer]):
         items = []
         for name in self._store.names():
             active = self._store.active(name)
-            pointer = PromptPointer(name, active.version if active else None)
-            target = f"{name}@{pointer.active}" if pointer.active is not None else None
-            value = f"v{pointer.active}" if pointer.active is not None else "none"
-            items.append(LayerItem(name, value, pointer.describe(), target))
+            items.append(PromptPointer(name, active.version if active else None).layer_item())
         return tuple(items)

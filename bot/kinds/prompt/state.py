@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.releases import LayerItem
+
 VERSION = 1
 
 
@@ -33,3 +35,9 @@ class PromptPointer:
         return (
             f"{self.prompt} v{self.active} active" if self.active is not None else f"{self.prompt}: no active version"
         )
+
+    def layer_item(self) -> LayerItem:
+        """This pointer as an item of a release's prompt layer (planned back by re-activating that version)."""
+        target = f"{self.prompt}@{self.active}" if self.active is not None else None
+        value = f"v{self.active}" if self.active is not None else "none"
+        return LayerItem(self.prompt, value, self.describe(), target)

@@ -16,7 +16,7 @@ from bot.errors import UsageError
 from bot.kinds.base import BoundKind, CheckInputs, Contribution, KindServices, LiveState
 from bot.kinds.schema.checks import check_backup
 from bot.kinds.schema.restore import restore_command, schema_findings
-from bot.kinds.schema.state import ServerPoint
+from bot.kinds.schema.state import ServerPoint, migration_item
 from bot.ports.azure import PostgresApi
 from bot.ports.migrations import MigrationHead
 
@@ -113,8 +113,7 @@ class PointInTimeRestore(BoundKind[ServerPoint]):
         """The application's migration head, when ``postgres.migrations`` is configured (never planned back here)."""
         if self._migrations is None:
             return None
-        head = self._migrations.head()
-        return (LayerItem("migration head", head or "none", f"migration head {head or 'none'}"),)
+        return (migration_item(self._migrations.head()),)
 
     def contribute(self, key: CheckKey, inputs: CheckInputs) -> Contribution | None:
         if key is CheckKey.rollback_command:

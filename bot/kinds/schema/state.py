@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.releases import LayerItem
+
 VERSION = 1
 
 
@@ -33,3 +35,8 @@ class ServerPoint:
         return (
             f"{self.server} ({self.state or 'state not reported'}, restore window from {self.earliest_restore or '?'})"
         )
+
+
+def migration_item(head: str | None) -> LayerItem:
+    """The application's migration head as a release's schema item (never planned back by a release rollback)."""
+    return LayerItem("migration head", head or "none", f"migration head {head or 'none'}")
