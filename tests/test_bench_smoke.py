@@ -38,6 +38,12 @@ BENCHES = [
         rf"checklist 3 services: parallel {NUMBER} s, serial {NUMBER} s, speed-up {NUMBER}x",
         id="checklist_parallel",
     ),
+    pytest.param(
+        ["bench/release_rollback.py", "--runs", "1", "--latency", "0.01"],
+        rf"release rollback {NUMBER} s vs code \+ slowest of prompt/model/embedding {NUMBER} s "
+        rf"\(four layers one after another {NUMBER} s\): ratio {NUMBER}",
+        id="release_rollback",
+    ),
 ]
 
 

@@ -175,8 +175,12 @@ class World:
         registry: KindRegistry = BUILTIN,
         config: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         leases: LeasePolicy | None = None,
+        app_db_url: str | None = None,
     ) -> World:
-        """Start the fakes, seed them, build the real runtime and serve it over HTTP on a free port."""
+        """Start the fakes, seed them, build the real runtime and serve it over HTTP on a free port.
+
+        The application's prompts and LLM call log live in the bot's database unless ``app_db_url`` names another.
+        """
         slack = SlackFake().start()
         for uid, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")):
             slack.add_user(SlackUser(id=uid, name=name, real_name=name.title()))
@@ -184,11 +188,12 @@ class World:
         slack.add_channel(CHANNEL, name="inc-pharmabot")
         slack.add_channel(DEPLOYS, name="deploys")
         azure = AzureEmulator(estate=DEMO_ESTATE_PATH).start()
-        prompts_engine = make_engine(db_url)
+        app_db_url = app_db_url or db_url
+        prompts_engine = make_engine(app_db_url)
         prompts = seed_prompts(prompts_engine)
-        seed_llm_calls(db_url)
+        seed_llm_calls(app_db_url)
         cfg_path = tmp_path / "rollback-bot.yaml"
-        data = world_config(azure, db_url, ttl=ttl, extra_env=extra_env)
+        data = world_config(azure, app_db_url, ttl=ttl, extra_env=extra_env)
         cfg_path.write_text(yaml.safe_dump(config(data) if config else data))
         os.environ.setdefault("WORLD_SEARCH_KEY", azure.token)
         settings = load_settings(
