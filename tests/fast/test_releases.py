@@ -183,16 +183,17 @@ def test_prompt_model_and_embedding_run_at_the_same_time() -> None:
 
 
 class _SlowAlias(FakeSearch):
-    """The rollback's own read of the alias answers only once the model write has failed (a slow read: the
-    embedding layer has not started writing when the model fails)."""
+    """The rollback's own read of the alias (before it writes) is under way when the model write fails, and
+    answers only after that: the embedding layer has not started writing when the model fails."""
 
-    def __init__(self, inner: FakeSearch, gate: threading.Event) -> None:
+    def __init__(self, inner: FakeSearch, reading: threading.Event, model_failed: threading.Event) -> None:
         self.__dict__.update(inner.__dict__)
-        self._gate = gate
+        self._reading, self._failed = reading, model_failed
 
     def get_alias(self, ref: Any) -> Any:
         if threading.current_thread().name == "release-embedding":
-            assert self._gate.wait(5)
+            self._reading.set()
+            assert self._failed.wait(5)
         return super().get_alias(ref)
 
 
@@ -200,17 +201,18 @@ def test_a_model_failure_stops_the_rollback_with_what_was_done_and_what_was_not(
     world = fast_world()
     _good_release(world)
     request_id = _open(world)
-    model_failed = threading.Event()
+    reading, model_failed = threading.Event(), threading.Event()
 
     def failing(name: str, action: Any, run: Any = world.models.faults.run) -> Any:
         if name == "set_model_version":
+            assert reading.wait(5)  # the alias is being read for its layer's own check
             model_failed.set()
             raise AzureAuthError("the bot's identity lacks Cognitive Services Contributor on pharmabot-openai")
         return run(name, action)
 
     world.models.faults.run = failing  # type: ignore[method-assign]
     alias = world.bound(EMBEDDING)._api  # type: ignore[attr-defined]
-    world.bound(EMBEDDING)._api = _SlowAlias(alias, model_failed)  # type: ignore[attr-defined]
+    world.bound(EMBEDDING)._api = _SlowAlias(alias, reading, model_failed)  # type: ignore[attr-defined]
     request = _approve_and_run(world, request_id)
     assert request.status is RequestStatus.failed
     error = request.result["error"]
@@ -237,17 +239,20 @@ def test_a_failed_code_layer_starts_nothing_else() -> None:
     assert world.search.aliases["drugs"] == "drugs-v2"
 
 
-@pytest.mark.parametrize("move", ["alias", "traffic-not-in-plan"])
+@pytest.mark.parametrize("move", ["alias", "traffic-not-in-plan", "schema-listed-not-run"])
 def test_the_plan_is_stale_when_any_layer_moved(move: str) -> None:
-    world = fast_world()
+    head = FakeMigrationHead("a1b2c3")
+    world = fast_world(migrations=head)
     _good_release(world)
     if move == "traffic-not-in-plan":
         world.apps.rules = TrafficRules.named({V1: 100, V2: 0})  # code matches the release: not in the plan
     request_id = _open(world)
     if move == "alias":
         world.search.aliases["drugs"] = "drugs-v1"
-    else:
+    elif move == "traffic-not-in-plan":
         world.apps.rules = TrafficRules.named({V1: 50, V2: 50})
+    else:
+        head.value = "d4e5f6"  # a migration ran: the plan's schema line is out of date
     with pytest.raises(StalePlanError):
         rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
     assert world.requests.get(request_id).status is RequestStatus.cancelled
