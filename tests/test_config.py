@@ -25,6 +25,7 @@ def test_example_config_is_valid() -> None:
     assert str(env.prompts.database_url) == "***" and ENV["PHARMABOT_DB_URL"] not in repr(cfg)
     assert env.approvers.usergroup == "S0APPROVERS"
     assert env.checklist.backup_max_age_hours == 24
+    assert env.drift.interval_minutes == 15 and env.block("postgres").migrations is not None  # type: ignore[union-attr]
 
 
 def test_minimal_service_with_only_a_container_app() -> None:
@@ -73,6 +74,15 @@ services:
             "services:\n  - {name: a, environments: [{name: p, checklist: {schedule: 'every day'}}]}\n",
             "checklist.schedule: Value error, must be a 5-field cron expression",
         ),
+        (
+            "services:\n  - {name: a, environments: [{name: p, drift: {interval_minutes: -1}}]}\n",
+            "drift.interval_minutes: Input should be greater than or equal to 0",
+        ),
+        (
+            "services:\n  - {name: a, environments: [{name: p, postgres: {subscription_id: s, resource_group: r,"
+            " server: d, migrations: {database_url: x, version_table: 'v; drop table t'}}}]}\n",
+            "postgres.migrations.version_table: String should match pattern",
+        ),
         ("- just\n- a list\n", "c.yaml: (top level): must be a mapping"),
         ("services: [unclosed\n", "c.yaml: not valid YAML"),
     ],
@@ -97,6 +107,8 @@ def test_env_reference_must_be_set() -> None:
     [
         "prompts: {database_url: 'postgresql://app:hunter2@db/x'}",
         "search: {endpoint: 'https://s.search.windows.net', alias: a, api_key: 'literal-key'}",
+        "postgres: {subscription_id: s, resource_group: r, server: d,"
+        " migrations: {database_url: 'postgresql://app:hunter2@db/x'}}",
     ],
 )
 def test_inline_secrets_are_refused(block: str) -> None:
