@@ -15,7 +15,7 @@ from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.errors import AzureAuthError, NotFoundError, RollbackBotError, StalePlanError, UsageError
 from bot.services import rollbacks
-from bot.services.execution import execute_request
+from bot.services.execution import execute_request, reconcile_interrupted
 from bot.services.flow import what_changed
 from bot.services.releases import mark_release, record_release
 from tests.fakes import ALICE, APP, BOB, CHANNEL, TARGET, FakeMigrationHead, FakeSearch, FastWorld, fast_world
@@ -303,3 +303,30 @@ def test_release_rollbacks_are_never_drilled() -> None:
     world = fast_world(only=[SCHEMA, RELEASE])
     with pytest.raises(UsageError, match="nothing to drill"):
         drills.run_drill(world.deps, target=TARGET, kind=RELEASE, actor="t")
+
+
+@pytest.mark.parametrize("landed", [True, False])
+def test_a_release_rollback_cut_short_by_a_crash_is_read_back_layer_by_layer(landed: bool) -> None:
+    world = fast_world()
+    _good_release(world)
+    request_id = _open(world)
+    rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
+    world.jobs.clear()  # the replica died before (or while) running it
+    approved = world.requests.get(request_id)
+    world.requests.transition(
+        request_id, from_status=approved.status, to_status=RequestStatus.executing, version=approved.version
+    )
+    if landed:
+        _state(world, good=True)
+    else:
+        world.apps.rules = TrafficRules.named({V1: 100, V2: 0})  # only the code layer got there
+    world.clock.advance(minutes=10)
+    [done] = reconcile_interrupted(world.deps)
+    assert done.status is (RequestStatus.succeeded if landed else RequestStatus.failed)
+    newest = world.releases.latest(TARGET)
+    assert (newest.source == "rollback") is landed  # type: ignore[union-attr]
+    if not landed:
+        assert any(
+            "prompt drug_info reads drug_info v4 active, not drug_info v3 active" in line
+            for line in done.result["live"]
+        )
