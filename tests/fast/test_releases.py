@@ -330,3 +330,21 @@ def test_a_release_rollback_cut_short_by_a_crash_is_read_back_layer_by_layer(lan
             "prompt drug_info reads drug_info v4 active, not drug_info v3 active" in line
             for line in done.result["live"]
         )
+
+
+def test_when_the_steps_cannot_be_recorded_no_other_layer_starts_writing() -> None:
+    world = fast_world()
+    _good_release(world)
+    reading, closed = threading.Event(), threading.Event()
+    alias = world.bound(EMBEDDING)._api  # type: ignore[attr-defined]
+    world.bound(EMBEDDING)._api = _SlowAlias(alias, reading, closed)  # type: ignore[attr-defined]
+    plan = world.bound(RELEASE).plan()
+    steps = world.bound(RELEASE).execute(plan)
+    names = [next(steps).name for _ in range(4)]  # the code layer, verified, then the first step of the others
+    assert names[0] == "code: shift traffic" and names[3].split(":")[0] in ("prompt", "model")
+    assert reading.wait(5)  # meanwhile the alias is being read for its own check
+    steps.close()  # the caller failed to record a step (its database is down) and stopped listening
+    closed.set()
+    for thread in [t for t in threading.enumerate() if t.name.startswith("release-")]:
+        thread.join(5)
+    assert world.search.aliases["drugs"] == "drugs-v2"  # it did not start writing

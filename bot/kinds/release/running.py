@@ -77,12 +77,16 @@ def _stage(layers: list[Layer], stop: threading.Event) -> Iterator[StepResult]:
             target=context.run, args=(_layer, layer, steps, stop), name=f"release-{layer.kind}", daemon=True
         ).start()
     running = len(layers)
-    while running:
-        got = steps.get()
-        if got is _FINISHED:
-            running -= 1
-        elif isinstance(got, StepResult):
-            yield got
+    try:
+        while running:
+            got = steps.get()
+            if got is _FINISHED:
+                running -= 1
+            elif isinstance(got, StepResult):
+                yield got
+    finally:
+        if running:  # the caller stopped listening (its bookkeeping failed): nothing else starts writing
+            stop.set()
 
 
 def _layer(layer: Layer, steps: queue.Queue[object], stop: threading.Event) -> None:
