@@ -145,6 +145,10 @@ def test_no_good_release_or_an_unknown_one_is_said_plainly() -> None:
     assert "marked good" in (world.bound(RELEASE).plan().blocked_reason or "")
     with pytest.raises(UsageError, match="no release #99"):
         world.bound(RELEASE).plan(choice="99")
+    bad = record_release(world.deps, TARGET, source="cli", actor="t")
+    mark_release(world.deps, TARGET, bad.id, ReleaseStatus.bad, actor="t")
+    with pytest.raises(UsageError, match="marked bad"):
+        world.bound(RELEASE).plan(choice=str(bad.id))
 
 
 def test_one_approval_restores_every_layer_code_first_each_verified_then_records_a_release() -> None:

@@ -63,9 +63,12 @@ def _pick(h: ReleaseHandle, choice: str | None, releases: Sequence[Release], liv
     wanted = int(choice.lstrip("#"))
     found = next((r for r in releases if r.id == wanted), None)
     try:
-        return found or h.releases.get(h.target, wanted)
+        chosen = found or h.releases.get(h.target, wanted)
     except NotFoundError as exc:
         raise UsageError(exc.user_message) from None
+    if chosen.status is ReleaseStatus.bad:
+        raise UsageError(f"Release #{chosen.id} is marked bad; choose another one.")
+    return chosen
 
 
 def sort_diffs(h: ReleaseHandle, diffs: Sequence[ItemDiff]) -> Sorted:
