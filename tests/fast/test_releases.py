@@ -352,3 +352,19 @@ def test_when_the_steps_cannot_be_recorded_no_other_layer_starts_writing() -> No
     for thread in [t for t in threading.enumerate() if t.name.startswith("release-")]:
         thread.join(5)
     assert world.search.aliases["drugs"] == "drugs-v2"  # it did not start writing
+
+
+def test_a_deployment_azure_may_upgrade_is_a_checklist_warning_with_the_exact_pin() -> None:
+    from bot.services.checklist_runs import run_checklist
+
+    world = fast_world()
+    item2 = run_checklist(world.deps, target=TARGET, trigger="cli").report.results[1]
+    assert item2.status.value == "warn" and "Azure may upgrade gpt4o-stable by itself" in item2.summary
+    pin = next(c for c in item2.commands if c.startswith("az rest --method put"))
+    assert "deployments/gpt4o-stable?api-version=" in pin and '"versionUpgradeOption":"NoAutoUpgrade"' in pin
+    assert '"version":"2024-08-06"' in pin and '"capacity":10' in pin  # everything else as it is
+    assert "release: no release is marked good yet" in " ".join(item2.evidence)
+    dep = world.models.deployments["gpt4o-stable"]
+    world.models.deployments["gpt4o-stable"] = replace(dep, version_upgrade_option="NoAutoUpgrade")
+    pinned = run_checklist(world.deps, target=TARGET, trigger="cli").report.results[1]
+    assert pinned.status.value == "pass" and not any(c.startswith("az rest") for c in pinned.commands)
