@@ -16,9 +16,10 @@ from bot.domain.releases import ReleaseStatus
 from bot.domain.rollback_requests import RequestStatus, ServiceEnv
 from bot.domain.tree import FlowState
 from bot.scheduler import build_scheduler
-from bot.services import rollbacks
 from bot.services.releases import mark_release, record_release
 from bot.slack.ids import SlackId
+from bot.slack.payloads import encode_request_ref
+from tests.e2e.flow import submit_plan
 from tests.harness.world import ALICE, BOB, CHANNEL, DEPLOYS, RG, SUB, World
 
 TARGET = ServiceEnv("pharmabot", "prod")
@@ -86,8 +87,20 @@ def test_each_new_drift_is_posted_once_by_two_replicas_and_drift_exits_1_then_0(
 
     as_json = json.loads(_cli("drift", "pharmabot", "--env", "prod", "--json").output)
     assert as_json["exit_code"] == 1 and {d["kind"] for d in as_json["drift"]} == {"model", "prompt"}
-    request = rollbacks.open_request(deps, state=preset.with_(emergency=True), reason="drift", requester_id=ALICE)
-    rollbacks.approve(deps, request_id=request.id, user_id=BOB)
+
+    # the post's button opens /rollback at the plan back to the last good release; a second person approves
+    world.click(ALICE, posts[1]["ts"], SlackId.drift_rollback.value, button["value"], channel=DEPLOYS)
+    view = world.wait_view(SlackId.flow_plan_view.value)
+    plan = json.dumps(view["blocks"], ensure_ascii=False)
+    assert f"Back to release #{release.id}" in plan and "gpt4o-stable: gpt-4o 2024-11-20" in plan
+    submit_plan(world, view, "Azure upgraded the model and someone activated a prompt by hand")
+    world.wait(lambda: deps.requests.find_in_flight(TARGET) is not None, what="the request")
+    request = deps.requests.find_in_flight(TARGET)
+    assert request is not None and request.kind == RELEASE and request.channel_id == CHANNEL
+    world.wait(lambda: deps.requests.get(request.id).message_ts is not None, what="the card")
+    world.click(
+        BOB, deps.requests.get(request.id).message_ts or "", SlackId.approve.value, encode_request_ref(request.id)
+    )
     world.wait(lambda: deps.requests.get(request.id).status is RequestStatus.succeeded, timeout=30, what="rollback")
     world.wait(lambda: deps.releases.latest(TARGET).source == "rollback", what="release")  # type: ignore[union-attr]
     after = _cli("drift", "pharmabot", "--env", "prod")

@@ -123,7 +123,7 @@ def _texts(found: Sorted) -> tuple[str, str]:
     return "\n".join(now), "\n".join(after)
 
 
-def _risks(release: Release, found: Sorted) -> tuple[str, ...]:
+def _risks(found: Sorted) -> tuple[str, ...]:
     risks = [f"{p.diff.kind}: {risk}" for p in found.planned for risk in p.plan.risks]
     risks += [
         f"{d.kind}: {d.live_text} → {d.recorded_text} is not rolled back here: it needs its own request "
@@ -165,7 +165,7 @@ def release_plan(h: ReleaseHandle, choice: str | None) -> Plan[ReleaseState]:
         why = found.blocked or f"Live state already matches release #{release.id} in every layer the bot rolls back."
         return Plan.blocked(
             RELEASE, why, choice=str(release.id), current_text=now_text or "as recorded", choices=offered,
-            desired_text=after_text or release.label, risks=_risks(release, found),
+            desired_text=after_text or release.label, risks=_risks(found),
         )  # fmt: skip
     return _plan(h, release, live, found, offered=offered, texts=(now_text, after_text))
 
@@ -199,7 +199,7 @@ def _plan(
         desired_text=texts[1],
         commands=tuple(commands),
         roll_forward=tuple(undo),
-        risks=_risks(release, found),
+        risks=_risks(found),
         steps=(*steps, "verify release"),
         choices=offered,
         note=(
