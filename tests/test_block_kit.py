@@ -13,12 +13,13 @@ from bot.domain.facts import Facts
 from bot.domain.kinds import CODE, PROMPT
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult
 from bot.domain.readiness import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
+from bot.domain.releases import DriftReport, ItemDiff, Layer, LayerItem, Release, ReleaseStatus
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds import encode_plan
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, home, views
+from bot.slack import blocks, cards, checklist_blocks, home, release_blocks, views
 from bot.slack.ids import SlackId
 from bot.text import Mention
 from sandbox.emulators.slack import validate_message_blocks, validate_view
@@ -91,8 +92,29 @@ def _request(status: RequestStatus, *, drill: bool = False) -> RollbackRequest:
     )
 
 
+LAYERS = (
+    Layer(CODE, (LayerItem("app", "app--v1=100 img", "app: app--v1 100 % (1.4.2)", "app--v1"),)),
+    Layer(PROMPT, (LayerItem("drug_info", "v3", "drug_info v3 active <!channel>", "drug_info@3"),)),
+)
+RELEASE_7 = Release(7, TARGET, NOW, "cli", "cli:alice", "deploy <!here> 1.4.2 " * 20, ReleaseStatus.good, LAYERS)
+DRIFT = DriftReport(
+    TARGET,
+    RELEASE_7,
+    diffs=tuple(
+        ItemDiff(PROMPT, f"p{i}", LayerItem(f"p{i}", "v4", f"p{i} v4 <@U0EVIL>"), LayerItem(f"p{i}", "v3", "v3"))
+        for i in range(60)
+    ),
+    warnings=("Azure may move gpt4o-stable <https://evil|click>",),
+    last_good=RELEASE_7,
+)
+
+
 def messages() -> dict[str, list[dict[str, Any]]]:
     out = {
+        "releases": release_blocks.build_releases(TARGET, [RELEASE_7] * 30),
+        "releases-none": release_blocks.build_releases(TARGET, []),
+        "drift": release_blocks.build_drift(DRIFT, DRIFT.diffs, STATE.with_(kind=None)),
+        "drift-no-button": release_blocks.build_drift(DRIFT, DRIFT.diffs[:1], None),
         "usage": blocks.build_usage(CATALOG, "Unknown service 'x'"),
         "usage-empty": blocks.build_usage(Catalog(())),
         "notice": blocks.build_notice("no"),
@@ -182,3 +204,14 @@ def test_card_shows_the_pin_and_the_roll_forward_and_escapes_outside_text() -> N
     assert "Unhealthy &lt;b&gt;" in card and "<@U0BOB>" in card
     drill = json.dumps(cards.build_card(_request(RequestStatus.pending, drill=True), PLAN))
     assert "Roll forward" not in drill  # a drill restores by itself
+
+
+def test_releases_and_drift_escape_what_came_from_outside() -> None:
+    import json
+
+    listed = json.dumps(release_blocks.build_releases(TARGET, [RELEASE_7]))
+    assert "&lt;!here&gt;" in listed and "<!here>" not in listed and "&lt;!channel&gt;" in listed
+    drift = json.dumps(release_blocks.build_drift(DRIFT, DRIFT.diffs[:2], STATE))
+    assert "&lt;@U0EVIL&gt;" in drift and "<@U0EVIL>" not in drift and "<https://evil" not in drift
+    button = next(e for b in json.loads(drift) if b["type"] == "actions" for e in b["elements"])
+    assert button["action_id"] == SlackId.drift_rollback and FlowState.decode(button["value"], [CODE]) == STATE
