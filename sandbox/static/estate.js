@@ -112,7 +112,7 @@ window.Estate = (() => {
     back.dataset.testid = "break-way-back";
     back.title = "The revision a rollback would go to fails its health check (a drill's verification then fails)";
     back.addEventListener("click", () => handlers.breakWayBack(env));
-    const release = el("button", "es-btn", "Ship a bad release");
+    const release = el("button", "es-btn", "Bad release");
     release.dataset.testid = "break-release";
     release.title = "A new failing revision, a new prompt version and a model upgrade, all at once";
     release.addEventListener("click", () => handlers.breakRelease(env));
