@@ -368,3 +368,16 @@ def test_a_deployment_azure_may_upgrade_is_a_checklist_warning_with_the_exact_pi
     world.models.deployments["gpt4o-stable"] = replace(dep, version_upgrade_option="NoAutoUpgrade")
     pinned = run_checklist(world.deps, target=TARGET, trigger="cli").report.results[1]
     assert pinned.status.value == "pass" and not any(c.startswith("az rest") for c in pinned.commands)
+
+
+def test_a_release_rollback_is_proved_by_what_its_code_layer_restores() -> None:
+    from bot.domain.signals import SignalQuery
+    from tests.fakes import FakeTelemetry
+
+    telemetry = FakeTelemetry(tables={SignalQuery.by_revision: lambda window: (("revision", "calls", "errors"), ())})
+    world = fast_world(telemetry=telemetry)
+    _good_release(world)
+    request = _approve_and_run(world, _open(world))
+    assert request.status is RequestStatus.succeeded, request.result
+    [watch] = world.watches.watches.values()
+    assert (watch.subject.describe(), watch.request_id) == (f"revision {V1}", request.id)

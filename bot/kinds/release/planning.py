@@ -186,6 +186,7 @@ def _plan(
             LayerChange(p.diff.kind, p.diff.name, p.plan.choice, getattr(p.plan, which).to_json()) for p in planned
         )
 
+    proof = next((g for p in planned if (k := h.kinds.get(p.diff.kind)) and (g := k.restored_group(p.plan))), None)
     commands = [line for p in planned for line in (f"# {p.diff.kind}: {p.diff.name}", *p.plan.commands)]
     undo = [line for p in reversed(planned) for line in (f"# {p.diff.kind}: {p.diff.name}", *p.plan.roll_forward)]
     steps = [f"{p.diff.kind}: {step}" for p in planned for step in p.plan.steps]
@@ -193,8 +194,8 @@ def _plan(
     return Plan(
         kind=RELEASE,
         choice=str(release.id),
-        current=ReleaseState(release.id, tuple(live), changes("current")),
-        desired=ReleaseState(release.id, _expected(live, planned), changes("desired")),
+        current=ReleaseState(release.id, tuple(live), changes("current"), proof),
+        desired=ReleaseState(release.id, _expected(live, planned), changes("desired"), proof),
         current_text=texts[0],
         desired_text=texts[1],
         commands=tuple(commands),

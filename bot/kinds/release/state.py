@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.domain.kinds import KindName
 from bot.domain.releases import Layer, layers_from_json, layers_to_json
+from bot.domain.signals import Dimension, Group
 
 VERSION = 1
 
@@ -46,14 +47,19 @@ class ReleaseState:
     release: int
     layers: tuple[Layer, ...]
     changes: tuple[LayerChange, ...]
+    # What the proof after rollback watches: what the first item it moves restores, as its own kind says
+    # (the code layer's revision when it moves code).
+    proof: Group | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Versioned JSON."""
+        proof = self.proof
         return {
             "v": VERSION,
             "release": self.release,
             "layers": layers_to_json(self.layers),
             "changes": [c.to_json() for c in self.changes],
+            "proof": [proof.dimension.value, proof.scope, proof.value] if proof else None,
         }
 
     @classmethod
@@ -61,10 +67,12 @@ class ReleaseState:
         """Inverse of ``to_json``."""
         if data.get("v") != VERSION:
             raise ValueError(f"not a release state of version {VERSION}: {data.get('v')!r}")
+        proof = data.get("proof")
         return cls(
             int(data["release"]),
             layers_from_json(data["layers"]),
             tuple(LayerChange.from_json(c) for c in data["changes"]),
+            Group(Dimension(proof[0]), str(proof[1]), str(proof[2])) if proof else None,
         )
 
     def describe(self) -> str:
