@@ -22,12 +22,13 @@ from bot.domain.kinds import CODE
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult
 from bot.domain.readiness import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
 from bot.domain.recovery import CardProof, Evidence, Figures, Verdict
+from bot.domain.releases import DriftReport, ItemDiff, Layer, LayerItem, Release, ReleaseStatus
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.signals import Dimension, Group, TimeWindow
 from bot.domain.traffic import TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, home, proof, views
+from bot.slack import blocks, cards, checklist_blocks, home, proof, release_blocks, views
 from bot.slack.mrkdwn import escape, render, truncate
 from bot.text import Mention, Text
 
@@ -229,3 +230,21 @@ def test_truncation_fits_and_never_cuts_an_entity_or_a_token(text: str, limit: i
         assert cut.endswith("…")
         body = cut[:-1]
         assert re.fullmatch(r"(?:[^&]|&(?:amp|lt|gt);)*", body), body
+
+
+@PROPERTY
+@given(t=texts, channel=slack_id)
+def test_releases_drift_and_the_kind_labels_carry_no_markup_from_outside(t: list[str], channel: str) -> None:
+    target = ServiceEnv("pharmabot", "prod")
+    layers = (Layer(CODE, (LayerItem(t[0], t[1], t[2], t[3], t[4]),)),)
+    release = Release(7, target, NOW, t[5], t[6], t[7], ReleaseStatus.good, layers)
+    diff = ItemDiff(CODE, t[8], LayerItem(t[8], t[9], t[10]), LayerItem(t[8], t[11], t[12]))
+    report = DriftReport(target, release, (diff,), (t[13],), last_good=release)
+    state = FlowState(channel, "pharmabot", "prod", True, CODE)
+    labels = {"code": t[14]}
+    assert_inert(
+        release_blocks.build_releases(target, [release]),
+        release_blocks.build_drift(report, report.diffs, state),
+        views.build_kind_view(state, [], [("code", True, t[0]), ("release", False, t[1])], "code", labels=labels),
+        texts=(release_blocks.drift_text(report),),
+    )

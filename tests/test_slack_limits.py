@@ -20,12 +20,13 @@ from bot.domain.kinds import CODE, PROMPT
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, choice_key, is_digest_key
 from bot.domain.readiness import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
 from bot.domain.recovery import CardProof, Evidence, Figures, Verdict
+from bot.domain.releases import DriftReport, ItemDiff, Layer, LayerItem, Release, ReleaseStatus
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.signals import Dimension, Group, TimeWindow
 from bot.domain.traffic import TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, home, proof, views
+from bot.slack import blocks, cards, checklist_blocks, home, proof, release_blocks, views
 from bot.slack.mrkdwn import OPTION_TEXT, OPTION_VALUE
 from bot.text import Mention, Text
 from sandbox.emulators.slack import validate_message_blocks, validate_view
@@ -68,6 +69,9 @@ EVIDENCE = Evidence(
 )
 CARD_PROOF = CardProof(posted=True, verdict=Verdict.recovered, link="https://slack.example/archives/C0/p1" + "1" * 3000)
 FLOW = FlowState("C0INCIDENT", NAME, NAME, True, PROMPT, choice_key(PLAN.choice))
+ITEM = LayerItem(HUGE, HUGE, HUGE, HUGE, HUGE)
+RELEASE = Release(2**53, TARGET, NOW, HUGE, HUGE, HUGE, ReleaseStatus.unknown, (Layer(CODE, (ITEM,) * 50),) * 5)
+DRIFT = DriftReport(TARGET, RELEASE, (ItemDiff(CODE, HUGE, ITEM, ITEM),) * 100, (HUGE,) * 20, last_good=RELEASE)
 
 
 def _request(status: RequestStatus) -> RollbackRequest:
@@ -90,6 +94,8 @@ def messages() -> dict[str, list[dict[str, Any]]]:
         "checklist-details": checklist_blocks.build_checklist_details(REPORT),
         "proof": proof.build_proof(EVIDENCE),
         "no-proof": proof.build_proof(None, HUGE),
+        "releases": release_blocks.build_releases(TARGET, [RELEASE] * 100),
+        "drift": release_blocks.build_drift(DRIFT, DRIFT.diffs, FLOW),
     }
     approvers = (Mention.usergroup("S0APPROVERS"), *(Mention.user(f"U0{i:08d}") for i in range(300)))
     for status in RequestStatus:
@@ -106,7 +112,9 @@ def surfaces() -> dict[str, dict[str, Any]]:
     return {
         "target": views.build_target_view(FlowState("C0INCIDENT"), [POLICY] * 150),
         "loading": views.build_loading_view(FLOW, HUGE),
-        "kind": views.build_kind_view(FLOW, EVENTS, [(PROMPT, True, HUGE), (CODE, False, HUGE)], PROMPT, [HUGE] * 9),
+        "kind": views.build_kind_view(
+            FLOW, EVENTS, [(PROMPT, True, HUGE), (CODE, False, HUGE)], PROMPT, [HUGE] * 9, labels={PROMPT: HUGE}
+        ),
         "plan": views.build_plan_view(FLOW, PLAN),
         "plan-blocked": views.build_plan_view(FLOW, BLOCKED),
         "posted": views.build_request_posted_view(FLOW, 2**53),

@@ -91,7 +91,7 @@ def test_a_model_failure_leaves_code_and_prompt_restored_and_the_alias_untouched
 def test_app_home_shows_each_layer_now_against_the_last_good_release(world: World) -> None:
     number = good_release(world)
     world.factory.app_home_opened(ALICE).post(world.url)
-    world.slack.wait_for("views.publish")
+    world.slack.wait_for("views.publish", lambda c: "*Release*" in json.dumps(c.body))  # once live state is read
     home = json.dumps(world.slack.home(ALICE), ensure_ascii=False)
     assert f"*Release* now vs last good, release #{number} (good" in home
     assert f"• `code` {APP}: {V2} 100 % (pharmabot:1.5.0) · {APP}: {V1} 100 % (pharmabot:1.4.2) · DIFFERS" in home

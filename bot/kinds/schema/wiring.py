@@ -7,14 +7,14 @@ from pydantic import Field
 from bot.adapters.azure.postgres import AzurePostgresApi
 from bot.adapters.migration_head import SqlMigrationHead
 from bot.domain.azure import PostgresServerRef
-from bot.kinds.edge import BindContext, ConfigBlock, KindPlugin, NonEmpty
+from bot.kinds.edge import BindContext, ConfigBlock, KindPlugin, NonEmpty, NonEmptySecret
 from bot.kinds.schema import KIND, PostgresHandle
 
 
 class MigrationsConfig(ConfigBlock):
     """Where the application's migration tool records its head (read only: a release records it)."""
 
-    database_url: NonEmpty
+    database_url: NonEmptySecret
     version_table: str = Field(default="alembic_version", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
