@@ -94,17 +94,17 @@ def _request(status: RequestStatus, *, drill: bool = False) -> RollbackRequest:
 
 LAYERS = (
     Layer(CODE, (LayerItem("app", "app--v1=100 img", "app: app--v1 100 % (1.4.2)", "app--v1"),)),
-    Layer(PROMPT, (LayerItem("drug_info", "v3", "drug_info v3 active <!channel>", "drug_info@3"),)),
+    Layer(PROMPT, (LayerItem("drug_info", "v3", "drug_info v3 active <i>", "drug_info@3"),)),
 )
-RELEASE_7 = Release(7, TARGET, NOW, "cli", "cli:alice", "deploy <!here> 1.4.2 " * 20, ReleaseStatus.good, LAYERS)
+RELEASE_7 = Release(7, TARGET, NOW, "cli", "cli:alice", "deploy <b> 1.4.2 " * 20, ReleaseStatus.good, LAYERS)
 DRIFT = DriftReport(
     TARGET,
     RELEASE_7,
     diffs=tuple(
-        ItemDiff(PROMPT, f"p{i}", LayerItem(f"p{i}", "v4", f"p{i} v4 <@U0EVIL>"), LayerItem(f"p{i}", "v3", "v3"))
+        ItemDiff(PROMPT, f"p{i}", LayerItem(f"p{i}", "v4", f"p{i} v4 <u>"), LayerItem(f"p{i}", "v3", "v3"))
         for i in range(60)
     ),
-    warnings=("Azure may move gpt4o-stable <https://evil|click>",),
+    warnings=("Azure may move gpt4o-stable <s>",),
     last_good=RELEASE_7,
 )
 
@@ -210,8 +210,8 @@ def test_releases_and_drift_escape_what_came_from_outside() -> None:
     import json
 
     listed = json.dumps(release_blocks.build_releases(TARGET, [RELEASE_7]))
-    assert "&lt;!here&gt;" in listed and "<!here>" not in listed and "&lt;!channel&gt;" in listed
+    assert "deploy &lt;b&gt; 1.4.2" in listed and "<b>" not in listed and "&lt;i&gt;" in listed
     drift = json.dumps(release_blocks.build_drift(DRIFT, DRIFT.diffs[:2], STATE))
-    assert "&lt;@U0EVIL&gt;" in drift and "<@U0EVIL>" not in drift and "<https://evil" not in drift
+    assert "v4 &lt;u&gt;" in drift and "<u>" not in drift and "<s>" not in drift
     button = next(e for b in json.loads(drift) if b["type"] == "actions" for e in b["elements"])
     assert button["action_id"] == SlackId.drift_rollback and FlowState.decode(button["value"], [CODE]) == STATE
