@@ -12,8 +12,8 @@ in the background:
 * **counted**: what is given up (retries exhausted, or an error that will not go away) is logged and
   counted (``notifications_undelivered``); the card catches up with the next update that gets through.
 
-``post_card``, ``post_checklist`` and ``post_proof`` are answered at once: their callers need the message's ts
-(and the proof's watch retries a failed post itself).
+``post_card``, ``post_checklist``, ``post_drift`` and ``post_proof`` are answered at once: their callers need the
+message's ts (and the proof's watch retries a failed post itself).
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from bot.adapters.slack_notifier import SlackNotifier
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
 from bot.domain.recovery import CardProof, Evidence
+from bot.domain.releases import DriftReport, ItemDiff
 from bot.domain.rollback_requests import RollbackRequest
+from bot.domain.tree import FlowState
 from bot.errors import SlackDeliveryError
 from bot.ports.metrics import Metrics
 from bot.ports.notify import Notifier, PostedMessage
@@ -116,6 +118,11 @@ class QueuedNotifier(Notifier):
 
     def post_checklist(self, channel: str, report: ChecklistReport) -> str:
         return self._poster.post_checklist(channel, report)
+
+    def post_drift(
+        self, channel: str, report: DriftReport, diffs: Sequence[ItemDiff], *, rollback: FlowState | None
+    ) -> str:
+        return self._poster.post_drift(channel, report, diffs, rollback=rollback)
 
     def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> PostedMessage:
         return self._poster.post_proof(request, evidence, problem)  # its watch retries a failed post itself

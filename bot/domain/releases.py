@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -34,16 +34,16 @@ class ReleaseStatus(StrEnum):
 class LayerItem:
     """One thing a layer holds, as read at one moment.
 
-    ``value`` identifies its state (what releases compare); ``text`` is how people read it; ``target`` is the
-    kind's plan choice that brings it back to this state (None: the bot cannot plan it); ``warning`` is shown,
-    never compared.
+    ``value`` identifies its state (what releases compare: two items are equal when their names and values are);
+    ``text`` is how people read it; ``target`` is the kind's plan choice that brings it back to this state (None:
+    the bot cannot plan it); ``warning`` is shown, never compared.
     """
 
     name: str
     value: str
-    text: str
-    target: str | None = None
-    warning: str = ""
+    text: str = field(compare=False)
+    target: str | None = field(default=None, compare=False)
+    warning: str = field(default="", compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """Stored form."""

@@ -29,10 +29,13 @@ from bot.kinds.base import (
     Kind,
     KindServices,
     LiveState,
+    Offer,
+    before_write,
     changed_by_others,
     check,
     require_state,
     timed,
+    write_fence,
 )
 from bot.kinds.contributions import plan_findings
 from bot.kinds.environment import BoundEnvironment
@@ -57,6 +60,7 @@ __all__ = [
     "KindState",
     "Kinds",
     "LiveState",
+    "Offer",
     "Plan",
     "RollbackBotError",
     "ServiceEnv",
@@ -64,6 +68,7 @@ __all__ = [
     "StoreError",
     "UsageError",
     "Verification",
+    "before_write",
     "cell",
     "changed_by_others",
     "check",
@@ -76,4 +81,5 @@ __all__ = [
     "require_state",
     "timed",
     "warned",
+    "write_fence",
 ]

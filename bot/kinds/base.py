@@ -17,6 +17,8 @@ import dataclasses
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -146,6 +148,12 @@ class BoundKind(ABC, Generic[S]):
         """How 'what changed?' offers this kind now (None: by its name, preselected when it changed last)."""
         return None
 
+    def moved_by_others(self, snapshot: S, desired: S, live: S) -> tuple[str, ...]:
+        """What in ``live`` is neither as captured nor as the change writes it: someone else moved it (default:
+        field by field, ``changed_by_others``). A change resumed half-way, or a restore, stops when this is not
+        empty."""
+        return changed_by_others(snapshot, desired, live)
+
 
 class Kind(Generic[H]):
     """A rollback kind's definition: its name, where it is configured, how it binds and how its state decodes.
@@ -194,6 +202,30 @@ class Kind(Generic[H]):
             ValueError: the data is not a state of this kind (or of a version it reads).
         """
         return self._decode(data)
+
+
+_WRITE_FENCE: ContextVar[Callable[[], None] | None] = ContextVar("rollback_bot_write_fence", default=None)
+
+
+@contextmanager
+def write_fence(fence: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, ``before_write()`` calls ``fence`` (the execution's lease: it raises once lost)."""
+    token = _WRITE_FENCE.set(fence)
+    try:
+        yield
+    finally:
+        _WRITE_FENCE.reset(token)
+
+
+def before_write() -> None:
+    """A kind that writes from threads of its own calls this before each write: the execution's fence, if any.
+
+    Raises:
+        LeaseLostError: this replica no longer executes the change (another one carries on).
+    """
+    fence = _WRITE_FENCE.get()
+    if fence is not None:
+        fence()
 
 
 def timed(name: str, action: Callable[[], tuple[str, dict[str, Any]]]) -> StepResult:

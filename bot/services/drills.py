@@ -23,7 +23,7 @@ from bot.domain.plan import KindState, Plan, StepResult
 from bot.domain.readiness import DrillPhase, DrillRecord
 from bot.domain.rollback_requests import NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.errors import LeaseLostError, RollbackBotError, SlackApiError, StalePlanError, UsageError
-from bot.kinds import BoundKind, changed_by_others, encode_plan, require_state
+from bot.kinds import BoundKind, encode_plan, require_state
 from bot.services import Deps
 from bot.services.audit import audited, record
 from bot.services.claims import fenced
@@ -233,7 +233,7 @@ def _restore(
         live = bound.capture(plan)
         if live == snapshot:
             return [StepResult("restore", True, 0.0, "nothing to restore: live state is as captured")], None
-        others = changed_by_others(snapshot, desired, live)
+        others = bound.moved_by_others(snapshot, desired, live)
         if others:
             return steps, (
                 f"{', '.join(others)} changed by someone else during the drill, so it was left as found "

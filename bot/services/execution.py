@@ -33,7 +33,7 @@ from bot.domain.plan import Plan, StepResult
 from bot.domain.recovery import CardProof
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest
 from bot.errors import AlreadyDecidedError, LeaseLostError, RollbackBotError, StalePlanError
-from bot.kinds import BoundKind, changed_by_others, require_state
+from bot.kinds import BoundKind, require_state, write_fence
 from bot.services import Deps
 from bot.services.audit import record
 from bot.services.claims import Lease, fenced
@@ -169,8 +169,9 @@ def _run_rollback(
             live = "live state is already as planned (made before this replica took over); verifying it"
             _step_done(deps, request, plan, steps, StepResult("already applied", True, 0.0, live))
         else:
-            for step in fenced(bound.execute(todo), lease.fence):
-                _step_done(deps, request, plan, steps, step)
+            with write_fence(lease.fence):  # also for writes a kind makes from threads of its own (a release)
+                for step in fenced(bound.execute(todo), lease.fence):
+                    _step_done(deps, request, plan, steps, step)
     except LeaseLostError:
         raise
     except RollbackBotError as exc:
@@ -194,7 +195,7 @@ def _resume_point(bound: BoundKind[Any], plan: Plan[Any]) -> Plan[Any] | None:
         return None
     if live == current:
         return plan
-    others = changed_by_others(current, desired, live)
+    others = bound.moved_by_others(current, desired, live)
     if others:
         raise StalePlanError(
             f"Live state moved since the approval: {', '.join(others)} changed by someone else "

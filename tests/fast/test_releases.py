@@ -15,9 +15,10 @@ from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.errors import AzureAuthError, NotFoundError, RollbackBotError, StalePlanError, UsageError
 from bot.services import rollbacks
-from bot.services.execution import execute_request, reconcile_interrupted
+from bot.services.execution import claim_due, execute_request
 from bot.services.flow import what_changed
 from bot.services.releases import mark_release, record_release
+from bot.services.replica import LocalExecutions
 from tests.fakes import ALICE, APP, BOB, CHANNEL, TARGET, FakeMigrationHead, FakeSearch, FastWorld, fast_world
 
 pytestmark = pytest.mark.fast
@@ -263,7 +264,7 @@ def test_the_plan_is_stale_when_any_layer_moved(move: str) -> None:
     assert world.jobs == []
 
 
-def test_an_item_that_moves_after_approval_is_left_as_found() -> None:
+def test_an_item_that_moves_after_approval_stops_it_before_any_write() -> None:
     world = fast_world()
     _good_release(world)
     request_id = _open(world)
@@ -273,8 +274,9 @@ def test_an_item_that_moves_after_approval_is_left_as_found() -> None:
     world.run_jobs()
     request = world.requests.get(request_id)
     assert request.status is RequestStatus.failed
-    assert "embedding (drugs) failed: it moved since the plan" in request.result["error"]
+    assert "embedding drugs index changed by someone else" in request.result["error"]
     assert world.search.aliases["drugs"] == "drugs-v3-hotfix"
+    assert world.apps.rules.weights(world.apps.latest) == {V1: 0, V2: 100}  # nothing was written
 
 
 def test_an_approved_release_rollback_runs_once() -> None:
@@ -309,31 +311,41 @@ def test_release_rollbacks_are_never_drilled() -> None:
         drills.run_drill(world.deps, target=TARGET, kind=RELEASE, actor="t")
 
 
-@pytest.mark.parametrize("landed", [True, False])
-def test_a_release_rollback_cut_short_by_a_crash_is_read_back_layer_by_layer(landed: bool) -> None:
+@pytest.mark.parametrize("how_far", ["code", "everything", "moved-by-someone"])
+def test_a_release_rollback_whose_replica_died_is_resumed_from_where_it_stopped(how_far: str) -> None:
     world = fast_world()
     _good_release(world)
     request_id = _open(world)
     rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
-    world.jobs.clear()  # the replica died before (or while) running it
-    approved = world.requests.get(request_id)
-    world.requests.transition(
-        request_id, from_status=approved.status, to_status=RequestStatus.executing, version=approved.version
-    )
-    if landed:
-        _state(world, good=True)
-    else:
-        world.apps.rules = TrafficRules.named({V1: 100, V2: 0})  # only the code layer got there
-    world.clock.advance(minutes=10)
-    [done] = reconcile_interrupted(world.deps)
-    assert done.status is (RequestStatus.succeeded if landed else RequestStatus.failed)
-    newest = world.releases.latest(TARGET)
-    assert (newest.source == "rollback") is landed  # type: ignore[union-attr]
-    if not landed:
-        assert any(
-            "prompt drug_info reads drug_info v4 active, not drug_info v3 active" in line
-            for line in done.result["live"]
-        )
+    world.jobs.clear()  # the replica that claimed it died …
+    assert world.requests.claim(request_id, replica="a-replica-that-died", lease_seconds=15) is not None
+    world.apps.rules = TrafficRules.named({V1: 100, V2: 0})  # … after it moved the traffic
+    if how_far == "everything":
+        _state(world, good=True)  # … or after it had made every write
+        dep = world.models.deployments["gpt4o-stable"]
+        world.models.deployments["gpt4o-stable"] = replace(dep, version_upgrade_option="NoAutoUpgrade")
+    if how_far == "moved-by-someone":
+        world.search.aliases["drugs"] = "drugs-v3-hotfix"  # meanwhile someone pointed the alias elsewhere
+        world.search.counts["drugs-v3-hotfix"] = 1
+    writes = len(world.apps.faults.calls)
+    world.clock.advance(seconds=16)  # its lease ran out: another replica resumes it
+    another = replace(world.deps, local=LocalExecutions(), replica_id="replica-b")
+    assert claim_due(another) == [request_id]
+    world.run_jobs()
+    done = world.requests.get(request_id)
+    names = [s["name"] for s in done.result["steps"]]
+    if how_far == "moved-by-someone":
+        assert done.status is RequestStatus.failed and "changed by someone else" in done.result["error"]
+        assert "embedding drugs" in done.result["error"] and world.search.aliases["drugs"] == "drugs-v3-hotfix"
+        return
+    assert done.status is RequestStatus.succeeded and done.claims == 2, done.result
+    assert "set_traffic" not in world.apps.faults.calls[writes:]  # the code layer is not written again
+    if how_far == "everything":  # every write had landed: verified, nothing written again
+        assert names == ["already applied", "verify release"], names
+    else:  # the code layer is only verified; the others are written
+        assert "code: verify traffic" in names and "code: shift traffic" not in names
+        assert {"prompt: activate version", "model: pin model version", "embedding: point alias"} <= set(names)
+    assert world.releases.latest(TARGET).source == "rollback"  # type: ignore[union-attr]
 
 
 def test_when_the_steps_cannot_be_recorded_no_other_layer_starts_writing() -> None:
@@ -381,3 +393,27 @@ def test_a_release_rollback_is_proved_by_what_its_code_layer_restores() -> None:
     assert request.status is RequestStatus.succeeded, request.result
     [watch] = world.watches.watches.values()
     assert (watch.subject.describe(), watch.request_id) == (f"revision {V1}", request.id)
+
+
+def test_a_replica_that_lost_the_execution_writes_nothing_more() -> None:
+    from bot.errors import LeaseLostError
+    from bot.kinds import write_fence
+
+    world = fast_world()
+    _good_release(world)
+    plan = world.bound(RELEASE).plan()
+    fences: list[str] = []
+
+    def fence() -> None:  # the lease is renewed for the code layer, then another replica takes the execution over
+        fences.append(threading.current_thread().name)
+        if len(fences) > 1:
+            raise LeaseLostError("request #1 is no longer executed by this replica")
+
+    with write_fence(fence), pytest.raises(LeaseLostError):
+        list(world.bound(RELEASE).execute(plan))
+    assert world.apps.rules.weights(world.apps.latest) == {V1: 100, V2: 0}  # written before the lease was lost
+    assert world.prompts.inner.active("drug_info").version == 4  # type: ignore[union-attr]
+    assert (
+        world.models.deployments["gpt4o-stable"].version == "2024-08-06" and world.search.aliases["drugs"] == "drugs-v2"
+    )
+    assert {name.split("-")[1] for name in fences} >= {"code"}  # checked on each layer's own thread

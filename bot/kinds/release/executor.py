@@ -63,7 +63,7 @@ class ReleaseRollback(BoundKind[ReleaseState]):
             LayerChange(c.kind, c.item, c.choice, self._h.layers[c.kind].capture(sub).to_json())
             for c, sub in self._sub_plans(plan)
         )
-        return ReleaseState(current.release, layers, changes)
+        return ReleaseState(current.release, layers, changes, current.proof)
 
     def execute(self, plan: Plan[ReleaseState]) -> Iterator[StepResult]:
         current, _ = require_state(plan)
@@ -108,6 +108,23 @@ class ReleaseRollback(BoundKind[ReleaseState]):
             state = definition.decode_state(now.state) if definition else None
             if state is not None and state not in (sub.current, sub.desired):
                 yield from self._h.layers[now.kind].undo_partial(sub, state)
+
+    def moved_by_others(self, snapshot: ReleaseState, desired: ReleaseState, live: ReleaseState) -> tuple[str, ...]:
+        """Item by item: each moved item as its own kind judges it; any other item that is not as it was."""
+        moved: list[str] = []
+        for then, want, now in zip(snapshot.changes, desired.changes, live.changes, strict=True):
+            definition = self._h.kinds.get(now.kind)
+            if definition is None or now.kind not in self._h.layers:
+                moved.append(f"{now.kind} {now.item}")
+                continue
+            states = (definition.decode_state(x.state) for x in (then, want, now))
+            moved += [f"{now.kind} {now.item} {f}" for f in self._h.layers[now.kind].moved_by_others(*states)]
+        planned = {(c.kind, c.item) for c in snapshot.changes}
+        before = {(layer.kind, i.name): i.value for layer in snapshot.layers for i in layer.items}
+        after = {(layer.kind, i.name): i.value for layer in live.layers for i in layer.items}
+        others = sorted((set(before) | set(after)) - planned)
+        moved += [f"{kind} {name}" for kind, name in others if before.get((kind, name)) != after.get((kind, name))]
+        return tuple(moved)
 
     def restorable(self, snapshot: ReleaseState) -> str | None:
         for change in snapshot.changes:

@@ -1,6 +1,9 @@
 """Running a release rollback: stage by stage (code first), the layers of a stage concurrently, each verified.
 
-Each item runs through its own kind: re-read (it must still be as planned), execute, verify. The first
+Each item runs through its own kind: re-read (already as planned: only verified, as after a replica that
+stopped half-way; as it was planned from, or half-way through its own writes: the rest is written; moved by
+someone else: nothing is written), execute, verify. Before writing, an item passes the execution's lease
+fence (``before_write``): a replica that lost the execution writes nothing more. The first
 failure — an error, a failed verification, an item that moved since the plan — stops the rollback: no
 layer starts writing after it (a layer already writing finishes and is verified), no later stage starts,
 and the error lists what was done and verified, what failed and what was not done.
@@ -19,12 +22,12 @@ from typing import Any
 
 from bot.domain.kinds import KindName
 from bot.domain.plan import Plan, StepResult
-from bot.errors import PartialRollbackError, RollbackBotError, StalePlanError
-from bot.kinds.base import BoundKind
+from bot.errors import LeaseLostError, PartialRollbackError, RollbackBotError, StalePlanError
+from bot.kinds.base import BoundKind, before_write, require_state
 
 log = logging.getLogger("rollback_bot.release")
 
-DONE, FAILED, NOT_DONE = "done", "failed", "not done"
+DONE, FAILED, NOT_DONE, LOST = "done", "failed", "not done", "lost"
 
 
 @dataclass
@@ -64,6 +67,9 @@ def run(layers: Sequence[Layer], *, release: int) -> Iterator[StepResult]:
         if stop.is_set():
             break
     items = [item for layer in layers for item in layer.items]
+    lost = next((item for item in items if item.outcome == LOST), None)
+    if lost is not None:  # another replica holds the execution now: it resumes, and records the outcome
+        raise LeaseLostError(f"{lost.label}: this replica no longer executes the release rollback")
     if any(item.outcome == FAILED for item in items):
         raise PartialRollbackError(summary(items, release=release))
 
@@ -98,24 +104,46 @@ def _layer(layer: Layer, steps: queue.Queue[object], stop: threading.Event) -> N
         steps.put(_FINISHED)
 
 
+def _todo(item: Item) -> Plan[Any] | None:
+    """What is left to write for ``item``, from live state (None: it already reads as planned, e.g. written by a
+    replica that stopped before this one took the execution over).
+
+    Raises:
+        StalePlanError: someone else moved it since the plan (nothing is written).
+    """
+    current, desired = require_state(item.plan)
+    live = item.bound.capture(item.plan)
+    if live == desired:
+        return None
+    if live == current:
+        return item.plan
+    if item.bound.moved_by_others(current, desired, live):
+        raise StalePlanError(f"it moved since the plan (now: {live.describe()}); it was left as found")
+    return replace(item.plan, current=live)  # some of its own writes landed: the rest runs from here
+
+
 def _item(item: Item, steps: queue.Queue[object], stop: threading.Event, *, many: bool) -> bool:
     """Re-read, execute, verify one item; False when the rollback stops (here or elsewhere)."""
     prefix = f"{item.kind} {item.name}" if many else str(item.kind)
     try:
         if stop.is_set():
             return False
-        live = item.bound.capture(item.plan)
-        if live != item.plan.current:
-            raise StalePlanError(f"it moved since the plan (now: {live.describe()}); it was left as found")
+        todo = _todo(item)
         if stop.is_set():  # another layer failed while this one was reading: it does not start writing
             return False
-        for step in item.bound.execute(item.plan):
-            steps.put(_tagged(step, prefix, item))
+        if todo is not None:
+            before_write()  # the execution's lease: a replica that lost it writes nothing more
+            for step in item.bound.execute(todo):
+                steps.put(_tagged(step, prefix, item))
         verification = item.bound.verify(item.plan)
         for check in verification.checks:
             steps.put(_tagged(check, prefix, item))
         if not verification.ok:
             raise RollbackBotError(f"verification failed: {verification.failure}")
+    except LeaseLostError:
+        item.outcome = LOST
+        stop.set()
+        return False
     except RollbackBotError as exc:
         return _failed(item, exc.user_message, stop)
     except Exception:
