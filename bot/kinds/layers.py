@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.domain.kinds import KindName
 from bot.domain.releases import Layer, LayerItem
@@ -13,6 +13,17 @@ from bot.errors import RollbackBotError
 from bot.kinds.base import BoundKind
 
 MAX_READERS = 8
+T = TypeVar("T")
+
+
+def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Run ``calls`` concurrently (reads: each waits on Azure or a database), results in order; the first error
+    raised is raised here, once every call has finished."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=min(MAX_READERS, len(calls)), thread_name_prefix="layers") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
+    return [future.result() for future in futures]
 
 
 def read_layers(kinds: Mapping[KindName, BoundKind[Any]]) -> tuple[tuple[Layer, ...], dict[KindName, str]]:
@@ -20,14 +31,10 @@ def read_layers(kinds: Mapping[KindName, BoundKind[Any]]) -> tuple[tuple[Layer, 
 
     Kinds that take part in no release (``release_items`` is None) are left out.
     """
-    if not kinds:
-        return (), {}
-    with ThreadPoolExecutor(max_workers=min(MAX_READERS, len(kinds)), thread_name_prefix="layers") as pool:
-        futures = {name: pool.submit(contextvars.copy_context().run, _read, bound) for name, bound in kinds.items()}
+    read = at_once([lambda bound=bound: _read(bound) for bound in kinds.values()])  # type: ignore[misc]
     layers: list[Layer] = []
     problems: dict[KindName, str] = {}
-    for name, future in futures.items():
-        items, problem = future.result()
+    for name, (items, problem) in zip(kinds, read, strict=True):
         if problem is not None:
             problems[name] = problem
         elif items is not None:

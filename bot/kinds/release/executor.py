@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from bot.domain.readiness import CheckKey
 from bot.domain.releases import ReleaseStatus
 from bot.errors import RollbackBotError, UsageError
 from bot.kinds.base import BoundKind, CheckInputs, Contribution, LiveState, Offer, check, require_state
-from bot.kinds.layers import read_layers
+from bot.kinds.layers import at_once, read_layers
 from bot.kinds.release import planning, running
 from bot.kinds.release.handle import ReleaseHandle
 from bot.kinds.release.reader import ReleaseLive, last_good_view
@@ -54,14 +54,16 @@ class ReleaseRollback(BoundKind[ReleaseState]):
 
     def capture(self, plan: Plan[ReleaseState]) -> ReleaseState:
         current, _ = require_state(plan)
-        layers, problems = read_layers(self._h.layers)
+        subs = self._sub_plans(plan)
+        reads: list[Callable[[], Any]] = [lambda: read_layers(self._h.layers)]
+        reads += [lambda c=c, sub=sub: self._h.layers[c.kind].capture(sub) for c, sub in subs]  # type: ignore[misc]
+        (layers, problems), *captured = at_once(reads)  # every read at once: this runs before any write
         if problems:
             raise RollbackBotError(
                 "live state could not be read: " + "; ".join(f"{k}: {w}" for k, w in problems.items())
             )
         changes = tuple(
-            LayerChange(c.kind, c.item, c.choice, self._h.layers[c.kind].capture(sub).to_json())
-            for c, sub in self._sub_plans(plan)
+            LayerChange(c.kind, c.item, c.choice, state.to_json()) for (c, _), state in zip(subs, captured, strict=True)
         )
         return ReleaseState(current.release, layers, changes, current.proof)
 
