@@ -34,7 +34,9 @@ def test_model_rollback_repins_the_previous_version(world: World) -> None:
     plan_view = walk_to_plan(world, "model")
     blob = json.dumps(plan_view["blocks"], ensure_ascii=False)
     assert "gpt4o-stable: gpt-4o 2024-08-06" in blob and "gpt4o-stable: gpt-4o 2024-05-13 (NoAutoUpgrade)" in blob
-    assert "--model-version 2024-05-13" in blob
+    # the deployment's own PUT (the Azure CLI cannot set the upgrade option), as JSON inside the JSON blob
+    assert "az rest --method put" in blob
+    assert r"\"version\":\"2024-05-13\"},\"versionUpgradeOption\":\"NoAutoUpgrade\"" in blob
     submit_plan(world, plan_view, "2024-08-06 drops the dosage table format")
     _approve_latest(world)
     deployment = world.azure.deployment(SUB, RG, "pharmabot-openai", "gpt4o-stable")["properties"]

@@ -121,7 +121,7 @@ def test_the_plan_lists_per_layer_live_to_recorded_only_what_differs() -> None:
     assert "drugs" not in plan.desired_text
     assert [s.split(":")[0] for s in plan.steps] == ["code"] * 3 + ["prompt"] * 2 + ["model"] * 2 + ["verify release"]
     assert "code first, then prompt and model together" in plan.note
-    assert plan.commands[0] == f"# code: {APP.name}" and any("--model-version 2024-05-13" in c for c in plan.commands)
+    assert plan.commands[0] == f"# code: {APP.name}" and any('"version":"2024-05-13"' in c for c in plan.commands)
 
 
 def test_schema_is_listed_as_a_separate_request_and_never_run() -> None:
@@ -372,14 +372,15 @@ def test_a_deployment_azure_may_upgrade_is_a_checklist_warning_with_the_exact_pi
     world = fast_world()
     item2 = run_checklist(world.deps, target=TARGET, trigger="cli").report.results[1]
     assert item2.status.value == "warn" and "Azure may upgrade gpt4o-stable by itself" in item2.summary
-    pin = next(c for c in item2.commands if c.startswith("az rest --method put"))
+    # the pin keeps the version it runs (the rollback's own command is a PUT too, with the previous version)
+    pin = next(c for c in item2.commands if c.startswith("az rest --method put") and '"version":"2024-08-06"' in c)
     assert "deployments/gpt4o-stable?api-version=" in pin and '"versionUpgradeOption":"NoAutoUpgrade"' in pin
     assert '"version":"2024-08-06"' in pin and '"capacity":10' in pin  # everything else as it is
     assert "release: no release is marked good yet" in " ".join(item2.evidence)
     dep = world.models.deployments["gpt4o-stable"]
     world.models.deployments["gpt4o-stable"] = replace(dep, version_upgrade_option="NoAutoUpgrade")
     pinned = run_checklist(world.deps, target=TARGET, trigger="cli").report.results[1]
-    assert pinned.status.value == "pass" and not any(c.startswith("az rest") for c in pinned.commands)
+    assert pinned.status.value == "pass" and not any('"version":"2024-08-06"' in c for c in pinned.commands)
 
 
 def test_a_release_rollback_is_proved_by_what_its_code_layer_restores() -> None:

@@ -141,11 +141,12 @@ def test_rollback_commands_pass_with_exact_commands_for_every_kind(world: Checks
         f"az containerapp ingress traffic set --name {APP} --resource-group {RG} --revision-weight {V1}=100" in commands
     )
     assert "drug_info" in commands  # the prompt store's activation SQL
+    pin = next(c for c in result.commands if c.startswith("az rest --method put"))
+    assert f"/accounts/{ACCOUNT}/deployments/gpt4o-stable?api-version=" in pin
     assert (
-        f"az cognitiveservices account deployment create --name {ACCOUNT} --resource-group {RG} "
-        "--deployment-name gpt4o-stable --model-name gpt-4o --model-version 2024-05-13 --model-format OpenAI "
-        "--sku-name Standard --sku-capacity 10"
-    ) in result.commands
+        '\'{"sku":{"name":"Standard","capacity":10},"properties":{"model":{"format":"OpenAI","name":"gpt-4o",'
+        '"version":"2024-05-13"},"versionUpgradeOption":"NoAutoUpgrade"}}\''
+    ) in pin
     assert (
         f"curl -sS -X PUT \"{emu.url}/aliases('drugs')?api-version=2026-04-01\" -H 'Content-Type: application/json' "
         '-H "api-key: $AZURE_SEARCH_ADMIN_KEY" -d \'{"name":"drugs","indexes":["drugs-v1"]}\''
@@ -166,7 +167,7 @@ def test_rollback_commands_warn_when_the_previous_model_version_retires_soon(wor
     result = check_rollback_commands(world.context(world.emulator(estate), openai=True))
     assert result.status is CheckStatus.warn
     assert result.summary.startswith("model gpt4o-stable: previous version 2024-05-13 retires in 9 d")
-    assert any("--model-version 2024-05-13" in c for c in result.commands)
+    assert any('"version":"2024-05-13"' in c for c in result.commands)
 
 
 def test_rollback_commands_fail_when_the_previous_model_version_is_retired(world: ChecksWorld) -> None:

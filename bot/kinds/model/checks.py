@@ -118,11 +118,9 @@ def _retirement(retires: datetime | None, now: datetime) -> str:
 
 
 def _command(ref: OpenAIAccountRef, dep: ModelDeployment, prev: ModelVersionInfo) -> str:
-    """Pin the deployment back to ``prev`` (an existing deployment is updated in place)."""
-    sku = f" --sku-name {dep.sku_name}" if dep.sku_name else ""
-    capacity = f" --sku-capacity {dep.sku_capacity}" if dep.sku_capacity else ""
-    return (
-        f"az cognitiveservices account deployment create --name {ref.account} --resource-group {ref.resource_group} "
-        f"--deployment-name {dep.name} --model-name {prev.name} --model-version {prev.version} "
-        f"--model-format {dep.format or prev.format or 'OpenAI'}{sku}{capacity}"
-    )
+    """Pin the deployment back to ``prev`` with NoAutoUpgrade: the same PUT the rollback makes.
+
+    Not ``az cognitiveservices account deployment create``: the Azure CLI cannot set versionUpgradeOption,
+    and a PUT without it lets Azure move the deployment forward again.
+    """
+    return pin_command(ref, dep, version=prev.version)

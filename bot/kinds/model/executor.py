@@ -26,7 +26,7 @@ from bot.kinds.base import (
 )
 from bot.kinds.model.checks import model_findings
 from bot.kinds.model.handle import ModelHandle
-from bot.kinds.model.pinning import NO_AUTO_UPGRADE, deployment_item
+from bot.kinds.model.pinning import NO_AUTO_UPGRADE, deployment_item, pin_command
 from bot.kinds.model.state import ModelPin
 
 RETIRED = {"Deprecated", "Retired"}
@@ -146,14 +146,8 @@ class ModelRepin(BoundKind[ModelPin]):
         )
 
     def _command(self, dep: ModelDeployment, version: str, upgrade: str | None) -> str:
-        ref = self._h.ref
-        option = f" --version-upgrade-option {upgrade}" if upgrade else ""
-        return (
-            f"az cognitiveservices account deployment create --name {ref.account} "
-            f"--resource-group {ref.resource_group} --deployment-name {dep.name} --model-name {dep.model} "
-            f"--model-version {version} --model-format {dep.format or 'OpenAI'} "
-            f"--sku-name {dep.sku_name or 'Standard'} --sku-capacity {dep.sku_capacity or 1}{option}"
-        )
+        # The Azure CLI cannot set versionUpgradeOption: the deployment's own PUT is the exact command.
+        return pin_command(self._h.ref, dep, version=version, option=upgrade)
 
     def _risks(self, dep: ModelDeployment, version: str) -> tuple[str, ...]:
         return (

@@ -22,15 +22,19 @@ def movable(dep: ModelDeployment) -> bool:
     return dep.version_upgrade_option != NO_AUTO_UPGRADE
 
 
-def pin_command(ref: OpenAIAccountRef, dep: ModelDeployment) -> str:
-    """The deployment PUT that keeps its model, version and sku and sets ``NoAutoUpgrade``."""
-    body = {
-        "sku": {"name": dep.sku_name or "Standard", "capacity": dep.sku_capacity or 1},
-        "properties": {
-            "model": {"format": dep.format or "OpenAI", "name": dep.model, "version": dep.version},
-            "versionUpgradeOption": NO_AUTO_UPGRADE,
-        },
+def pin_command(
+    ref: OpenAIAccountRef, dep: ModelDeployment, *, version: str | None = None, option: str | None = NO_AUTO_UPGRADE
+) -> str:
+    """The deployment PUT that keeps its model and sku, sets ``version`` (default: the one it runs) and ``option``.
+
+    ``option`` None leaves ``versionUpgradeOption`` out of the body (what the deployment had when it was unset).
+    """
+    properties: dict[str, object] = {
+        "model": {"format": dep.format or "OpenAI", "name": dep.model, "version": version or dep.version}
     }
+    if option is not None:
+        properties["versionUpgradeOption"] = option
+    body = {"sku": {"name": dep.sku_name or "Standard", "capacity": dep.sku_capacity or 1}, "properties": properties}
     url = (
         f"/subscriptions/{ref.subscription_id}/resourceGroups/{ref.resource_group}/providers/"
         f"Microsoft.CognitiveServices/accounts/{ref.account}/deployments/{dep.name}?api-version={ARM_API_VERSION}"
