@@ -71,7 +71,7 @@ def post_drift(deps: Deps, report: DriftReport, *, new_only: bool, replica: str 
     channel = deps.catalog.resolve(target.service, target.environment).drift_channel
     if not channel:
         raise UsageError(f"No channel is configured for drift of {target} (drift.channel or checklist.channel).")
-    now = deps.clock()
+    now = deps.requests.now()  # leases on the database's clock, never one replica's (replicas' clocks may differ)
     diffs = _claimed(deps, report, replica or deps.replica_id, now) if new_only else list(report.diffs)
     if not diffs:
         return None
