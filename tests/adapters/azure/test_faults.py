@@ -28,6 +28,7 @@ from bot.errors import (
 from sandbox.emulators.azure import AzureEmulator
 from sandbox.emulators.azure.faults import EMULATOR_CLIENT_ID
 from tests.adapters.azure.conftest import FAST, RG, SUB
+from tests.harness.net import HungServer
 
 PROD = ContainerAppRef(SUB, RG, "pharmabot-prod")
 ACCOUNT = OpenAIAccountRef(SUB, RG, "pharmabot-openai")
@@ -208,3 +209,22 @@ def test_missing_ca_bundle_is_a_clear_azure_error(tmp_path) -> None:  # type: ig
     api = AzureContainerAppsApi(clients=AzureClients(cfg, retry_total=0))
     with pytest.raises(AzureUnavailableError, match="ca_bundle"):
         api.get_app(ContainerAppRef("s", "rg", "app"))
+
+
+def test_a_hung_arm_endpoint_is_unavailable_within_the_timeouts() -> None:
+    """An endpoint that accepts TCP and never answers (a sick proxy, a black-holed gateway) must not hang a
+    rollback: the connect/read timeouts bound the call and it ends as a clear 'unavailable'."""
+    hung = HungServer()
+    try:
+        config = AzureConfig(arm_endpoint=f"https://127.0.0.1:{hung.port}", credential="emulator")
+        clients = AzureClients(
+            config,
+            **{**FAST, "retry_total": 1, "retry_backoff_factor": 0, "connection_timeout": 0.5, "read_timeout": 0.5},
+        )
+        started = time.monotonic()
+        with pytest.raises(AzureUnavailableError):
+            AzureContainerAppsApi(clients=clients).get_app(PROD)
+        # two attempts (one retry) of at most ~0.5 s each, far from the SDK's default of minutes
+        assert time.monotonic() - started < 5
+    finally:
+        hung.close()
