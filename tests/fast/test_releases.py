@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.errors import AzureAuthError, NotFoundError, RollbackBotError, StalePlanError, UsageError
 from bot.services import rollbacks
+from bot.services.drift import check_drift, post_drift
 from bot.services.execution import claim_due, execute_request
 from bot.services.flow import what_changed
 from bot.services.releases import mark_release, record_release
@@ -418,3 +420,24 @@ def test_a_replica_that_lost_the_execution_writes_nothing_more() -> None:
         world.models.deployments["gpt4o-stable"].version == "2024-08-06" and world.search.aliases["drugs"] == "drugs-v2"
     )
     assert {name.split("-")[1] for name in fences} >= {"code"}  # checked on each layer's own thread
+
+
+def test_a_replica_whose_clock_runs_ahead_does_not_post_drift_another_replica_is_posting() -> None:
+    """Drift claims live on the database's clock: a replica two hours ahead sees the first replica's claim
+    as held (on its own clock the claim's lease would already have run out, and the drift would go out twice)."""
+    world = fast_world()
+    record_release(world.deps, TARGET, source="cli", actor="cli:alice")
+    world.search.aliases["drugs"] = "drugs-v1"  # someone pointed the alias by hand
+    report = check_drift(world.deps, TARGET)
+    assert report.drifted
+    ahead = replace(world.deps, clock=lambda: world.clock() + timedelta(hours=2), replica_id="replica-b")
+    inner, checked = world.notifier.post_drift, []
+
+    def post_while_the_other_replica_checks(*args: Any, **kwargs: Any) -> str:
+        checked.append(post_drift(ahead, report, new_only=True))  # replica B ticks while A's post is under way
+        return inner(*args, **kwargs)
+
+    world.notifier.post_drift = post_while_the_other_replica_checks  # type: ignore[method-assign]
+    assert post_drift(world.deps, report, new_only=True, replica="replica-a")
+    assert checked == [None]
+    assert [p.what for p in world.notifier.posted].count("drift") == 1
