@@ -37,6 +37,7 @@ from bot.domain.azure import (
 )
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
 from bot.domain.kinds import KindName
+from bot.domain.deploy import TemplateChange
 from bot.domain.people import SlackChannelInfo, SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion
@@ -219,6 +220,32 @@ class FakeContainerApps(ContainerAppsApi):
         if self.rules.weights(self.latest).get(name):
             raise UsageError(f"revision {name} still gets traffic")
         self.faults.run("deactivate_revision", lambda: self._set_active(name, False))
+
+    def get_revision(self, ref: ContainerAppRef, name: str) -> Revision:
+        def read() -> Revision:
+            if name not in self.revisions:
+                raise NotFoundError(f"no revision {name}")
+            return self._state(self.rules, self.revisions).revision(name) or self.revisions[name]
+
+        return self.faults.run("get_revision", read)
+
+    def create_revision(
+        self, ref: ContainerAppRef, change: TemplateChange, *, suffix: str, rules: TrafficRules
+    ) -> ContainerAppState:
+        rules.check_writable()
+        name = f"{ref.name}--{suffix}"
+
+        def write() -> ContainerAppState:
+            if name in self.revisions:
+                raise UsageError(f"revision {name} already exists")
+            created = max((r.created_time or NOW for r in self.revisions.values()), default=NOW) + timedelta(minutes=1)
+            new = replace(revision(name, hours_ago=0), created_time=created, image=change.image or "acr.io/app:same")
+            self._remember()
+            self.revisions[name] = new
+            self.rules = rules
+            return self._state(self.rules, self.revisions)
+
+        return self.faults.run("create_revision", write)
 
 
 def revision(name: str, *, hours_ago: float, active: bool = True, healthy: bool = True) -> Revision:

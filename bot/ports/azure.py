@@ -25,6 +25,7 @@ from bot.domain.azure import (
     SearchAliasRef,
     SearchAliasState,
 )
+from bot.domain.deploy import TemplateChange
 from bot.domain.traffic import TrafficRules
 
 
@@ -68,6 +69,37 @@ class ContainerAppsApi(ABC):
 
         Raises:
             UsageError: the list is empty, its weights do not sum to 100, or a label repeats.
+        """
+
+    @abstractmethod
+    def get_revision(self, ref: ContainerAppRef, name: str) -> Revision:
+        """Read one revision (its provisioning, running and health states, its FQDN).
+
+        Args:
+            ref: the container app.
+            name: the revision's full name (``<app>--<suffix>``).
+
+        Returns:
+            The revision as Azure reports it now.
+        """
+
+    @abstractmethod
+    def create_revision(
+        self, ref: ContainerAppRef, change: TemplateChange, *, suffix: str, rules: TrafficRules
+    ) -> ContainerAppState:
+        """One PATCH that changes the template (creating revision ``<app>--<suffix>``) and writes ``rules``.
+
+        The template is the app's current one with ``change`` applied; the PATCH is waited for within the time
+        bound. ``rules`` is the complete traffic list, which may name the new revision.
+
+        Args:
+            ref: the container app (``Multiple`` revisions mode).
+            change: the image and/or environment variables to set.
+            suffix: the new revision's suffix.
+            rules: the traffic list to write in the same request.
+
+        Returns:
+            The app's state after the change.
         """
 
     @abstractmethod

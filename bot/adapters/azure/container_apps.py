@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.appcontainers import models as m
 
@@ -10,7 +13,9 @@ from bot.adapters.azure.errors import Call, translate
 from bot.adapters.azure.snapshot import snapshot_read
 from bot.adapters.azure.values import enum_text
 from bot.domain.azure import ContainerAppRef, ContainerAppState, Revision
+from bot.domain.deploy import TemplateChange
 from bot.domain.traffic import TrafficRule, TrafficRules
+from bot.errors import UsageError
 from bot.ports.azure import ContainerAppsApi
 
 ROLE = "rollback-bot Container Apps operator"
@@ -58,6 +63,29 @@ class AzureContainerAppsApi(ContainerAppsApi):
         )
         return _app_state(app, tuple(self.list_revisions(ref)))
 
+    def get_revision(self, ref: ContainerAppRef, name: str) -> Revision:
+        """Read one revision."""
+        with translate(_call("read the revision", ref, name, _REVISIONS_READ)):
+            found = self._client(ref).container_apps_revisions.get_revision(ref.resource_group, ref.name, name)
+        return _revision(found)
+
+    def create_revision(
+        self, ref: ContainerAppRef, change: TemplateChange, *, suffix: str, rules: TrafficRules
+    ) -> ContainerAppState:
+        """PATCH the template (the current one with ``change``, ``revisionSuffix``) and the whole rule list at once."""
+        rules.check_writable()
+        client = self._client(ref)
+        with translate(_call("read the container app", ref, ref.name, _READ)):
+            current = client.container_apps.get(ref.resource_group, ref.name)
+        template = _changed_template(current, change, suffix)
+        traffic = [_weight(rule).as_dict() for rule in rules.rules]
+        patch = m.ContainerApp({"properties": {"template": template, "configuration": {"ingress": {"traffic": traffic}}}})
+        app = self._clients.run_lro(
+            _call("create a revision", ref, ref.name, _WRITE),
+            lambda polling: client.container_apps.begin_update(ref.resource_group, ref.name, patch, polling=polling),
+        )
+        return _app_state(app, tuple(self.list_revisions(ref)))
+
     def activate_revision(self, ref: ContainerAppRef, name: str) -> None:
         """Activate a revision so it can receive traffic."""
         call = _call("activate the revision", ref, name, "Microsoft.App/containerApps/revisions/activate/action")
@@ -75,6 +103,32 @@ def _call(operation: str, ref: ContainerAppRef, resource: str, permission: str) 
     """The context of one Container Apps call, for error messages."""
     kind = "container app" if resource == ref.name else f"revision of container app '{ref.name}'"
     return Call(operation, kind, resource, permission, ref.resource_group_id, ROLE)
+
+
+def _changed_template(app: m.ContainerApp, change: TemplateChange, suffix: str) -> dict[str, Any]:
+    """The app's template (wire JSON) with ``change`` applied to its container (named, else the first) and the
+    new revision's suffix; everything else of the template (scale, volumes, probes …) as it is."""
+    props = app.as_dict().get("properties") or {}
+    template: dict[str, Any] = copy.deepcopy(props.get("template") or {})
+    containers: list[dict[str, Any]] = template.get("containers") or []
+    names = [str(c.get("name")) for c in containers]
+    if not containers:
+        raise UsageError(f"Container app '{app.name}' has no container in its template to change.")
+    if change.container is not None and change.container not in names:
+        raise UsageError(f"Container app '{app.name}' has no container '{change.container}' ({', '.join(names)}).")
+    container = containers[names.index(change.container) if change.container is not None else 0]
+    if change.image:
+        container["image"] = change.image
+    env: list[dict[str, Any]] = container.setdefault("env", []) if change.env else []
+    for name, value in change.env:
+        found = next((e for e in env if e.get("name") == name), None)
+        if found is None:
+            env.append({"name": name, "value": value})
+        else:
+            found.pop("secretRef", None)
+            found["value"] = value
+    template["revisionSuffix"] = suffix
+    return template
 
 
 def _weight(rule: TrafficRule) -> m.TrafficWeight:

@@ -99,6 +99,34 @@ def derive_states(revision: JSON, replicas: int | None = None) -> None:
     p["runningState"] = "Running" if p.get("healthState") != "Unhealthy" else "Degraded"
 
 
+BAD_IMAGE_MARK = "bad"  # an image whose name contains it starts, then fails its health checks (demo, tests)
+
+
+def start_provisioning(core: Core, revision: JSON) -> None:
+    """A revision a template change created: Provisioning/Activating for ``core.provision_reads`` reads."""
+    p = props(revision)
+    p["provisioningState"], p["runningState"], p["replicas"] = "Provisioning", "Activating", 0
+    core.provisioning[str(revision["id"]).lower()] = core.provision_reads
+
+
+def observe_provisioning(core: Core, revision: JSON) -> None:
+    """One read of ``revision``: a provisioning one moves on, and once done is Provisioned and running
+    (Degraded and unhealthy when its image is a bad one)."""
+    key = str(revision["id"]).lower()
+    left = core.provisioning.get(key)
+    if left is None:
+        return
+    if left > 1:
+        core.provisioning[key] = left - 1
+        return
+    del core.provisioning[key]
+    p = props(revision)
+    image = str(p["template"]["containers"][0].get("image") or "")
+    p["provisioningState"] = "Provisioned"
+    p["healthState"] = "Unhealthy" if BAD_IMAGE_MARK in image.lower() else "Healthy"
+    derive_states(revision)
+
+
 def is_healthy(revision: JSON) -> bool:
     p = props(revision)
     return bool(p.get("active")) and p.get("healthState") == "Healthy" and p.get("runningState") == "Running"

@@ -80,11 +80,22 @@ def put_app(core: Core, req: Request, m: re.Match[str]) -> Response:
 
 def list_revisions(core: Core, req: Request, m: re.Match[str]) -> Response:
     app = core.get(_app_id(m))
-    return paged(req, aca.revisions_of(core, app))
+    revisions = aca.revisions_of(core, app)
+    if any(str(r["id"]).lower() in core.provisioning for r in revisions):
+        for revision in revisions:
+            aca.observe_provisioning(core, revision)
+        aca.sync(core, app)
+        core.persist()
+    return paged(req, revisions)
 
 
 def get_revision(core: Core, req: Request, m: re.Match[str]) -> Response:
-    return Response(200, _revision(core, m))
+    revision = _revision(core, m)
+    if str(revision["id"]).lower() in core.provisioning:
+        aca.observe_provisioning(core, revision)
+        aca.sync(core, core.get(_app_id(m)))
+        core.persist()
+    return Response(200, revision)
 
 
 def activate(core: Core, req: Request, m: re.Match[str]) -> Response:
@@ -183,6 +194,7 @@ def _commit(core: Core, candidate: JSON, new_revision: JSON | None) -> None:
         if aca.mode(candidate) == "Single":
             for revision in aca.revisions_of(core, candidate):
                 aca.update_revision(revision, active=False)
+        aca.start_provisioning(core, new_revision)
         core.put(new_revision)
     aca.sync(core, candidate)
 

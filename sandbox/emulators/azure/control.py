@@ -171,9 +171,32 @@ def app_health(core: Core, req: Request, m: re.Match[str]) -> Response:
         "healthState": p.get("healthState"),
         "runningState": p.get("runningState"),
     }
+    script = core.health_scripts.get(f"{m['app']}/{m['rev']}".lower())
+    if script:
+        status = script.pop(0) if len(script) > 1 else script[0]
+        return Response(status, {"status": "ok" if status == 200 else "scripted", **body})
     if aca.is_healthy(revision):
         return Response(200, {"status": "ok", **body})
     return Response(503, {"status": "unhealthy", **body})
+
+
+def script_health(core: Core, req: Request, m: re.Match[str]) -> Response:
+    """``{app, revision, statuses: [200, 200, 503]}``: what that revision's health endpoint answers next, in order
+    (the last one repeats; ``[]`` ends the script). The revision may not exist yet (a deploy will create it)."""
+    body = json_body(req)
+    statuses = body.get("statuses")
+    if not body.get("app") or not body.get("revision") or not isinstance(statuses, list):
+        raise bad_request("InvalidHealthScript", "Give app, revision and statuses (a list of HTTP statuses).")
+    if any(not isinstance(s, int) or not 100 <= s <= 599 for s in statuses):
+        raise bad_request("InvalidHealthScript", "Statuses are HTTP status codes (100-599).")
+    revision = str(body["revision"])
+    full = revision if "--" in revision else f"{body['app']}--{revision}"
+    key = f"{body['app']}/{full}".lower()
+    if statuses:
+        core.health_scripts[key] = list(statuses)
+    else:
+        core.health_scripts.pop(key, None)
+    return Response(200, {"app": body["app"], "revision": full, "statuses": statuses})
 
 
 def find_workspace(core: Core, workspace_id: str) -> JSON:
@@ -200,6 +223,7 @@ ROUTES: list[Route] = [
     route("POST", r"/_emulator/faults/clear", clear_faults),
     route("POST", r"/_emulator/revisions", add_revision),
     route("POST", r"/_emulator/workspaces/(?P<workspace>[^/]+)/prompts", activate_prompt),
+    route("POST", r"/_emulator/health", script_health),
     route("GET", r"/_emulator/requests", get_requests),
     route("DELETE", r"/_emulator/requests", clear_requests),
     route("GET", r"/_apps/(?P<app>[^/]+)/(?P<rev>[^/]+)(?:/.*)?", app_health),

@@ -94,6 +94,12 @@ class Core:
         self.health_code: str | None = None
         # Path (lower case) → the resource as it was just before the latest write to it (for stale reads).
         self.before_write: dict[str, JSON] = {}
+        # A revision a template change just created (id, lower case) -> reads left before it is provisioned
+        # and running, as Azure takes a while to start one (``provision_reads`` per new revision).
+        self.provisioning: dict[str, int] = {}
+        self.provision_reads = 2
+        # "<app>/<revision>" (lower case) -> statuses its health endpoint answers next (the last one repeats).
+        self.health_scripts: dict[str, list[int]] = {}
         # Workspace id (lower case) -> where the application reads its prompt versions (set by the host).
         self.prompt_sources: dict[str, app_signals.PromptSource] = {}
 

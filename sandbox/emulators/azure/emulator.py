@@ -175,6 +175,16 @@ class AzureEmulator:
             self._core.persist()
             return copy.deepcopy(revision)
 
+    def script_health(self, app: str, revision: str, statuses: list[int]) -> None:
+        """What revision ``revision`` of ``app`` (it may not exist yet) answers on its health endpoint next, in
+        order; the last status repeats; ``[]`` ends the script (``POST /_emulator/health`` does the same)."""
+        full = revision if "--" in revision else f"{app}--{revision}"
+        with self.lock:
+            if statuses:
+                self._core.health_scripts[f"{app}/{full}".lower()] = list(statuses)
+            else:
+                self._core.health_scripts.pop(f"{app}/{full}".lower(), None)
+
     def deployment(self, subscription: str, rg: str, account: str, name: str) -> JSON:
         with self.lock:
             deployment_id = (
