@@ -277,3 +277,37 @@ class DriftAlertRow(Base):
     posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     channel: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class DeployFreezeRow(Base):
+    """A freeze of deploys to one service/environment until ``until`` (the database's clock); one per target."""
+
+    __tablename__ = "deploy_freezes"
+
+    service: Mapped[str] = mapped_column(String(63), primary_key=True)
+    environment: Mapped[str] = mapped_column(String(63), primary_key=True)
+    who: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    since: Mapped[datetime] = mapped_column(UtcDateTime())
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DeployRunRow(Base):
+    """One deploy: its new revision, its progress message, and who asked it to abort (seen by every replica)."""
+
+    __tablename__ = "deploy_runs"
+    __table_args__ = (Index("ix_deploy_runs_target", "service", "environment", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    service: Mapped[str] = mapped_column(String(63))
+    environment: Mapped[str] = mapped_column(String(63))
+    revision: Mapped[str] = mapped_column(String(128))
+    change: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    abort_by: Mapped[str | None] = mapped_column(String(64))
+    abort_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
