@@ -192,3 +192,7 @@ class AzureUnavailableError(AzureError):
 
 class AzureOperationError(AzureError):
     """A long-running operation failed, or did not finish within the time bound."""
+
+
+class DeployStoppedError(RollbackBotError):
+    """A deploy was told to stop (an approver's Abort, SIGTERM or Ctrl-C): it rolls traffic back, then ends."""

@@ -36,8 +36,8 @@ from bot.domain.azure import (
     SearchAliasState,
 )
 from bot.domain.catalog import Catalog, ChecklistPolicy, EnvironmentPolicy
-from bot.domain.kinds import KindName
 from bot.domain.deploy import TemplateChange
+from bot.domain.kinds import KindName
 from bot.domain.people import SlackChannelInfo, SlackUserInfo
 from bot.domain.plan import Plan, StepResult
 from bot.domain.prompts import GuardStatus, PromptActivation, PromptVersion

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.adapters.slack_notifier import SlackNotifier
+from bot.domain.deploy import DeployProgress
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
 from bot.domain.recovery import CardProof, Evidence
@@ -36,7 +37,7 @@ from bot.domain.rollback_requests import RollbackRequest
 from bot.domain.tree import FlowState
 from bot.errors import SlackDeliveryError
 from bot.ports.metrics import Metrics
-from bot.ports.notify import Notifier, PostedMessage
+from bot.ports.notify import DeployMessages, Notifier, PostedMessage
 from bot.text import Mention, Text
 
 log = logging.getLogger("rollback_bot.notifier")
@@ -70,12 +71,21 @@ class _Thread:
     lines: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class _Call:
+    """A queued message that is not a request's: a deploy's progress update or thread post."""
+
+    key: tuple[int, int, int]
+    what: str
+    send: Callable[[SlackNotifier], None]
+
+
 @dataclass
 class _Box:
     """One request's pending deliveries."""
 
-    card: _Card | None = None
-    threads: deque[_Thread] = field(default_factory=deque)
+    card: _Card | _Call | None = None
+    threads: deque[_Thread | _Call] = field(default_factory=deque)
     delivered: tuple[int, int, int] | None = None
     not_before: float = 0.0
     failures: int = 0
@@ -86,7 +96,7 @@ class _Box:
         return (self.card is not None) + len(self.threads)
 
 
-class QueuedNotifier(Notifier):
+class QueuedNotifier(Notifier, DeployMessages):
     """The notifier of the bot: ``sender`` makes the queued calls, from worker threads started on first use
     (give it a client without retries of its own: the queue retries); ``poster`` answers the calls made at
     once (default: ``sender``)."""
@@ -152,6 +162,34 @@ class QueuedNotifier(Notifier):
             self._boxes.setdefault(request.id, _Box()).threads.append(_Thread(request, text, tuple(lines)))
             self._wake()
 
+    # --- DeployMessages (a deploy's queue is keyed by -run id: never a request's) ---------------------
+
+    def post_deploy(self, channel: str, run_id: int, progress: DeployProgress) -> str:
+        return self._poster.post_deploy(channel, run_id, progress)
+
+    def update_deploy(self, channel: str, ts: str, run_id: int, progress: DeployProgress) -> None:
+        call = _Call(
+            (0, 0, next(self._order)),
+            f"deploy #{run_id} message",
+            lambda sender: sender.update_deploy(channel, ts, run_id, progress),
+        )
+        with self._cond:
+            box = self._boxes.setdefault(-run_id, _Box())
+            box.card = call  # the newest progress replaces one not delivered yet
+            self._wake()
+
+    def post_deploy_thread(
+        self, channel: str, ts: str, run_id: int, text: Text | str, *, lines: Sequence[str] = ()
+    ) -> None:
+        call = _Call(
+            (0, 0, next(self._order)),
+            f"deploy #{run_id} thread",
+            lambda sender: sender.post_deploy_thread(channel, ts, run_id, text, lines=lines),
+        )
+        with self._cond:
+            self._boxes.setdefault(-run_id, _Box()).threads.append(call)
+            self._wake()
+
     # --- lifecycle ------------------------------------------------------------------------------------
 
     def pending(self) -> int:
@@ -194,7 +232,7 @@ class QueuedNotifier(Notifier):
                 worker.start()
         self._cond.notify()
 
-    def _take(self) -> tuple[int, _Box, _Card | _Thread] | None:
+    def _take(self) -> tuple[int, _Box, _Card | _Thread | _Call] | None:
         """(Under the lock.) Wait for a request with something due; None once closed."""
         while not self._closed:
             now, due = time.monotonic(), None
@@ -220,7 +258,16 @@ class QueuedNotifier(Notifier):
                 self._settle(request_id, box, item, failure)
                 self._cond.notify_all()
 
-    def _deliver(self, item: _Card | _Thread) -> SlackDeliveryError | None:
+    def _deliver(self, item: _Card | _Thread | _Call) -> SlackDeliveryError | None:
+        if isinstance(item, _Call):
+            try:
+                item.send(self._sender)
+            except SlackDeliveryError as exc:
+                return exc
+            except Exception as exc:  # a bug building the message: retrying will not help
+                log.exception("%s could not be built", item.what)
+                return SlackDeliveryError(f"could not build the message ({type(exc).__name__})", permanent=True)
+            return None
         try:
             if isinstance(item, _Thread):
                 self._sender.post_thread(item.request, item.text, lines=item.lines)
@@ -242,12 +289,14 @@ class QueuedNotifier(Notifier):
         except Exception:  # the database is unreachable: deliver what we have
             return False
 
-    def _settle(self, request_id: int, box: _Box, item: _Card | _Thread, failure: SlackDeliveryError | None) -> None:
+    def _settle(
+        self, request_id: int, box: _Box, item: _Card | _Thread | _Call, failure: SlackDeliveryError | None
+    ) -> None:
         """(Under the lock.) Record a delivery: done, to be retried later, or given up."""
         box.busy = False
         if failure is None or failure.permanent or box.failures + 1 >= self._policy.attempts:
             if failure is not None:
-                what = "thread" if isinstance(item, _Thread) else "card"
+                what = "thread" if isinstance(item, _Thread) else ("deploy" if isinstance(item, _Call) else "card")
                 log.warning("request #%s: Slack %s message given up: %s", request_id, what, failure.user_message)
                 self._metrics.count("notifications_undelivered", what=what)
             self._done(box, item, delivered=failure is None)
@@ -258,9 +307,9 @@ class QueuedNotifier(Notifier):
             del self._boxes[request_id]
 
     @staticmethod
-    def _done(box: _Box, item: _Card | _Thread, *, delivered: bool) -> None:
+    def _done(box: _Box, item: _Card | _Thread | _Call, *, delivered: bool) -> None:
         box.failures = 0
-        if isinstance(item, _Thread):
+        if isinstance(item, _Thread) or (isinstance(item, _Call) and box.threads and box.threads[0] is item):
             box.threads.popleft()
             return
         if delivered:

@@ -23,6 +23,7 @@ _COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("what",),
     ),
     "releases": ("Releases recorded, by source", ("source",)),
+    "deploys": ("Guarded deploys, by outcome (promoted, rolled_back, aborted)", ("outcome",)),
     "drifts": ("Drifted layers found by a drift check, by kind", ("kind",)),
     "checklists_unposted": (
         "Scheduled checklists given up on after the last attempt to run or post them",

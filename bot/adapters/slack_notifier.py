@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError as SdkSlackApiError
 
+from bot.domain.deploy import DeployProgress
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
 from bot.domain.recovery import CardProof, Evidence
@@ -25,6 +26,7 @@ from bot.errors import SlackApiError, SlackDeliveryError
 from bot.ports.notify import PostedMessage
 from bot.slack.cards import build_card, build_thread, card_text
 from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
+from bot.slack.deploy_blocks import build_deploy, deploy_text
 from bot.slack.mrkdwn import render
 from bot.slack.proof import build_proof, proof_text
 from bot.slack.release_blocks import build_drift, drift_text
@@ -168,3 +170,49 @@ class SlackNotifier:
         except UNREACHABLE as exc:
             raise SlackApiError(f"Could not post the drift alert: Slack unreachable ({type(exc).__name__})") from None
         return str(response["ts"])
+
+    def post_deploy(self, channel: str, run_id: int, progress: DeployProgress) -> str:
+        """Post a deploy's progress message; its ts.
+
+        Raises:
+            SlackApiError: Slack refused it or could not be reached.
+        """
+        try:
+            response = self._client.chat_postMessage(
+                channel=channel, text=deploy_text(progress), blocks=build_deploy(run_id, progress)
+            )
+        except SdkSlackApiError as exc:
+            raise SlackApiError(f"Could not post the deploy message: {exc.response.get('error')}") from None
+        except UNREACHABLE as exc:
+            raise SlackApiError(
+                f"Could not post the deploy message: Slack unreachable ({type(exc).__name__})"
+            ) from None
+        return str(response["ts"])
+
+    def update_deploy(self, channel: str, ts: str, run_id: int, progress: DeployProgress) -> None:
+        """Re-render a deploy's progress message in place.
+
+        Raises:
+            SlackDeliveryError: not delivered; says whether and when to try again.
+        """
+        try:
+            self._client.chat_update(
+                channel=channel, ts=ts, text=deploy_text(progress), blocks=build_deploy(run_id, progress)
+            )
+        except (SdkSlackApiError, *UNREACHABLE) as exc:
+            raise delivery_error(f"update the message of deploy #{run_id}", exc) from None
+
+    def post_deploy_thread(
+        self, channel: str, ts: str, run_id: int, text: Text | str, *, lines: Sequence[str] = ()
+    ) -> None:
+        """Post in a deploy message's thread.
+
+        Raises:
+            SlackDeliveryError: not delivered; says whether and when to try again.
+        """
+        try:
+            self._client.chat_postMessage(
+                channel=channel, thread_ts=ts, text=render(text), blocks=build_thread(text, lines)
+            )
+        except (SdkSlackApiError, *UNREACHABLE) as exc:
+            raise delivery_error(f"post in the thread of deploy #{run_id}", exc) from None

@@ -20,6 +20,7 @@ import handlers
 from bot.adapters.azure.snapshot import read_snapshot
 from bot.adapters.card_queue import DeliveryPolicy, QueuedNotifier
 from bot.adapters.db.deliveries import SqlDeliveryLog
+from bot.adapters.db.deploys import SqlDeployRuns, SqlFreezeStore
 from bot.adapters.db.engine import DatabaseHealth, make_engine, make_session_factory
 from bot.adapters.db.records import SqlChecklistLog, SqlDrillLog
 from bot.adapters.db.releases import SqlReleaseLog
@@ -43,6 +44,7 @@ from bot.domain.catalog import (
     VerifyPolicy,
     named_like_production,
 )
+from bot.domain.deploy import DeployPolicy
 from bot.domain.leases import LeasePolicy
 from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import KindServices
@@ -111,6 +113,16 @@ def build_catalog(config: AppConfig, registry: KindRegistry = BUILTIN) -> Catalo
                     production=env.production if env.production is not None else named_like_production(env.name),
                     drills_in_prod=env.drills_in_prod,
                     drift=DriftPolicy(env.drift.interval_minutes, env.drift.channel),
+                    deploy=DeployPolicy(
+                        channel=env.deploy.channel,
+                        steps=env.deploy.steps,
+                        step_seconds=env.deploy.step_seconds,
+                        health_attempts=env.deploy.health_attempts,
+                        health_interval_seconds=env.deploy.health_interval_seconds,
+                        require_checklist=env.deploy.require_checklist,
+                        max_error_rate_ratio=env.deploy.max_error_rate_ratio,
+                        ready_timeout_seconds=env.deploy.ready_timeout_seconds,
+                    ),
                 )
             )
     return Catalog(tuple(policies))
@@ -217,6 +229,10 @@ def build_runtime(
         leases=leases or LeasePolicy(seconds=settings.lease_seconds),
         keep_alive=periodically,
         slots=SqlTargetSlots(sessions),
+        freezes=SqlFreezeStore(sessions),
+        deploy_runs=SqlDeployRuns(sessions),
+        deploy_messages=notifier,
+        probe=probe,
     )
     bolt = build_bolt_app(settings, client, deps, listeners, lanes) if slack_app and settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None

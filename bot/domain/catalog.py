@@ -6,6 +6,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
+from bot.domain.deploy import DeployPolicy
 from bot.domain.kinds import KindName
 from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import UsageError
@@ -70,11 +71,18 @@ class EnvironmentPolicy:
         return self.drills_require_approval or (self.production and not self.drills_in_prod)
 
     drift: DriftPolicy = field(default_factory=DriftPolicy)
+    deploy: DeployPolicy = field(default_factory=DeployPolicy)
+
+    @property
+    def deploy_channel(self) -> str | None:
+        """Where deploys report: ``deploy.channel``, else ``checklist.channel``."""
+        return self.deploy.channel or self.checklist.channel
 
     @property
     def drift_channel(self) -> str | None:
-        """Where drift is posted: ``drift.channel``, else the deploy channel (``checklist.channel``)."""
-        return self.drift.channel or self.checklist.channel
+        """Where drift is posted: ``drift.channel``, else the deploy channel (``deploy.channel``, then
+        ``checklist.channel``)."""
+        return self.drift.channel or self.deploy_channel
 
     @property
     def incident_channel(self) -> str | None:

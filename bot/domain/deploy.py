@@ -17,6 +17,7 @@ rules served then (``latest``):
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -72,7 +73,7 @@ def parse_steps(text: str | Sequence[int]) -> tuple[int, ...]:
         steps = tuple(int(s) for s in text)
     if not steps:
         raise UsageError("Give at least one canary step (100 moves everything at once).")
-    if any(not 1 <= s <= 100 for s in steps) or any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+    if any(not 1 <= s <= 100 for s in steps) or any(b <= a for a, b in itertools.pairwise(steps)):
         raise UsageError(f"Canary steps must rise from 1 to 100 % ({','.join(map(str, steps))} do not).")
     if steps[-1] != 100:
         raise UsageError(f"The last canary step must be 100 % (got {steps[-1]} %).")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.deploy import DeployProgress
 from bot.domain.plan import Plan, StepResult
 from bot.domain.readiness import ChecklistReport
 from bot.domain.recovery import CardProof, Evidence
@@ -87,3 +88,31 @@ class Notifier(ABC):
         Returns:
             The message ts.
         """
+
+
+class DeployMessages(ABC):
+    """A deploy's one progress message in the deploy channel, updated in place, and its thread.
+
+    ``update_deploy`` and ``post_deploy_thread`` never raise and never wait on Slack (queued, like card updates).
+    """
+
+    @abstractmethod
+    def post_deploy(self, channel: str, run_id: int, progress: DeployProgress) -> str:
+        """Post the progress message (with its Abort button while the deploy runs).
+
+        Returns:
+            The message ts.
+
+        Raises:
+            SlackApiError: Slack refused the message or could not be reached.
+        """
+
+    @abstractmethod
+    def update_deploy(self, channel: str, ts: str, run_id: int, progress: DeployProgress) -> None:
+        """Re-render the progress message in place (the newest progress wins; older ones are dropped)."""
+
+    @abstractmethod
+    def post_deploy_thread(
+        self, channel: str, ts: str, run_id: int, text: Text | str, *, lines: Sequence[str] = ()
+    ) -> None:
+        """Post in the progress message's thread (the final state, an abort, a refusal)."""

@@ -12,8 +12,10 @@ from bot.domain.leases import LeasePolicy
 from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import BoundEnvironment, Kinds
 from bot.ports.deliveries import DeliveryLog, ProcessDeliveryLog
+from bot.ports.deploys import DeployRuns, FreezeStore
+from bot.ports.health import HealthProbe
 from bot.ports.metrics import Metrics
-from bot.ports.notify import Notifier
+from bot.ports.notify import DeployMessages, Notifier
 from bot.ports.releases import ReleaseLog
 from bot.ports.slack import SlackDirectory
 from bot.ports.store import AuditLog, ChecklistLog, DrillLog, HealthCheck, RequestRepository, TargetSlots
@@ -55,3 +57,8 @@ class Deps:
     keep_alive: KeepAlive = no_heartbeat
     # Slots of processes that change a target without a request (a deploy …); requests hold theirs themselves.
     slots: TargetSlots | None = None
+    # Deploys: freezes, deploy runs (abort flags), their progress messages, and the health probe of the gates.
+    freezes: FreezeStore | None = None
+    deploy_runs: DeployRuns | None = None
+    deploy_messages: DeployMessages | None = None
+    probe: HealthProbe | None = None

@@ -34,3 +34,6 @@ class SlackId(StrEnum):
     card_actions = "rollback-card-actions"
     # drift alerts: open `/rollback` preset to 'everything back to the last good release'
     drift_rollback = "rollback-drift-open"
+    # deploy progress message: an approver stops the deploy (traffic goes back to what served before)
+    deploy_abort = "rollback-deploy-abort"
+    deploy_actions = "rollback-deploy-actions"

@@ -79,7 +79,9 @@ class AzureContainerAppsApi(ContainerAppsApi):
             current = client.container_apps.get(ref.resource_group, ref.name)
         template = _changed_template(current, change, suffix)
         traffic = [_weight(rule).as_dict() for rule in rules.rules]
-        patch = m.ContainerApp({"properties": {"template": template, "configuration": {"ingress": {"traffic": traffic}}}})
+        patch = m.ContainerApp(
+            {"properties": {"template": template, "configuration": {"ingress": {"traffic": traffic}}}}
+        )
         app = self._clients.run_lro(
             _call("create a revision", ref, ref.name, _WRITE),
             lambda polling: client.container_apps.begin_update(ref.resource_group, ref.name, patch, polling=polling),

@@ -110,7 +110,9 @@ class SqlDeployRuns(DeployRuns):
 
     def set_message(self, run_id: int, *, channel: str, ts: str) -> None:
         with self._sessions.begin() as session:
-            session.execute(update(DeployRunRow).where(DeployRunRow.id == run_id).values(channel=channel, message_ts=ts))
+            session.execute(
+                update(DeployRunRow).where(DeployRunRow.id == run_id).values(channel=channel, message_ts=ts)
+            )
 
     def request_abort(self, run_id: int, *, who: str) -> DeployRun:
         r = DeployRunRow
@@ -132,7 +134,5 @@ class SqlDeployRuns(DeployRuns):
     def finish(self, run_id: int, *, outcome: str) -> None:
         with self._sessions.begin() as session:
             session.execute(
-                update(DeployRunRow)
-                .where(DeployRunRow.id == run_id)
-                .values(outcome=outcome[:32], finished_at=db_now())
+                update(DeployRunRow).where(DeployRunRow.id == run_id).values(outcome=outcome[:32], finished_at=db_now())
             )
