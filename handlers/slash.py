@@ -19,9 +19,10 @@ from bot.services.slash_replies import (
     Usage,
     handle_rollback_command,
 )
-from bot.slack.blocks import build_notice, build_status, build_usage
+from bot.slack.blocks import build_notice, build_status, build_usage, to_dicts
 from bot.slack.cards import build_history
 from bot.slack.checklist_blocks import build_checklist_details, build_checklist_summary, summary_text
+from bot.slack.deploy_blocks import freeze_blocks
 from bot.slack.mrkdwn import render
 from bot.slack.payloads import text_at
 from bot.slack.release_blocks import build_releases
@@ -73,9 +74,10 @@ def _render(reply: CommandReply) -> tuple[str, list[dict[str, object]]]:
     if isinstance(reply, Usage):
         return "Rollback Bot usage", build_usage(reply.catalog, reply.lead)
     if isinstance(reply, Status):
-        return render(f"Status of {reply.policy.target}"), build_status(
-            str(reply.policy.target), reply.live, reply.in_flight
-        )
+        blocks = build_status(str(reply.policy.target), reply.live, reply.in_flight)
+        if reply.freeze is not None:
+            blocks[1:1] = to_dicts(freeze_blocks([reply.freeze]))
+        return render(f"Status of {reply.policy.target}"), blocks
     if isinstance(reply, History):
         return render(f"Recent rollbacks of {reply.policy.target}"), build_history(reply.requests)
     if isinstance(reply, Releases):

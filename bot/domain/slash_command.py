@@ -23,6 +23,8 @@ class SubCommand(StrEnum):
     history = "history"
     releases = "releases"
     cancel = "cancel"
+    freeze = "freeze"
+    unfreeze = "unfreeze"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Command:
     environment: str | None = None
     kind: KindName | None = None
     request_id: int | None = None
+    duration: str | None = None
+    reason: str | None = None
 
 
 _TARGETED = {SubCommand.status, SubCommand.checklist, SubCommand.history, SubCommand.releases}
@@ -53,6 +57,8 @@ def parse_command(text: str, kinds: Collection[KindName]) -> Command:
         return _parse_cancel(args)
     if head == SubCommand.drill:
         return _parse_drill(args, kinds)
+    if head in (SubCommand.freeze, SubCommand.unfreeze):
+        return _parse_freeze(SubCommand(head), args)
     if head in _TARGETED:
         service, env = _service_env(SubCommand(head), args, max_args=2)
         return Command(SubCommand(head), service, env)
@@ -77,6 +83,19 @@ def _parse_cancel(args: list[str]) -> Command:
     if not raw.isdigit():
         raise UsageError(f"{args[0]!r} is not a request id; ids are numbers, e.g. `/rollback cancel 42`.")
     return Command(SubCommand.cancel, request_id=int(raw))
+
+
+def _parse_freeze(sub: SubCommand, args: list[str]) -> Command:
+    """``freeze SERVICE ENV DURATION REASON…`` and ``unfreeze SERVICE ENV``."""
+    if sub is SubCommand.unfreeze:
+        if len(args) != 2:
+            raise UsageError("`/rollback unfreeze SERVICE ENV`, e.g. `/rollback unfreeze pharmabot prod`.")
+        return Command(sub, args[0].lower(), args[1].lower())
+    if len(args) < 4:
+        raise UsageError(
+            "`/rollback freeze SERVICE ENV DURATION REASON…`, e.g. `/rollback freeze pharmabot prod 2h incident`."
+        )
+    return Command(sub, args[0].lower(), args[1].lower(), duration=args[2], reason=" ".join(args[3:]))
 
 
 def _parse_drill(args: list[str], kinds: Collection[KindName]) -> Command:

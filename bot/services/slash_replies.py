@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
 from bot.domain.facts import Facts
+from bot.domain.freeze import Freeze
 from bot.domain.readiness import ChecklistReport
 from bot.domain.releases import Release
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest
@@ -14,6 +15,7 @@ from bot.domain.slash_command import Command, SubCommand, parse_command
 from bot.errors import UsageError
 from bot.services import Deps, rollbacks
 from bot.services.checklist_runs import run_checklist
+from bot.services.deploy.freezes import freeze_from_slack, unfreeze_from_slack
 from bot.services.drills import start_drill
 from bot.services.execution import start_execution
 from bot.services.flow import FlowStart, start_flow
@@ -36,6 +38,7 @@ class Status:
     policy: EnvironmentPolicy
     live: tuple[Facts, ...]
     in_flight: RollbackRequest | None
+    freeze: Freeze | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,23 @@ def _dispatch(deps: Deps, *, user_id: str, channel_id: str, command: Command) ->
     if command.sub is SubCommand.cancel:
         request = rollbacks.cancel(deps, request_id=command.request_id or 0, user_id=user_id)
         return Notice(f"Request #{request.id} is cancelled.")
+    if command.sub is SubCommand.freeze:
+        frozen = freeze_from_slack(
+            deps,
+            user_id=user_id,
+            channel_id=channel_id,
+            service=command.service or "",
+            environment=command.environment or "",
+            duration=command.duration or "",
+            reason=command.reason or "",
+        )
+        return Notice(f"Deploys to {frozen.target} are frozen until {frozen.until:%Y-%m-%d %H:%M} UTC: {frozen.reason}")
+    if command.sub is SubCommand.unfreeze:
+        ended = unfreeze_from_slack(
+            deps, user_id=user_id, service=command.service or "", environment=command.environment or ""
+        )
+        target = deps.catalog.resolve(command.service, command.environment).target
+        return Notice(f"Deploys to {target} are no longer frozen." if ended else f"{target} was not frozen.")
     start = start_flow(
         deps, user_id=user_id, channel_id=channel_id, service=command.service, environment=command.environment
     )
@@ -124,7 +144,8 @@ def _drill(deps: Deps, *, policy: EnvironmentPolicy, command: Command, user_id: 
 def status(deps: Deps, policy: EnvironmentPolicy) -> Status:
     """Live state of every configured component, and the in-flight request."""
     live = live_state(deps, policy.target)
-    return Status(policy, tuple(live), deps.requests.find_in_flight(policy.target))
+    frozen = deps.freezes.active(policy.target) if deps.freezes is not None else None
+    return Status(policy, tuple(live), deps.requests.find_in_flight(policy.target), frozen)
 
 
 def _subcommand_label(text: str) -> str:

@@ -26,6 +26,8 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("/rollback history SERVICE [ENV]", "recent rollbacks and decisions"),
     ("/rollback releases SERVICE [ENV]", "recorded releases (every layer), newest first: good, bad or unknown"),
     ("/rollback cancel REQUEST_ID", "cancel your pending request"),
+    ("/rollback freeze SERVICE ENV DURATION REASON…", "stop deploys (90m, 2h, 1d); rollbacks are never blocked"),
+    ("/rollback unfreeze SERVICE ENV", "end a freeze (an approver, or whoever froze)"),
     ("/rollback help", "this message"),
 )
 

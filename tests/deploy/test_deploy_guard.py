@@ -3,9 +3,9 @@ creates the revision at 0 % on the wire; canary steps roll back from the step wh
 
 from __future__ import annotations
 
-from tests.deploy.support import APP, RULES, TARGET, V1, V2, azure_writes, deploy_world, prepare, rules, run_deploy
 from bot.domain.deploy import ExitCode
 from bot.domain.releases import ReleaseStatus
+from tests.deploy.support import APP, RULES, TARGET, V1, V2, azure_writes, deploy_world, prepare, rules, run_deploy
 from tests.harness.world import World
 
 __all__ = ["deploy_world"]
