@@ -51,14 +51,15 @@ def parse_command(text: str, kinds: Collection[KindName]) -> Command:
     if not words:
         return Command(SubCommand.start)
     head, args = words[0].lower(), words[1:]
-    if head == SubCommand.help:
-        return Command(SubCommand.help)
-    if head == SubCommand.cancel:
-        return _parse_cancel(args)
-    if head == SubCommand.drill:
-        return _parse_drill(args, kinds)
-    if head in (SubCommand.freeze, SubCommand.unfreeze):
-        return _parse_freeze(SubCommand(head), args)
+    special = {
+        SubCommand.help: lambda: Command(SubCommand.help),
+        SubCommand.cancel: lambda: _parse_cancel(args),
+        SubCommand.drill: lambda: _parse_drill(args, kinds),
+        SubCommand.freeze: lambda: _parse_freeze(SubCommand.freeze, args),
+        SubCommand.unfreeze: lambda: _parse_freeze(SubCommand.unfreeze, args),
+    }
+    if head in special:
+        return special[SubCommand(head)]()
     if head in _TARGETED:
         service, env = _service_env(SubCommand(head), args, max_args=2)
         return Command(SubCommand(head), service, env)
