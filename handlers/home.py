@@ -53,5 +53,6 @@ def _publish(context: BoltContext, user_id: str, board: Board | None) -> None:
     deps = deps_of(context)
     readiness = board.entries if board else ()
     entries = [(str(r.policy.target), r.live, r.checklist, r.last_drill, r.in_flight) for r in readiness]
-    view = build_home(deps.catalog, entries, as_of=board.at if board else None, now=deps.clock())
+    frozen = {str(r.policy.target): r.freeze for r in readiness if r.freeze is not None}
+    view = build_home(deps.catalog, entries, as_of=board.at if board else None, now=deps.clock(), freezes=frozen)
     context.client.views_publish(user_id=user_id, view=view)

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.domain.freeze import Freeze
 from bot.domain.kinds import KindName
 from bot.domain.rollback_requests import ServiceEnv
 
@@ -81,6 +82,7 @@ class ChecklistReport:
     target: ServiceEnv
     at: datetime
     results: tuple[CheckResult, ...]
+    freeze: Freeze | None = None  # deploys are frozen: shown with the checklist, never a check of its own
 
     @property
     def overall(self) -> CheckStatus:

@@ -44,7 +44,8 @@ def _run_checklist(deps: Deps, *, target: ServiceEnv, trigger: str) -> Checklist
         policy=policy.checklist,
         last_passing_drill=deps.drills.last_passing(target),
     )
-    report = ChecklistReport(target, now, run_checks(ctx))
+    frozen = deps.freezes.active(target) if deps.freezes is not None else None
+    report = ChecklistReport(target, now, run_checks(ctx), frozen)
     run_id = deps.checklists.record(report, trigger=trigger)
     deps.metrics.count("checklists", overall=report.overall.value)
     return ChecklistRun(run_id, report)

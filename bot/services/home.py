@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.catalog import EnvironmentPolicy
 from bot.domain.facts import Facts
+from bot.domain.freeze import Freeze
 from bot.domain.readiness import ChecklistReport, DrillRecord
 from bot.domain.rollback_requests import RollbackRequest
 from bot.services import Deps
@@ -26,6 +27,7 @@ class Readiness:
     checklist: ChecklistReport | None
     last_drill: DrillRecord | None
     in_flight: RollbackRequest | None
+    freeze: Freeze | None = None
 
 
 def readiness(deps: Deps, *, parallelism: int = 8) -> list[Readiness]:
@@ -47,6 +49,7 @@ def _one(deps: Deps, policy: EnvironmentPolicy) -> Readiness:
         checklist=deps.checklists.latest(policy.target),
         last_drill=drills[0] if drills else None,
         in_flight=deps.requests.find_in_flight(policy.target),
+        freeze=deps.freezes.active(policy.target) if deps.freezes is not None else None,
     )
 
 

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlo
 
 from bot.domain.readiness import ChecklistReport, CheckResult, CheckStatus
 from bot.slack.blocks import to_dicts
+from bot.slack.deploy_blocks import freeze_line
 from bot.slack.mrkdwn import CONTEXT_TEXT, HEADER_TEXT, MESSAGE_TEXT, code, escape, md, plain, truncate
 
 EMOJI = {CheckStatus.passed: ":white_check_mark:", CheckStatus.warn: ":warning:", CheckStatus.failed: ":x:"}
@@ -33,6 +34,8 @@ def build_checklist_summary(report: ChecklistReport) -> list[dict[str, Any]]:
             ]
         ),
     ]
+    if report.freeze is not None:
+        blocks.append(ContextBlock(elements=[md(freeze_line(report.freeze), CONTEXT_TEXT)]))
     return to_dicts(blocks)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,12 +11,14 @@ from slack_sdk.models.views import View
 
 from bot.domain.catalog import Catalog
 from bot.domain.facts import Facts
+from bot.domain.freeze import Freeze
 from bot.domain.readiness import ChecklistReport, DrillRecord
 from bot.domain.rollback_requests import RollbackRequest
 from bot.slack.checklist_blocks import EMOJI
+from bot.slack.deploy_blocks import freeze_line
 from bot.slack.facts import live_text
 from bot.slack.ids import SlackId
-from bot.slack.mrkdwn import escape, md, user
+from bot.slack.mrkdwn import CONTEXT_TEXT, escape, md, user
 
 MAX_HOME_BLOCKS = 100
 
@@ -58,6 +60,7 @@ def build_home(
     *,
     as_of: datetime | None = None,
     now: datetime | None = None,
+    freezes: Mapping[str, Freeze] | None = None,
 ) -> dict[str, Any]:
     """Per service/environment: live state, last checklist, last drill, open request; and how old it is
     (``as_of``: when it was read; None with no boards: not read yet)."""
@@ -76,6 +79,9 @@ def build_home(
             SectionBlock(text=md(f"*{escape(target)}*\n" + (live_text(live) or "_nothing configured to read_"))),
             SectionBlock(text=md("\n".join([_checklist_line(report), _drill_line(drill), _request_line(request)]))),
         ]
+        frozen = (freezes or {}).get(target)
+        if frozen is not None:
+            section.append(ContextBlock(elements=[md(freeze_line(frozen), CONTEXT_TEXT)]))
         if len(blocks) + len(section) + 1 > MAX_HOME_BLOCKS:
             blocks.append(ContextBlock(elements=[md("_More environments than fit; see `/rollback status`._")]))
             break

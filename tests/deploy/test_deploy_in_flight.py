@@ -47,7 +47,9 @@ class Background:
         self.thread.start()
 
     def _run(self, world: World, suffix: str, steps: tuple[int, ...]) -> None:
-        self.report = run_deploy(world, "acr.io/pharmabot:1.6.0", suffix=suffix, steps=steps, on_progress=self.progress.append)
+        self.report = run_deploy(
+            world, "acr.io/pharmabot:1.6.0", suffix=suffix, steps=steps, on_progress=self.progress.append
+        )
 
     def finished(self, timeout: float = 20.0) -> DeployReport:
         self.thread.join(timeout)

@@ -3,6 +3,7 @@ freeze's own rules: who may lift it, that it ends by itself, that a rollback is 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,6 +19,9 @@ from bot.domain.deploy import ExitCode
 from bot.domain.kinds import CODE
 from bot.domain.tree import FlowState
 from bot.services import rollbacks
+from bot.services.deploy.freezes import freeze
+from bot.services.home import readiness
+from bot.slack.home import build_home
 from tests.deploy.support import TARGET, azure_writes, deploy_config, deploy_world, prepare, run_deploy
 from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, World, started_world
 
@@ -113,3 +117,28 @@ def test_the_stop_event_before_the_creating_write_stops_without_writing(deploy_w
     stop.set()
     report = run_deploy(world, "acr.io/pharmabot:1.6.0", suffix="stopped", stop=stop)
     assert report.exit_code is ExitCode.could_not_run and azure_writes(world) == []
+
+
+def test_a_freeze_shows_in_status_the_checklist_post_and_app_home(deploy_world: World) -> None:
+    world = deploy_world
+    deps = world.runtime.deps
+    freeze(deps, TARGET, duration="1d", reason="quarter-end <!channel>", actor=CAROL)
+
+    def told(needle: str) -> bool:
+        return any(needle in json.dumps(e) for e in world.slack.ephemerals(user_id=ALICE))
+
+    world.slash(ALICE, "status pharmabot prod")
+    world.wait(lambda: told("Status: pharmabot/prod"), what="the status reply")
+    world.slash(ALICE, "checklist pharmabot prod")
+    world.wait(lambda: told("Pre-deploy checklist"), what="the checklist reply")
+    replies = [json.dumps(e) for e in world.slack.ephemerals(user_id=ALICE)]
+    for needle in ("Status: pharmabot/prod", "Pre-deploy checklist"):
+        reply = next(r for r in replies if needle in r)
+        assert ":snowflake: Deploys frozen by <@U0CAROL>" in reply and "quarter-end &lt;!channel&gt;" in reply
+    board = {str(r.policy.target): r for r in readiness(deps)}
+    assert board["pharmabot/prod"].freeze is not None and board["pharmabot/staging"].freeze is None
+    entries = [(str(r.policy.target), r.live, r.checklist, r.last_drill, r.in_flight) for r in board.values()]
+    home = json.dumps(
+        build_home(deps.catalog, entries, freezes={k: r.freeze for k, r in board.items() if r.freeze is not None})
+    )
+    assert home.count(":snowflake: Deploys frozen by <@U0CAROL>") == 1 and "&lt;!channel&gt;" in home

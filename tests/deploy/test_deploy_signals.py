@@ -38,7 +38,7 @@ def test_a_signal_mid_deploy_rolls_back_before_the_process_exits(
     env.pop("SLACK_SIGNING_SECRET", None)
     args = ["deploy", "pharmabot", "--env", "prod", "--image", "acr.io/pharmabot:1.6.0"]
     args += ["--revision-suffix", f"sig{int(signum)}", "--steps", "5,100"]
-    proc = subprocess.Popen(  # noqa: S603 - our own CLI with fixed arguments
+    proc = subprocess.Popen(
         [sys.executable, "-m", "bot", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
@@ -46,7 +46,7 @@ def test_a_signal_mid_deploy_rolls_back_before_the_process_exits(
         assert proc.poll() is None, proc.communicate()
         started = time.monotonic()
         proc.send_signal(signum)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
