@@ -15,12 +15,11 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from bot.domain.deploy import DeployPolicy, DeployProgress, DeployState, ExitCode, TemplateChange, check_suffix
+from bot.domain.deploy import DeployPolicy, DeployProgress, ExitCode, TemplateChange, check_suffix
 from bot.domain.readiness import CheckStatus
 from bot.domain.releases import ReleaseStatus
 from bot.domain.rollback_requests import ServiceEnv
@@ -40,6 +39,7 @@ from bot.services import Deps
 from bot.services.audit import record
 from bot.services.checklist_runs import run_checklist
 from bot.services.deploy.guard import GuardPorts, GuardResult, guarded_change, new_revision_name
+from bot.services.deploy.progress import Progress, Watch
 from bot.services.releases import mark_release, record_release
 
 log = logging.getLogger("rollback_bot.deploy")
@@ -69,35 +69,6 @@ class DeployReport:
     result: GuardResult | None = None
     evidence: tuple[str, ...] = ()
     aborted_by: str | None = None
-
-
-@dataclass
-class _Watch:
-    """Stops a deploy: SIGTERM/Ctrl-C (``stop``) or an Abort stored in the database (seen on every replica)."""
-
-    deps: Deps
-    stop: threading.Event
-    run_id: int | None = None
-    aborted_by: str | None = None
-    poll: float = 1.0
-    sleep: Callable[[threading.Event, float], bool] = field(default=lambda event, seconds: event.wait(seconds))
-
-    def check(self) -> None:
-        if self.stop.is_set():
-            raise DeployStoppedError("stopped by a signal (SIGTERM or Ctrl-C)")
-        if self.run_id is not None and self.deps.deploy_runs is not None:
-            run = self.deps.deploy_runs.get(self.run_id)
-            if run.abort_by:
-                self.aborted_by = run.abort_by
-                raise DeployStoppedError(f"aborted by {run.abort_by}")
-
-    def pause(self, seconds: float) -> None:
-        """Wait ``seconds``, looking at the stop signal and the abort flag at least every ``poll`` seconds."""
-        deadline = time.monotonic() + max(seconds, 0.0)
-        self.check()
-        while (left := deadline - time.monotonic()) > 0:
-            self.sleep(self.stop, min(left, self.poll))
-            self.check()
 
 
 def deploy(
@@ -202,13 +173,13 @@ def _deploy_holding(
         release=before.id,
         run=run.id if run else None,
     )
-    watch = _Watch(
+    watch = Watch(
         deps,
         stop or threading.Event(),
         run.id if run else None,
         poll=max(min(settings.health_interval_seconds, 1.0), 0.05),
     )
-    slack = _Progress(deps, deps.catalog.resolve(target.service, target.environment).deploy_channel, run)
+    slack = Progress(deps, deps.catalog.resolve(target.service, target.environment).deploy_channel, run)
     env = deps.environment(target)
     handle = env.handle(CODE_KIND)
     assert deps.probe is not None and deps.slots is not None
@@ -274,7 +245,7 @@ def _could_not_run(
     request: DeployRequest,
     *,
     run: DeployRun | None,
-    slack: _Progress,
+    slack: Progress,
     release_id: int,
     exc: RollbackBotError,
 ) -> DeployReport:
@@ -291,41 +262,3 @@ def _could_not_run(
         run.id if run else None,
         release_id,
     )
-
-
-class _Progress:
-    """The progress message: posted once, then updated in place through the queue (never on the critical path)."""
-
-    def __init__(self, deps: Deps, channel: str | None, run: DeployRun | None) -> None:
-        self._deps, self._channel, self._run = deps, channel, run
-        self._ts: str | None = None
-        self._tried = False
-        self._last: DeployProgress | None = None
-
-    def update(self, progress: DeployProgress) -> None:
-        self._last = progress
-        messages, run = self._deps.deploy_messages, self._run
-        if messages is None or run is None or not self._channel:
-            return
-        if not self._tried:
-            self._tried = True
-            try:
-                self._ts = messages.post_deploy(self._channel, run.id, progress)
-            except RollbackBotError as exc:
-                log.warning("deploy #%s: progress message not posted: %s", run.id, exc.user_message)
-                return
-            if self._deps.deploy_runs is not None:
-                self._deps.deploy_runs.set_message(run.id, channel=self._channel, ts=self._ts)
-            return
-        if self._ts is not None:
-            messages.update_deploy(self._channel, self._ts, run.id, progress)
-
-    def finish(self, message: str, evidence: tuple[str, ...]) -> None:
-        messages, run = self._deps.deploy_messages, self._run
-        if messages is None or run is None or self._ts is None or not self._channel:
-            return
-        if self._last is not None and not self._last.state.finished:
-            messages.update_deploy(
-                self._channel, self._ts, run.id, replace(self._last, state=DeployState.failed, note=message)
-            )
-        messages.post_deploy_thread(self._channel, self._ts, run.id, message, lines=evidence)
