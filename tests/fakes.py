@@ -231,11 +231,11 @@ class FakeContainerApps(ContainerAppsApi):
 
     def create_revision(
         self, ref: ContainerAppRef, change: TemplateChange, *, suffix: str, rules: TrafficRules
-    ) -> ContainerAppState:
+    ) -> None:
         rules.check_writable()
         name = f"{ref.name}--{suffix}"
 
-        def write() -> ContainerAppState:
+        def write() -> None:
             if name in self.revisions:
                 raise UsageError(f"revision {name} already exists")
             created = max((r.created_time or NOW for r in self.revisions.values()), default=NOW) + timedelta(minutes=1)
@@ -243,9 +243,8 @@ class FakeContainerApps(ContainerAppsApi):
             self._remember()
             self.revisions[name] = new
             self.rules = rules
-            return self._state(self.rules, self.revisions)
 
-        return self.faults.run("create_revision", write)
+        self.faults.run("create_revision", write)
 
 
 def revision(name: str, *, hours_ago: float, active: bool = True, healthy: bool = True) -> Revision:

@@ -44,6 +44,11 @@ BENCHES = [
         rf"\(four layers one after another {NUMBER} s\): ratio {NUMBER}",
         id="release_rollback",
     ),
+    pytest.param(
+        ["bench/deploy_guard.py", "--runs", "2"],
+        rf"deploy guard {NUMBER} s vs raw SDK calls {NUMBER} s: ratio {NUMBER}",
+        id="deploy_guard",
+    ),
 ]
 
 

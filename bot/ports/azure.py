@@ -86,21 +86,27 @@ class ContainerAppsApi(ABC):
     @abstractmethod
     def create_revision(
         self, ref: ContainerAppRef, change: TemplateChange, *, suffix: str, rules: TrafficRules
-    ) -> ContainerAppState:
+    ) -> None:
         """One PATCH that changes the template (creating revision ``<app>--<suffix>``) and writes ``rules``.
 
-        The template is the app's current one with ``change`` applied; the PATCH is waited for within the time
-        bound. ``rules`` is the complete traffic list, which may name the new revision.
+        The template is the app's current one (read just before) with ``change`` applied; the PATCH is waited
+        for within the time bound. ``rules`` is the complete traffic list, which may name the new revision.
 
         Args:
             ref: the container app (``Multiple`` revisions mode).
             change: the image and/or environment variables to set.
             suffix: the new revision's suffix.
             rules: the traffic list to write in the same request.
-
-        Returns:
-            The app's state after the change.
         """
+
+    def read_app(self, ref: ContainerAppRef) -> ContainerAppState:
+        """The app's mode, traffic rules and latest revision, without listing its revisions (``revisions`` may
+        be empty): what a deploy needs before it writes. By default the whole :meth:`get_app`."""
+        return self.get_app(ref)
+
+    def shift_traffic(self, ref: ContainerAppRef, rules: TrafficRules) -> None:
+        """Like :meth:`set_traffic`, without reading the app back (a deploy reads what it needs itself)."""
+        self.set_traffic(ref, rules)
 
     @abstractmethod
     def activate_revision(self, ref: ContainerAppRef, name: str) -> None:

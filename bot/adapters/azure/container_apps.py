@@ -53,15 +53,18 @@ class AzureContainerAppsApi(ContainerAppsApi):
 
     def set_traffic(self, ref: ContainerAppRef, rules: TrafficRules) -> ContainerAppState:
         """Replace the whole traffic rule list (forms and labels as given) with a traffic-only PATCH and wait."""
+        return _app_state(self._patch_traffic(ref, rules), tuple(self.list_revisions(ref)))
+
+    def _patch_traffic(self, ref: ContainerAppRef, rules: TrafficRules) -> m.ContainerApp:
         rules.check_writable()
         traffic = [_weight(rule) for rule in rules.rules]
         patch = m.ContainerApp({"properties": {"configuration": {"ingress": {"traffic": traffic}}}})
         client = self._client(ref)
-        app = self._clients.run_lro(
+        app: m.ContainerApp = self._clients.run_lro(
             _call("shift traffic", ref, ref.name, _WRITE),
             lambda polling: client.container_apps.begin_update(ref.resource_group, ref.name, patch, polling=polling),
         )
-        return _app_state(app, tuple(self.list_revisions(ref)))
+        return app
 
     def get_revision(self, ref: ContainerAppRef, name: str) -> Revision:
         """Read one revision."""
@@ -69,9 +72,19 @@ class AzureContainerAppsApi(ContainerAppsApi):
             found = self._client(ref).container_apps_revisions.get_revision(ref.resource_group, ref.name, name)
         return _revision(found)
 
+    def read_app(self, ref: ContainerAppRef) -> ContainerAppState:
+        """The app alone (one GET): mode, traffic, latest revision; ``revisions`` is empty."""
+        with translate(_call("read the container app", ref, ref.name, _READ)):
+            app = self._client(ref).container_apps.get(ref.resource_group, ref.name)
+        return _app_state(app, ())
+
+    def shift_traffic(self, ref: ContainerAppRef, rules: TrafficRules) -> None:
+        """The traffic-only PATCH of :meth:`set_traffic`, waited for; nothing read back."""
+        self._patch_traffic(ref, rules)
+
     def create_revision(
         self, ref: ContainerAppRef, change: TemplateChange, *, suffix: str, rules: TrafficRules
-    ) -> ContainerAppState:
+    ) -> None:
         """PATCH the template (the current one with ``change``, ``revisionSuffix``) and the whole rule list at once."""
         rules.check_writable()
         client = self._client(ref)
@@ -82,11 +95,10 @@ class AzureContainerAppsApi(ContainerAppsApi):
         patch = m.ContainerApp(
             {"properties": {"template": template, "configuration": {"ingress": {"traffic": traffic}}}}
         )
-        app = self._clients.run_lro(
+        self._clients.run_lro(
             _call("create a revision", ref, ref.name, _WRITE),
             lambda polling: client.container_apps.begin_update(ref.resource_group, ref.name, patch, polling=polling),
         )
-        return _app_state(app, tuple(self.list_revisions(ref)))
 
     def activate_revision(self, ref: ContainerAppRef, name: str) -> None:
         """Activate a revision so it can receive traffic."""

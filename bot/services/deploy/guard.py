@@ -36,7 +36,15 @@ from bot.domain.deploy import (
 from bot.domain.secrets import SecretText
 from bot.domain.signals import TimeWindow
 from bot.domain.traffic import TrafficRules
-from bot.errors import AzureError, DeployStoppedError, RollbackBotError, TelemetryError, UsageError
+from bot.errors import (
+    AzureError,
+    AzureNotFoundError,
+    DeployStoppedError,
+    NotFoundError,
+    RollbackBotError,
+    TelemetryError,
+    UsageError,
+)
 from bot.ports.azure import ContainerAppsApi
 from bot.ports.health import HealthProbe
 from bot.ports.telemetry import TelemetryQuery
@@ -126,8 +134,9 @@ def guarded_change(
     name = new_revision_name(ref.name, suffix)
     run = _Run(ports, change, name, settings, target or ref.name, ports.monotonic())
     run.report(DeployState.starting)
-    app = api.get_app(ref)
+    app = api.read_app(ref)
     _check_app(app, name)
+    _check_name_free(api, ref, name)
     latest = app.latest_revision or ""
     before = app.traffic
     serving = tuple(before.serving(latest))
@@ -156,10 +165,16 @@ def _check_app(app: ContainerAppState, name: str) -> None:
             f"Container app '{app.name}' is in {app.active_revisions_mode or 'Single'} revisions mode; a guarded "
             "deploy needs Multiple (az containerapp revision set-mode --mode multiple)."
         )
-    if app.revision(name) is not None:
-        raise UsageError(f"Revision {name} already exists; give another --revision-suffix.")
     if not app.latest_revision:
         raise UsageError(f"Container app '{app.name}' has no revision yet; deploy its first one without the guard.")
+
+
+def _check_name_free(api: ContainerAppsApi, ref: ContainerAppRef, name: str) -> None:
+    try:
+        api.get_revision(ref, name)
+    except (AzureNotFoundError, NotFoundError):
+        return
+    raise UsageError(f"Revision {name} already exists; give another --revision-suffix.")
 
 
 def _walk(run: _Run, before: TrafficRules, latest: str, serving: tuple[str, ...]) -> tuple[bool, str]:
@@ -175,7 +190,7 @@ def _walk(run: _Run, before: TrafficRules, latest: str, serving: tuple[str, ...]
         ports.pause(0)
         ports.before_write()
         started = ports.clock()
-        ports.api.set_traffic(ports.ref, rules)
+        ports.api.shift_traffic(ports.ref, rules)
         run.step, run.weight = index, weight
         run.evidence.append(f"step {index}: {weight} % on {run.revision}")
         run.report(DeployState.canary, f"holding {settings.step_seconds:g} s")
@@ -262,7 +277,7 @@ def _restore(run: _Run, before: TrafficRules, latest: str, reason: str) -> Traff
     ports = run.ports
     rules = restored_rules(before, latest)
     run.report(DeployState.rolling_back, reason)
-    ports.api.set_traffic(ports.ref, rules)
+    ports.api.shift_traffic(ports.ref, rules)
     run.weight = 0
     run.evidence.append(f"traffic restored: {rules.describe()}")
     run.report(DeployState.rolled_back, reason)
