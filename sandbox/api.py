@@ -9,6 +9,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.domain.deploy import ExitCode
 from bot.errors import RollbackBotError
 from bot.slack.blocks import SUBCOMMANDS
 from sandbox import demo
@@ -23,6 +24,7 @@ JsonDict = dict[str, Any]
 Answer = tuple[int, JsonDict]
 PEOPLE_IDS = frozenset(p.id for p in demo.PEOPLE)
 SAVE_EVERY_SECONDS = 2.0
+DEPLOY_REFUSAL_WAIT = 1.0  # a refused deploy ends within this; one that runs is reported by its message
 
 
 class BadRequestError(Exception):
@@ -161,6 +163,20 @@ def _break_release(sandbox: Sandbox, body: JsonDict) -> JsonDict:
     return break_release(sandbox.stack.azure, sandbox.stack.prompts[env].store, env)
 
 
+def _deploy(sandbox: Sandbox, body: JsonDict) -> JsonDict:
+    """A guarded deploy of a good or a bad image; a refusal (frozen, a change in flight) comes back at once."""
+    image = body.get("image")
+    if image not in ("good", "bad"):
+        raise BadRequestError("image must be good or bad")
+    thread, report = sandbox.stack.start_deploy(
+        _environment(body), good=image == "good", actor=_person(body.get("user"))
+    )
+    thread.join(timeout=DEPLOY_REFUSAL_WAIT)
+    if report and report[0].exit_code in (ExitCode.refused, ExitCode.could_not_run):
+        raise RollbackBotError(report[0].message)
+    return {"revision": report[0].revision if report else None, "running": not report}
+
+
 def _reset(sandbox: Sandbox, body: JsonDict) -> None:
     sandbox.reset()
 
@@ -176,5 +192,6 @@ ROUTES: dict[str, Callable[[Sandbox, JsonDict], JsonDict | None]] = {
     "/api/break/prompt": _break_prompt,
     "/api/break/way-back": _break_way_back,
     "/api/break/release": _break_release,
+    "/api/deploy": _deploy,
     "/api/reset": _reset,
 }

@@ -30,6 +30,7 @@ PROMPTS_TABLE = "system_prompts"
 APP_SCHEMA_TABLE = "app_schema_version"  # the demo application's own migration table (Alembic's shape)
 DEPLOYER = "U0DEPLOYER"
 CHANNEL = "C0INCIDENT"
+DEPLOY_STEP_SECONDS = 4  # each canary step of a sandbox deploy holds this long (the Abort button works meanwhile)
 CHANNEL_NAME = "inc-pharmabot"
 APPROVERS = "S0APPROVERS"
 APPROVERS_HANDLE = "sre-approvers"
@@ -193,6 +194,14 @@ def _environment(name: str, emulator_url: str, prompts_url: str) -> dict[str, An
         },
         # The proof after a rollback: a short watch, so the follow-up arrives while you look (default 10 min).
         "verify": {"window_minutes": 2},
+        # The page's Deploy buttons: the progress message in the channel the page shows, steps you can watch.
+        "deploy": {
+            "channel": CHANNEL,
+            "steps": [25, 100],
+            "step_seconds": DEPLOY_STEP_SECONDS,
+            "health_attempts": 3,
+            "health_interval_seconds": 1,
+        },
     }
 
 

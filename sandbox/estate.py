@@ -128,6 +128,17 @@ def break_revision(azure: AzureEmulator, environment: str) -> str:
     return str(revision["name"])
 
 
+def next_deploy(azure: AzureEmulator, environment: str, *, good: bool) -> tuple[str, str]:
+    """The suffix and image of the next demo deploy: ``vN`` and the next tag (``…-bad`` for a bad one, whose
+    revision starts, then fails its health checks)."""
+    app = demo.container_app(environment)
+    with azure.lock:
+        revisions = _container_app(list(copy.deepcopy(azure.state["resources"]).values()), app)["revisions"]
+    numbers = [int(m.group(1)) for r in revisions if (m := re.fullmatch(r"v(\d+)", r["short"]))]
+    tag = _next_tag(revisions[-1]["image"].removesuffix("-bad") if revisions else "1.0.0")
+    return f"v{max(numbers, default=0) + 1}", f"pharmabotacr.azurecr.io/pharmabot:{tag}{'' if good else '-bad'}"
+
+
 def break_way_back(azure: AzureEmulator, environment: str) -> str | None:
     """Make the revision a code rollback would go to (the newest healthy one older than the serving one) fail its
     health check, as in the issue a drill is for: the rollback lands, its verification fails. Returns its name

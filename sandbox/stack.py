@@ -20,13 +20,16 @@ import yaml
 
 from bot.bootstrap import Runtime, build_runtime
 from bot.config import load_settings
+from bot.domain.deploy import TemplateChange
+from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds.builtin import BUILTIN
 from bot.server import start_in_thread, stop_server
+from bot.services.deploy.run import DeployRequest, deploy
 from sandbox import demo, history
 from sandbox.driver import SlackClient
 from sandbox.emulators.azure import AzureEmulator
 from sandbox.emulators.slack import SlackFake
-from sandbox.estate import estate_summary
+from sandbox.estate import estate_summary, next_deploy
 from sandbox.slack_state import ReplayClock, restore_channel, save_channel
 
 CONFIG_FILE = "rollback-bot.yaml"
@@ -51,6 +54,9 @@ class Stack:
     _undo: ExitStack = field(repr=False)
     _saved_at: float = field(default=0.0, repr=False)
     _save_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Deploys started from the page: stopped (rolled back) before the sandbox closes.
+    stop_deploys: threading.Event = field(default_factory=threading.Event, repr=False)
+    deploys: list[threading.Thread] = field(default_factory=list, repr=False)
 
     @classmethod
     def start(cls, root: Path) -> Stack:
@@ -86,8 +92,28 @@ class Stack:
             self._saved_at = now
             save_channel(self.slack, demo.CHANNEL, self.root / SLACK_FILE)
 
+    def start_deploy(self, environment: str, *, good: bool, actor: str) -> tuple[threading.Thread, list[Any]]:
+        """A guarded deploy of the next demo image on a thread; returns it and where its report will be."""
+        suffix, image = next_deploy(self.azure, environment, good=good)
+        request = DeployRequest(
+            ServiceEnv(demo.SERVICE, environment), TemplateChange(image=image), actor=actor, suffix=suffix
+        )
+        report: list[Any] = []
+        thread = threading.Thread(
+            target=lambda: report.append(deploy(self.runtime.deps, request, stop=self.stop_deploys)),
+            name=f"sandbox-deploy-{suffix}",
+            daemon=True,
+        )
+        self.deploys = [t for t in self.deploys if t.is_alive()] + [thread]
+        thread.start()
+        return thread, report
+
     def close(self) -> None:
-        """Save the channel, then stop the bot, the emulators and the databases (in reverse start order)."""
+        """Roll back deploys still running, save the channel, then stop the bot, the emulators and the databases
+        (in reverse start order)."""
+        self.stop_deploys.set()
+        for thread in self.deploys:
+            thread.join(timeout=10)
         try:
             self.save()
         finally:

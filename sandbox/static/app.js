@@ -274,6 +274,7 @@
     breakPrompt: (env) => api("/api/break/prompt", { environment: env }).then((a) => a.ok && toast(`Activated a bad drug_info v${a.version} in ${env}.`)),
     breakWayBack: (env) => api("/api/break/way-back", { environment: env }).then((a) => a.ok && toast(a.revision ? `${a.revision} now fails its health check.` : `No healthy revision left to break in ${env}.`)),
     breakRelease: (env) => api("/api/break/release", { environment: env }).then((a) => a.ok && toast(`Shipped a bad release to ${env}: ${a.revision} at 100 %, drug_info v${a.version}, gpt-4o ${a.model}.`)),
+    deploy: (env, image) => act("/api/deploy", { environment: env, image }).then((a) => a.ok && toast(`Deploying ${a.revision || "a new revision"} to ${env} (${image} image): follow it in the channel.`)),
     reset: () => confirm({ title: { type: "plain_text", text: "Reset the sandbox?" }, text: { type: "mrkdwn", text: "Messages, requests and the estate go back to the demo start." }, confirm: { type: "plain_text", text: "Reset" }, deny: { type: "plain_text", text: "Keep" }, style: "danger" })
       .then((ok) => ok && api("/api/reset", {}).then(() => { S.drafts = {}; S.thread = null; refreshNow(); })),
   };

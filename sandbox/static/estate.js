@@ -118,6 +118,18 @@ window.Estate = (() => {
     release.addEventListener("click", () => handlers.breakRelease(env));
     row.append(revision, bad, back, release);
     node.append(row, el("div", "es-note", "Then roll it back, or drill it, with /rollback (a bad release: everything back to the last good release)."));
+    node.append(el("h3", "es-title", `Deploy to ${env}`));
+    const deployRow = el("div", "es-break-row");
+    const good = el("button", "es-btn", "Deploy a good image");
+    good.dataset.testid = "deploy-good";
+    good.title = "rollback-bot deploy: a new revision at 0 %, health gate, canary 25 % then 100 %: promoted";
+    good.addEventListener("click", () => handlers.deploy(env, "good"));
+    const badImage = el("button", "es-btn", "Deploy a bad image");
+    badImage.dataset.testid = "deploy-bad";
+    badImage.title = "rollback-bot deploy of an image whose health check fails: rolled back automatically";
+    badImage.addEventListener("click", () => handlers.deploy(env, "bad"));
+    deployRow.append(good, badImage);
+    node.append(deployRow, el("div", "es-note", "The deploy's progress message appears in the channel, updated at each step, with an Abort button for approvers."));
     return node;
   }
 

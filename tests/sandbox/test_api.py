@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from bot.services.proof import run_due_watches
 from bot.slack.ids import SlackId
 from sandbox.app import Sandbox
 from sandbox.demo import ALICE, BOB, CAROL
-from tests.sandbox.client import PageClient, approve, selected, typed, walk_to_card
+from tests.sandbox.client import JsonDict, PageClient, approve, selected, typed, walk_to_card
 
 
 def _revisions(state: dict, env: str = "prod") -> dict[str, tuple[int, str]]:
@@ -231,3 +232,31 @@ def test_a_bad_release_goes_back_to_the_good_release_in_one_request(page_api: Pa
     prod = state["estate"]["environments"]["prod"]
     assert _revisions(state)["v1"][0] == 100 and _revisions(state)["v3"][0] == 0
     assert prod["prompt"]["active"] == 3 and prod["search"]["indexes"] == ["drugs-v1"]
+
+
+def test_a_deploy_from_the_page_posts_its_progress_in_the_channel_and_a_bad_image_is_rolled_back(
+    page_api: PageClient,
+) -> None:
+    answer = page_api.act("/api/deploy", user=BOB, environment="staging", image="bad")
+    assert answer["revision"] == "pharmabot-staging--v3" or answer["running"]
+
+    def finished(state: JsonDict) -> JsonDict | None:
+        for message in state["messages"]:
+            shown = json.dumps(message.get("blocks"))
+            if "Deploy #" in shown and "rolled back" in shown and "rolled back" in str(message.get("replies")):
+                return message
+        return None
+
+    state = page_api.wait(finished, "the deploy message showing the rollback", timeout=40)
+    message = finished(state)
+    assert message is not None and "release #" in str(message["replies"])  # the final state, in the thread
+    revisions = _revisions(state, "staging")
+    assert revisions["v3"][0] == 0 and revisions["v2"][0] == 100  # traffic back as before the deploy
+    assert page_api.post("/api/deploy", environment="staging", image="ugly").status_code == 400
+
+
+def test_a_deploy_from_the_page_while_frozen_is_refused_at_once(page_api: PageClient) -> None:
+    page_api.act("/api/command", user=ALICE, text="/rollback freeze pharmabot prod 1h launch day")
+    page_api.wait(lambda s: any("frozen" in json.dumps(e) for e in s["ephemerals"]), "the freeze")
+    refused = page_api.post("/api/deploy", user=ALICE, environment="prod", image="good")
+    assert refused.status_code == 409 and "frozen by" in refused.json()["error"]

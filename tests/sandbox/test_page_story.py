@@ -167,3 +167,21 @@ def test_everything_back_to_the_good_release_story(sandbox: Sandbox, browser_pag
     expect(page.locator('[data-testid="alias-target"]')).to_have_text("drugs-v1")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "sandbox-release-final.png"), animations="disabled")
+
+
+def test_a_bad_deploy_is_rolled_back_automatically_and_the_page_shows_it_live(
+    sandbox: Sandbox, browser_page: Any
+) -> None:
+    page = browser_page
+    _open(page, sandbox)
+    page.click('[data-env="staging"]')
+    expect(page.locator('[data-testid="traffic-v2"]')).to_have_text("100 %")
+    page.click('[data-testid="deploy-bad"]')
+    message = page.locator(".msg", has=page.locator(".bk-header", has_text="Deploy #1: pharmabot/staging"))
+    expect(message).to_contain_text("pharmabot-staging--v3")
+    expect(message).to_contain_text("rolled back", timeout=40_000)
+    expect(message).to_contain_text("answered 503")
+    expect(message.get_by_role("button", name="Abort deploy")).to_have_count(0)  # finished: no button
+    expect(page.locator('[data-testid="traffic-v3"]')).to_have_text("0 %")
+    expect(page.locator('[data-testid="traffic-v2"]')).to_have_text("100 %")
+    page.screenshot(path=str(ARTIFACTS / "sandbox-deploy-rolled-back.png"), animations="disabled")
