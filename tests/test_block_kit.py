@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
+from bot.domain.deploy import DeployProgress, DeployState
 from bot.domain.facts import Facts
 from bot.domain.kinds import CODE, PROMPT
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult
@@ -19,7 +20,7 @@ from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds import encode_plan
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, home, release_blocks, views
+from bot.slack import blocks, cards, checklist_blocks, deploy_blocks, home, release_blocks, views
 from bot.slack.ids import SlackId
 from bot.text import Mention
 from sandbox.emulators.slack import validate_message_blocks, validate_view
@@ -128,6 +129,11 @@ def messages() -> dict[str, list[dict[str, Any]]]:
         "checklist-summary": checklist_blocks.build_checklist_summary(REPORT),
         "checklist-details": checklist_blocks.build_checklist_details(REPORT),
     }
+    for state in DeployState:
+        progress = DeployProgress(
+            "pharmabot/prod", "app--v3", "image acr.io/app:1.6.0", state, 2, (5, 25, 100), 25, ("health 200",), 12.5
+        )
+        out[f"deploy-{state.name}"] = deploy_blocks.build_deploy(3, progress)
     for status in RequestStatus:
         out[f"card-{status.value}"] = cards.build_card(
             _request(status), PLAN, approvers=(Mention.usergroup("S0APPROVERS"),), steps=STEPS, note="note"

@@ -248,3 +248,21 @@ def test_releases_drift_and_the_kind_labels_carry_no_markup_from_outside(t: list
         views.build_kind_view(state, [], [("code", True, t[0]), ("release", False, t[1])], "code", labels=labels),
         texts=(release_blocks.drift_text(report),),
     )
+
+
+@PROPERTY
+@given(t=texts)
+def test_the_deploy_message_and_freezes_carry_no_markup_from_outside(t: list[str]) -> None:
+    from bot.domain.deploy import DeployProgress, DeployState
+    from bot.domain.freeze import Freeze
+    from bot.slack import deploy_blocks
+
+    target = ServiceEnv("pharmabot", "prod")
+    frozen = [Freeze(target, "U0ALICE", t[0], NOW, NOW), Freeze(target, t[1], t[2], NOW, NOW)]
+    surfaces = [home.build_home(Catalog(()), [], freezes={t[3]: frozen[0]})]
+    texts_out: list[str] = [deploy_blocks.freeze_line(f) for f in frozen]
+    for state in DeployState:
+        progress = DeployProgress(t[4], t[5], t[6], state, 1, (5, 100), 5, (t[7], t[8]), 1.0, t[9])
+        surfaces.append({"blocks": deploy_blocks.build_deploy(7, progress)})
+        texts_out.append(deploy_blocks.deploy_text(progress))
+    assert_inert(*surfaces, texts=tuple(texts_out))

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
+from bot.domain.deploy import DeployProgress, DeployState
 from bot.domain.facts import Facts
+from bot.domain.freeze import Freeze
 from bot.domain.kinds import CODE, PROMPT
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult, choice_key, is_digest_key
 from bot.domain.readiness import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
@@ -26,7 +29,7 @@ from bot.domain.signals import Dimension, Group, TimeWindow
 from bot.domain.traffic import TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, home, proof, release_blocks, views
+from bot.slack import blocks, cards, checklist_blocks, deploy_blocks, home, proof, release_blocks, views
 from bot.slack.mrkdwn import OPTION_TEXT, OPTION_VALUE
 from bot.text import Mention, Text
 from sandbox.emulators.slack import validate_message_blocks, validate_view
@@ -80,6 +83,9 @@ def _request(status: RequestStatus) -> RollbackRequest:
     )
 
 
+FROZEN = Freeze(TARGET, "U0ALICE", HUGE, NOW, NOW)
+
+
 @functools.cache
 def messages() -> dict[str, list[dict[str, Any]]]:
     note = Text.of(HUGE.replace("<", "") + " {who}", who=Mention.user("U0BOB"))
@@ -96,7 +102,11 @@ def messages() -> dict[str, list[dict[str, Any]]]:
         "no-proof": proof.build_proof(None, HUGE),
         "releases": release_blocks.build_releases(TARGET, [RELEASE] * 100),
         "drift": release_blocks.build_drift(DRIFT, DRIFT.diffs, FLOW),
+        "checklist-frozen": checklist_blocks.build_checklist_summary(replace(REPORT, freeze=FROZEN)),
     }
+    for state in DeployState:
+        progress = DeployProgress(HUGE, HUGE, HUGE, state, 60, tuple(range(1, 101)), 60, (HUGE,) * 20, 1e9, HUGE)
+        out[f"deploy-{state.name}"] = deploy_blocks.build_deploy(2**53, progress)
     approvers = (Mention.usergroup("S0APPROVERS"), *(Mention.user(f"U0{i:08d}") for i in range(300)))
     for status in RequestStatus:
         out[f"card-{status.value}"] = cards.build_card(
@@ -119,7 +129,7 @@ def surfaces() -> dict[str, dict[str, Any]]:
         "plan-blocked": views.build_plan_view(FLOW, BLOCKED),
         "posted": views.build_request_posted_view(FLOW, 2**53),
         "error": views.build_error_view(HUGE),
-        "home": home.build_home(Catalog((POLICY,) * 60), [board] * 60),
+        "home": home.build_home(Catalog((POLICY,) * 60), [board] * 60, freezes={HUGE: FROZEN}),
     }
 
 
