@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bot.bootstrap import build_catalog
 from bot.cli import main
 from bot.config import load_settings
 from bot.errors import ConfigError
@@ -26,6 +27,25 @@ def test_example_config_is_valid() -> None:
     assert env.approvers.usergroup == "S0APPROVERS"
     assert env.checklist.backup_max_age_hours == 24
     assert env.drift.interval_minutes == 15 and env.block("postgres").migrations is not None  # type: ignore[union-attr]
+    assert env.deploy.steps == (5, 25, 100) and env.deploy.health_attempts == 12 and not env.deploy.require_checklist
+
+
+def test_the_deploy_channel_defaults_to_the_checklist_channel_and_drift_prefers_it() -> None:
+    text = """
+services:
+  - name: api
+    environments:
+      - {name: a, checklist: {channel: C0CHECKS}}
+      - {name: b, checklist: {channel: C0CHECKS}, deploy: {channel: C0DEPLOYS}}
+      - {name: c, checklist: {channel: C0CHECKS}, deploy: {channel: C0DEPLOYS}, drift: {channel: C0DRIFT}}
+"""
+    catalog = build_catalog(BUILTIN.parse_config(text, file="c.yaml", env={}))
+    a, b, c = catalog.environments
+    assert (a.deploy_channel, a.drift_channel) == ("C0CHECKS", "C0CHECKS")
+    assert (b.deploy_channel, b.drift_channel) == ("C0DEPLOYS", "C0DEPLOYS")
+    assert (c.deploy_channel, c.drift_channel) == ("C0DEPLOYS", "C0DRIFT")
+    assert a.deploy.steps == (100,) and a.deploy.step_seconds == 60 and a.deploy.health_interval_seconds == 5
+    assert a.deploy.max_error_rate_ratio == 1.5
 
 
 def test_minimal_service_with_only_a_container_app() -> None:
@@ -82,6 +102,26 @@ services:
             "services:\n  - {name: a, environments: [{name: p, postgres: {subscription_id: s, resource_group: r,"
             " server: d, migrations: {database_url: x, version_table: 'v; drop table t'}}}]}\n",
             "postgres.migrations.version_table: String should match pattern",
+        ),
+        (
+            "services:\n  - {name: a, environments: [{name: p, deploy: {steps: [25, 5, 100]}}]}\n",
+            "deploy.steps: Value error, canary steps must rise and end with 100",
+        ),
+        (
+            "services:\n  - {name: a, environments: [{name: p, deploy: {steps: [5, 50]}}]}\n",
+            "deploy.steps: Value error, canary steps must rise and end with 100",
+        ),
+        (
+            "services:\n  - {name: a, environments: [{name: p, deploy: {health_attempts: 0}}]}\n",
+            "deploy.health_attempts: Input should be greater than or equal to 1",
+        ),
+        (
+            "services:\n  - {name: a, environments: [{name: p, deploy: {channel: deploys}}]}\n",
+            "deploy.channel: String should match pattern",
+        ),
+        (
+            "services:\n  - {name: a, environments: [{name: p, deploy: {hold: 3}}]}\n",
+            "deploy.hold: Extra inputs are not permitted",
         ),
         ("- just\n- a list\n", "c.yaml: (top level): must be a mapping"),
         ("services: [unclosed\n", "c.yaml: not valid YAML"),
