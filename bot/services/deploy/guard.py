@@ -41,10 +41,12 @@ from bot.errors import (
     AzureNotFoundError,
     DeployStoppedError,
     NotFoundError,
+    PartialRollbackError,
     RollbackBotError,
     TelemetryError,
     UsageError,
 )
+from bot.kinds.code.planning import rules_command
 from bot.ports.azure import ContainerAppsApi
 from bot.ports.health import HealthProbe
 from bot.ports.telemetry import TelemetryQuery
@@ -143,7 +145,14 @@ def guarded_change(
     ports.pause(0)
     ports.before_write()
     run.report(DeployState.creating)
-    api.create_revision(ref, change, suffix=suffix, rules=creating_rules(before, latest, name))
+    try:
+        api.create_revision(ref, change, suffix=suffix, rules=creating_rules(before, latest, name))
+    except RollbackBotError as exc:
+        if api.read_app(ref).traffic == before:
+            raise  # nothing landed: traffic never moved
+        # The PATCH landed and then failed (a gateway timeout, an operation reported Failed): restore.
+        reason = f"creating {name} failed after its write landed: {exc.user_message}"
+        return GuardResult(False, name, before, _restore(run, before, latest, reason), reason, tuple(run.evidence))
     run.evidence.append(f"{name} created at 0 % ({change.describe()})")
     try:
         passed, reason = _walk(run, before, latest, serving)
@@ -277,7 +286,14 @@ def _restore(run: _Run, before: TrafficRules, latest: str, reason: str) -> Traff
     ports = run.ports
     rules = restored_rules(before, latest)
     run.report(DeployState.rolling_back, reason)
-    ports.api.shift_traffic(ports.ref, rules)
+    try:
+        ports.api.shift_traffic(ports.ref, rules)
+    except RollbackBotError as exc:
+        run.report(DeployState.failed, f"the rollback failed: {exc.user_message}")
+        raise PartialRollbackError(
+            f"{run.revision} failed ({reason}) and traffic could NOT be put back ({exc.user_message}); put the "
+            f"pre-deploy rules back with: {rules_command(ports.ref, rules)}"
+        ) from exc
     run.weight = 0
     run.evidence.append(f"traffic restored: {rules.describe()}")
     run.report(DeployState.rolled_back, reason)

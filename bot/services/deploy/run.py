@@ -29,6 +29,7 @@ from bot.errors import (
     DeployStoppedError,
     NotAllowedError,
     NotFoundError,
+    PartialRollbackError,
     RollbackBotError,
     RollbackInProgressError,
     UsageError,
@@ -206,8 +207,10 @@ def _deploy_holding(
         return _could_not_run(deps, request, run=run, slack=slack, release_id=before.id, exc=exc)
     except DeployStoppedError as exc:  # stopped before the creating write: nothing moved
         return _could_not_run(deps, request, run=run, slack=slack, release_id=before.id, exc=exc)
-    except RollbackBotError as exc:
-        # Azure failed before any traffic moved (the creating PATCH), or while restoring: say what is live.
+    except PartialRollbackError as exc:  # a gate failed and the restore did not land: loud, and marked bad
+        mark_release(deps, target, before.id, ReleaseStatus.bad, actor="rollback-bot")
+        return _could_not_run(deps, request, run=run, slack=slack, release_id=before.id, exc=exc)
+    except RollbackBotError as exc:  # Azure failed before any traffic moved (reading the app, the creating PATCH)
         return _could_not_run(deps, request, run=run, slack=slack, release_id=before.id, exc=exc)
     status = ReleaseStatus.good if result.promoted else ReleaseStatus.bad
     mark_release(deps, target, before.id, status, actor="rollback-bot")
