@@ -40,6 +40,7 @@ class Pruned:
     checklist_claims: int = 0
     drills: int = 0
     signal_watches: int = 0
+    deploy_runs: int = 0
 
     def counts(self) -> dict[str, int]:
         """Record kind → count, in a fixed order."""

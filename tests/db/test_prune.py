@@ -19,6 +19,7 @@ from bot.adapters.db.models import (
     AuditRow,
     ChecklistClaimRow,
     ChecklistRunRow,
+    DeployRunRow,
     DrillRow,
     RequestRow,
     SignalWatchRow,
@@ -87,6 +88,9 @@ def _estate(engine: Engine) -> dict[str, int]:
             session.add(SignalWatchRow(service="a", environment="prod", request_id=request, subject={},
                                        changed_at=at, settled_at=at, after_end=at, min_calls=1, due_at=at,
                                        created_at=at, attempts=1, finished_at=at))  # fmt: skip
+        for at, finished in ((OLD, OLD), (OLD, None), (RECENT, RECENT)):  # one old deploy never finished
+            session.add(DeployRunRow(service="a", environment="prod", revision="a--v2", change="image x",
+                                     actor="cli:ci", started_at=at, finished_at=finished))  # fmt: skip
     return ids
 
 
@@ -107,6 +111,7 @@ EXPECTED = {
     "checklist_claims": 2,
     "drills": 2,
     "signal_watches": 1,
+    "deploy_runs": 1,
 }
 
 
@@ -123,6 +128,7 @@ def test_prune_removes_old_records_and_never_a_request_in_flight(engine: Engine)
     assert _request_ids(engine) == set(ids.values()) - {ids["old_done"]}
     assert _count(engine, AuditRow) == 9 - 2
     assert (_count(engine, DrillRow), _count(engine, ChecklistRunRow), _count(engine, ChecklistClaimRow)) == (1, 1, 1)
+    assert _count(engine, DeployRunRow) == 2  # the recent one, and the old one that never finished
     assert _count(engine, AuditPruneRow) == 0  # the cutoff never outlives the prune
     assert SqlRetention(engine).prune(CUTOFF) == Pruned(CUTOFF)  # nothing left to do
 
@@ -144,8 +150,8 @@ def test_the_cli_prints_what_it_removed(db_url: str, engine: Engine, tmp_path: P
     dry = CliRunner().invoke(main, ["prune", "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     assert dry.output.startswith(
-        "would remove 1 requests, 2 audit events, 2 checklist runs, 2 checklist claims, 2 drills, 1 signal watches "
-        "from before "
+        "would remove 1 requests, 2 audit events, 2 checklist runs, 2 checklist claims, 2 drills, 1 signal watches, "
+        "1 deploy runs from before "
     )
     done = CliRunner().invoke(main, ["prune", "--older-than", "400d"], env=env)
     assert done.output.startswith("removed 1 requests, 2 audit events") and "in flight are always kept" in done.output

@@ -18,6 +18,7 @@ from bot.adapters.db.models import (
     AuditRow,
     ChecklistClaimRow,
     ChecklistRunRow,
+    DeployRunRow,
     DrillRow,
     RequestRow,
     SignalWatchRow,
@@ -69,6 +70,11 @@ class SqlRetention(Retention):
             ("checklist_runs", _table(ChecklistRunRow), _table(ChecklistRunRow).c.at < cutoff),
             ("checklist_claims", _table(ChecklistClaimRow), _table(ChecklistClaimRow).c.fire_time < cutoff),
             ("signal_watches", _table(SignalWatchRow), _table(SignalWatchRow).c.created_at < cutoff),
+            (
+                "deploy_runs",
+                runs := _table(DeployRunRow),
+                (runs.c.started_at < cutoff) & runs.c.finished_at.is_not(None),
+            ),
         ]
         counts: dict[str, int] = {}
         if dry_run:
