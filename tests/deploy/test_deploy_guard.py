@@ -3,8 +3,10 @@ creates the revision at 0 % on the wire; canary steps roll back from the step wh
 
 from __future__ import annotations
 
-from bot.domain.deploy import ExitCode
+from bot.domain.deploy import DeployPolicy, ExitCode, TemplateChange
 from bot.domain.releases import ReleaseStatus
+from bot.kinds.code import KIND as CODE_KIND
+from bot.services.deploy.guard import GuardPorts, guarded_change
 from tests.deploy.support import APP, RULES, TARGET, V1, V2, azure_writes, deploy_world, prepare, rules, run_deploy
 from tests.harness.world import World
 
@@ -83,3 +85,30 @@ def test_canary_steps_walk_5_25_100_and_a_gate_failing_at_25_rolls_back_from_25(
         {"revisionName": V1, "weight": 0, "label": "blue"},
         {"revisionName": V2, "weight": 100, "label": "green"},
     ]
+
+
+def test_an_environment_variable_change_goes_through_the_same_guard(deploy_world: World) -> None:
+    """What a database cut-over does: set one variable on the template, gated like an image (others kept)."""
+    world = deploy_world
+    prepare(world)
+    deps = world.runtime.deps
+    handle = deps.environment(TARGET).handle(CODE_KIND)
+    assert deps.probe is not None
+    ports = GuardPorts(
+        api=handle.api,
+        ref=handle.ref,
+        health_url_of=handle.health_url_of,
+        probe=deps.probe,
+        telemetry=None,
+        clock=deps.clock,
+        pause=lambda seconds: None,
+    )
+    change = TemplateChange(env=(("DATABASE_HOST", "pharmabot-db-restored.postgres.database.azure.com"),))
+    result = guarded_change(
+        ports, change, suffix="cutover", settings=DeployPolicy(step_seconds=0, health_interval_seconds=0)
+    )
+    assert result.promoted, result.reason
+    creating = azure_writes(world)[0].body["properties"]["template"]["containers"][0]
+    assert creating["env"] == [{"name": "DATABASE_HOST", "value": "pharmabot-db-restored.postgres.database.azure.com"}]
+    assert creating["image"] == "pharmabotacr.azurecr.io/pharmabot:1.5.0"  # the image stays what it was
+    assert world.traffic()[f"{APP}--cutover"] == 100
