@@ -46,38 +46,66 @@ class Watch:
 
 
 class Progress:
-    """The progress message: posted once, then updated in place through the queue (never on the critical path)."""
+    """The progress message: posted once on a thread of its own, then updated in place through the queue; the
+    deploy never waits on Slack (updates made before the post returned are folded into the newest one)."""
+
+    POST_WAIT = 10.0  # at the end, how long the first post may still take before its thread message is dropped
 
     def __init__(self, deps: Deps, channel: str | None, run: DeployRun | None) -> None:
         self._deps, self._channel, self._run = deps, channel, run
+        self._lock = threading.Lock()
         self._ts: str | None = None
-        self._tried = False
+        self._poster: threading.Thread | None = None
         self._last: DeployProgress | None = None
+        self._final: tuple[str, tuple[str, ...]] | None = None
 
     def update(self, progress: DeployProgress) -> None:
-        self._last = progress
-        messages, run = self._deps.deploy_messages, self._run
-        if messages is None or run is None or not self._channel:
+        messages, run, channel = self._deps.deploy_messages, self._run, self._channel
+        if messages is None or run is None or not channel:
             return
-        if not self._tried:
-            self._tried = True
-            try:
-                self._ts = messages.post_deploy(self._channel, run.id, progress)
-            except RollbackBotError as exc:
-                log.warning("deploy #%s: progress message not posted: %s", run.id, exc.user_message)
+        with self._lock:
+            self._last = progress
+            ts = self._ts
+            if self._poster is None:
+                self._poster = threading.Thread(target=self._post, args=(progress,), name="deploy-post", daemon=True)
+                self._poster.start()
                 return
+        if ts is not None:
+            messages.update_deploy(channel, ts, run.id, progress)
+
+    def _post(self, first: DeployProgress) -> None:
+        messages, run, channel = self._deps.deploy_messages, self._run, self._channel
+        assert messages is not None and run is not None and channel
+        try:
+            ts = messages.post_deploy(channel, run.id, first)
             if self._deps.deploy_runs is not None:
-                self._deps.deploy_runs.set_message(run.id, channel=self._channel, ts=self._ts)
+                self._deps.deploy_runs.set_message(run.id, channel=channel, ts=ts)
+        except RollbackBotError as exc:
+            log.warning("deploy #%s: progress message not posted: %s", run.id, exc.user_message)
             return
-        if self._ts is not None:
-            messages.update_deploy(self._channel, self._ts, run.id, progress)
+        with self._lock:
+            self._ts, last, final = ts, self._last, self._final
+        if last is not None and last is not first:
+            messages.update_deploy(channel, ts, run.id, last)
+        if final is not None:
+            messages.post_deploy_thread(channel, ts, run.id, final[0], lines=final[1])
 
     def finish(self, message: str, evidence: tuple[str, ...]) -> None:
-        messages, run = self._deps.deploy_messages, self._run
-        if messages is None or run is None or self._ts is None or not self._channel:
+        """The final state in the thread (the message itself shows it already, or says the deploy failed)."""
+        messages, run, channel = self._deps.deploy_messages, self._run, self._channel
+        if messages is None or run is None or not channel:
             return
-        if self._last is not None and not self._last.state.finished:
-            messages.update_deploy(
-                self._channel, self._ts, run.id, replace(self._last, state=DeployState.failed, note=message)
-            )
-        messages.post_deploy_thread(self._channel, self._ts, run.id, message, lines=evidence)
+        with self._lock:
+            last, ts = self._last, self._ts
+            if last is not None and not last.state.finished:
+                last = self._last = replace(last, state=DeployState.failed, note=message)
+            if ts is None:
+                self._final = (message, evidence)  # posted by the first post's thread once it has the ts
+            poster = self._poster
+        if ts is None:
+            if poster is not None:
+                poster.join(self.POST_WAIT)  # the process may exit next: give the first post its chance
+            return
+        if last is not None:
+            messages.update_deploy(channel, ts, run.id, last)
+        messages.post_deploy_thread(channel, ts, run.id, message, lines=evidence)
