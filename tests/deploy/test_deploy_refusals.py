@@ -22,7 +22,7 @@ from bot.services import rollbacks
 from bot.services.deploy.freezes import freeze
 from bot.services.home import readiness
 from bot.slack.home import build_home
-from tests.deploy.support import TARGET, azure_writes, deploy_config, deploy_world, prepare, run_deploy
+from tests.deploy.support import RULES, TARGET, azure_writes, deploy_config, deploy_world, prepare, rules, run_deploy
 from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, World, started_world
 
 __all__ = ["deploy_world"]
@@ -142,3 +142,34 @@ def test_a_freeze_shows_in_status_the_checklist_post_and_app_home(deploy_world: 
         build_home(deps.catalog, entries, freezes={k: r.freeze for k, r in board.items() if r.freeze is not None})
     )
     assert home.count(":snowflake: Deploys frozen by <@U0CAROL>") == 1 and "&lt;!channel&gt;" in home
+
+
+def test_deploy_json_reports_the_outcome_the_rule_lists_and_the_release(deploy_world: World, cli_env: None) -> None:
+    world = deploy_world
+    prepare(world)
+    result = _cli(
+        "deploy",
+        "pharmabot",
+        "--env",
+        "prod",
+        "--image",
+        "acr.io/pharmabot:1.6.0-bad",
+        "--revision-suffix",
+        "j1",
+        "--json",
+    )
+    assert result.exit_code == ExitCode.rolled_back
+    report = json.loads(result.stdout)
+    assert report["outcome"] == "rolled_back" and report["revision"] == "pharmabot-prod--j1"
+    assert report["rules_before"] == RULES
+    assert (
+        report["rules_after"]
+        == rules(world)
+        == [
+            {"revisionName": "pharmabot-prod--v1", "weight": 0, "label": "blue"},
+            {"revisionName": "pharmabot-prod--v2", "weight": 100, "label": "green"},
+        ]
+    )
+    assert report["release"] and report["deploy"] and any("503" in e for e in report["evidence"])
+    bad = _cli("deploy", "pharmabot", "--env", "prod", "--image", "acr.io/x", "--steps", "50,25")
+    assert bad.exit_code == ExitCode.could_not_run and "Canary steps" in bad.output
