@@ -26,8 +26,9 @@ LEASE = timedelta(minutes=5)
 
 
 def check_drift(deps: Deps, target: ServiceEnv) -> DriftReport:
-    """Compare every layer of ``target`` with its newest release (read-only)."""
-    release = deps.releases.latest(target)
+    """Compare every layer of ``target`` with its newest release that is not bad (read-only): a release marked bad
+    (a deploy the guard rolled back) is never the state live should be in."""
+    release = next((r for r in deps.releases.recent(target, limit=50) if r.status is not ReleaseStatus.bad), None)
     if release is None:
         why = f"no release of {target} is recorded yet (`rollback-bot release record {target.service} --env ...`)"
         return DriftReport(target, None, errors=(why,))

@@ -4,9 +4,11 @@ creates the revision at 0 % on the wire; canary steps roll back from the step wh
 from __future__ import annotations
 
 from bot.domain.deploy import DeployPolicy, ExitCode, TemplateChange
+from bot.domain.kinds import CODE
 from bot.domain.releases import ReleaseStatus
 from bot.kinds.code import KIND as CODE_KIND
 from bot.services.deploy.guard import GuardPorts, guarded_change
+from bot.services.drift import check_drift
 from tests.deploy.support import APP, RULES, TARGET, V1, V2, azure_writes, deploy_world, prepare, rules, run_deploy
 from tests.harness.world import World
 
@@ -25,8 +27,11 @@ def test_a_good_image_is_promoted_in_the_original_rule_form_and_its_release_mark
         {"latestRevision": True, "weight": 100, "label": "green"},
     ]
     assert world.traffic()[new] == 100 and world.traffic()[V2] == 0
-    release = world.runtime.deps.releases.get(TARGET, report.release_id)
+    deps = world.runtime.deps
+    release = deps.releases.get(TARGET, report.release_id)
     assert release.status is ReleaseStatus.good and release.source == "deploy"
+    assert f"{new}=100" in str(release.layer(CODE)) and not check_drift(deps, TARGET).drifted
+    assert deps.releases.recent(TARGET)[1].status is ReleaseStatus.unknown  # the state before: not marked
 
 
 def test_a_bad_image_is_rolled_back_to_exactly_the_pre_deploy_rules_and_its_release_marked_bad(
@@ -43,8 +48,16 @@ def test_a_bad_image_is_rolled_back_to_exactly_the_pre_deploy_rules_and_its_rele
     ]
     assert world.traffic()[f"{APP}--bad1"] == 0 and world.traffic()[V2] == 100
     assert "health" in report.message and "503" in report.message
-    release = world.runtime.deps.releases.get(TARGET, report.release_id)
-    assert release.status is ReleaseStatus.bad
+    deps = world.runtime.deps
+    release = deps.releases.get(TARGET, report.release_id)
+    # The bad release is what the deploy would have served; the state traffic went back to is never marked bad
+    # (a release rollback could no longer choose it), and drift does not compare live state with a bad release.
+    assert release.status is ReleaseStatus.bad and f"{APP}--bad1=100 acr.io/pharmabot:1.6.0-bad" in str(
+        release.layer(CODE)
+    )
+    before = deps.releases.recent(TARGET)[1]
+    assert before.status is ReleaseStatus.unknown and before.note.startswith("before deploy")
+    assert not check_drift(deps, TARGET).drifted
 
 
 def test_the_patch_that_creates_the_revision_gives_it_weight_0_and_pins_the_serving_rules(deploy_world: World) -> None:

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 
 from bot.domain.deploy import DeployPolicy, DeployProgress, ExitCode, TemplateChange, check_suffix
 from bot.domain.readiness import CheckStatus
-from bot.domain.releases import ReleaseStatus
 from bot.domain.rollback_requests import ServiceEnv
 from bot.domain.slots import HolderKind, SlotHolder
 from bot.errors import (
@@ -41,7 +40,9 @@ from bot.services.audit import record
 from bot.services.checklist_runs import run_checklist
 from bot.services.deploy.guard import GuardPorts, GuardResult, guarded_change, new_revision_name
 from bot.services.deploy.progress import Progress, Watch
-from bot.services.releases import mark_release, record_release
+from bot.services.deploy.releases import deploy_release
+from bot.services.deploy.releases import said as _said
+from bot.services.releases import record_release
 
 log = logging.getLogger("rollback_bot.deploy")
 
@@ -207,13 +208,31 @@ def _deploy_holding(
         return _could_not_run(deps, request, run=run, slack=slack, release_id=before.id, exc=exc)
     except DeployStoppedError as exc:  # stopped before the creating write: nothing moved
         return _could_not_run(deps, request, run=run, slack=slack, release_id=before.id, exc=exc)
-    except PartialRollbackError as exc:  # a gate failed and the restore did not land: loud, and marked bad
-        mark_release(deps, target, before.id, ReleaseStatus.bad, actor="rollback-bot")
-        return _could_not_run(deps, request, run=run, slack=slack, release_id=before.id, exc=exc)
+    except PartialRollbackError as exc:  # a gate failed and the restore did not land: loud, its release bad
+        bad = deploy_release(
+            deps,
+            target,
+            before,
+            change=request.change.describe(),
+            actor=request.actor,
+            revision=revision,
+            promoted=False,
+            reason=exc.user_message,
+        )
+        return _could_not_run(deps, request, run=run, slack=slack, release_id=bad.id if bad else before.id, exc=exc)
     except RollbackBotError as exc:  # Azure failed before any traffic moved (reading the app, the creating PATCH)
         return _could_not_run(deps, request, run=run, slack=slack, release_id=before.id, exc=exc)
-    status = ReleaseStatus.good if result.promoted else ReleaseStatus.bad
-    mark_release(deps, target, before.id, status, actor="rollback-bot")
+    outcome_release = deploy_release(
+        deps,
+        target,
+        before,
+        change=request.change.describe(),
+        actor=request.actor,
+        revision=revision,
+        promoted=result.promoted,
+        reason=result.reason,
+    )
+    release_id = outcome_release.id if outcome_release else before.id
     outcome = "promoted" if result.promoted else ("aborted" if watch.aborted_by else "rolled_back")
     if run is not None and deps.deploy_runs is not None:
         deps.deploy_runs.finish(run.id, outcome=outcome)
@@ -225,21 +244,23 @@ def _deploy_holding(
         revision=revision,
         reason=result.reason,
         aborted_by=watch.aborted_by,
-        release=before.id,
+        release=release_id,
+        release_before=before.id,
     )
     deps.metrics.count("deploys", outcome=outcome)
     if result.promoted:
-        message = f"{target}: {revision} promoted, 100 % ({result.after.describe()}); release #{before.id} marked good."
+        message = f"{target}: {revision} promoted, 100 % ({result.after.describe()}); {_said(outcome_release)}."
         code = ExitCode.promoted
     else:
         message = (
             f"{target}: {revision} rolled back ({result.reason}); traffic is as before the deploy "
-            f"({result.after.describe()}), {revision} left at 0 % for inspection; release #{before.id} marked bad."
+            f"({result.after.describe()}) = release #{before.id}, {revision} left at 0 % for inspection; "
+            f"{_said(outcome_release)}."
         )
         code = ExitCode.rolled_back
     slack.finish(message, result.evidence)
     return DeployReport(
-        code, message, target, revision, run.id if run else None, before.id, result, result.evidence, watch.aborted_by
+        code, message, target, revision, run.id if run else None, release_id, result, result.evidence, watch.aborted_by
     )
 
 
