@@ -138,9 +138,9 @@ class Release:
 
     @property
     def label(self) -> str:
-        """``release #7 (good, 11-26 09:00 UTC, deploy 1.4.2)``."""
+        """``release #7 (good, 2026-11-26 09:00 UTC, deploy 1.4.2)``."""
         note = f", {self.note}" if self.note else ""
-        return f"release #{self.id} ({self.status.value}, {self.recorded_at:%m-%d %H:%M} UTC{note})"
+        return f"release #{self.id} ({self.status.value}, {self.recorded_at:%Y-%m-%d %H:%M} UTC{note})"
 
 
 @dataclass(frozen=True)

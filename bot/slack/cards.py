@@ -172,7 +172,7 @@ def build_history(requests: Sequence[RollbackRequest]) -> list[dict[str, Any]]:
     if not requests:
         return to_dicts([SectionBlock(text=md("No rollback requests yet."))])
     lines = [
-        f"*#{r.id}* `{r.created_at:%m-%d %H:%M}` {escape(r.kind)} · {STATUS_TEXT[r.status]} · {user(r.requester_id)}"
+        f"*#{r.id}* {date(r.created_at)} {escape(r.kind)} · {STATUS_TEXT[r.status]} · {user(r.requester_id)}"
         + (f" → {user(r.approver_id)}" if r.approver_id else "")
         for r in requests[:20]
     ]

@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlo
 from bot.domain.readiness import ChecklistReport, CheckResult, CheckStatus
 from bot.slack.blocks import to_dicts
 from bot.slack.deploy_blocks import freeze_line
-from bot.slack.mrkdwn import CONTEXT_TEXT, HEADER_TEXT, MESSAGE_TEXT, code, escape, md, plain, truncate
+from bot.slack.mrkdwn import CONTEXT_TEXT, HEADER_TEXT, MESSAGE_TEXT, code, date, escape, md, plain, truncate
 
 EMOJI = {CheckStatus.passed: ":white_check_mark:", CheckStatus.warn: ":warning:", CheckStatus.failed: ":x:"}
 
@@ -28,7 +28,7 @@ def build_checklist_summary(report: ChecklistReport) -> list[dict[str, Any]]:
         ContextBlock(
             elements=[
                 md(
-                    f"Overall *{report.overall.value.upper()}* · checked {report.at:%Y-%m-%d %H:%M} UTC · "
+                    f"Overall *{report.overall.value.upper()}* · checked {date(report.at)} · "
                     "commands and evidence in the thread"
                 )
             ]

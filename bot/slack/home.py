@@ -18,7 +18,7 @@ from bot.slack.checklist_blocks import EMOJI
 from bot.slack.deploy_blocks import freeze_line
 from bot.slack.facts import live_text
 from bot.slack.ids import SlackId
-from bot.slack.mrkdwn import CONTEXT_TEXT, escape, md, user
+from bot.slack.mrkdwn import CONTEXT_TEXT, TIME_SECONDS, date, escape, md, user
 
 MAX_HOME_BLOCKS = 100
 
@@ -27,7 +27,7 @@ def _checklist_line(report: ChecklistReport | None) -> str:
     if report is None:
         return "*Last checklist*: never run (`/rollback checklist SERVICE ENV`)"
     marks = " ".join(EMOJI[r.status] for r in report.results)
-    return f"*Last checklist* {report.at:%m-%d %H:%M} UTC: {marks} ({report.overall.value})"
+    return f"*Last checklist* {date(report.at)}: {marks} ({report.overall.value})"
 
 
 def _drill_line(drill: DrillRecord | None) -> str:
@@ -37,7 +37,7 @@ def _drill_line(drill: DrillRecord | None) -> str:
         outcome = f"passed in {drill.time_to_rollback:.1f} s"
     else:
         outcome = "failed" + ("" if drill.restored else ", NOT restored")
-    return f"*Last drill* {drill.started_at:%m-%d %H:%M} UTC ({escape(drill.kind)}): {outcome}"
+    return f"*Last drill* {date(drill.started_at)} ({escape(drill.kind)}): {outcome}"
 
 
 def _request_line(request: RollbackRequest | None) -> str:
@@ -51,7 +51,7 @@ def _age_line(as_of: datetime | None, now: datetime | None) -> str:
     if as_of is None:
         return ":hourglass_flowing_sand: Reading live state from Azure… this page updates itself when it is read."
     seconds = max(0, int(((now or as_of) - as_of).total_seconds()))
-    return f"As of {as_of:%H:%M:%S} UTC ({seconds} s ago); opening this tab again refreshes it when it is older."
+    return f"As of {date(as_of, TIME_SECONDS)} ({seconds} s ago); opening this tab again refreshes it when it is older."
 
 
 def build_home(

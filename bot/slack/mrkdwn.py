@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject
 
@@ -64,9 +64,18 @@ def user(user_id: str) -> str:
     return mention(Mention.user(user_id))
 
 
-def date(moment: datetime, fallback_format: str = "%H:%M UTC") -> str:
-    """A time every reader sees in their own timezone (``<!date^…>``), with a UTC fallback."""
-    return f"<!date^{int(moment.timestamp())}^{{time}}|{moment:{fallback_format}}>"
+DATE_TIME = "{date_short_pretty} {time}"
+TIME_SECONDS = "{time_secs}"
+
+
+def date(moment: datetime, tokens: str = DATE_TIME) -> str:
+    """A time every reader sees in their own timezone and words (``<!date^EPOCH^{date_short_pretty} {time}|…>``:
+    "today 09:00", "Nov 26, 2026 09:00"), with an unambiguous ISO 8601 fallback in UTC for clients that cannot
+    format it (``2026-11-26 09:00 UTC``). A naive ``moment`` is taken as UTC."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    shape = "%Y-%m-%d %H:%M:%S" if tokens == TIME_SECONDS else "%Y-%m-%d %H:%M"
+    fallback = f"{aware.astimezone(UTC).strftime(shape)} UTC"
+    return f"<!date^{int(aware.timestamp())}^{tokens}|{fallback}>"
 
 
 def link(url: str, label: str) -> str:

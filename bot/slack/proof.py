@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 from bot.domain.recovery import CardProof, Evidence, Figures, Verdict, percent
 from bot.domain.signals import TimeWindow
 from bot.slack.blocks import to_dicts
-from bot.slack.mrkdwn import CONTEXT_TEXT, MESSAGE_TEXT, escape, link, md, truncate
+from bot.slack.mrkdwn import CONTEXT_TEXT, MESSAGE_TEXT, date, escape, link, md, truncate
 
 EMOJI = {
     Verdict.recovered: ":white_check_mark:",
@@ -54,7 +54,7 @@ def proof_line(proof: CardProof) -> str:
     """The card's line: ``Proof after rollback: watching the LLM signals until 09:21 UTC``, then the verdict
     linking to the follow-up."""
     if not proof.posted:
-        until = f" until {proof.until:%H:%M} UTC" if proof.until else ""
+        until = f" until {date(proof.until)}" if proof.until else ""
         return f":mag: *Proof after rollback*: watching the LLM signals{until}"
     label = proof.verdict.value if proof.verdict else "no proof"
     emoji = EMOJI[proof.verdict] if proof.verdict else ":grey_question:"
@@ -71,4 +71,4 @@ def _ms(value: float | None) -> str:
 
 
 def _span(window: TimeWindow) -> str:
-    return f"{window.start:%H:%M} to {window.end:%H:%M} UTC"
+    return f"{date(window.start)} to {date(window.end)}"

@@ -18,6 +18,7 @@ from bot.slack.mrkdwn import (
     CONTEXT_TEXT,
     HEADER_TEXT,
     MESSAGE_TEXT,
+    date,
     escape,
     md,
     plain,
@@ -33,10 +34,10 @@ MAX_RELEASES = 20
 
 
 def release_line(release: Release) -> str:
-    """``*#7* 11-26 09:00 UTC :large_green_circle: good · cli by cli:alice · note`` (escaped)."""
+    """``*#7* <!date^…> :large_green_circle: good · cli by cli:alice · note`` (escaped)."""
     note = f" · {escape(release.note)}" if release.note else ""
     return (
-        f"*#{release.id}* `{release.recorded_at:%m-%d %H:%M} UTC` {STATUS[release.status]} {release.status.value} · "
+        f"*#{release.id}* {date(release.recorded_at)} {STATUS[release.status]} {release.status.value} · "
         f"{escape(release.source)} by {escape(release.actor)}{note}"
     )
 

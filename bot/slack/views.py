@@ -41,6 +41,7 @@ from bot.slack.mrkdwn import (
     OPTION_VALUE,
     PRIVATE_METADATA,
     code,
+    date,
     escape,
     md,
     mention,
@@ -134,10 +135,7 @@ def _actor(actor: str | None) -> str:
 def _timeline_text(events: Sequence[ChangeEvent]) -> str:
     if not events:
         return "_No changes in the last 24 h._"
-    lines = [
-        f"`{e.at:%m-%d %H:%M} UTC` *{escape(e.kind)}* · {escape(e.summary)}{_actor(e.actor)}"
-        for e in events[:MAX_EVENTS]
-    ]
+    lines = [f"{date(e.at)} *{escape(e.kind)}* · {escape(e.summary)}{_actor(e.actor)}" for e in events[:MAX_EVENTS]]
     if len(events) > MAX_EVENTS:
         lines.append(f"_…and {len(events) - MAX_EVENTS} earlier changes_")
     return "\n".join(lines)

@@ -58,7 +58,7 @@ def choice_label(rev: Revision) -> str:
     """How a revision reads in the target picker (at most 75 characters)."""
     tag = (rev.image or "").rsplit(":", 1)[-1] or "?"
     health = rev.health_state or "health unknown"
-    when = f"{rev.created_time:%m-%d %H:%M} UTC" if rev.created_time else "?"
+    when = f"{rev.created_time:%Y-%m-%d %H:%M} UTC" if rev.created_time else "?"
     return f"{rev.name} · {tag} · {health} · {when}"[:75]
 
 

@@ -78,7 +78,7 @@ class PromptActivation(BoundKind[PromptPointer]):
             for v in self._store.versions(name):
                 if not v.is_active:
                     out.append(
-                        Choice(f"{name}@{v.version}", f"{name} v{v.version} · {v.created_at:%m-%d %H:%M} UTC"[:75])
+                        Choice(f"{name}@{v.version}", f"{name} v{v.version} · {v.created_at:%Y-%m-%d %H:%M} UTC"[:75])
                     )
         return tuple(out)
 
