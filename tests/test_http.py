@@ -123,8 +123,8 @@ def test_channel_name_patterns_use_conversations_info(served: Served) -> None:
     [
         ("frobnicate now please", "Too many words"),
         ("status", "needs a service"),
-        ("status nosuch", "Unknown service 'nosuch'"),
-        ("frobnicate", "Unknown service 'frobnicate'"),
+        ("status nosuch", "Unknown service “nosuch”"),
+        ("frobnicate", "Unknown service “frobnicate”"),
         ("cancel 999", "There is no rollback request #999"),
     ],
 )

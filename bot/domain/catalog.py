@@ -126,7 +126,7 @@ class Catalog:
             raise UsageError(f"Name a service: {', '.join(self.services())}.")
         envs = self.environments_of(service)
         if not envs:
-            raise UsageError(f"Unknown service {service!r}; configured: {', '.join(self.services())}.")
+            raise UsageError(f"Unknown service “{service}”; configured: {', '.join(self.services())}.")
         names = [p.target.environment for p in envs]
         if environment is None:
             if len(envs) == 1:
@@ -135,7 +135,7 @@ class Catalog:
                 return envs[names.index("prod")]
             raise UsageError(f"Name an environment of {service}: {', '.join(names)}.")
         if environment not in names:
-            raise UsageError(f"Unknown environment {environment!r} for {service}; configured: {', '.join(names)}.")
+            raise UsageError(f"Unknown environment “{environment}” for {service}; configured: {', '.join(names)}.")
         return envs[names.index(environment)]
 
     def configures(self, target: ServiceEnv) -> bool:

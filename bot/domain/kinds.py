@@ -33,7 +33,7 @@ def kind_name(text: str) -> KindName:
         UsageError: ``text`` cannot be a kind name.
     """
     if not _NAME.fullmatch(text):
-        raise UsageError(f"{text!r} is not a rollback kind name (lower-case letters, digits, _; at most 16).")
+        raise UsageError(f"“{text}” is not a rollback kind name (lower-case letters, digits, _; at most 16).")
     return KindName(text)
 
 
@@ -45,5 +45,5 @@ def parse_kind(word: str, known: Collection[KindName]) -> KindName:
     """
     lowered = word.lower()
     if lowered not in known:
-        raise UsageError(f"{word!r} is not a rollback kind; use one of: {', '.join(known)}.")
+        raise UsageError(f"“{word}” is not a rollback kind; use one of: {', '.join(known)}.")
     return KindName(lowered)

@@ -213,7 +213,7 @@ def count(table: SignalTable, record: dict[str, object], name: str) -> int:
         return 0
     number = _number(value)
     if number is None or number < 0 or number != number.to_integral_value():
-        raise table.error(f"returned {name}={value!r}, not a count")
+        raise table.error(f"returned {name}=“{value}”, not a count")
     return int(number)
 
 
@@ -224,7 +224,7 @@ def milliseconds(table: SignalTable, record: dict[str, object], name: str) -> fl
         return None
     number = _number(value)
     if number is None or number < 0:
-        raise table.error(f"returned {name}={value!r}, not a duration in milliseconds")
+        raise table.error(f"returned {name}=“{value}”, not a duration in milliseconds")
     return float(number)
 
 

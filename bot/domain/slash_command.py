@@ -82,7 +82,7 @@ def _parse_cancel(args: list[str]) -> Command:
         raise UsageError("`/rollback cancel` needs exactly one request id, e.g. `/rollback cancel 42`.")
     raw = args[0].lstrip("#")
     if not raw.isdigit():
-        raise UsageError(f"{args[0]!r} is not a request id; ids are numbers, e.g. `/rollback cancel 42`.")
+        raise UsageError(f"“{args[0]}” is not a request id; ids are numbers, e.g. `/rollback cancel 42`.")
     return Command(SubCommand.cancel, request_id=int(raw))
 
 

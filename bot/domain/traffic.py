@@ -40,7 +40,7 @@ class TrafficRule:
         if self.latest_revision == (self.revision is not None):
             raise UsageError("a traffic rule names a revision or says latestRevision: true (exactly one of them)")
         if isinstance(self.weight, bool) or not isinstance(self.weight, int) or not 0 <= self.weight <= 100:
-            raise UsageError(f"traffic weight {self.weight!r} is not a whole percent from 0 to 100")
+            raise UsageError(f"traffic weight “{self.weight}” is not a whole percent from 0 to 100")
 
     def serves(self, latest: str | None) -> str | None:
         """The revision this rule sends traffic to (``latest``: the app's latest revision)."""

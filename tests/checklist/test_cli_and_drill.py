@@ -58,7 +58,7 @@ def test_checklist_json_exit_codes_and_post(world: World, cli_env: None) -> None
 
 def test_checklist_cannot_run_exits_2(world: World, cli_env: None) -> None:
     res = CliRunner().invoke(main, ["checklist", "nosuch"])
-    assert res.exit_code == 2 and "Unknown service 'nosuch'" in res.output
+    assert res.exit_code == 2 and "Unknown service “nosuch”" in res.output
     assert CliRunner().invoke(main, ["checklist"]).exit_code == 2
 
 

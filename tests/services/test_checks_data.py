@@ -113,7 +113,7 @@ def test_telemetry_query_binds_since_as_aware_utc_and_accepts_any_column_case(db
     [
         ("SELECT count(*) AS calls FROM llm_calls WHERE created_at >= :since", "returned no column 'total'"),
         ("SELECT 1 AS total, 2 AS with_version", "with_prompt_version=2 greater than total=1"),
-        ("SELECT 1 AS total, 'x' AS with_version", "returned with_prompt_version='x', not a count"),
+        ("SELECT 1 AS total, 'x' AS with_version", "returned with_prompt_version=“x”, not a count"),
         ("SELECT 1 AS total, 1 AS with_version UNION ALL SELECT 2, 2", "returned 2 rows; it must return one row"),
         ("SELECT 1 AS total, 1 AS with_version WHERE 1 = 0", "returned 0 rows; it must return one row"),
         ("SELECT total, with_version FROM llm_calls_v2", "failed: ProgrammingError"),

@@ -50,7 +50,7 @@ class TrafficShift(BoundKind[CodeState]):
         app = self._h.api.get_app(self._h.ref)
         pool = planning.candidates(app)
         if choice is not None and choice not in {r.name for r in pool}:
-            raise UsageError(f"{choice!r} is not a revision traffic can be moved to for {self._h.ref.name}.")
+            raise UsageError(f"“{choice}” is not a revision traffic can be moved to for {self._h.ref.name}.")
         target = choice or planning.default_target(app, pool)
         choices = tuple(Choice(r.name, planning.choice_label(r)) for r in pool)
         if target is None:

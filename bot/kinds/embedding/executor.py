@@ -73,7 +73,7 @@ class AliasSwap(BoundKind[AliasTarget]):
                 choices=choices,
             )
         if picked not in {c.value for c in choices}:
-            raise UsageError(f"{picked!r} is not another index of this search service.")
+            raise UsageError(f"“{picked}” is not another index of this search service.")
         by_name = {i.name: i for i in indexes}
         return Plan(
             kind=self.kind,
@@ -123,7 +123,7 @@ class AliasSwap(BoundKind[AliasTarget]):
             live = self._api.get_alias(self._ref)
             if list(live.indexes) == [desired.index]:
                 return True, f"alias {live.alias} → {desired.index}"
-            return False, f"alias {live.alias} reads back as {list(live.indexes)}, not [{desired.index!r}]"
+            return False, f"alias {live.alias} reads back as {', '.join(live.indexes) or 'no index'}, not {desired.index}"
 
         return Verification((check("verify alias", alias),))
 

@@ -36,7 +36,7 @@ def _split(choice: str) -> tuple[str, str]:
     name, _, version = choice.partition("@")
     if not name or not version:
         raise UsageError(
-            f"{choice!r} is not a model target; expected DEPLOYMENT@VERSION, e.g. gpt4o-stable@2024-05-13."
+            f"“{choice}” is not a model target; expected DEPLOYMENT@VERSION, e.g. gpt4o-stable@2024-05-13."
         )
     return name, version
 
@@ -126,7 +126,7 @@ class ModelRepin(BoundKind[ModelPin]):
                 choices=tuple(choices),
             )
         if picked not in {c.value for c in choices}:
-            raise UsageError(f"{picked!r} is not a deployable earlier model version for {self._h.ref.account}.")
+            raise UsageError(f"“{picked}” is not a deployable earlier model version for {self._h.ref.account}.")
         name, version = _split(picked)
         dep = next(d for d in deployments if d.name == name)
         current = ModelPin.of(dep)

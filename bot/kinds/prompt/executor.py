@@ -24,7 +24,7 @@ ACTOR = "rollback-bot"
 def _parse_choice(choice: str) -> tuple[str, int]:
     name, _, version = choice.rpartition("@")
     if not name or not version.isdigit():
-        raise UsageError(f"{choice!r} is not a prompt version; expected NAME@VERSION, e.g. drug_info@3.")
+        raise UsageError(f"“{choice}” is not a prompt version; expected NAME@VERSION, e.g. drug_info@3.")
     return name, int(version)
 
 

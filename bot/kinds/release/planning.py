@@ -59,7 +59,7 @@ def _pick(h: ReleaseHandle, choice: str | None, releases: Sequence[Release], liv
     if choice is None:
         return default_release(h, live, releases)
     if not choice.lstrip("#").isdigit():
-        raise UsageError(f"{choice!r} is not a release number; releases are numbers, e.g. 7.")
+        raise UsageError(f"“{choice}” is not a release number; releases are numbers, e.g. 7.")
     wanted = int(choice.lstrip("#"))
     found = next((r for r in releases if r.id == wanted), None)
     try:
