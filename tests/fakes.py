@@ -945,8 +945,15 @@ class FakeNotifier(Notifier):
     ) -> None:
         self.posted.append(Posted("update", request.id, str(note), plan=plan, steps=tuple(steps), proof=proof))
 
-    def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
-        self.posted.append(Posted("thread", request.id, str(text), tuple(lines)))
+    def post_thread(
+        self,
+        request: RollbackRequest,
+        text: Text | str,
+        *,
+        lines: Sequence[str] = (),
+        steps: Sequence[StepResult] = (),
+    ) -> None:
+        self.posted.append(Posted("thread", request.id, str(text), tuple(lines), steps=tuple(steps)))
 
     def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> PostedMessage:
         text = f"{evidence.verdict.value}: {evidence.reason}" if evidence else f"no proof: {problem}"

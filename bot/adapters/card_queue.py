@@ -69,6 +69,7 @@ class _Thread:
     request: RollbackRequest
     text: Text | str
     lines: tuple[str, ...]
+    steps: tuple[StepResult, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,9 +158,18 @@ class QueuedNotifier(Notifier, DeployMessages):
                 box.card = card
             self._wake()
 
-    def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
+    def post_thread(
+        self,
+        request: RollbackRequest,
+        text: Text | str,
+        *,
+        lines: Sequence[str] = (),
+        steps: Sequence[StepResult] = (),
+    ) -> None:
         with self._cond:
-            self._boxes.setdefault(request.id, _Box()).threads.append(_Thread(request, text, tuple(lines)))
+            self._boxes.setdefault(request.id, _Box()).threads.append(
+                _Thread(request, text, tuple(lines), tuple(steps))
+            )
             self._wake()
 
     # --- DeployMessages (a deploy's queue is keyed by -run id: never a request's) ---------------------
@@ -270,7 +280,7 @@ class QueuedNotifier(Notifier, DeployMessages):
             return None
         try:
             if isinstance(item, _Thread):
-                self._sender.post_thread(item.request, item.text, lines=item.lines)
+                self._sender.post_thread(item.request, item.text, lines=item.lines, steps=item.steps)
             elif not self._superseded(item):
                 self._sender.update_card(item.request, item.plan, **item.args)
         except SlackDeliveryError as exc:

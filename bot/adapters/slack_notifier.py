@@ -97,13 +97,20 @@ class SlackNotifier:
         except (SdkSlackApiError, *UNREACHABLE) as exc:
             raise delivery_error(f"update the card of request #{request.id}", exc) from None
 
-    def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
+    def post_thread(
+        self,
+        request: RollbackRequest,
+        text: Text | str,
+        *,
+        lines: Sequence[str] = (),
+        steps: Sequence[StepResult] = (),
+    ) -> None:
         """Post in the card's thread.
 
         Raises:
             SlackDeliveryError: not delivered; says whether and when to try again.
         """
-        blocks = build_thread(text, lines)
+        blocks = build_thread(text, lines, steps)
         try:
             self._client.chat_postMessage(
                 channel=request.channel_id, thread_ts=request.message_ts, text=render(text), blocks=blocks

@@ -57,8 +57,16 @@ class Notifier(ABC):
         after rollback: being watched, or its verdict linking to the follow-up)."""
 
     @abstractmethod
-    def post_thread(self, request: RollbackRequest, text: Text | str, *, lines: Sequence[str] = ()) -> None:
-        """Post details (verification, errors, reconciliation) in the card's thread."""
+    def post_thread(
+        self,
+        request: RollbackRequest,
+        text: Text | str,
+        *,
+        lines: Sequence[str] = (),
+        steps: Sequence[StepResult] = (),
+    ) -> None:
+        """Post details in the card's thread: a sentence, the steps and checks with their results (rendered from
+        the values, never as code), and ``lines`` shown verbatim (commands)."""
 
     @abstractmethod
     def post_proof(self, request: RollbackRequest, evidence: Evidence | None, problem: str | None) -> PostedMessage:

@@ -272,11 +272,13 @@ def _finish(
         watch = watch_rollback(deps, done, plan, changed_at=started_at, settled_at=deps.clock())
     proof = CardProof(until=watch.after_end) if watch is not None else None
     deps.notifier.update_card(done, plan, steps=steps, note=note, proof=proof)
-    lines = [f"{'✓' if s.ok else '✗'} {s.name} ({s.seconds:.2f} s): {s.detail}" for s in steps]
-    if not request.is_drill and status is RequestStatus.succeeded and plan.roll_forward:
-        lines += ["roll forward (undo) with:", *plan.roll_forward]
+    lines: list[str] = []
     what = "Drill" if request.is_drill else "Rollback"
-    deps.notifier.post_thread(done, f"{what} failed: {error}" if error else f"{what} verified.", lines=lines)
+    text = f"{what} failed: {error}" if error else f"{what} verified."
+    if not request.is_drill and status is RequestStatus.succeeded and plan.roll_forward:
+        lines = list(plan.roll_forward)
+        text += " Roll forward (undo) with the command below."
+    deps.notifier.post_thread(done, text, lines=lines, steps=steps)
     if status is RequestStatus.succeeded and not request.is_drill:
         record_after_rollback(deps, done)  # what the rollback left is the newest release: drift compares with it
     return done

@@ -137,8 +137,10 @@ def _state_labels(status: RequestStatus) -> tuple[str, str]:
     return "At request time", "Planned"
 
 
-def _step_line(step: StepResult) -> str:
-    return f"{':white_check_mark:' if step.ok else ':x:'} {escape(step.name)} · {step.seconds:.2f} s"
+def _step_line(step: StepResult, *, detail: bool = False) -> str:
+    """``✅ *verify traffic* · 0.12 s · live traffic: v1: 100 %`` (the detail only in the thread)."""
+    line = f"{':white_check_mark:' if step.ok else ':x:'} *{escape(step.name)}* · {step.seconds:.2f} s"
+    return line + (f" · {escape(step.detail)}" if detail and step.detail else "")
 
 
 def _buttons(request: RollbackRequest, plan: Plan[Any]) -> ActionsBlock:
@@ -159,9 +161,12 @@ def _buttons(request: RollbackRequest, plan: Plan[Any]) -> ActionsBlock:
     )
 
 
-def build_thread(text: Text | str, lines: Sequence[str] = ()) -> list[dict[str, Any]]:
-    """A thread reply: a sentence and optional detail lines."""
+def build_thread(text: Text | str, lines: Sequence[str] = (), steps: Sequence[StepResult] = ()) -> list[dict[str, Any]]:
+    """A thread reply: a sentence, each step and check as one line of a compact table (mark, name, duration,
+    what it found, in words), and optional verbatim lines (commands) in a code block."""
     blocks: list[Block] = [SectionBlock(text=md(render(text)))]
+    if steps:
+        blocks.append(SectionBlock(text=md("\n".join(_step_line(s, detail=True) for s in steps[:40]))))
     if lines:
         blocks.append(SectionBlock(text=md(code(lines))))
     return to_dicts(blocks)

@@ -47,9 +47,12 @@ def test_a_rollback_pins_by_name_keeps_every_label_and_the_card_shows_how_to_rol
         {"revisionName": V1, "weight": 100, "label": "stable"},
         {"revisionName": V2, "weight": 0, "label": "canary"},
     ]
-    world.wait(lambda: "roll forward" in _text(world.slack.thread(CHANNEL, request.message_ts or "")), what="thread")
+    world.wait(
+        lambda: "Roll forward (undo) with" in _text(world.slack.thread(CHANNEL, request.message_ts or "")),
+        what="thread",
+    )
     thread = _text(world.slack.thread(CHANNEL, request.message_ts or ""))
-    assert "roll forward (undo) with:" in thread and "az rest --method patch" in thread
+    assert "Roll forward (undo) with" in thread and "az rest --method patch" in thread
 
     # status and App Home say who pinned it, and since when
     world.slash(ALICE, "status pharmabot prod")

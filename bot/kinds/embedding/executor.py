@@ -123,7 +123,10 @@ class AliasSwap(BoundKind[AliasTarget]):
             live = self._api.get_alias(self._ref)
             if list(live.indexes) == [desired.index]:
                 return True, f"alias {live.alias} → {desired.index}"
-            return False, f"alias {live.alias} reads back as {', '.join(live.indexes) or 'no index'}, not {desired.index}"
+            return (
+                False,
+                f"alias {live.alias} reads back as {', '.join(live.indexes) or 'no index'}, not {desired.index}",
+            )
 
         return Verification((check("verify alias", alias),))
 

@@ -38,7 +38,9 @@ class Sorted:
 def choices(releases: Sequence[Release]) -> tuple[Choice, ...]:
     """The releases people can go back to (bad ones are not offered), newest first."""
     return tuple(
-        Choice(str(r.id), f"#{r.id} · {r.status.value} · {r.recorded_at:%Y-%m-%d %H:%M} UTC · {r.note or r.source}"[:75])
+        Choice(
+            str(r.id), f"#{r.id} · {r.status.value} · {r.recorded_at:%Y-%m-%d %H:%M} UTC · {r.note or r.source}"[:75]
+        )
         for r in releases
         if r.status is not ReleaseStatus.bad
     )
