@@ -71,7 +71,8 @@ def ensure_not_expired(request: RollbackRequest, now: datetime) -> None:
     """A request past its expiry cannot be approved."""
     if now >= request.expires_at:
         raise ApprovalExpiredError(
-            f"Request #{request.id} expired at {request.expires_at:%Y-%m-%d %H:%M} UTC; open a new one with `/rollback`."
+            f"Request #{request.id} expired at {request.expires_at:%Y-%m-%d %H:%M} UTC; "
+            "open a new one with `/rollback`."
         )
 
 
