@@ -79,7 +79,7 @@ def _show_what_changed(context: BoltContext, view_id: str, state: FlowState) -> 
     options = [(o.kind, o.executable, o.note) for o in found.options]
     labels = {str(o.kind): o.label for o in found.options if o.label}
     recommended = found.recommended if found.recommended else None
-    view = build_kind_view(state, found.events, options, recommended, found.errors, labels=labels)
+    view = build_kind_view(state, found.events, options, recommended, found.errors, labels=labels, reason=found.reason)
     context.client.views_update(view_id=view_id, view=view)
 
 

@@ -155,7 +155,8 @@ def _break_way_back(sandbox: Sandbox, body: JsonDict) -> JsonDict:
 
 
 def _break_prompt(sandbox: Sandbox, body: JsonDict) -> JsonDict:
-    return {"version": break_prompt(sandbox.stack.prompts[_environment(body)].store)}
+    env = _environment(body)
+    return {"version": break_prompt(sandbox.stack.azure, sandbox.stack.prompts[env].store, env)}
 
 
 def _break_release(sandbox: Sandbox, body: JsonDict) -> JsonDict:

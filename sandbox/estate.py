@@ -164,9 +164,14 @@ def _next_tag(tag: str) -> str:
     return f"{tag}-next"
 
 
-def break_prompt(store: SqlPromptStore) -> int:
-    """Add a bad version of the prompt and activate it, as a careless deploy would; returns its number."""
+BAD_PROMPT_ERROR_RATE = 0.5  # what the application's telemetry then shows for calls with the bad version
+
+
+def break_prompt(azure: AzureEmulator, store: SqlPromptStore, environment: str) -> int:
+    """Add a bad version of the prompt and activate it, as a careless deploy would (the application's calls with it
+    fail half the time, as its telemetry shows); returns its number."""
     created = store.add(demo.PROMPT, BAD_PROMPT, actor=demo.DEPLOYER)
+    azure.set_prompt_quality(demo.WORKSPACES[environment], demo.PROMPT, created.version, BAD_PROMPT_ERROR_RATE)
     store.activate(demo.PROMPT, created.version, actor=demo.DEPLOYER, reason="deploy (drill: bad prompt)")
     return created.version
 
@@ -178,7 +183,7 @@ def break_release(azure: AzureEmulator, store: SqlPromptStore, environment: str)
     """A bad release all at once, as a careless deploy would ship it: a new failing revision at 100 %, a new prompt
     version, and the model deployment upgraded. Returns what it changed."""
     revision = break_revision(azure, environment)
-    version = break_prompt(store)
+    version = break_prompt(azure, store, environment)
     azure.upgrade_deployment(
         demo.SUBSCRIPTION, demo.RESOURCE_GROUP, demo.OPENAI_ACCOUNT, demo.DEPLOYMENT, UPGRADE_TO, by=demo.DEPLOYER
     )

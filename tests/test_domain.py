@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain import approval
+from bot.domain.culprit import Stretch, by_error_onset, by_failing_layer, moments, stretches_between
 from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, SCHEMA
 from bot.domain.people import SlackUserInfo
 from bot.domain.plan import ChangeEvent, Choice, Plan
 from bot.domain.rollback_requests import RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.traffic import TrafficRule, TrafficRules
-from bot.domain.tree import FlowState, Step, likely_culprit, next_step
+from bot.domain.tree import FlowState, Step, next_step
 from bot.errors import (
     AlreadyDecidedError,
     ApprovalExpiredError,
@@ -160,15 +161,51 @@ def test_bad_private_metadata_is_a_usage_error() -> None:
             FlowState.decode(text, KINDS)
 
 
-def test_likely_culprit_is_the_most_recent_change_in_the_window() -> None:
+def _stretches(events: list[ChangeEvent], rates: list[tuple[int, int]]) -> list[Stretch]:
+    spans = stretches_between(events, since=NOW - timedelta(hours=24), now=NOW)
+    assert len(spans) == len(rates)
+    return [Stretch(a, b, calls, errors) for (a, b), (calls, errors) in zip(spans, rates, strict=True)]
+
+
+def test_the_culprit_is_the_change_at_the_most_recent_error_onset_not_the_latest_change() -> None:
     events = [
-        ChangeEvent(NOW - timedelta(hours=3), CODE, "rev"),
-        ChangeEvent(NOW - timedelta(minutes=20), PROMPT, "v4"),
-        ChangeEvent(NOW - timedelta(days=3), MODEL, "old"),
+        ChangeEvent(NOW - timedelta(hours=3), CODE, "new revision v1"),
+        ChangeEvent(NOW - timedelta(minutes=40), CODE, "new revision v2"),
+        ChangeEvent(NOW - timedelta(minutes=25), PROMPT, "drug_info v4 activated"),
     ]
-    assert likely_culprit(events, now=NOW, window=timedelta(hours=24)) == PROMPT
-    assert likely_culprit(events[:1], now=NOW, window=timedelta(hours=1)) is None
-    assert likely_culprit([], now=NOW, window=timedelta(hours=24)) is None
+    # 2.5 % before v2, 26 % after it, 35 % after v4: v2 is the onset (x1.35 is no clear rise)
+    found = by_error_onset(events, _stretches(events, [(1000, 25), (1000, 25), (900, 234), (1500, 531)]))
+    assert found is not None and found.kind == CODE and found.onset and not found.several
+    assert found.reason == "errors rose from 2.5 % to 26 % of LLM calls right after this change (new revision v2)"
+    # a clear rise after v4 makes it the most recent onset
+    found = by_error_onset(events, _stretches(events, [(1000, 25), (1000, 25), (900, 234), (1500, 900)]))
+    assert found is not None and found.kind == PROMPT
+    # too few calls after a change tell nothing; flat errors point nowhere
+    assert by_error_onset(events, _stretches(events, [(1000, 25), (1000, 25), (900, 22), (4, 4)])) is None
+    assert by_error_onset(events, _stretches(events, [(1000, 25), (1000, 25), (900, 22), (1500, 37)])) is None
+
+
+def test_changes_in_one_moment_are_one_stretch_and_say_they_went_out_together() -> None:
+    events = [
+        ChangeEvent(NOW - timedelta(minutes=30), MODEL, "gpt-4o 2024-11-20"),
+        ChangeEvent(NOW - timedelta(minutes=31), CODE, "new revision v3"),
+        ChangeEvent(NOW - timedelta(minutes=30, seconds=30), PROMPT, "drug_info v5 activated"),
+    ]
+    assert len(moments(events)) == 1
+    found = by_error_onset(events, _stretches(events, [(1000, 10), (500, 200)]))
+    assert found is not None and found.kind == CODE and found.together == (CODE, PROMPT, MODEL) and found.several
+
+
+def test_without_an_onset_the_most_recent_change_to_a_failing_layer_else_nothing() -> None:
+    events = [
+        ChangeEvent(NOW - timedelta(minutes=40), CODE, "new revision v2"),
+        ChangeEvent(NOW - timedelta(minutes=25), PROMPT, "drug_info v4 activated"),
+    ]
+    found = by_failing_layer(events, {CODE: "v2 serves 100 % and is Unhealthy"})
+    assert found is not None and found.kind == CODE and not found.onset
+    assert found.reason == "v2 serves 100 % and is Unhealthy; the most recent change to it: new revision v2"
+    assert by_failing_layer(events, {}) is None
+    assert by_failing_layer(events, {MODEL: "broken"}) is None  # no change to that layer in the timeline
 
 
 def test_plan_round_trip_and_stale_comparison() -> None:

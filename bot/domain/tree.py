@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from bot.domain.kinds import KindName, parse_kind
-from bot.domain.plan import ChangeEvent
 from bot.errors import UsageError
 
 
@@ -81,9 +79,3 @@ TREE: tuple[tuple[Step, Predicate], ...] = (
 def next_step(state: FlowState) -> Step:
     """The step that follows from what has been chosen so far."""
     return next(step for step, holds in TREE if holds(state))
-
-
-def likely_culprit(events: Sequence[ChangeEvent], *, now: datetime, window: timedelta) -> KindName | None:
-    """The kind of the most recent change inside the window: the best first guess for 'what changed?'."""
-    recent = [e for e in events if now - e.at <= window]
-    return max(recent, key=lambda e: e.at).kind if recent else None

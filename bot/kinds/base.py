@@ -144,6 +144,11 @@ class BoundKind(ABC, Generic[S]):
         """
         return None
 
+    def failing(self) -> str | None:
+        """What in this layer's own health fails right now, in one line (None: nothing known to fail). 'What
+        changed?' preselects the most recent change to a failing layer when the telemetry shows no error onset."""
+        return None
+
     def offer(self) -> Offer | None:
         """How 'what changed?' offers this kind now (None: by its name, preselected when it changed last)."""
         return None

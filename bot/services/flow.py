@@ -12,11 +12,12 @@ from bot.domain.facts import Facts
 from bot.domain.kinds import KindName
 from bot.domain.plan import ChangeEvent, Plan, is_digest_key
 from bot.domain.rollback_requests import ServiceEnv
-from bot.domain.tree import FlowState, likely_culprit
+from bot.domain.tree import FlowState
 from bot.errors import NotIncidentChannelError, RollbackBotError, UsageError
 from bot.kinds import BoundEnvironment, BoundKind
 from bot.services import Deps
 from bot.services.audit import audited
+from bot.services.culprit import find_culprit
 from bot.services.live import live_state
 from bot.text import Mention, Text
 
@@ -44,13 +45,15 @@ class KindOption:
 
 @dataclass(frozen=True)
 class WhatChanged:
-    """The timeline of recent changes and the kinds to choose from, the likely culprit first."""
+    """The timeline of recent changes and the kinds to choose from, the likely culprit first and why (``reason``,
+    one line; empty when nothing is preselected)."""
 
     state: FlowState
     events: tuple[ChangeEvent, ...]
     options: tuple[KindOption, ...]
     recommended: KindName | None
     errors: tuple[str, ...]
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,8 @@ def _option(kind: KindName, bound: BoundKind[Any]) -> KindOption:
 
 def what_changed(deps: Deps, state: FlowState) -> WhatChanged:
     """The 'what changed?' step: a 24 h timeline across kinds; preselected, a kind that asks to be (everything back
-    to the last good release when several layers differ from it), else the most recent change."""
+    to the last good release when several layers differ from it), else the culprit the evidence points at (the
+    change right before the error onset, else the most recent change to a failing layer), else none."""
     check_target(deps, state)
     env = _environment(deps, state)
     events, errors = _timeline(deps, env)
@@ -160,10 +164,30 @@ def what_changed(deps: Deps, state: FlowState) -> WhatChanged:
             options.append(_option(kind, env.kinds[kind]))
         elif kind in env.problems:
             options.append(KindOption(kind, False, f"configured but unavailable: {env.problems[kind]}", kind))
-    preferred = next((o.kind for o in options if o.preferred and o.executable), None)
-    recommended = preferred or likely_culprit(events, now=deps.clock(), window=TIMELINE_WINDOW)
+    recommended, reason = _recommend(deps, env, events, options, errors)
     options.sort(key=lambda o: (o.kind != recommended, not o.executable))
-    return WhatChanged(state, tuple(events), tuple(options), recommended, tuple(errors))
+    return WhatChanged(state, tuple(events), tuple(options), recommended, tuple(errors), reason)
+
+
+def _recommend(
+    deps: Deps, env: BoundEnvironment, events: list[ChangeEvent], options: list[KindOption], errors: list[str]
+) -> tuple[KindName | None, str]:
+    """The option to preselect and why: the kind the evidence points at; a kind that asks to be (everything back
+    to a release when several layers differ from it) when the evidence points at several layers changed in one
+    moment, or points nowhere; else none."""
+    preferred = next((o for o in options if o.preferred and o.executable), None)
+    now = deps.clock()
+    found = find_culprit(env, events, since=now - TIMELINE_WINDOW, now=now)
+    errors.extend(found.problems)
+    culprit = found.culprit
+    if preferred is not None and (culprit is None or culprit.several):
+        if culprit is None:
+            return preferred.kind, preferred.note
+        together = ", ".join(culprit.together)
+        return preferred.kind, f"{culprit.reason}, with {together} in the same deploy; {preferred.note}"
+    if culprit is not None and culprit.kind in {o.kind for o in options if o.executable}:
+        return culprit.kind, culprit.reason
+    return None, ""
 
 
 def investigate(deps: Deps, state: FlowState) -> Investigation:

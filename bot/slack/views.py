@@ -149,15 +149,14 @@ def build_kind_view(
     errors: Sequence[str] = (),
     *,
     labels: Mapping[str, str] | None = None,
+    reason: str = "",
 ) -> dict[str, Any]:
-    """Step 2: what changed? The timeline, with the likely culprit preselected (``labels``: an option's text when it
-    is not its kind's name, e.g. 'everything back to release #7')."""
+    """Step 2: what changed? The timeline, the likely culprit preselected with why (``reason``, one line; nothing
+    preselected without evidence), the kinds that cannot run from here said before the choice (so no note reads
+    as an option's description). ``labels``: an option's text when it is not its kind's name, e.g. 'everything
+    back to release #7'."""
     runnable = [
-        _option(
-            k,
-            (labels or {}).get(k, k),
-            note or ("likely culprit: the most recent change" if k == recommended else None),
-        )
+        _option(k, (labels or {}).get(k, k), note or ("likely culprit (why: above)" if k == recommended else None))
         for k, ok, note in options
         if ok
     ]
@@ -166,8 +165,20 @@ def build_kind_view(
         SectionBlock(text=md("*What changed in the last 24 h?*\n" + _timeline_text(events))),
     ]
     blocks += [ContextBlock(elements=[md(f":warning: {escape(e)}", CONTEXT_TEXT)]) for e in errors[:5]]
+    initial = next((o for o in runnable if o.value == recommended), None)
+    if initial is not None:
+        label = escape((labels or {}).get(str(recommended), str(recommended)))
+        why = f": {escape(reason)}" if reason else ""
+        blocks.append(ContextBlock(elements=[md(f":mag: *Likely culprit: {label}*{why}", CONTEXT_TEXT)]))
+    elif runnable:
+        blocks.append(
+            ContextBlock(elements=[md("No evidence points at one change: choose what to roll back.", CONTEXT_TEXT)])
+        )
+    not_yet = [f"*{escape(k)}* ({escape(why)})" if why else f"*{escape(k)}*" for k, ok, why in options if not ok]
+    if not_yet:
+        note = f":information_source: Not offered here: {'; '.join(not_yet)}."
+        blocks.append(ContextBlock(elements=[md(note, CONTEXT_TEXT)]))
     if runnable:
-        initial = next((o for o in runnable if o.value == recommended), None)
         blocks.append(
             InputBlock(
                 block_id=SlackId.kind_block,
@@ -175,10 +186,6 @@ def build_kind_view(
                 element=RadioButtonsElement(action_id=SlackId.kind_radio, options=runnable, initial_option=initial),
             )
         )
-    not_yet = [f"{escape(k)} ({escape(why)})" if why else escape(k) for k, ok, why in options if not ok]
-    if not_yet:
-        note = f"Not run from Slack here: {', '.join(not_yet)}."
-        blocks.append(ContextBlock(elements=[md(note, CONTEXT_TEXT)]))
     return _modal(SlackId.flow_kind_view, state, blocks, "Preview plan" if runnable else None)
 
 

@@ -135,6 +135,9 @@ class TrafficShift(BoundKind[CodeState]):
     def read(self) -> LiveState:
         return AppLive(self._h.api.get_app(self._h.ref))
 
+    def failing(self) -> str | None:
+        return planning.failing_serving(self._h.api.get_app(self._h.ref))
+
     def release_items(self) -> tuple[LayerItem, ...]:
         return (planning.serving_item(self._h.api.get_app(self._h.ref)),)
 

@@ -54,6 +54,28 @@ def default_target(app: ContainerAppState, pool: list[Revision]) -> str | None:
     return chosen[0].name if chosen else None
 
 
+UNHEALTHY_RUNNING = {"failed", "degraded"}
+
+
+def failing_serving(app: ContainerAppState) -> str | None:
+    """``pharmabot-prod--v2 serves 100 % and is Unhealthy (Degraded)`` for each serving revision Azure reports
+    unhealthy; None when every revision that serves is healthy."""
+    bad = [
+        r
+        for r in app.revisions
+        if r.traffic_weight > 0
+        and ((r.health_state or "").lower() == "unhealthy" or (r.running_state or "").lower() in UNHEALTHY_RUNNING)
+    ]
+    if not bad:
+        return None
+    parts = [
+        f"{r.name} serves {r.traffic_weight} % and is {r.health_state or 'unhealthy'}"
+        + (f" ({r.running_state})" if r.running_state else "")
+        for r in bad
+    ]
+    return "; ".join(parts)
+
+
 def choice_label(rev: Revision) -> str:
     """How a revision reads in the target picker (at most 75 characters)."""
     tag = (rev.image or "").rsplit(":", 1)[-1] or "?"

@@ -159,7 +159,7 @@ def whole(value: float) -> int:
 
 def build_workspace(core: Core, scope: Any, spec: dict[str, Any]) -> None:
     """``{id, container_app?, openai?: {account, deployments}, calls_per_minute?, p95_ms?, unversioned_share?,
-    revisions?: {name: {error_rate?, p95_ms?}}, prompts?: {name: {history: [{version, since?}], versions:
+    traffic_history?: [{since, weights: {revision: percent}}], revisions?: {name: {error_rate?, p95_ms?}}, prompts?: {name: {history: [{version, since?}], versions:
     {version: {error_rate}}}}, models?: {version: {error_rate?, p95_ms_add?}}, results?: [...]}``.
 
     ``scope`` is the estate's ``Scope`` (subscription, resource group, relative times).
@@ -191,15 +191,33 @@ def build_workspace(core: Core, scope: Any, spec: dict[str, Any]) -> None:
         },
         "models": {str(v): _quality(q) for v, q in (spec.get("models") or {}).items()},
         "results": list(spec.get("results") or []),
-        "traffic": [],
+        # How the app's traffic was split before the emulator started (oldest first; the first also covers
+        # everything before it); from then on ``observe`` records each change.
+        "traffic": [
+            {
+                "at": iso(scope.time(h["since"])) if "since" in h else None,
+                "weights": {_full(app, str(name)): int(weight) for name, weight in (h.get("weights") or {}).items()},
+            }
+            for h in spec.get("traffic_history") or []
+        ],
     }
     workspaces(core)[workspace["id"].lower()] = workspace
     observe(core)
 
 
+def _full(app: str, revision: str) -> str:
+    return revision if "--" in revision or not app else f"{app}--{revision}"
+
+
 def _quality(spec: dict[str, Any] | None) -> JSON:
     names = {"error_rate": "errorRate", "p95_ms": "p95Ms", "p95_ms_add": "p95MsAdd"}
     return {names[k]: float(v) for k, v in (spec or {}).items() if k in names}
+
+
+def set_prompt_quality(workspace: JSON, name: str, version: str, error_rate: float) -> None:
+    """Calls made with ``version`` of prompt ``name`` fail at ``error_rate`` (caller holds the lock)."""
+    prompt = workspace.setdefault("prompts", {}).setdefault(name, {"history": [], "versions": {}})
+    prompt.setdefault("versions", {})[str(version)] = {"errorRate": float(error_rate)}
 
 
 def activate_prompt(workspace: JSON, name: str, version: str) -> None:

@@ -234,6 +234,13 @@ class AzureEmulator:
             app_signals.activate_prompt(control.find_workspace(self._core, workspace_id), name, str(version))
             self._core.persist()
 
+    def set_prompt_quality(self, workspace_id: str, name: str, version: str | int, error_rate: float) -> None:
+        """Calls the watched application makes with ``version`` of prompt ``name`` fail at ``error_rate``."""
+        with self.lock:
+            workspace = control.find_workspace(self._core, workspace_id)
+            app_signals.set_prompt_quality(workspace, name, str(version), error_rate)
+            self._core.persist()
+
     def follow_prompts(self, workspace_id: str, source: app_signals.PromptSource) -> None:
         """Read the application's prompt versions from ``source`` (e.g. its prompt registry) from now on:
         ``source()`` returns ``{prompt: [(since, version), ...]}``, oldest first. The workspace may be added
