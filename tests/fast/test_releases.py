@@ -297,12 +297,17 @@ def test_what_changed_preselects_the_release_when_several_layers_differ() -> Non
     world = fast_world()
     number = _good_release(world)
     found = what_changed(world.deps, RELEASE_FLOW.with_(kind=None))
-    assert found.recommended == RELEASE
+    # the evidence (the serving revision is unhealthy) points at the code layer alone: code, saying why
+    assert found.recommended == CODE and "Unhealthy" in found.reason
+    # without evidence for one layer, the release several layers differ from
+    world.apps.revisions[V2] = replace(world.apps.revisions[V2], health_state="Healthy", running_state="Running")
+    found = what_changed(world.deps, RELEASE_FLOW.with_(kind=None))
+    assert found.recommended == RELEASE and found.reason.startswith("4 layers differ")
     option = next(o for o in found.options if o.kind == RELEASE)
     assert option.label == f"everything back to release #{number}" and "4 layers differ" in option.note
     _state(world, good=True)
     world.prompts.inner.activate("drug_info", 4, actor="U0DEPLOYER", reason="hand")  # one layer differs
-    assert what_changed(world.deps, RELEASE_FLOW.with_(kind=None)).recommended == PROMPT
+    assert what_changed(world.deps, RELEASE_FLOW.with_(kind=None)).recommended is None  # and no evidence
 
 
 def test_release_rollbacks_are_never_drilled() -> None:

@@ -192,6 +192,11 @@ class FlagRollback(BoundKind[FlagValue]):
     def read(self) -> LiveState:
         return FlagLive(self._flag, self._store.history(self._flag))
 
+    def failing(self) -> str | None:
+        """The flag's own health: 'on' is the new code path, and this store says it fails."""
+        value = self._store.value(self._flag)
+        return f"flag {self._flag} is {value} and its code path fails" if value == "on" else None
+
     def contribute(self, key: CheckKey, inputs: CheckInputs) -> Contribution | None:
         return plan_findings(self) if key is CheckKey.rollback_command else None
 

@@ -78,7 +78,7 @@ def test_a_registered_kind_through_every_surface(
     flags: tuple[World, MemoryFlags], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world, store = flags
-    # 'what changed?' offers it, its change on the timeline preselected; then its plan from live state
+    # 'what changed?' offers it, its change preselected by its own health (failing); then its plan from live state
     world.slash(ALICE, "")
     view = world.wait_view(SlackId.flow_target_view.value)
     world.submit(
@@ -93,6 +93,7 @@ def test_a_registered_kind_through_every_surface(
     radio = next(b for b in kind_view["blocks"] if b.get("block_id") == SlackId.kind_block.value)["element"]
     assert FLAG in [o["value"] for o in radio["options"]] and radio["initial_option"]["value"] == FLAG
     assert "flag new-checkout set to on" in _text(kind_view["blocks"])
+    assert "flag new-checkout is on and its code path fails" in _text(kind_view["blocks"])
     world.submit(ALICE, kind_view, selected(SlackId.kind_block, SlackId.kind_radio, FLAG, "radio_buttons"))
     plan_view = world.wait_view(SlackId.flow_plan_view.value)
     assert "new-checkout = on" in _text(plan_view["blocks"]) and "new-checkout = off" in _text(plan_view["blocks"])
