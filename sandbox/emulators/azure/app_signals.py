@@ -159,8 +159,9 @@ def whole(value: float) -> int:
 
 def build_workspace(core: Core, scope: Any, spec: dict[str, Any]) -> None:
     """``{id, container_app?, openai?: {account, deployments}, calls_per_minute?, p95_ms?, unversioned_share?,
-    traffic_history?: [{since, weights: {revision: percent}}], revisions?: {name: {error_rate?, p95_ms?}}, prompts?: {name: {history: [{version, since?}], versions:
-    {version: {error_rate}}}}, models?: {version: {error_rate?, p95_ms_add?}}, results?: [...]}``.
+    traffic_history?: [{since, weights: {revision: percent}}], revisions?: {name: {error_rate?, p95_ms?}},
+    prompts?: {name: {history: [{version, since?}], versions: {version: {error_rate}}}},
+    models?: {version: {error_rate?, p95_ms_add?}}, results?: [...]}``.
 
     ``scope`` is the estate's ``Scope`` (subscription, resource group, relative times).
     """
