@@ -64,6 +64,17 @@ def tell(context: BoltContext, body: dict[str, Any], error: Exception) -> None:
         log.warning("could not deliver an error message to the user", exc_info=True)
 
 
+def tell_in(context: BoltContext, channel_id: str, user_id: str, error: Exception) -> None:
+    """Privately, as a message only ``user_id`` sees in ``channel_id`` (after a dialog closed: nothing to update)."""
+    message = user_text(maybe_deps(context), error)
+    try:
+        context.client.chat_postEphemeral(
+            channel=channel_id, user=user_id, text=render(message), blocks=build_notice(message)
+        )
+    except Exception:
+        log.warning("could not deliver an error message to the user", exc_info=True)
+
+
 def reported(listener: Callable[..., None]) -> Callable[..., None]:
     """Wrap a listener so that what it raises is told to the person instead of reaching Bolt.
 

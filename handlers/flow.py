@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -12,6 +13,7 @@ from bot.errors import RollbackBotError, UsageError
 from bot.services import flow, rollbacks
 from bot.slack import payloads
 from bot.slack.blocks import build_notice
+from bot.slack.cards import build_request_posted, posted_text
 from bot.slack.ids import SlackId
 from bot.slack.mrkdwn import render
 from bot.slack.views import (
@@ -20,11 +22,12 @@ from bot.slack.views import (
     build_kind_view,
     build_loading_view,
     build_plan_view,
-    build_request_posted_view,
 )
 from handlers.deps import deps_of, lanes_of
-from handlers.errors import reported
+from handlers.errors import reported, tell_in
 from handlers.later import later
+
+log = logging.getLogger("rollback_bot.slack")
 
 
 def register(app: App) -> None:
@@ -109,20 +112,38 @@ def handle_choice_action(ack: Ack, body: dict[str, Any], action: dict[str, Any],
 
 
 def handle_plan_submission(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    """Step 3 answered: open the request (re-planned from live state) and post its card."""
+    """Step 3 answered: the modal closes (the card it talks about is in the channel behind it); the request is opened
+    (re-planned from live state), its card posted, and the requester told privately where it is."""
     state = _state(body, context).with_(choice=payloads.read_choice(_values(body)) or _state(body, context).choice)
     reason = payloads.read_reason(_values(body)).strip()
     if not reason:
         ack(response_action="errors", errors={SlackId.reason_block.value: "Say briefly why you are rolling back."})
         return
-    ack(response_action="update", view=build_loading_view(state, "Posting the request…"))
-    view_id, user_id = payloads.text_at(body, "view", "id"), payloads.text_at(body, "user", "id")
-    later(context, body, lanes_of(context).decide, lambda: _open_request(context, view_id, user_id, state, reason))
+    ack(response_action="clear")
+    user_id = payloads.text_at(body, "user", "id")
+    later(context, body, lanes_of(context).decide, lambda: _open_request(context, user_id, state, reason))
 
 
-def _open_request(context: BoltContext, view_id: str, user_id: str, state: FlowState, reason: str) -> None:
-    request = rollbacks.open_request(deps_of(context), state=state, reason=reason, requester_id=user_id)
-    context.client.views_update(view_id=view_id, view=build_request_posted_view(state, request.id))
+def _open_request(context: BoltContext, user_id: str, state: FlowState, reason: str) -> None:
+    """Open the request; the requester gets a private confirmation linking the card, or why it was refused."""
+    try:
+        request = rollbacks.open_request(deps_of(context), state=state, reason=reason, requester_id=user_id)
+    except Exception as error:  # the dialog is closed: say it in the channel, to this person only
+        tell_in(context, state.channel_id, user_id, error)
+        return
+    link = None
+    try:
+        link = context.client.chat_getPermalink(channel=request.channel_id, message_ts=request.message_ts or "")[
+            "permalink"
+        ]
+    except Exception:  # the confirmation then names the channel instead of linking the card
+        log.warning("no permalink for the card of request #%s", request.id, exc_info=True)
+    context.client.chat_postEphemeral(
+        channel=request.channel_id,
+        user=user_id,
+        text=posted_text(request),
+        blocks=build_request_posted(request, str(link) if link else None),
+    )
 
 
 def handle_proceed_action(

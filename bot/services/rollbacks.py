@@ -164,8 +164,9 @@ def _close(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor
     deps.notifier.update_card(closed, plan_of(deps, closed), note=note)
 
 
-def reject(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
-    """Reject a pending request (anyone who may approve may reject; so may the requester)."""
+def may_reject(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
+    """Refuse (audited) someone who may not reject this request now: it is not pending, or they are neither an
+    approver nor the requester. The request, for the dialog that asks why."""
     request = deps.requests.get(request_id)
 
     def check() -> None:
@@ -174,7 +175,19 @@ def reject(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
             _ensure_approver(deps, request, user_id)
 
     audited(deps, actor=user_id, request_id=request_id, action="reject", check=check)
-    note = Text.of("Rejected by {who}.", who=Mention.user(user_id))
+    return request
+
+
+def reject(deps: Deps, *, request_id: int, user_id: str, reason: str) -> RollbackRequest:
+    """Reject a pending request, saying why (anyone who may approve may reject; so may the requester)."""
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("Say briefly why you reject this request.")
+    if len(reason) > MAX_REASON:
+        raise UsageError(f"The reason is too long ({len(reason)} characters; at most {MAX_REASON}).")
+    request = may_reject(deps, request_id=request_id, user_id=user_id)
+    said = reason.replace("{", "{{").replace("}", "}}")  # the person's text, never a placeholder
+    note = Text.of("Rejected by {who}: " + said, who=Mention.user(user_id))
     _decide_closed(deps, request, RequestStatus.rejected, actor=user_id, note=note)
     return deps.requests.get(request_id)
 

@@ -23,6 +23,7 @@ from bot.slack.ids import SlackId
 from bot.slack.mrkdwn import (
     BUTTON_TEXT,
     CONFIRM_TEXT,
+    CONFIRM_TITLE,
     CONTEXT_TEXT,
     FIELD_TEXT,
     HEADER_TEXT,
@@ -30,6 +31,7 @@ from bot.slack.mrkdwn import (
     code,
     date,
     escape,
+    link,
     md,
     mention,
     plain,
@@ -78,18 +80,15 @@ def build_card(
     the proof after rollback (being watched, then its verdict linking to the follow-up)."""
     pending = request.status is RequestStatus.pending
     before, after = _state_labels(request.status)
+    who = user(request.approver_id) if request.approver_id else "—"
+    decided = f"*{'Rejected by' if request.status is RequestStatus.rejected else 'Approved by'}*\n{who}"
     fields = [
         md(f"*Requested by*\n{user(request.requester_id)}", FIELD_TEXT),
         md(f"*Status*\n{STATUS_TEXT[request.status]}", FIELD_TEXT),
         md(f"*{before}*\n{escape(plan.current_text)}", FIELD_TEXT),
         md(f"*{after}*\n{escape(plan.desired_text)}", FIELD_TEXT),
         md(f"*Emergency*\n{'yes' if request.emergency else 'no'}", FIELD_TEXT),
-        md(
-            f"*Expires*\n{date(request.expires_at)}"
-            if pending
-            else f"*Approver*\n{user(request.approver_id) if request.approver_id else '—'}",
-            FIELD_TEXT,
-        ),
+        md(f"*Expires*\n{date(request.expires_at)}" if pending else decided, FIELD_TEXT),
     ]
     what = "Drill" if request.is_drill else "Rollback"
     blocks: list[Block] = [
@@ -106,7 +105,17 @@ def build_card(
         blocks.append(ContextBlock(elements=[md(proof_line(proof), CONTEXT_TEXT)]))
     if pending:
         who = approvers_text(approvers)
-        blocks.append(ContextBlock(elements=[md(f"Approvers: {who}. The requester cannot approve.", CONTEXT_TEXT)]))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    md(
+                        f"Approvers: {who}. The requester cannot approve; they can cancel from their private "
+                        f"confirmation or with `/rollback cancel {request.id}`.",
+                        CONTEXT_TEXT,
+                    )
+                ]
+            )
+        )
         blocks.append(_buttons(request, plan))
     return to_dicts(blocks)
 
@@ -155,10 +164,47 @@ def _buttons(request: RollbackRequest, plan: Plan[Any]) -> ActionsBlock:
         block_id=SlackId.card_actions,
         elements=[
             ButtonElement(text="Approve", action_id=SlackId.approve, value=ref, style="primary", confirm=confirm),
-            ButtonElement(text="Reject", action_id=SlackId.reject, value=ref, style="danger"),
-            ButtonElement(text=plain("Cancel (requester)", BUTTON_TEXT), action_id=SlackId.cancel, value=ref),
+            ButtonElement(text="Reject…", action_id=SlackId.reject, value=ref, style="danger"),
         ],
     )
+
+
+def posted_text(request: RollbackRequest) -> str:
+    """Notification fallback of the requester's private confirmation."""
+    return truncate(f"Request #{request.id} is posted; it runs as soon as a second person approves it.", MESSAGE_TEXT)
+
+
+def build_request_posted(request: RollbackRequest, permalink: str | None) -> list[dict[str, Any]]:
+    """The requester's private confirmation once the modal closes: where the card is (a link to it) and the
+    Cancel button, which only the requester sees (a message only they can see)."""
+    card = link(permalink, "open the card") if permalink else f"in {mention(Mention.channel(request.channel_id))}"
+    what = f"{escape(str(request.target))} · {escape(request.kind)}"
+    confirm = ConfirmObject(
+        title=plain(f"Cancel request #{request.id}?", CONFIRM_TITLE),
+        text=md("It will not run; the card says it was cancelled.", CONFIRM_TEXT),
+        confirm="Cancel the request",
+        deny="Keep it",
+    )
+    blocks: list[Block] = [
+        SectionBlock(
+            text=md(
+                f":white_check_mark: Request *#{request.id}* ({what}) is posted: {card}. "
+                "It runs as soon as a second person approves it; the card shows each step."
+            )
+        ),
+        ActionsBlock(
+            block_id=SlackId.posted_actions,
+            elements=[
+                ButtonElement(
+                    text=plain("Cancel my request", BUTTON_TEXT),
+                    action_id=SlackId.cancel,
+                    value=encode_request_ref(request.id),
+                    confirm=confirm,
+                )
+            ],
+        ),
+    ]
+    return to_dicts(blocks)
 
 
 def build_thread(text: Text | str, lines: Sequence[str] = (), steps: Sequence[StepResult] = ()) -> list[dict[str, Any]]:

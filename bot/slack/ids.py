@@ -31,6 +31,11 @@ class SlackId(StrEnum):
     approve = "rollback-approve"
     reject = "rollback-reject"
     cancel = "rollback-cancel"
+    # reject asks why, in a short modal
+    reject_view = "rollback-reject-view"
+    reject_reason_block = "rollback-reject-reason"
+    reject_reason_input = "rollback-reject-reason-input"
+    posted_actions = "rollback-posted-actions"
     card_actions = "rollback-card-actions"
     # drift alerts: open `/rollback` preset to 'everything back to the last good release'
     drift_rollback = "rollback-drift-open"

@@ -90,9 +90,23 @@ def read_reason(values: Values) -> str:
     return str(_value(values, SlackId.reason_block, SlackId.reason_input).get("value") or "")
 
 
-def encode_request_ref(request_id: int) -> str:
-    """Button value for a request card."""
-    return json.dumps({"request_id": request_id})
+def encode_request_ref(request_id: int, *, channel_id: str | None = None) -> str:
+    """Button value for a request card (and a dialog's metadata, with the channel its answers go to)."""
+    return json.dumps({"request_id": request_id, **({"channel_id": channel_id} if channel_id else {})})
+
+
+def decode_channel(value: str | None) -> str | None:
+    """The channel ``encode_request_ref`` carried, if any."""
+    try:
+        channel = json.loads(value or "").get("channel_id")
+    except (ValueError, AttributeError):
+        return None
+    return channel if isinstance(channel, str) and channel else None
+
+
+def read_reject_reason(values: Values) -> str:
+    """Why the request is rejected (the reject dialog's text)."""
+    return str(_value(values, SlackId.reject_reason_block, SlackId.reject_reason_input).get("value") or "").strip()
 
 
 def decode_request_ref(value: str | None) -> int:

@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 from bot.domain.catalog import EnvironmentPolicy
 from bot.domain.facts import Facts
 from bot.domain.plan import ChangeEvent, Plan, choice_key
+from bot.domain.rollback_requests import RollbackRequest
 from bot.domain.tree import FlowState
 from bot.errors import UsageError
 from bot.slack.blocks import to_dicts
@@ -48,6 +49,7 @@ from bot.slack.mrkdwn import (
     plain,
     render,
 )
+from bot.slack.payloads import encode_request_ref
 from bot.text import Mention, Text
 
 TITLE = "Rollback"
@@ -267,19 +269,37 @@ def build_investigation(
     return to_dicts(blocks)
 
 
-def build_request_posted_view(state: FlowState, request_id: int) -> dict[str, Any]:
-    """The modal's last page: where the request went and what happens next."""
-    channel = mention(Mention.channel(state.channel_id))
+def build_reject_view(request: RollbackRequest) -> dict[str, Any]:
+    """Reject asks first, as Approve does: which request, and why (the card and the audit log show it)."""
+    what = f"{escape(str(request.target))} · {escape(request.kind)}"
     blocks: list[Block] = [
-        _target_line(state),
         SectionBlock(
             text=md(
-                f":white_check_mark: Request *#{request_id}* is posted in {channel}. "
-                "It runs as soon as a second person approves it; the card shows each step."
+                f"Reject request *#{request.id}* ({what}) by {mention(Mention.user(request.requester_id))}? "
+                "It will not run; the card shows who rejected it and why."
             )
         ),
+        ContextBlock(elements=[md(f"*Their reason:* {escape(request.reason)}", CONTEXT_TEXT)]),
+        InputBlock(
+            block_id=SlackId.reject_reason_block,
+            label="Why reject it?",
+            element=PlainTextInputElement(
+                action_id=SlackId.reject_reason_input,
+                max_length=1000,
+                placeholder="e.g. v2 is fine; the errors come from the model",
+            ),
+        ),
     ]
-    return _modal(SlackId.flow_loading_view, state, blocks, None, close="Close")
+    view = View(
+        type="modal",
+        callback_id=SlackId.reject_view.value,
+        title=PlainTextObject(text="Reject request"),
+        submit=PlainTextObject(text="Reject"),
+        close=PlainTextObject(text="Back"),
+        private_metadata=encode_request_ref(request.id, channel_id=request.channel_id),
+        blocks=blocks,
+    )
+    return view.to_dict()
 
 
 def build_error_view(text: Text | str) -> dict[str, Any]:
