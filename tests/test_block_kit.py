@@ -122,7 +122,9 @@ def messages() -> dict[str, list[dict[str, Any]]]:
         "status": blocks.build_status("pharmabot/prod", LIVE * 30, _request(RequestStatus.pending)),
         "history": cards.build_history([_request(s) for s in RequestStatus]),
         "history-empty": cards.build_history([]),
-        "thread": cards.build_thread("Rollback verified.", ["✓ step"] * 200),
+        "thread": cards.build_thread("Rollback verified.", ["az rest …"] * 200, STEPS * 30),
+        "posted": cards.build_request_posted(_request(RequestStatus.pending), "https://slack.test/archives/C0/p1"),
+        "posted-no-link": cards.build_request_posted(_request(RequestStatus.pending), None),
         "investigation": views.build_investigation(
             STATE, [ChangeEvent(NOW, CODE, "new rev", actor="U0ALICE")] * 30, LIVE * 5, ["search: unreachable"]
         ),
@@ -157,7 +159,7 @@ def modals() -> dict[str, dict[str, Any]]:
         "kind-none": views.build_kind_view(STATE, [], [("schema", False, "not yet")], None),
         "plan": views.build_plan_view(STATE, PLAN),
         "plan-blocked": views.build_plan_view(STATE, BLOCKED),
-        "posted": views.build_request_posted_view(STATE, 7),
+        "reject": views.build_reject_view(_request(RequestStatus.pending)),
         "error": views.build_error_view("Azure said no"),
         "home": home.build_home(
             CATALOG, [("pharmabot/prod", LIVE, REPORT, drill, _request(RequestStatus.pending))] * 40

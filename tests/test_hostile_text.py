@@ -56,7 +56,9 @@ hostile = st.one_of(
 slack_id = st.one_of(st.sampled_from(["U0ALICE", "W0BOB", "U0CAROL9"]), hostile)
 # The bot's own markup: mentions of ids of the right shape, and dates.
 BOT_TOKEN = re.compile(
-    r"<@[UW][A-Z0-9]{2,20}>|<#[CG][A-Z0-9]{2,20}>|<!subteam\^S[A-Z0-9]{2,20}>|<!date\^\d+\^\{time\}\|[^<>]*>"
+    r"<@[UW][A-Z0-9]{2,20}>|<#[CG][A-Z0-9]{2,20}>|<!subteam\^S[A-Z0-9]{2,20}>"
+    r"|<!date\^\d+\^(?:\{date_short_pretty\} \{time\}|\{time_secs\})\|[^<>]*>"
+    r"|<https://slack\.example/archives/C0/p1\|open the card>"
 )
 FORBIDDEN = re.compile(r"<\s*(?:!|@|#|https?:|mailto:|tel:)", re.IGNORECASE)
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -141,9 +143,10 @@ def test_request_card_history_and_thread_carry_no_markup_from_outside(
     card_with_text = cards.build_card(
         request, plan, note=Text.of(escape_braces(t[3]) + " by {who}", who=Mention.user(approver))
     )
-    thread = cards.build_thread(t[5], [t[6], t[7]])
+    thread = cards.build_thread(t[5], [t[6], t[7]], steps)
     history = cards.build_history([request])
-    assert_inert(card, card_with_text, thread, history, texts=(cards.card_text(request), render(t[8])))
+    posted = cards.build_request_posted(request, "https://slack.example/archives/C0/p1")
+    assert_inert(card, card_with_text, thread, history, posted, texts=(cards.card_text(request), render(t[8])))
 
 
 @PROPERTY
@@ -174,10 +177,12 @@ def test_the_modal_the_investigation_and_app_home_carry_no_markup_from_outside(t
     assert_inert(
         views.build_target_view(state, [policy]),
         views.build_loading_view(state, t[10]),
-        views.build_kind_view(state, events, [("code", True, "")], "code", [t[11]]),
+        views.build_kind_view(
+            state, events, [("code", True, ""), ("schema", False, t[14])], "code", [t[11]], reason=t[12]
+        ),
         views.build_plan_view(state, _plan(t)),
         views.build_investigation(state, events, _facts(t), [t[12]]),
-        views.build_request_posted_view(state, 7),
+        views.build_reject_view(request),
         views.build_error_view(t[13]),
         home.build_home(Catalog((policy,)), [board]),
     )
