@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
+
 from bot.domain.rollback_requests import RollbackRequest
 from bot.slack.ids import SlackId
 from tests.harness.world import ALICE, World
@@ -27,9 +29,11 @@ def walk_to_plan(world: World, kind: str, *, user: str = ALICE, emergency: str =
     return world.wait_view(SlackId.flow_plan_view.value)
 
 
-def submit_plan(world: World, view: dict[str, Any], reason: str, *, user: str = ALICE) -> None:
+def submit_plan(world: World, view: dict[str, Any], reason: str, *, user: str = ALICE) -> requests.Response:
     values = {SlackId.reason_block.value: {SlackId.reason_input.value: {"type": "plain_text_input", "value": reason}}}
-    assert world.submit(user, view, values).status_code == 200
+    response = world.submit(user, view, values)
+    assert response.status_code == 200
+    return response
 
 
 def posted_request(world: World) -> RollbackRequest:

@@ -91,6 +91,8 @@ def test_reject_and_cancel(world: World) -> None:
     world.click(BOB, request.message_ts, SlackId.cancel.value, encode_request_ref(request.id))
     _ephemeral(world, BOB, "can cancel it")
     world.click(BOB, request.message_ts, SlackId.reject.value, encode_request_ref(request.id))
+    why = {SlackId.reject_reason_input.value: {"type": "plain_text_input", "value": "not a code problem"}}
+    world.submit(BOB, world.wait_view(SlackId.reject_view.value), {SlackId.reject_reason_block.value: why})
     world.wait(lambda: "Rejected" in _card_text(world, request.message_ts), what="Rejected")
     second = _open(world)  # the slot is free again
     world.slash(ALICE, f"cancel {second.id}")
