@@ -138,6 +138,10 @@ def _close(sandbox: Sandbox, body: JsonDict) -> None:
     sandbox.stack.client.close(_person(body.get("user")), _text(body, "view_id") or "")
 
 
+def _reload(sandbox: Sandbox, body: JsonDict) -> None:
+    sandbox.stack.client.reload(_person(body.get("user")))
+
+
 def _home(sandbox: Sandbox, body: JsonDict) -> None:
     sandbox.stack.client.open_home(_person(body.get("user")))
 
@@ -187,6 +191,7 @@ ROUTES: dict[str, Callable[[Sandbox, JsonDict], JsonDict | None]] = {
     "/api/action": _action,
     "/api/submit": _submit,
     "/api/close": _close,
+    "/api/reload": _reload,
     "/api/home": _home,
     "/api/dismiss": _dismiss,
     "/api/break/revision": _break_revision,

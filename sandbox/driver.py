@@ -148,6 +148,17 @@ class SlackClient:
         with self._lock:
             self._person(user_id).dismissed.add(ts)
 
+    def reload(self, user_id: str) -> None:
+        """The person reloads their client: as in Slack, their open dialog is gone (closed, the app told when it
+        asked) and so is every message only they could see."""
+        stack = modal_stack(self._fake, user_id)
+        if stack:
+            self.close(user_id, stack[0]["id"])
+        with self._lock:
+            person = self._person(user_id)
+            person.dismissed.update(e["ts"] for e in self._fake.ephemerals(self._channel_id, user_id))
+            person.dismissed.update(n["ts"] for n in person.notices)
+
     # reading -----------------------------------------------------------------------------------
 
     def modal(self, user_id: str) -> JsonDict | None:

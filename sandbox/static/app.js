@@ -68,12 +68,20 @@
 
   function renderPeople(data) {
     const bar = $("#people");
-    bar.replaceChildren(el("span", "people-label", "You are"));
+    const label = el("span", "people-label", "You are");
+    label.id = "people-label";
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-labelledby", label.id);
+    bar.replaceChildren(label);
     for (const p of data.people) {
       const chip = el("button", `person${p.id === data.viewer ? " on" : ""}`);
       chip.type = "button";
       chip.dataset.person = p.id;
-      chip.append(el("span", `avatar small av-${p.name}`, p.name[0].toUpperCase()), el("span", "person-name", p.name), el("span", "person-role", p.role));
+      chip.setAttribute("aria-pressed", String(p.id === data.viewer)); // who you are now
+      chip.setAttribute("aria-label", `${p.name}, ${p.role}`);
+      const avatar = el("span", `avatar small av-${p.name}`, p.name[0].toUpperCase());
+      avatar.setAttribute("aria-hidden", "true");
+      chip.append(avatar, el("span", "person-name", p.name), el("span", "person-role", p.role));
       chip.addEventListener("click", () => switchTo(p.id));
       bar.append(chip);
     }
@@ -105,7 +113,11 @@
   function renderHome(data) {
     $("#channel-view").hidden = S.tab !== "channel";
     $("#home-view").hidden = S.tab !== "home";
-    for (const item of document.querySelectorAll(".nav-item")) item.classList.toggle("on", item.dataset.tab === S.tab);
+    for (const item of document.querySelectorAll(".nav-item")) {
+      item.classList.toggle("on", item.dataset.tab === S.tab);
+      if (item.dataset.tab === S.tab) item.setAttribute("aria-current", "page");
+      else item.removeAttribute("aria-current");
+    }
     const body = $("#home-body");
     if (!data.home) {
       body.replaceChildren(el("div", "home-empty", "Loading the app's Home tab…"));
@@ -254,10 +266,25 @@
     refresh();
   }
 
+  const PERSON_KEY = "rollback-sandbox.person";
+
+  function remembered() {
+    try {
+      return localStorage.getItem(PERSON_KEY);
+    } catch (e) {
+      return null; // storage disabled: the address still says who you are
+    }
+  }
+
   function switchTo(userId) {
     S.viewer = userId;
     S.localErrors = {};
     location.hash = `as=${userId}`;
+    try {
+      localStorage.setItem(PERSON_KEY, userId); // kept across reloads
+    } catch (e) {
+      // storage disabled: the address still says who you are
+    }
     $("#confirm-overlay").hidden = true;
     refreshNow();
   }
@@ -279,9 +306,10 @@
       .then((ok) => ok && api("/api/reset", {}).then(() => { S.drafts = {}; S.thread = null; refreshNow(); })),
   };
 
-  function wire() {
+  async function wire() {
     const match = /as=(U[A-Z0-9]+)/.exec(location.hash);
-    S.viewer = match ? match[1] : "U0ALICE";
+    const kept = remembered();
+    S.viewer = match ? match[1] : kept && /^U[A-Z0-9]+$/.test(kept) ? kept : "U0ALICE";
     const box = $("#composer");
     box.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(); }
@@ -295,7 +323,8 @@
       const view = S.data && S.data.modal;
       if (e.key === "Escape" && view && $("#confirm-overlay").hidden) closeModal(view);
     });
-    refresh();
+    // A reload is a fresh Slack client: no dialog left open, no "only visible to you" message kept.
+    await api("/api/reload", { user: S.viewer });
     setInterval(refresh, POLL_MS);
   }
 

@@ -85,13 +85,24 @@ window.BlockKit = (() => {
     return node;
   }
 
+  let ids = 0;
+  const uniqueId = (prefix) => `${prefix}-${++ids}`;
+
+  // An input block's label names its control (the select, the text box or the group of choices).
   function renderInput(b, ctx) {
     const node = el("div", "bk-input");
     const label = el("label", "bk-label", plain(b.label));
+    label.id = uniqueId("bk-label");
     if (b.optional) label.append(el("span", "bk-optional", " (optional)"));
     node.append(label);
     const dispatch = Boolean(b.dispatch_action);
-    node.append(renderElement(b.element || {}, b.block_id, ctx, dispatch));
+    const control = renderElement(b.element || {}, b.block_id, ctx, dispatch);
+    control.setAttribute("aria-labelledby", label.id);
+    if (["SELECT", "INPUT", "TEXTAREA"].includes(control.tagName)) {
+      control.id = uniqueId("bk-control");
+      label.htmlFor = control.id;
+    }
+    node.append(control);
     if (b.hint) node.append(el("div", "bk-hint", plain(b.hint)));
     const error = ctx.errors && ctx.errors[b.block_id];
     if (error) {
@@ -182,6 +193,7 @@ window.BlockKit = (() => {
 
   function renderSelect(element, blockId, ctx, dispatch) {
     const select = el("select", "bk-select");
+    if (element.placeholder) select.setAttribute("aria-label", plain(element.placeholder)); // outside an input block
     const placeholder = el("option", "", plain(element.placeholder) || "Select an item");
     placeholder.value = "";
     placeholder.disabled = true;
@@ -201,6 +213,7 @@ window.BlockKit = (() => {
 
   function renderOverflow(element, blockId, ctx) {
     const select = el("select", "bk-select bk-overflow");
+    select.setAttribute("aria-label", "More actions");
     select.append(Object.assign(el("option", "", "⋯"), { value: "" }));
     optionNodes(select, element);
     select.addEventListener("change", () => {
@@ -213,6 +226,7 @@ window.BlockKit = (() => {
 
   function choiceList(element, blockId, ctx, dispatch, kind) {
     const node = el("div", `bk-choices bk-${kind}`);
+    node.setAttribute("role", kind === "radio" ? "radiogroup" : "group");
     const entry = stored(ctx, blockId, element);
     const initial = kind === "radio" ? (element.initial_option ? [element.initial_option] : []) : element.initial_options || [];
     const chosen = entry ? (kind === "radio" ? [entry.selected_option].filter(Boolean) : entry.selected_options || []) : initial;
@@ -281,12 +295,19 @@ window.BlockKit = (() => {
   function renderModal(view, ctx) {
     const node = el("div", "bk-modal");
     node.setAttribute("role", "dialog");
+    node.setAttribute("aria-modal", "true");
     node.dataset.callbackId = view.callback_id || "";
     const head = el("div", "bk-modal-head");
-    head.append(el("span", "bk-modal-icon", "RB"), el("h2", "bk-modal-title", plain(view.title)));
+    const title = el("h2", "bk-modal-title", plain(view.title));
+    title.id = uniqueId("bk-modal-title");
+    node.setAttribute("aria-labelledby", title.id);
+    const icon = el("span", "bk-modal-icon", "RB");
+    icon.setAttribute("aria-hidden", "true");
+    head.append(icon, title);
     const x = el("button", "bk-modal-x", "×");
     x.type = "button";
-    x.title = "Close";
+    x.title = "Close this dialog";
+    x.setAttribute("aria-label", "Close this dialog");
     head.append(x);
     const body = el("div", "bk-modal-body");
     const general = ctx.errors && ctx.errors[""];
@@ -309,7 +330,11 @@ window.BlockKit = (() => {
   function renderConfirm(confirm) {
     const node = el("div", "bk-confirm");
     node.setAttribute("role", "alertdialog");
-    node.append(el("h3", "bk-confirm-title", plain(confirm.title) || "Are you sure?"));
+    node.setAttribute("aria-modal", "true");
+    const title = el("h3", "bk-confirm-title", plain(confirm.title) || "Are you sure?");
+    title.id = uniqueId("bk-confirm-title");
+    node.setAttribute("aria-labelledby", title.id);
+    node.append(title);
     const body = el("div", "bk-confirm-text");
     body.append(text(confirm.text));
     const deny = el("button", "bk-btn bk-confirm-deny", plain(confirm.deny) || "Cancel");

@@ -135,8 +135,12 @@ window.Estate = (() => {
 
   function tabs(env, envs, handlers) {
     const node = el("div", "es-tabs");
+    node.setAttribute("role", "group");
+    node.setAttribute("aria-label", "Environment shown");
     for (const name of envs) {
       const tab = el("button", `es-tab${name === env ? " on" : ""}`, name);
+      tab.type = "button";
+      tab.setAttribute("aria-pressed", String(name === env));
       tab.dataset.env = name;
       tab.addEventListener("click", () => handlers.selectEnv(name));
       node.append(tab);

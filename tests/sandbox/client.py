@@ -91,7 +91,8 @@ def walk_to_card(page: PageClient, kind: str, reason: str, user: str = ALICE) ->
     page.act(
         "/api/submit", user=user, view_id=view["id"], values=typed(SlackId.reason_block, SlackId.reason_input, reason)
     )
-    page.wait_modal(SlackId.flow_loading_view, user, contains="is posted")
+    state = page.wait(lambda s: "is posted" in str(s["ephemerals"]), "the private confirmation", user)
+    assert state["modal"] is None  # the last step closed the modal
     return page.card(user)
 
 

@@ -55,10 +55,10 @@ def _walk_modal(page: Any, kind: str, reason: str, expect_in_plan: str) -> None:
     expect(modal).to_contain_text(expect_in_plan)
     modal.locator('[data-block-id="rollback-reason"] textarea').fill(reason)
     modal.locator(".bk-modal-submit").click()
-    modal = _modal(page, "rollback-flow-loading")
-    expect(modal).to_contain_text("is posted in #inc-pharmabot")
-    modal.locator(".bk-modal-close").click()
-    expect(page.locator("#modal-overlay")).to_be_hidden()
+    expect(page.locator("#modal-overlay")).to_be_hidden()  # the last step closes the modal
+    confirmation = page.locator(".msg-ephemeral", has_text="is posted")
+    expect(confirmation).to_contain_text("open the card")
+    expect(confirmation).to_contain_text("Only visible to you")
 
 
 def _approve(page: Any, card: Any) -> None:
