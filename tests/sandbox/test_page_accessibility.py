@@ -83,8 +83,8 @@ def test_the_two_person_story_by_role_and_accessible_name_alone(sandbox: Sandbox
     expect(_person(page, "alice")).to_have_attribute("aria-pressed", "false")
     expect(page.get_by_role("button", name="Cancel my request")).to_have_count(0)  # the requester's only
     _approve(page)
-    expect(page.get_by_text("Succeeded")).to_be_visible(timeout=20_000)
-    page.get_by_role("button", name=re.compile(r"^\d+ repl(y|ies)$")).first.click()
+    expect(page.get_by_text(re.compile(r"^Succeeded in"))).to_be_visible(timeout=20_000)
+    page.get_by_role("button", name=re.compile(r"^\d+ repl(y|ies)")).first.click()
     thread = page.get_by_role("complementary").filter(has=page.get_by_role("heading", name="Thread"))
     expect(thread).to_contain_text("Rollback verified")
     assert_every_control_named(page)
