@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 MentionKind = Literal["user", "usergroup", "channel"]
@@ -67,3 +68,10 @@ class Text:
 
     def __str__(self) -> str:
         return self.plain()
+
+
+def iso_time(moment: datetime) -> str:
+    """An instant for the command line: ISO 8601 in UTC with its zone, to the minute (``2026-12-02T03:59Z``); a
+    naive ``moment`` is taken as UTC. JSON output uses ``isoformat()`` of the aware value (``+00:00``)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return f"{aware.astimezone(UTC):%Y-%m-%dT%H:%M}Z"

@@ -13,6 +13,7 @@ from bot.domain.releases import DriftReport, Release, ReleaseStatus
 from bot.errors import RollbackBotError
 from bot.services.drift import check_drift, drift_lines, post_drift
 from bot.services.releases import mark_release, record_release, releases_of
+from bot.text import iso_time
 
 ENV_HELP = "Environment (default: the only one, or prod)."
 
@@ -53,7 +54,7 @@ def release_json(release: Release) -> dict[str, Any]:
 def release_text(release: Release) -> str:
     """``#7  2026-11-26 09:00 UTC  good  cli by cli:alice  note`` and one indented line per layer."""
     head = (
-        f"#{release.id}  {release.recorded_at:%Y-%m-%d %H:%M} UTC  {release.status.value:<7}  "
+        f"#{release.id}  {iso_time(release.recorded_at)}  {release.status.value:<7}  "
         f"{release.source} by {release.actor}" + (f"  {release.note}" if release.note else "")
     )
     return "\n".join([head, *(f"    {layer.kind}: {layer.text()}" for layer in release.layers)])

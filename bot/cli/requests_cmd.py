@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from typing import Any
 
 import click
@@ -11,6 +12,7 @@ import click
 from bot.cli.common import cli_errors, cli_runtime
 from bot.domain.rollback_requests import RollbackRequest, ServiceEnv
 from bot.services.operators import close_request
+from bot.text import iso_time
 
 
 def register(group: click.Group) -> None:
@@ -59,8 +61,9 @@ def list_requests(service: str | None, env: str | None, limit: int, as_json: boo
         click.echo(json.dumps(rows, indent=2))
         return
     for row in rows:
+        created = iso_time(datetime.fromisoformat(row["created_at"]))
         click.echo(
-            f"#{row['id']:<5} {row['created_at'][:16]} {row['target']:<24} {row['kind']:<9} {row['status']:<10}"
+            f"#{row['id']:<5} {created} {row['target']:<24} {row['kind']:<9} {row['status']:<10}"
             f" by {row['requester']} → {row['approver'] or '-'}"
         )
 

@@ -14,6 +14,7 @@ from bot.config import load_settings
 from bot.domain.signals import COLUMNS, TimeWindow
 from bot.errors import UsageError
 from bot.services.telemetry_probe import QueryAnswer, probe_telemetry
+from bot.text import iso_time
 
 MAX_SHOWN_ROWS = 20
 
@@ -66,7 +67,7 @@ def _text(header: dict[str, object], answers: list[QueryAnswer]) -> str:
     assert isinstance(window, TimeWindow)
     lines = [
         f"{header['target']}: {header['source']}",
-        f"window: {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC",
+        f"window: {iso_time(window.start)} to {iso_time(window.end)}",
     ]
     for answer in answers:
         lines.append(f"[{answer.status.upper()}] {answer.query.value} (columns {', '.join(COLUMNS[answer.query])})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 from pathlib import Path
 
@@ -109,6 +110,9 @@ def test_requests_cli(world: World, cli_env: None) -> None:
     request = world.runtime.deps.requests.list_recent(limit=1)[0]
     listed = json.loads(_invoke("requests", "list", "--json").output)
     assert listed[0]["id"] == request.id and listed[0]["drill"] is True
+    assert listed[0]["created_at"].endswith("+00:00")  # ISO 8601 with its zone
+    line = _invoke("requests", "list").output.splitlines()[0]
+    assert re.search(r"\b\d{4}-\d\d-\d\dT\d\d:\d\dZ\b", line), line
     shown = _invoke("requests", "show", str(request.id))
     assert f"#{request.id} pharmabot/staging code pending" in shown.output and "drill.requested" in shown.output
     assert CliRunner().invoke(main, ["requests", "show", "999"]).exit_code == 2
