@@ -135,7 +135,7 @@ def test_bad_input_gets_a_clear_message(served: Served, text: str, expected: str
     # 404 after 3 s: see handlers/errors.py).
     assert response.status_code == 200 and time.monotonic() - started < 1.0
     call = served.slack.wait_for("response_url")
-    assert expected in json.dumps(call.body)
+    assert expected in json.dumps(call.body, ensure_ascii=False)
     assert "Traceback" not in json.dumps(call.body)
     if "request #999" not in expected:
         assert "Rollback Bot: usage" in json.dumps(call.body)  # anything it cannot use gets the usage

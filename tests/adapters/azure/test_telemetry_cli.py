@@ -37,7 +37,9 @@ def test_every_configured_query_is_run_once_and_shown(emulator: AzureEmulator, c
     assert "[OK] prompt_versions (columns total, with_prompt_version)" in lines
     assert "[OK] by_revision (columns revision, calls, errors, p95_ms)" in lines
     assert "    revision            calls  errors  p95_ms" in lines
-    assert any(line.startswith("    pharmabot-prod--v2  86400") for line in lines)
+    # v1 served the day until v2 went out 40 minutes ago (60 calls a minute)
+    assert any(line.startswith("    pharmabot-prod--v1  840") for line in lines), lines
+    assert any(line.startswith("    pharmabot-prod--v2  24") for line in lines), lines
     assert "[OK] by_prompt_version (columns prompt, version, calls, errors)" in lines
     assert "[OK] by_model (columns deployment, model_version, calls, errors)" in lines
     sent = emulator.requests.matching("POST", "/query")
