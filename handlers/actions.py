@@ -11,9 +11,9 @@ from bot.errors import UsageError
 from bot.services import rollbacks
 from bot.services.deploy.freezes import abort_deploy
 from bot.slack.blocks import build_notice
+from bot.slack.decision_views import build_reject_view
 from bot.slack.ids import SlackId
 from bot.slack.payloads import decode_channel, decode_request_ref, read_reject_reason, state_values, text_at
-from bot.slack.views import build_reject_view
 from handlers.deps import deps_of, lanes_of
 from handlers.errors import reported, tell_in
 from handlers.later import later

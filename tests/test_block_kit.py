@@ -20,7 +20,7 @@ from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds import encode_plan
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, deploy_blocks, home, release_blocks, views
+from bot.slack import blocks, cards, checklist_blocks, decision_views, deploy_blocks, home, release_blocks, views
 from bot.slack.ids import SlackId
 from bot.text import Mention
 from sandbox.emulators.slack import validate_message_blocks, validate_view
@@ -159,7 +159,7 @@ def modals() -> dict[str, dict[str, Any]]:
         "kind-none": views.build_kind_view(STATE, [], [("schema", False, "not yet")], None),
         "plan": views.build_plan_view(STATE, PLAN),
         "plan-blocked": views.build_plan_view(STATE, BLOCKED),
-        "reject": views.build_reject_view(_request(RequestStatus.pending)),
+        "reject": decision_views.build_reject_view(_request(RequestStatus.pending)),
         "error": views.build_error_view("Azure said no"),
         "home": home.build_home(
             CATALOG, [("pharmabot/prod", LIVE, REPORT, drill, _request(RequestStatus.pending))] * 40

@@ -27,7 +27,7 @@ from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds import encode_plan
 from bot.kinds.code import CodeState
-from bot.slack import cards, views
+from bot.slack import cards, decision_views, views
 from bot.text import Mention, Text
 
 SNAPSHOTS = Path(__file__).parent / "data" / "block_kit"
@@ -132,7 +132,7 @@ def snapshots() -> dict[str, Any]:
         ),
         "modal-2-kind-no-evidence": views.build_kind_view(FLOW.with_(kind=None), EVENTS, [(CODE, True, "")], None),
         "modal-3-plan": views.build_plan_view(FLOW, PLAN),
-        "modal-reject": views.build_reject_view(_request(RequestStatus.pending)),
+        "modal-reject": decision_views.build_reject_view(_request(RequestStatus.pending)),
     }
 
 

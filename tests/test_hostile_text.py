@@ -28,7 +28,7 @@ from bot.domain.signals import Dimension, Group, TimeWindow
 from bot.domain.traffic import TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, home, proof, release_blocks, views
+from bot.slack import blocks, cards, checklist_blocks, decision_views, home, proof, release_blocks, views
 from bot.slack.mrkdwn import escape, render, truncate
 from bot.text import Mention, Text
 
@@ -182,7 +182,7 @@ def test_the_modal_the_investigation_and_app_home_carry_no_markup_from_outside(t
         ),
         views.build_plan_view(state, _plan(t)),
         views.build_investigation(state, events, _facts(t), [t[12]]),
-        views.build_reject_view(request),
+        decision_views.build_reject_view(request),
         views.build_error_view(t[13]),
         home.build_home(Catalog((policy,)), [board]),
     )

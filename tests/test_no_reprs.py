@@ -27,7 +27,7 @@ from bot.domain.signals import Dimension, Group, TimeWindow
 from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, home, proof, release_blocks, views
+from bot.slack import blocks, cards, checklist_blocks, decision_views, home, proof, release_blocks, views
 from bot.text import Mention, Text
 
 REPRS = ("{'", "['", "datetime(")
@@ -137,7 +137,7 @@ def test_every_modal_step_and_the_investigation_write_no_repr(
         views.build_plan_view(state, plan),
         views.build_plan_view(state, replace(plan, blocked_reason=t[12])),
         views.build_investigation(state, events, facts, [t[13]]),
-        views.build_reject_view(_request(t, RequestStatus.pending, at)),
+        decision_views.build_reject_view(_request(t, RequestStatus.pending, at)),
         views.build_error_view(t[14]),
     )
 

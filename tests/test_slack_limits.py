@@ -29,7 +29,7 @@ from bot.domain.signals import Dimension, Group, TimeWindow
 from bot.domain.traffic import TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, deploy_blocks, home, proof, release_blocks, views
+from bot.slack import blocks, cards, checklist_blocks, decision_views, deploy_blocks, home, proof, release_blocks, views
 from bot.slack.mrkdwn import OPTION_TEXT, OPTION_VALUE
 from bot.text import Mention, Text
 from sandbox.emulators.slack import validate_message_blocks, validate_view
@@ -134,7 +134,7 @@ def surfaces() -> dict[str, dict[str, Any]]:
         ),
         "plan": views.build_plan_view(FLOW, PLAN),
         "plan-blocked": views.build_plan_view(FLOW, BLOCKED),
-        "reject": views.build_reject_view(_request(RequestStatus.pending)),
+        "reject": decision_views.build_reject_view(_request(RequestStatus.pending)),
         "error": views.build_error_view(HUGE),
         "home": home.build_home(Catalog((POLICY,) * 60), [board] * 60, freezes={HUGE: FROZEN}),
     }
