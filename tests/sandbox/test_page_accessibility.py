@@ -90,6 +90,12 @@ def test_the_two_person_story_by_role_and_accessible_name_alone(sandbox: Sandbox
     assert_every_control_named(page)
     thread.get_by_role("button", name="Close thread").click()
 
+    page.get_by_role("button", name="Rollback Bot").click()  # App Home
+    expect(page.get_by_role("button", name="Rollback Bot")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_text("Rollback readiness")).to_be_visible(timeout=20_000)
+    assert_every_control_named(page)
+    page.get_by_role("button", name="inc-pharmabot").click()
+
     page.get_by_role("button", name="prod", exact=True).click()
     expect(page.get_by_role("button", name="prod", exact=True)).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_role("button", name="staging", exact=True)).to_have_attribute("aria-pressed", "false")
