@@ -67,6 +67,8 @@ def test_a_drill_lasting_many_leases_is_left_alone_by_another_replicas_claim_loo
         world.azure.faults.clear()
     done = deps.requests.get(drill.id)
     assert done.status is RequestStatus.succeeded, done.result
+    # the outcome is audited right after the status moves: wait for it, then count it
+    world.wait(lambda: "execution.executed" in _events(world, drill.id), what="the outcome audited")
     assert done.result["seconds"] >= 3 * SHORT.seconds  # ran for at least three leases' worth
     assert done.claims == 1 and done.lease_owner is None
     events = _events(world, drill.id)
