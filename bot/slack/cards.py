@@ -109,8 +109,9 @@ def build_card(
             ContextBlock(
                 elements=[
                     md(
-                        f"Approvers: {who}. The requester cannot approve; they can cancel from their private "
-                        f"confirmation or with `/rollback cancel {request.id}`.",
+                        f"Approvers: {who}. The requester cannot approve; they can cancel "
+                        + ("" if request.is_drill else "from their private confirmation or ")
+                        + f"with `/rollback cancel {request.id}`.",
                         CONTEXT_TEXT,
                     )
                 ]
