@@ -225,7 +225,11 @@ def build_history(requests: Sequence[RollbackRequest]) -> list[dict[str, Any]]:
         return to_dicts([SectionBlock(text=md("No rollback requests yet."))])
     lines = [
         f"*#{r.id}* {date(r.created_at)} {escape(r.kind)} · {STATUS_TEXT[r.status]} · {user(r.requester_id)}"
-        + (f" → {user(r.approver_id)}" if r.approver_id else "")
+        + (
+            f" · {'rejected' if r.status is RequestStatus.rejected else 'approved'} by {user(r.approver_id)}"
+            if r.approver_id
+            else ""
+        )
         for r in requests[:20]
     ]
     return to_dicts([HeaderBlock(text="Recent rollbacks"), SectionBlock(text=md("\n".join(lines)))])
