@@ -144,6 +144,8 @@ def test_a_prompt_rollback_that_helped_is_proved_recovered_from_log_analytics(la
     assert {r.body["query"] for r in sent} == {TELEMETRY_QUERIES["by_prompt_version"], TELEMETRY_QUERIES["by_revision"]}
     assert after_the_window(world) == 0  # one follow-up, once
     assert len(follow_ups(world, card)) == 1
+    # the card's update goes through its queue: wait for it
+    world.wait(lambda: "recovered" in json.dumps(world.slack.message(CHANNEL, card["ts"])["blocks"]), what="the card")
     card_now = json.dumps(world.slack.message(CHANNEL, card["ts"])["blocks"])
     assert "Proof after rollback" in card_now and "recovered" in card_now
 
