@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.catalog import Catalog, EnvironmentPolicy
+from bot.domain.deploy import DeployProgress, DeployState
 from bot.domain.facts import Facts
+from bot.domain.freeze import Freeze
 from bot.domain.kinds import CODE, PROMPT
 from bot.domain.plan import ChangeEvent, Choice, Plan, StepResult
 from bot.domain.readiness import CheckKey, ChecklistReport, CheckResult, CheckStatus, DrillRecord
@@ -27,7 +29,7 @@ from bot.domain.signals import Dimension, Group, TimeWindow
 from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.domain.tree import FlowState
 from bot.kinds.code import CodeState
-from bot.slack import blocks, cards, checklist_blocks, decision_views, home, proof, release_blocks, views
+from bot.slack import blocks, cards, checklist_blocks, decision_views, deploy_blocks, home, proof, release_blocks, views
 from bot.text import Mention, Text
 
 REPRS = ("{'", "['", "datetime(")
@@ -178,3 +180,25 @@ def test_status_checklists_home_releases_drift_and_proof_write_no_repr(
         proof.proof_line(CardProof(until=at)),
         proof.proof_line(CardProof(posted=True, verdict=Verdict.worse, link="https://slack.example/p1")),
     )
+
+
+@PROPERTY
+@given(
+    t=texts,
+    at=moments,
+    step=st.integers(0, 3),
+    steps=st.lists(st.integers(1, 100), min_size=1, max_size=4),
+    elapsed=seconds,
+)
+def test_the_deploy_message_and_freezes_write_no_repr(
+    t: list[str], at: datetime, step: int, steps: list[int], elapsed: float
+) -> None:
+    frozen = Freeze(TARGET, "U0ALICE", t[0], at, at + timedelta(hours=2))
+    surfaces: list[Any] = [
+        deploy_blocks.freeze_line(frozen),
+        home.build_home(Catalog(()), [], freezes={t[1]: frozen}),
+    ]
+    for state in DeployState:
+        progress = DeployProgress(t[2], t[3], t[4], state, step, tuple(steps), steps[-1], (t[5], t[6]), elapsed, t[7])
+        surfaces += [deploy_blocks.build_deploy(7, progress), deploy_blocks.deploy_text(progress)]
+    assert_no_repr(*surfaces)
