@@ -103,6 +103,8 @@ class Runtime:
         listeners = self.listeners.wait_idle(deadline)
         executions = self.pool.wait_idle(deadline)
         handed = tuple(hand_over(self.deps)) if executions else ()
+        if executions and not handed:  # they finished here between the deadline and the hand-over
+            executions = self.pool.wait_idle(time.monotonic() + 1.0)
         for request_id in handed:
             log.warning("request #%s handed over: another replica resumes it", request_id)
         undelivered = self.notifier.flush(deadline) if self.notifier is not None else 0

@@ -58,19 +58,20 @@ class Lease:
         except StoreError as exc:  # a database blip: the next beat or fence tries again
             log.warning("request #%s: lease not renewed: %s", self.request_id, exc.user_message)
 
-    def hand_over(self) -> None:
-        """Stop before the next write and drop the lease, so another replica claims the execution at once."""
+    def hand_over(self) -> bool:
+        """Stop before the next write and drop the lease, so another replica claims the execution at once.
+        False when there was nothing to hand over (it finished here meanwhile, or another replica holds it)."""
         self._lost.set()
-        self._deps.requests.release(self.request_id, replica=self._deps.replica_id)
+        return self._deps.requests.release(self.request_id, replica=self._deps.replica_id)
 
 
 def hand_over(deps: Deps) -> list[int]:
     """At a drain's deadline: give up the leases of the executions still running here (another replica resumes)."""
-    handed = []
+    handed: list[int] = []
     for lease in deps.local.running():
         try:
-            lease.hand_over()
-            handed.append(lease.request_id)
+            if lease.hand_over():
+                handed.append(lease.request_id)
         except Exception as exc:  # the lease then runs out instead: resumed a few seconds later
             log.warning("request #%s: could not hand the lease over (%s); it runs out instead", lease.request_id, exc)
     return handed

@@ -114,6 +114,9 @@ def _execute_claimed(deps: Deps, request: RollbackRequest, lease: Lease) -> Roll
     run = _run_drill if request.is_drill else _run_rollback
     steps, error = run(deps, request, plan, lease)
     seconds = round(time.monotonic() - started, 3)
+    # The outcome is a write too: a replica that handed the execution over (a drain's deadline) or lost it
+    # stops here and the holder verifies and records it (a takeover also changes the version: move is fenced).
+    lease.fence()
     return _finish(deps, request, plan, steps=steps, error=error, seconds=seconds, started_at=started_at)
 
 

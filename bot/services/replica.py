@@ -24,8 +24,9 @@ class HandOver(Protocol):
 
     request_id: int
 
-    def hand_over(self) -> None:
-        """Stop before the next write and drop the lease, so another replica resumes at once."""
+    def hand_over(self) -> bool:
+        """Stop before the next write and drop the lease, so another replica resumes at once (False: there was
+        nothing left to hand over)."""
 
 
 class LocalExecutions:

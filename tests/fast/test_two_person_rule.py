@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,8 @@ from bot.errors import (
     StalePlanError,
 )
 from bot.services import rollbacks
+from bot.services.execution import claim_due
+from bot.services.replica import LocalExecutions
 from tests.fakes import ALICE, APP, BOB, CAROL, CHANNEL, FastWorld, fast_world
 
 pytestmark = pytest.mark.fast
@@ -101,3 +104,33 @@ def test_a_request_stored_by_an_earlier_version_is_refused_as_stale() -> None:
         rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
     assert world.requests.get(request_id).status is RequestStatus.cancelled
     assert world.apps.faults.calls.count("set_traffic") == 0
+
+
+def test_a_replica_that_handed_the_execution_over_while_verifying_records_no_outcome() -> None:
+    """A drain's deadline can come while the traffic write is made and the verification reads: the replica
+    hands the execution over and must not write the outcome after that; the replica that takes it over
+    verifies what was written (no second write) and records the one outcome."""
+    world = fast_world()
+    request_id = _open(world)
+    handed: list[bool] = []
+    inner = world.probe.get
+
+    def deadline_during_verification(url: Any) -> Any:
+        if not handed:
+            handed.extend(lease.hand_over() for lease in world.deps.local.running())
+        return inner(url)
+
+    world.probe.get = deadline_during_verification  # type: ignore[method-assign]
+    rollbacks.approve(world.deps, request_id=request_id, user_id=BOB)
+    world.run_jobs()
+    stopped = world.requests.get(request_id)
+    assert handed == [True] and stopped.status is RequestStatus.executing and stopped.lease_owner is None
+    assert "execution.executed" not in world.audit.names(request_id)
+    world.probe.get = inner  # type: ignore[method-assign]
+    another = replace(world.deps, local=LocalExecutions(), replica_id="replica-b")
+    assert claim_due(another) == [request_id]
+    world.run_jobs()
+    done = world.requests.get(request_id)
+    assert done.status is RequestStatus.succeeded and done.claims == 2, done.result
+    assert world.apps.faults.calls.count("set_traffic") == 1 and done.result["steps"][0]["name"] == "already applied"
+    assert world.audit.names(request_id).count("execution.executed") == 1
