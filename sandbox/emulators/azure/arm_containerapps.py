@@ -175,8 +175,21 @@ def _new_revision(app: JSON, candidate: JSON, revisions: list[JSON]) -> JSON | N
 
 
 def _same_template(a: JSON, b: JSON) -> bool:
-    images = [[c.get("image") for c in t.get("containers", [])] for t in (a, b)]
-    return images[0] == images[1] and a.get("revisionSuffix", b.get("revisionSuffix")) == b.get("revisionSuffix")
+    """A revision-scope change (image, command, environment variables, suffix) makes a new revision."""
+
+    def scope(t: JSON) -> list[tuple[object, ...]]:
+        return [
+            (c.get("image"), c.get("command"), c.get("args"), sorted(_env_pairs(c.get("env"))))
+            for c in t.get("containers", [])
+        ]
+
+    return scope(a) == scope(b) and a.get("revisionSuffix", b.get("revisionSuffix")) == b.get("revisionSuffix")
+
+
+def _env_pairs(env: object) -> list[tuple[str, str]]:
+    if not isinstance(env, list):
+        return []
+    return [(str(e.get("name")), str(e.get("value", e.get("secretRef", "")))) for e in env if isinstance(e, dict)]
 
 
 def _default_ingress_fqdn(candidate: JSON, existing: JSON | None) -> None:

@@ -1,10 +1,14 @@
-"""Microsoft.DBforPostgreSQL flexible servers: GET, backups, and PUT of a new server (PITR) as a 202 LRO."""
+"""Microsoft.DBforPostgreSQL flexible servers: GET, list, backups, and PUT of a new server (PITR) as a 202 LRO.
+
+A point-in-time restore takes ``restoreSeconds`` of the emulator's clock (``AzureEmulator.set_restore_seconds``;
+0: one poll): until then the new server is ``Provisioning`` and its operation ``InProgress``.
+"""
 
 from __future__ import annotations
 
 import copy
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sandbox.emulators.azure.arm import NAME, RG_PREFIX, Route, json_body, paged, route
@@ -14,6 +18,7 @@ from sandbox.emulators.azure.wire import JSON, ApiError, Request, Response, bad_
 if TYPE_CHECKING:
     from sandbox.emulators.azure.core import Core
 
+SERVERS = rf"{RG_PREFIX}/Microsoft\.DBforPostgreSQL/flexibleServers"
 SERVER = rf"{RG_PREFIX}/Microsoft\.DBforPostgreSQL/flexibleServers/(?P<server>{NAME})"
 SERVER_TYPE = "Microsoft.DBforPostgreSQL/flexibleServers"
 _SOURCE_ONLY = ("createMode", "sourceServerResourceId", "pointInTimeUTC")
@@ -30,6 +35,15 @@ def get_server(core: Core, req: Request, m: re.Match[str]) -> Response:
     server_id = _server_id(m)
     core.lro.touch(server_id)
     return Response(200, core.get(server_id))
+
+
+def list_servers(core: Core, req: Request, m: re.Match[str]) -> Response:
+    """The resource group's servers (``servers.list_by_resource_group``), each polled like a GET."""
+    prefix = f"/subscriptions/{m['sub']}/resourceGroups/{m['rg']}/providers/Microsoft.DBforPostgreSQL/flexibleServers/"
+    found = [r for key, r in core.resources.items() if key.startswith(prefix.lower()) and "/" not in key[len(prefix) :]]
+    for server in found:
+        core.lro.touch(str(server["id"]))
+    return paged(req, sorted(found, key=lambda s: str(s["name"])), page_size=50)
 
 
 def list_backups(core: Core, req: Request, m: re.Match[str]) -> Response:
@@ -66,6 +80,7 @@ def put_server(core: Core, req: Request, m: re.Match[str]) -> Response:
         )
     server["properties"]["state"] = "Provisioning"
     core.put(server)
+    ready_at = core.now() + timedelta(seconds=float(core.state.get("restoreSeconds") or 0))
 
     def succeed() -> None:
         server["properties"]["state"] = "Ready"
@@ -78,7 +93,15 @@ def put_server(core: Core, req: Request, m: re.Match[str]) -> Response:
         m["sub"], "Microsoft.DBforPostgreSQL", str(server["location"]), "azureAsyncOperation", "operationResults"
     )
     fault = core.faults.take_lro(req.method, req.path)
-    _, headers = core.lro.start(req, spec, resource_id=server_id, fault=fault, on_success=succeed, on_failure=fail)
+    _, headers = core.lro.start(
+        req,
+        spec,
+        resource_id=server_id,
+        fault=fault,
+        on_success=succeed,
+        on_failure=fail,
+        ready=lambda: core.now() >= ready_at,
+    )
     return Response(202, None, headers)
 
 
@@ -146,6 +169,7 @@ def _point_in_time(value: object) -> datetime:
 
 
 ROUTES: list[Route] = [
+    route("GET", SERVERS, list_servers),
     route("GET", SERVER, get_server),
     route("PUT", SERVER, put_server),
     route("GET", rf"{SERVER}/backups", list_backups),

@@ -8,7 +8,10 @@ The estate (``Core.state``) is plain JSON:
 * ``locationModels``: ``"<subscription>/<location>"`` (lower-cased) -> list of ``Model`` JSON;
 * ``deploymentHistory``: deployment id (lower-cased) -> list of ``{"model": {...}, "since": iso}``;
 * ``search``: ``{"indexes": {name: SearchIndex}, "aliases": {name: SearchAlias}, "documentCounts": {name: n}}``;
-* ``logAnalytics``: ``{"workspaces": {id: workspace}}``, the application each workspace watches (``app_signals``).
+* ``logAnalytics``: ``{"workspaces": {id: workspace}}``, the application each workspace watches (``app_signals``);
+* ``jobDurations``, ``jobRuns``, ``jobScripts``: how long each Container Apps job's executions run, when each
+  running execution ends and how, and the scripted outcomes of the next executions (``arm_jobs``);
+* ``restoreSeconds``: how long a point-in-time restore takes (0: it is ready after one poll).
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ import copy
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sandbox.emulators.azure import app_signals
 from sandbox.emulators.azure.faults import FaultInjector, not_found_message
 from sandbox.emulators.azure.lro import LroRegistry
-from sandbox.emulators.azure.wire import JSON, ApiError
+from sandbox.emulators.azure.wire import JSON, ApiError, utc_now
 
 TOKEN = "emulator-token"  # noqa: S105 - the fixed, public token of a local test double
 
@@ -76,6 +81,10 @@ def empty_state() -> JSON:
         "deploymentHistory": {},
         "search": {"indexes": {}, "aliases": {}, "documentCounts": {}},
         "logAnalytics": {"workspaces": {}},
+        "jobDurations": {},
+        "jobRuns": {},
+        "jobScripts": {},
+        "restoreSeconds": 0,
     }
 
 
@@ -102,6 +111,16 @@ class Core:
         self.health_scripts: dict[str, list[int]] = {}
         # Workspace id (lower case) -> where the application reads its prompt versions (set by the host).
         self.prompt_sources: dict[str, app_signals.PromptSource] = {}
+        # Job name (lower case) -> what carries an execution's command out when its time is up (set by the host).
+        self.job_hooks: dict[str, Callable[[str, list[str]], str | None]] = {}
+        # Seconds the emulator's clock for timed work (job executions, restores) is ahead of real time.
+        self.skipped = 0.0
+        # How many of the next revisions a template change creates come up unhealthy.
+        self.unhealthy_revisions = 0
+
+    def now(self) -> datetime:
+        """The clock timed work runs on: real time plus what ``skip`` moved it forward."""
+        return utc_now() + timedelta(seconds=self.skipped)
 
     @property
     def resources(self) -> dict[str, JSON]:

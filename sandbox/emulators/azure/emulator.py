@@ -14,7 +14,7 @@ from typing import Any
 import trustme
 
 from sandbox.emulators.azure import aca_model as aca
-from sandbox.emulators.azure import app_signals, arm_cognitive, control
+from sandbox.emulators.azure import app_signals, arm_cognitive, arm_jobs, control
 from sandbox.emulators.azure.core import Core, RequestLog
 from sandbox.emulators.azure.credential import StaticTokenCredential
 from sandbox.emulators.azure.estate import load_estate
@@ -220,6 +220,43 @@ class AzureEmulator:
         with self.lock:
             found = self._core.state["search"]["aliases"].get(index_alias)
             return list(found["indexes"]) if found else []
+
+    # -- timed work: jobs and restores -----------------------------------------------------------
+
+    def skip(self, seconds: float) -> None:
+        """Move the clock of timed work (job executions, point-in-time restores) ``seconds`` forward."""
+        with self.lock:
+            self._core.skipped += seconds
+
+    def set_restore_seconds(self, seconds: float) -> None:
+        """Point-in-time restores started from now on take ``seconds`` (of the clock ``skip`` moves) to finish."""
+        with self.lock:
+            self._core.state["restoreSeconds"] = float(seconds)
+            self._core.persist()
+
+    def script_job(self, job: str, *, status: str = "Failed", seconds: float | None = None) -> None:
+        """The next execution of ``job`` ends ``status`` after ``seconds`` (default: the job's own duration)."""
+        with self.lock:
+            arm_jobs.script_next(self._core, job, status=status, seconds=seconds)
+            self._core.persist()
+
+    def on_job(self, job: str, hook: arm_jobs.JobHook) -> None:
+        """Carry out ``job``'s executions with ``hook(job, command)`` when their time is up (None: succeeded; a
+        text: the execution fails, e.g. the migration tool exited non-zero)."""
+        with self.lock:
+            self._core.job_hooks[job.lower()] = hook
+
+    def job_executions(self, subscription: str, rg: str, job: str) -> list[JSON]:
+        """Every execution of ``job`` (copies, oldest first)."""
+        job_id = f"/subscriptions/{subscription}/resourceGroups/{rg}/providers/Microsoft.App/jobs/{job}"
+        with self.lock:
+            found = [arm_jobs.advance(self._core, e) for e in self._core.children(job_id, "executions")]
+            return copy.deepcopy(sorted(found, key=lambda e: str(e["properties"]["startTime"])))
+
+    def unhealthy_next_revision(self, count: int = 1) -> None:
+        """The next ``count`` revisions a template change creates come up unhealthy (their health URL answers 503)."""
+        with self.lock:
+            self._core.unhealthy_revisions += count
 
     # -- Log Analytics --------------------------------------------------------------------------
 

@@ -17,7 +17,13 @@ import yaml
 
 from sandbox.emulators.azure.app_signals import build_workspace
 from sandbox.emulators.azure.core import Core, empty_state
-from sandbox.emulators.azure.estate_builders import container_app, openai_account, postgres_server, search_service
+from sandbox.emulators.azure.estate_builders import (
+    container_app,
+    container_app_job,
+    openai_account,
+    postgres_server,
+    search_service,
+)
 from sandbox.emulators.azure.wire import JSON, parse_time, utc_now
 
 DEMO_ESTATE_PATH = Path(__file__).with_name("demo_estate.yaml")
@@ -27,6 +33,8 @@ TOP_LEVEL_KEYS = {
     "location",
     "description",
     "container_apps",
+    "container_app_jobs",
+    "restore_seconds",
     "openai_accounts",
     "postgres_servers",
     "search",
@@ -113,6 +121,9 @@ def load_estate(source: dict[str, Any] | str | Path | None = None, *, now: datet
     core = Core(empty_state())
     for app in spec.get("container_apps") or []:
         container_app(core, scope.of(app), app)
+    for job in spec.get("container_app_jobs") or []:
+        container_app_job(core, scope.of(job), job)
+    core.state["restoreSeconds"] = float(spec.get("restore_seconds") or 0)
     for account in spec.get("openai_accounts") or []:
         openai_account(core, scope.of(account), account)
     for server in spec.get("postgres_servers") or []:

@@ -204,6 +204,45 @@ def _catalog_model(scope: Scope, item: dict[str, Any]) -> JSON:
     }
 
 
+def container_app_job(core: Core, scope: Scope, spec: dict[str, Any]) -> None:
+    """``{name, environment?, containers: [{name, image, command?}], execution_seconds?}``: a manually triggered
+    Container Apps job, shaped like the official ``Job_Get`` example."""
+    name = str(spec["name"])
+    env = str(spec.get("environment") or f"{scope.resource_group}-env")
+    env_id = f"{scope.rg_id()}/providers/Microsoft.App/managedEnvironments/{env}"
+    containers = [
+        {
+            "name": str(c["name"]),
+            "image": str(c["image"]),
+            **({"command": [str(x) for x in c["command"]]} if c.get("command") else {}),
+            "resources": {"cpu": 0.5, "memory": "1Gi"},
+        }
+        for c in spec.get("containers") or []
+    ]
+    job_id = f"{scope.rg_id()}/providers/Microsoft.App/jobs/{name}"
+    core.put(
+        {
+            "id": job_id,
+            "name": name,
+            "type": "Microsoft.App/jobs",
+            "location": scope.location,
+            "properties": {
+                "provisioningState": "Succeeded",
+                "environmentId": env_id,
+                "workloadProfileName": "Consumption",
+                "configuration": {
+                    "triggerType": "Manual",
+                    "replicaTimeout": 1800,
+                    "replicaRetryLimit": 0,
+                    "manualTriggerConfig": {"replicaCompletionCount": 1, "parallelism": 1},
+                },
+                "template": {"containers": containers, "initContainers": []},
+            },
+        }
+    )
+    core.state.setdefault("jobDurations", {})[job_id.lower()] = float(spec.get("execution_seconds") or 0)
+
+
 def postgres_server(core: Core, scope: Scope, spec: dict[str, Any]) -> None:
     """``{name, version?, sku?, tier?, retention_days?, earliest_restore?, backups: {daily, newest} | [...]}``."""
     name = str(spec["name"])

@@ -45,6 +45,7 @@ class Operation:
     fault: LroFault | None
     on_success: Callable[[], None] = _noop
     on_failure: Callable[[], None] = _noop
+    ready: Callable[[], bool] | None = None  # when set, the operation finishes only once this holds
     status: str = "InProgress"
     end_time: str | None = None
     error: dict[str, str] | None = field(default=None)
@@ -55,6 +56,8 @@ class Operation:
             return
         if self.polls_left > 0:
             self.polls_left -= 1
+            return
+        if self.ready is not None and not self.ready():
             return
         self.end_time = iso(utc_now())
         if self.fault and self.fault.error:
@@ -102,12 +105,13 @@ class LroRegistry:
         fault: LroFault | None,
         on_success: Callable[[], None] = _noop,
         on_failure: Callable[[], None] = _noop,
+        ready: Callable[[], bool] | None = None,
     ) -> tuple[Operation, dict[str, str]]:
         """Register an operation; return it and the ``Azure-AsyncOperation``/``Location`` headers."""
         op_id = str(uuid.uuid4())
         monitors = f"/subscriptions/{spec.subscription}/providers/{spec.namespace}/locations/{spec.location}"
         status_path = f"{monitors}/{spec.status_segment}/{op_id}"
-        op = Operation(op_id, resource_id, status_path, iso(utc_now()), 1, fault, on_success, on_failure)
+        op = Operation(op_id, resource_id, status_path, iso(utc_now()), 1, fault, on_success, on_failure, ready)
         self.operations[op_id] = op
         query = f"?api-version={req.api_version}"
         headers = {

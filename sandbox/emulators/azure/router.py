@@ -8,7 +8,16 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from sandbox.emulators.azure import arm_cognitive, arm_containerapps, arm_postgres, control, log_analytics, lro, search
+from sandbox.emulators.azure import (
+    arm_cognitive,
+    arm_containerapps,
+    arm_jobs,
+    arm_postgres,
+    control,
+    log_analytics,
+    lro,
+    search,
+)
 from sandbox.emulators.azure.arm import Route
 from sandbox.emulators.azure.wire import JSON, ApiError, Request, Response
 
@@ -19,6 +28,7 @@ log = logging.getLogger(__name__)
 
 ARM_ROUTES: list[Route] = [
     *arm_containerapps.ROUTES,
+    *arm_jobs.ROUTES,
     *arm_cognitive.ROUTES,
     *arm_postgres.ROUTES,
     Route("GET", lro.STATUS_PATH, lro.status_handler),
