@@ -26,6 +26,9 @@ from bot.domain.azure import (
     ContainerAppRef,
     ContainerAppState,
     IndexInfo,
+    JobContainer,
+    JobExecution,
+    JobRef,
     ModelDeployment,
     ModelVersionInfo,
     OpenAIAccountRef,
@@ -72,7 +75,7 @@ from bot.kinds.release import KIND as RELEASE_KIND
 from bot.kinds.release import ReleaseHandle
 from bot.kinds.schema import KIND as SCHEMA_KIND
 from bot.kinds.schema import PostgresHandle
-from bot.ports.azure import ContainerAppsApi, ModelDeploymentsApi, PostgresApi, SearchApi
+from bot.ports.azure import ContainerAppsApi, JobsApi, ModelDeploymentsApi, PostgresApi, SearchApi
 from bot.ports.health import HealthProbe, HealthResult
 from bot.ports.metrics import Metrics
 from bot.ports.migrations import MigrationHead
@@ -216,6 +219,23 @@ class FakeContainerApps(ContainerAppsApi):
     def activate_revision(self, ref: ContainerAppRef, name: str) -> None:
         self.faults.run("activate_revision", lambda: self._set_active(name, True))
 
+    def set_env(
+        self, ref: ContainerAppRef, *, container: str, name: str, value: str, traffic: TrafficRules
+    ) -> ContainerAppState:
+        traffic.check_writable()
+
+        def write() -> ContainerAppState:
+            latest = self.revisions[self.latest or ""]
+            kept = tuple(e for e in latest.env if (e[0], e[1]) != (container, name))
+            created = (latest.created_time or NOW) + timedelta(minutes=1)
+            new = replace(latest, name=f"{ref.name}--env{len(self.revisions)}", created_time=created)
+            self._remember()
+            self.revisions[new.name] = replace(new, env=(*kept, (container, name, value)))
+            self.rules = traffic
+            return self._state(self.rules, self.revisions)
+
+        return self.faults.run("set_env", write)
+
     def deactivate_revision(self, ref: ContainerAppRef, name: str) -> None:
         if self.rules.weights(self.latest).get(name):
             raise UsageError(f"revision {name} still gets traffic")
@@ -343,6 +363,7 @@ class FakePostgres(PostgresApi):
         self.backups = list(backups)
         self.faults = Faults()
         self.restored: list[tuple[str, datetime]] = []
+        self.servers: dict[str, PostgresServerState] = {}
 
     def get_server(self, ref: PostgresServerRef) -> PostgresServerState:
         return self.faults.run("get_server", lambda: self.server)
@@ -350,19 +371,74 @@ class FakePostgres(PostgresApi):
     def list_backups(self, ref: PostgresServerRef) -> list[Backup]:
         return self.faults.run("list_backups", lambda: list(self.backups))
 
-    def restore_point_in_time(
-        self, ref: PostgresServerRef, *, target_server: str, point_in_time: datetime
-    ) -> PostgresServerState:
-        def restore() -> PostgresServerState:
+    def find_server(self, ref: PostgresServerRef, name: str) -> PostgresServerState | None:
+        def read() -> PostgresServerState | None:
+            if name == self.server.name:
+                return self.server
+            return self.servers.get(name)
+
+        return self.faults.run("find_server", read)
+
+    def list_servers(self, ref: PostgresServerRef) -> list[PostgresServerState]:
+        return self.faults.run("list_servers", lambda: [self.server, *self.servers.values()])
+
+    def start_restore(self, ref: PostgresServerRef, *, target_server: str, point_in_time: datetime) -> None:
+        def restore() -> None:
             if target_server == ref.server:
                 raise UsageError("a restore goes into a new server, never in place")
             earliest = self.server.earliest_restore_date
             if point_in_time.tzinfo is None or (earliest is not None and point_in_time < earliest):
                 raise UsageError(f"{point_in_time} is outside the backup window")
+            if target_server in self.servers:
+                raise UsageError(f"{target_server} exists")
             self.restored.append((target_server, point_in_time))
-            return replace(self.server, name=target_server, state="Ready")
+            self.servers[target_server] = replace(
+                self.server, name=target_server, state="Provisioning", fqdn=f"{target_server}.postgres.invalid"
+            )
 
-        return self.faults.run("restore_point_in_time", restore)
+        self.faults.run("start_restore", restore)
+
+    def finish_restores(self, state: str = "Ready") -> None:
+        """Every restore still provisioning ends ``state``."""
+        for name, server in list(self.servers.items()):
+            if server.state == "Provisioning":
+                self.servers[name] = replace(server, state=state)
+
+
+class FakeJobs(JobsApi):
+    """One job: its containers, and executions that end as scripted (``outcome``) when ``finish`` is called."""
+
+    def __init__(self, containers: Sequence[JobContainer], *, on_success: Callable[[list[str]], None] | None = None):
+        self._containers = list(containers)
+        self.on_success = on_success
+        self.outcome = "Succeeded"
+        self.runs: dict[str, JobExecution] = {}
+        self.faults = Faults()
+
+    def containers(self, ref: JobRef) -> list[JobContainer]:
+        return self.faults.run("containers", lambda: list(self._containers))
+
+    def start(self, ref: JobRef, *, container: JobContainer, command: Sequence[str]) -> str:
+        def start() -> str:
+            name = f"{ref.name}-{len(self.runs) + 1:07d}"
+            self.runs[name] = JobExecution(name, "Running", NOW, None, tuple(command))
+            return name
+
+        return self.faults.run("start", start)
+
+    def finish(self) -> None:
+        """Every running execution ends with ``outcome`` (a success runs ``on_success`` with its command)."""
+        for name, run in list(self.runs.items()):
+            if run.status == "Running":
+                self.runs[name] = replace(run, status=self.outcome, ended=NOW)
+                if self.outcome == "Succeeded" and self.on_success is not None:
+                    self.on_success(list(run.command))
+
+    def execution(self, ref: JobRef, name: str) -> JobExecution:
+        return self.faults.run("execution", lambda: self.runs[name])
+
+    def executions(self, ref: JobRef) -> list[JobExecution]:
+        return self.faults.run("executions", lambda: list(self.runs.values()))
 
 
 class FakeMigrationHead(MigrationHead):

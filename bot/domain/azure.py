@@ -62,6 +62,20 @@ class PostgresServerRef:
 
 
 @dataclass(frozen=True)
+class JobRef:
+    """An Azure Container Apps job (e.g. the application's migration tool, run on demand)."""
+
+    subscription_id: str
+    resource_group: str
+    name: str
+
+    @property
+    def resource_group_id(self) -> str:
+        """ARM id of the resource group, the scope roles are assigned at."""
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+
+
+@dataclass(frozen=True)
 class SearchAliasRef:
     """An index alias on an Azure AI Search service."""
 
@@ -85,6 +99,12 @@ class Revision:
     running_state: str | None
     provisioning_state: str | None
     fqdn: str | None
+    # Plain environment variables per container: (container, name, value); secret references are left out.
+    env: tuple[tuple[str, str, str], ...] = ()
+
+    def env_value(self, container: str, name: str) -> str | None:
+        """The value of variable ``name`` in ``container`` (None: not set there)."""
+        return next((v for c, n, v in self.env if c == container and n == name), None)
 
 
 @dataclass(frozen=True)
@@ -148,6 +168,35 @@ class PostgresServerState:
     earliest_restore_date: datetime | None
     backup_retention_days: int | None
     fqdn: str | None
+
+
+# --- Container Apps jobs -------------------------------------------------------------------------
+
+JOB_FINISHED = frozenset({"Succeeded", "Failed", "Stopped", "Degraded"})
+
+
+@dataclass(frozen=True)
+class JobContainer:
+    """One container of a job's template."""
+
+    name: str
+    image: str
+
+
+@dataclass(frozen=True)
+class JobExecution:
+    """One execution of a job: its status (``Running``, ``Succeeded``, ``Failed`` …) and the command it ran."""
+
+    name: str
+    status: str | None
+    started: datetime | None
+    ended: datetime | None
+    command: tuple[str, ...]
+
+    @property
+    def finished(self) -> bool:
+        """True once Azure reports an end state."""
+        return self.status in JOB_FINISHED
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ long-running operation failed or is still running after its time bound) or ``Azu
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.azure import (
@@ -16,6 +17,9 @@ from bot.domain.azure import (
     ContainerAppRef,
     ContainerAppState,
     IndexInfo,
+    JobContainer,
+    JobExecution,
+    JobRef,
     ModelDeployment,
     ModelVersionInfo,
     OpenAIAccountRef,
@@ -107,6 +111,20 @@ class ContainerAppsApi(ABC):
     def shift_traffic(self, ref: ContainerAppRef, rules: TrafficRules) -> None:
         """Like :meth:`set_traffic`, without reading the app back (a deploy reads what it needs itself)."""
         self.set_traffic(ref, rules)
+
+    @abstractmethod
+    def set_env(
+        self, ref: ContainerAppRef, *, container: str, name: str, value: str, traffic: TrafficRules
+    ) -> ContainerAppState:
+        """One PATCH, waited for: set variable ``name`` of ``container`` in the template (a new revision) and the
+        traffic rules to ``traffic`` (which keep the serving revisions pinned: the new one starts at 0 %).
+
+        Returns:
+            The app's state after the change (its latest revision is the new one).
+
+        Raises:
+            UsageError: the template has no container called ``container``.
+        """
 
     @abstractmethod
     def activate_revision(self, ref: ContainerAppRef, name: str) -> None:
@@ -222,23 +240,62 @@ class PostgresApi(ABC):
         """
 
     @abstractmethod
-    def restore_point_in_time(
-        self, ref: PostgresServerRef, *, target_server: str, point_in_time: datetime
-    ) -> PostgresServerState:
-        """Restore the server as it was at ``point_in_time`` into a NEW server (never in place).
+    def find_server(self, ref: PostgresServerRef, name: str) -> PostgresServerState | None:
+        """Read the server called ``name`` in the ref's resource group (None: there is none).
+
+        Args:
+            ref: the source server (its subscription and resource group).
+            name: the server to read, e.g. a restore's new server.
+        """
+
+    @abstractmethod
+    def list_servers(self, ref: PostgresServerRef) -> list[PostgresServerState]:
+        """Every server in the ref's resource group (restored servers included).
+
+        Args:
+            ref: the source server (its subscription and resource group).
+        """
+
+    @abstractmethod
+    def start_restore(self, ref: PostgresServerRef, *, target_server: str, point_in_time: datetime) -> None:
+        """Start restoring the server as it was at ``point_in_time`` into a NEW server; do not wait for it.
+
+        The new server reads ``Provisioning`` until it is ``Ready``; ``find_server`` follows it. The source is
+        only read, never written.
 
         Args:
             ref: the source server.
             target_server: name of the server to create, in the source's resource group.
             point_in_time: a timezone-aware instant within the backup window.
 
-        Returns:
-            The new server's state once the restore finished.
-
         Raises:
             UsageError: the target is the source, or the time is naive or outside the backup window.
             AzureConflictError: a server called ``target_server`` already exists.
         """
+
+
+class JobsApi(ABC):
+    """Azure Container Apps jobs: start an execution with a command, and follow it."""
+
+    @abstractmethod
+    def containers(self, ref: JobRef) -> list[JobContainer]:
+        """The containers of the job's template (name and image)."""
+
+    @abstractmethod
+    def start(self, ref: JobRef, *, container: JobContainer, command: Sequence[str]) -> str:
+        """Start one execution of the job with ``command`` in ``container`` (the rest of its template as is).
+
+        Returns:
+            The execution's name.
+        """
+
+    @abstractmethod
+    def execution(self, ref: JobRef, name: str) -> JobExecution:
+        """Read one execution (its status now)."""
+
+    @abstractmethod
+    def executions(self, ref: JobRef) -> list[JobExecution]:
+        """Every execution of the job Azure still lists."""
 
 
 class SearchApi(ABC):

@@ -100,6 +100,40 @@ class AzureContainerAppsApi(ContainerAppsApi):
             lambda polling: client.container_apps.begin_update(ref.resource_group, ref.name, patch, polling=polling),
         )
 
+    def set_env(
+        self, ref: ContainerAppRef, *, container: str, name: str, value: str, traffic: TrafficRules
+    ) -> ContainerAppState:
+        """One PATCH of the template (the variable set on ``container``) and the traffic rules, waited for."""
+        traffic.check_writable()
+        client = self._client(ref)
+        with translate(_call("read the container app", ref, ref.name, _READ)):
+            app = client.container_apps.get(ref.resource_group, ref.name)
+        template = (app.properties.template if app.properties else None) or m.Template()
+        containers = list(template.containers or [])
+        if not any(c.name == container for c in containers):
+            names = ", ".join(c.name or "?" for c in containers) or "none"
+            raise UsageError(f"container app '{ref.name}' has no container '{container}' (containers: {names})")
+        for item in containers:
+            if item.name == container:
+                kept = [e for e in (item.env or []) if e.name != name]
+                item.env = [*kept, m.EnvironmentVar(name=name, value=value)]
+        template.containers = containers
+        template.revision_suffix = None  # Azure names the new revision
+        rules = [_weight(rule) for rule in traffic.rules]
+        patch = m.ContainerApp(
+            {
+                "properties": {
+                    "template": template.as_dict(),
+                    "configuration": {"ingress": {"traffic": [r.as_dict() for r in rules]}},
+                }
+            }
+        )
+        updated = self._clients.run_lro(
+            _call("change the template", ref, ref.name, _WRITE),
+            lambda polling: client.container_apps.begin_update(ref.resource_group, ref.name, patch, polling=polling),
+        )
+        return _app_state(updated, tuple(self.list_revisions(ref)))
+
     def activate_revision(self, ref: ContainerAppRef, name: str) -> None:
         """Activate a revision so it can receive traffic."""
         call = _call("activate the revision", ref, name, "Microsoft.App/containerApps/revisions/activate/action")
@@ -169,6 +203,12 @@ def _revision(rev: m.Revision) -> Revision:
         running_state=enum_text(props.running_state),
         provisioning_state=enum_text(props.provisioning_state),
         fqdn=props.fqdn,
+        env=tuple(
+            (c.name or "", e.name or "", e.value)
+            for c in containers
+            for e in (c.env or [])
+            if e.name and e.value is not None and not e.secret_ref
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-"""``PostgresApi`` over azure-mgmt-postgresqlflexibleservers: server state, backups, PITR to a new server."""
+"""``PostgresApi`` over azure-mgmt-postgresqlflexibleservers: servers, backups, starting a PITR into a new server."""
 
 from __future__ import annotations
 
@@ -51,10 +51,25 @@ class AzurePostgresApi(PostgresApi):
             pages = self._client(ref).backups_automatic_and_on_demand.list_by_server(ref.resource_group, ref.server)
             return [_backup(b) for b in pages]
 
-    def restore_point_in_time(
-        self, ref: PostgresServerRef, *, target_server: str, point_in_time: datetime
-    ) -> PostgresServerState:
-        """PUT a NEW server with ``createMode: PointInTimeRestore`` from the source, and wait for it."""
+    def find_server(self, ref: PostgresServerRef, name: str) -> PostgresServerState | None:
+        """The server called ``name`` in the ref's resource group, or None."""
+        try:
+            return _server(self._get(ref, name))
+        except AzureNotFoundError:
+            return None
+
+    @snapshot_read
+    def list_servers(self, ref: PostgresServerRef) -> list[PostgresServerState]:
+        """Every server of the ref's resource group."""
+        with translate(_call("list servers", ref, ref.resource_group, _READ)):
+            return [_server(s) for s in self._client(ref).servers.list_by_resource_group(ref.resource_group)]
+
+    def start_restore(self, ref: PostgresServerRef, *, target_server: str, point_in_time: datetime) -> None:
+        """PUT a NEW server with ``createMode: PointInTimeRestore`` from the source; return once Azure accepted it.
+
+        The source is only read (GET); the one write is the PUT of ``target_server``, refused here when that name
+        is the source's or is taken.
+        """
         source = self._get(ref, ref.server)
         _check_restore(ref, source, target_server, point_in_time)
         self._refuse_existing(ref, target_server)
@@ -66,15 +81,9 @@ class AzurePostgresApi(PostgresApi):
                 point_in_time_utc=point_in_time,
             ),
         )
-        client = self._client(ref)
         call = _call("restore to a new server", ref, target_server, "Microsoft.DBforPostgreSQL/flexibleServers/write")
-        created = self._clients.run_lro(
-            call,
-            lambda polling: client.servers.begin_create_or_update(
-                ref.resource_group, target_server, body, polling=polling
-            ),
-        )
-        return _server(created)
+        with translate(call):
+            self._client(ref).servers.begin_create_or_update(ref.resource_group, target_server, body, polling=False)
 
     def _refuse_existing(self, ref: PostgresServerRef, target_server: str) -> None:
         """A restore always creates a new server: refuse a target name that is taken."""

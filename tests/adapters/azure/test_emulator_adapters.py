@@ -185,10 +185,14 @@ def test_get_server_and_backups(clients: AzureClients) -> None:
 
 def test_point_in_time_restore_creates_a_new_server(emulator: AzureEmulator, clients: AzureClients) -> None:
     when = datetime.now(UTC) - timedelta(hours=1)
-    restored = AzurePostgresApi(clients=clients).restore_point_in_time(
-        DB, target_server="pharmabot-db-pitr", point_in_time=when
-    )
-    assert restored.name == "pharmabot-db-pitr" and restored.state == "Ready"
+    api = AzurePostgresApi(clients=clients)
+    assert api.find_server(DB, "pharmabot-db-pitr") is None
+    api.start_restore(DB, target_server="pharmabot-db-pitr", point_in_time=when)
+    provisioning = api.find_server(DB, "pharmabot-db-pitr")
+    assert provisioning is not None and provisioning.state == "Provisioning"
+    restored = api.find_server(DB, "pharmabot-db-pitr")
+    assert restored is not None and restored.name == "pharmabot-db-pitr" and restored.state == "Ready"
+    assert {s.name for s in api.list_servers(DB)} >= {"pharmabot-db", "pharmabot-db-pitr"}
     (put,) = emulator.requests.matching("PUT")
     assert put.path.endswith("/flexibleServers/pharmabot-db-pitr")
     assert put.body["properties"]["createMode"] == "PointInTimeRestore"
@@ -199,9 +203,7 @@ def test_point_in_time_restore_creates_a_new_server(emulator: AzureEmulator, cli
 def test_restore_refuses_an_existing_target(emulator: AzureEmulator, clients: AzureClients) -> None:
     when = datetime.now(UTC) - timedelta(hours=1)
     with pytest.raises(AzureConflictError, match="already exists"):
-        AzurePostgresApi(clients=clients).restore_point_in_time(
-            DB, target_server="pharmabot-db-staging", point_in_time=when
-        )
+        AzurePostgresApi(clients=clients).start_restore(DB, target_server="pharmabot-db-staging", point_in_time=when)
     assert not emulator.requests.matching("PUT")
 
 
@@ -215,7 +217,7 @@ def test_restore_refuses_an_existing_target(emulator: AzureEmulator, clients: Az
 )
 def test_restore_refuses_bad_input(emulator: AzureEmulator, clients: AzureClients, target: str, when: datetime) -> None:
     with pytest.raises(UsageError):
-        AzurePostgresApi(clients=clients).restore_point_in_time(DB, target_server=target, point_in_time=when)
+        AzurePostgresApi(clients=clients).start_restore(DB, target_server=target, point_in_time=when)
     assert not emulator.requests.matching("PUT")
 
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.adapters.azure.clients import AzureClients
 from bot.adapters.azure.container_apps import AzureContainerAppsApi
+from bot.adapters.azure.jobs import AzureJobsApi
 from bot.adapters.azure.openai import AzureModelDeploymentsApi
 from bot.adapters.azure.postgres import AzurePostgresApi
 from bot.adapters.azure.search import AzureSearchApi
 from bot.config import AzureConfig
-from bot.domain.azure import ContainerAppRef, OpenAIAccountRef, PostgresServerRef, SearchAliasRef
+from bot.domain.azure import (
+    ContainerAppRef,
+    JobContainer,
+    JobRef,
+    OpenAIAccountRef,
+    PostgresServerRef,
+    SearchAliasRef,
+)
 from bot.domain.traffic import TrafficRules
 from bot.errors import (
     AzureAuthError,
@@ -45,15 +52,17 @@ def _pin(clients: AzureClients) -> object:
     return AzureModelDeploymentsApi(clients=clients).set_model_version(ACCOUNT, "gpt4o-stable", "2024-05-13")
 
 
-def _restore(clients: AzureClients) -> object:
-    when = datetime.now(UTC) - timedelta(hours=1)
-    return AzurePostgresApi(clients=clients).restore_point_in_time(DB, target_server="db-pitr", point_in_time=when)
+def _start_job(clients: AzureClients) -> object:
+    ref = JobRef(SUB, RG, "pharmabot-migrate")
+    return AzureJobsApi(clients=clients).start(
+        ref, container=JobContainer("migrate", "pharmabotacr.azurecr.io/pharmabot:1.5.0"), command=["alembic", "x"]
+    )
 
 
 LROS = [
     pytest.param(_shift, "PATCH", id="traffic-patch"),
     pytest.param(_pin, "PUT", id="deployment-put"),
-    pytest.param(_restore, "PUT", id="pitr-put"),
+    pytest.param(_start_job, "POST", id="job-start"),
 ]
 
 
