@@ -75,9 +75,17 @@ class Environments:
             self._bound.clear()
 
     def _bind(self, target: ServiceEnv, env: EnvironmentConfig) -> BoundEnvironment:
-        ctx = BindContext(target, self._config.azure, self._clock, self._kwargs, self._engines)
         kinds: dict[KindName, BoundKind[Any]] = {}
         handles: dict[KindName, object] = {}
+        ctx = BindContext(
+            target,
+            self._config.azure,
+            self._clock,
+            self._kwargs,
+            self._engines,
+            handles=handles,
+            releases=self._releases,
+        )
         problems: dict[KindName, str] = {}
         for plugin in self._registry.plugins:
             block = env.block(plugin.key)

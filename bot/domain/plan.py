@@ -152,6 +152,8 @@ class StepResult:
     seconds: float
     detail: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    # A progress report while a long step runs (a restore taking hours): posted in the thread, not a step.
+    progress: bool = False
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,8 @@ class BoundKind(ABC, Generic[S]):
     pointer_step: str = ""  # the step that moves the pointer (a drill's "pointer moved" phase ends with it)
     executes: bool = True  # False: planned only (the plan says what a person runs)
     drillable: bool = True  # False: never drilled (a release rollback: drill its layers one by one)
+    # True: always its own request (schema): a release rollback lists it as a separate request, never runs it.
+    own_request: bool = False
     # A release rollback runs its layers stage by stage, lowest first; the layers of one stage run concurrently.
     release_stage: int = 1
 

@@ -69,6 +69,9 @@ class BindContext:
     azure_client_kwargs: Mapping[str, Any] = field(default_factory=dict)
     engines: list[Engine] = field(default_factory=list)
     _clients: AzureClients | None = None
+    # The handles of the environment's kinds bound before this one (registry order), and the bot's release log.
+    handles: Mapping[KindName, object] = field(default_factory=dict)
+    releases: ReleaseLog | None = None
 
     def azure_clients(self) -> AzureClients:
         """The environment's Azure SDK clients (one credential, shared by its kinds)."""

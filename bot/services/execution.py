@@ -143,7 +143,13 @@ def _run_drill(
 def _step_done(
     deps: Deps, request: RollbackRequest, plan: Plan[Any], steps: list[StepResult], step: StepResult
 ) -> None:
-    """One finished step: audit, card (queued: Slack never holds up the next step)."""
+    """One finished step: audit, card (queued: Slack never holds up the next step). A progress report of a long
+    step (a restore) is audited and posted in the thread instead."""
+    if step.progress:
+        record(deps, "execution.progress", actor="rollback-bot", request_id=request.id, detail=step.detail)
+        deps.notifier.post_thread(request, step.detail)
+        deps.notifier.update_card(request, plan, steps=steps, note=f"Executing… {step.detail}")
+        return
     steps.append(step)
     record(
         deps,

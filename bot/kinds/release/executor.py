@@ -158,7 +158,7 @@ class ReleaseRollback(BoundKind[ReleaseState]):
         if good is None:
             note = "no release recorded yet" if view.newest is None else "no release is marked good yet"
             return Offer("everything back to a release", note, executable=view.newest is not None)
-        kinds = list(dict.fromkeys(d.kind for d in view.diffs if self._h.layers[d.kind].executes))
+        kinds = list(dict.fromkeys(d.kind for d in view.diffs if planning.runs_in_release(self._h, d.kind)))
         if not kinds:
             return Offer(f"everything back to release #{good.id}", f"live state matches release #{good.id}")
         note = f"{len(kinds)} layer{'s' if len(kinds) > 1 else ''} differ from #{good.id}: {', '.join(kinds)}"

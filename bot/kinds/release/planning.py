@@ -46,9 +46,15 @@ def choices(releases: Sequence[Release]) -> tuple[Choice, ...]:
     )
 
 
+def runs_in_release(h: ReleaseHandle, kind: KindName) -> bool:
+    """True when a release rollback runs this kind's layer itself (not a kind only planned or with its own request)."""
+    bound = h.layers[kind]
+    return bound.executes and not bound.own_request
+
+
 def executable_diffs(h: ReleaseHandle, live: Sequence[Layer], release: Release) -> tuple[ItemDiff, ...]:
     """The items of ``release`` a rollback could move (those of kinds the bot executes)."""
-    return tuple(d for d in differences(live, release.layers) if h.layers[d.kind].executes)
+    return tuple(d for d in differences(live, release.layers) if runs_in_release(h, d.kind))
 
 
 def default_release(h: ReleaseHandle, live: Sequence[Layer], releases: Sequence[Release]) -> Release | None:
@@ -80,7 +86,7 @@ def sort_diffs(h: ReleaseHandle, diffs: Sequence[ItemDiff]) -> Sorted:
     left: list[ItemDiff] = []
     for diff in diffs:
         bound = h.layers[diff.kind]
-        if not bound.executes:
+        if not bound.executes or bound.own_request:
             separate.append(diff)
             continue
         if diff.recorded is None or diff.recorded.target is None:

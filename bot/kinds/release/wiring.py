@@ -8,7 +8,7 @@ from bot.kinds.release import KIND, ReleaseHandle
 
 def bind(ctx: ComposeContext) -> ReleaseHandle | None:
     """Every executable kind of the environment as a layer (None without a release log or without any)."""
-    if ctx.releases is None or not any(bound.executes for bound in ctx.bound.values()):
+    if ctx.releases is None or not any(b.executes and not b.own_request for b in ctx.bound.values()):
         return None
     return ReleaseHandle(ctx.target, dict(ctx.bound), ctx.releases, ctx.kinds)
 

@@ -1,28 +1,15 @@
-"""The ``schema`` kind: planned only, the exact point-in-time restore command into a NEW server."""
+"""The ``schema`` kind: down-migration as a job, point-in-time restore into a NEW server, and the cut-over to it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from bot.domain.azure import PostgresServerRef
 from bot.domain.kinds import SCHEMA
 from bot.domain.readiness import CheckKey
 from bot.kinds.base import Kind
-from bot.kinds.schema.executor import PointInTimeRestore
-from bot.kinds.schema.state import ServerPoint
-from bot.ports.azure import PostgresApi
-from bot.ports.migrations import MigrationHead
+from bot.kinds.schema.executor import SchemaRollback
+from bot.kinds.schema.handle import Cutover, MigrationJob, Pace, PostgresHandle
+from bot.kinds.schema.state import SchemaState, ServerPoint, decode
 
-__all__ = ["KIND", "PostgresHandle", "ServerPoint"]
-
-
-@dataclass(frozen=True)
-class PostgresHandle:
-    """The schema kind bound to one PostgreSQL flexible server."""
-
-    api: PostgresApi
-    ref: PostgresServerRef
-    migrations: MigrationHead | None = None  # the application's migration head (``postgres.migrations``)
+__all__ = ["KIND", "Cutover", "MigrationJob", "Pace", "PostgresHandle", "SchemaState", "ServerPoint"]
 
 
 KIND: Kind[PostgresHandle] = Kind(
@@ -31,6 +18,6 @@ KIND: Kind[PostgresHandle] = Kind(
     title="PostgreSQL",
     component="PostgreSQL server",
     owns=frozenset({CheckKey.backup}),
-    bind=lambda handle, services: PointInTimeRestore(handle.api, handle.ref, services, handle.migrations),
-    decode=ServerPoint.from_json,
+    bind=SchemaRollback,
+    decode=decode,
 )

@@ -1,4 +1,5 @@
-"""Check 4: the newest completed backup is recent and the earliest restore point covers the window."""
+"""Check 4: the newest completed backup is recent, the earliest restore point covers the window, and whether the
+restore window still reaches back to the last good release (a restore to just before it is possible)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.domain.readiness import CheckKey, CheckResult, CheckStatus
 from bot.ports.azure import PostgresApi
 
 KEY = CheckKey.backup
+BEFORE_RELEASE = timedelta(minutes=5)  # a restore goes to 5 min before a release
 
 
 @dataclass(frozen=True)
@@ -19,13 +21,26 @@ class _Window:
     backup_max_age: timedelta
 
 
-def check_backup(api: PostgresApi, ref: PostgresServerRef, now: datetime, backup_max_age: timedelta) -> CheckResult:
-    """Fail without a backup younger than ``backup_max_age``; warn when the restore window is shorter than it."""
+def check_backup(
+    api: PostgresApi,
+    ref: PostgresServerRef,
+    now: datetime,
+    backup_max_age: timedelta,
+    *,
+    last_good: datetime | None = None,
+    last_good_label: str = "",
+) -> CheckResult:
+    """Fail without a backup younger than ``backup_max_age``; warn when the restore window is shorter than it, or
+    when it no longer reaches back to the last good release (``last_good``: when it was recorded)."""
     ctx = _Window(now, backup_max_age)
     completed = [b for b in api.list_backups(ref) if b.completed_time is not None]
     server = api.get_server(ref)
     findings = [_newest(ctx, completed), _window(ctx, server.earliest_restore_date, server.backup_retention_days)]
-    result = combine(KEY, findings, ok_summary="a recent backup, and a restore window that reaches back past it.")
+    findings.append(_covers(server.earliest_restore_date, last_good, last_good_label))
+    covers = f" and to the last good release {last_good_label}" if last_good is not None else ""
+    result = combine(
+        KEY, findings, ok_summary=f"a recent backup, and a restore window that reaches back past it{covers}."
+    )
     commands = _commands(ctx, ref, with_create=result.status is CheckStatus.failed)
     return CheckResult(KEY, result.status, f"{ref.server}: {result.summary}", result.evidence, commands)
 
@@ -54,6 +69,26 @@ def _window(ctx: _Window, earliest: datetime | None, retention: int | None) -> F
     if earliest > ctx.now - ctx.backup_max_age:
         return warned(f"earliest restore point {when(earliest)} does not reach back {limit}", line)
     return passed(line)
+
+
+def _covers(earliest: datetime | None, last_good: datetime | None, label: str) -> Finding:
+    """Whether a point-in-time restore can go back to just before the last good release."""
+    if last_good is None:
+        return passed("restore window vs. the last good release: no release is marked good yet")
+    if earliest is None:
+        return warned(
+            f"cannot tell whether the restore window covers the last good release {label}",
+            f"last good release {label} at {when(last_good)}; earliest restore point not reported",
+        )
+    if earliest > last_good - BEFORE_RELEASE:
+        return warned(
+            f"the restore window (from {when(earliest)}) no longer covers the last good release {label} "
+            f"at {when(last_good)}",
+            f"a restore to before {label} is no longer possible; only a down-migration can go back that far",
+        )
+    return passed(
+        f"the restore window (from {when(earliest)}) covers the last good release {label} at {when(last_good)}"
+    )
 
 
 def _commands(ctx: _Window, ref: PostgresServerRef, *, with_create: bool) -> tuple[str, ...]:
