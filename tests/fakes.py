@@ -364,6 +364,7 @@ class FakePostgres(PostgresApi):
         self.faults = Faults()
         self.restored: list[tuple[str, datetime]] = []
         self.servers: dict[str, PostgresServerState] = {}
+        self.ready_after: int | None = 2  # a restore is Ready after this many reads of it (None: only finish_restores)
 
     def get_server(self, ref: PostgresServerRef) -> PostgresServerState:
         return self.faults.run("get_server", lambda: self.server)
@@ -375,7 +376,12 @@ class FakePostgres(PostgresApi):
         def read() -> PostgresServerState | None:
             if name == self.server.name:
                 return self.server
-            return self.servers.get(name)
+            found = self.servers.get(name)
+            if found is not None and found.state == "Provisioning" and self.ready_after is not None:
+                self.ready_after -= 1
+                if self.ready_after <= 0:
+                    self.finish_restores()
+            return found
 
         return self.faults.run("find_server", read)
 
@@ -412,6 +418,7 @@ class FakeJobs(JobsApi):
         self._containers = list(containers)
         self.on_success = on_success
         self.outcome = "Succeeded"
+        self.finish_after = 2  # an execution ends after this many reads of it
         self.runs: dict[str, JobExecution] = {}
         self.faults = Faults()
 
@@ -435,7 +442,13 @@ class FakeJobs(JobsApi):
                     self.on_success(list(run.command))
 
     def execution(self, ref: JobRef, name: str) -> JobExecution:
-        return self.faults.run("execution", lambda: self.runs[name])
+        def read() -> JobExecution:
+            self.finish_after -= 1
+            if self.finish_after <= 0:
+                self.finish()
+            return self.runs[name]
+
+        return self.faults.run("execution", read)
 
     def executions(self, ref: JobRef) -> list[JobExecution]:
         return self.faults.run("executions", lambda: list(self.runs.values()))

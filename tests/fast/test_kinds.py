@@ -97,13 +97,14 @@ def test_model_restore_puts_the_upgrade_option_back() -> None:
     assert world.models.deployments["gpt4o-stable"].version_upgrade_option == "OnceNewDefaultVersionAvailable"
 
 
-def test_schema_is_planned_only() -> None:
+def test_schema_without_a_release_says_to_choose_a_way_back_and_runs_nothing() -> None:
     world = fast_world()
     bound = world.bound(SCHEMA)
     plan = bound.plan()
-    assert not plan.executable and not bound.executes
-    assert plan.commands[0].startswith("az postgres flexible-server restore") and "NEW server" in plan.blocked_reason  # type: ignore[operator]
-    with pytest.raises(UsageError, match="planned only"):
+    assert not plan.executable and bound.executes and not bound.drillable and bound.own_request
+    assert plan.commands[0].startswith("az postgres flexible-server restore")
+    assert "Choose a way back" in (plan.blocked_reason or "")
+    with pytest.raises(UsageError):
         list(bound.execute(plan))
 
 
