@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from datetime import UTC, datetime
 
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.appcontainers import models as m
@@ -118,7 +119,8 @@ class AzureContainerAppsApi(ContainerAppsApi):
                 kept = [e for e in (item.env or []) if e.name != name]
                 item.env = [*kept, m.EnvironmentVar(name=name, value=value)]
         template.containers = containers
-        template.revision_suffix = None  # Azure names the new revision
+        # A suffix of its own: the template's old suffix names a revision that exists already.
+        template.revision_suffix = f"{name.lower().replace('_', '-')[:12]}-{datetime.now(UTC):%m%d%H%M%S}"
         rules = [_weight(rule) for rule in traffic.rules]
         patch = m.ContainerApp(
             {

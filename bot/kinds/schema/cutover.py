@@ -119,7 +119,10 @@ def plan_cutover(
             "shift traffic to the new revision",
         ),
         choices=choices,
-        note=f"{ref.server} is kept as it was; delete it only when the team is sure.",
+        note=(
+            f"Data-loss window: writes that reached {ref.server} after the restore point are not in {new}. "
+            f"{ref.server} is kept as it was; delete it only when the team is sure."
+        ),
     )
 
 

@@ -122,7 +122,10 @@ def plan_restore(
             f"check {name} is Ready and {ref.server} is untouched",
         ),
         choices=choices,
-        note=f"{name} is a new server; {ref.server} is unchanged. Cut over with /rollback → schema → {name}.",
+        note=(
+            f"Data-loss window: writes to {ref.server} after {when(point)} are not in the new server {name}; "
+            f"{ref.server} is kept unchanged. Cut over with /rollback → schema → point the app at {name}."
+        ),
     )
 
 

@@ -1,0 +1,152 @@
+"""Schema rollbacks executed over the Azure emulator, the Slack fake and the real bot (SQLite and PostgreSQL):
+a down-migration as a job, a point-in-time restore into a new server, the cut-over to it through a health gate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.adapters.db.engine import make_engine
+from bot.domain.rollback_requests import RequestStatus
+from bot.errors import UsageError
+from tests.e2e.schema_support import (
+    JOB,
+    SOURCE_ID,
+    approve,
+    finished,
+    head_of,
+    open_schema,
+    schema_world,
+    wait_thread,
+    writes_to_the_original_server,
+)
+from tests.harness.world import ALICE, RG, SUB, World
+
+APP = "pharmabot-prod"
+
+
+@pytest.fixture
+def world(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from schema_world(db_url, tmp_path_factory)
+
+
+def _head(world: World) -> str:
+    engine = make_engine(world.settings.database_url)
+    try:
+        return head_of(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_down_migration_runs_the_job_with_the_exact_command_and_verifies_the_head(world: World) -> None:
+    request = open_schema(world)  # default: down to the last good release's head
+    approve(world, request)
+    done = finished(world, request.id)
+    assert done.status is RequestStatus.succeeded, done.result
+    (execution,) = world.azure.job_executions(SUB, RG, JOB)
+    container = execution["properties"]["template"]["containers"][0]
+    assert container["name"] == "migrate" and container["command"] == ["alembic", "downgrade", "a1"]
+    assert execution["properties"]["status"] == "Succeeded"
+    assert _head(world) == "a1"
+    wait_thread(world, done, f"{execution['name']}: Succeeded", "migration head is a1", "Rollback verified")
+    assert writes_to_the_original_server(world) == []
+
+
+def test_a_failing_job_ends_the_request_failed_with_the_jobs_status(world: World) -> None:
+    world.azure.script_job(JOB, status="Failed", seconds=0.3)
+    request = open_schema(world, "down:a1")
+    approve(world, request)
+    done = finished(world, request.id)
+    (execution,) = world.azure.job_executions(SUB, RG, JOB)
+    assert done.status is RequestStatus.failed
+    assert f"Job execution {execution['name']} ended Failed" in (done.result or {}).get("error", "")
+    assert _head(world) == "b2"
+    wait_thread(world, done, f"{execution['name']} ended Failed")
+
+
+def test_a_restore_creates_exactly_one_new_server_with_the_right_source_and_point(world: World) -> None:
+    world.azure.set_restore_seconds(1.0)
+    bad = world.runtime.deps.releases.latest(world_target())
+    assert bad is not None
+    point = (bad.recorded_at - timedelta(minutes=5)).astimezone(UTC)
+    choice = "restore:" + point.strftime("%Y-%m-%dT%H:%M:%SZ")
+    request = open_schema(world, choice)
+    approve(world, request)
+    done = finished(world, request.id)
+    assert done.status is RequestStatus.succeeded, done.result
+    name = f"pharmabot-db-restored-{point:%Y%m%d%H%M}"
+    (put,) = world.azure.requests.matching("PUT", path_contains="/flexibleServers/")
+    assert put.path.endswith(f"/flexibleServers/{name}")
+    props = put.body["properties"]
+    assert props["createMode"] == "PointInTimeRestore"
+    assert props["sourceServerResourceId"].lower() == SOURCE_ID.lower()
+    assert datetime.fromisoformat(props["pointInTimeUTC"].replace("Z", "+00:00")) == point.replace(microsecond=0)
+    assert writes_to_the_original_server(world) == []
+    thread = wait_thread(world, done, f"Restore into {name} started", f"{name} is Ready", "cut over")
+    assert f"restore into {name}: Provisioning" in thread  # progress while it ran
+    card = str(world.slack.message("C0INCIDENT", done.message_ts or ""))
+    assert "Data-loss window" in card
+
+
+def world_target():  # type: ignore[no-untyped-def]
+    from tests.e2e.schema_support import TARGET
+
+    return TARGET
+
+
+def test_a_point_outside_the_restore_window_is_refused_at_plan_time_saying_the_window(world: World) -> None:
+    old = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with pytest.raises(UsageError) as refused:
+        open_schema(world, "restore:" + old)
+    assert "outside the restore window of pharmabot-db" in refused.value.user_message
+    assert "→" in refused.value.user_message
+    assert world.azure.requests.matching("PUT") == []
+
+
+def _restored(world: World) -> str:
+    world.azure.set_restore_seconds(0)
+    request = open_schema(world, "restore:" + (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    approve(world, request)
+    assert finished(world, request.id).status is RequestStatus.succeeded
+    return f"pharmabot-db-restored-{request.created_at - timedelta(hours=1):%Y%m%d%H%M}"
+
+
+def test_a_cut_over_needs_a_second_approval_goes_through_the_health_gate_at_0_and_then_shifts(world: World) -> None:
+    _restored(world)
+    (server,) = [s for s in world.azure.state["resources"].values() if "-restored-" in str(s.get("name"))]
+    name = server["name"]
+    request = open_schema(world, f"cutover:{name}", requester=ALICE)
+    approve(world, request, approver=ALICE)  # the requester cannot approve it
+    world.wait(lambda: bool(world.slack.ephemerals(user_id=ALICE)), what="the refusal")
+    assert world.runtime.deps.requests.get(request.id).status is RequestStatus.pending
+    before = set(world.traffic())
+    world.azure.requests.reset()
+    approve(world, request)  # bob, an approver and not the requester
+    done = finished(world, request.id)
+    assert done.status is RequestStatus.succeeded, done.result
+    (new,) = set(world.traffic()) - before
+    patches = world.azure.requests.matching("PATCH", path_contains=f"containerApps/{APP}")
+    first = patches[0].body["properties"]
+    env = first["template"]["containers"][0]["env"]
+    assert {"name": "DATABASE_HOST", "value": f"{name}.postgres.database.azure.com"} in env
+    assert all(rule.get("revisionName") != new for rule in first["configuration"]["ingress"]["traffic"])  # 0 %
+    gate = [r for r in world.azure.requests.snapshot() if r.path.startswith(f"/_apps/{APP}/{new}")]
+    assert gate and world.azure.requests.snapshot().index(gate[0]) < world.azure.requests.snapshot().index(patches[-1])
+    assert world.traffic()[new] == 100
+    wait_thread(world, done, "az postgres flexible-server delete", "pharmabot-db is kept")
+    assert writes_to_the_original_server(world) == []
+
+
+def test_a_cut_over_whose_new_revision_fails_the_gate_moves_no_traffic(world: World) -> None:
+    name = _restored(world)
+    serving = {k: v for k, v in world.traffic().items() if v}
+    world.azure.unhealthy_next_revision()
+    request = open_schema(world, f"cutover:{name}")
+    approve(world, request)
+    done = finished(world, request.id)
+    assert done.status is RequestStatus.failed
+    assert "failed its health gate" in (done.result or {}).get("error", "")
+    assert {k: v for k, v in world.traffic().items() if v} == serving
+    assert writes_to_the_original_server(world) == []
