@@ -150,3 +150,29 @@ def test_a_cut_over_whose_new_revision_fails_the_gate_moves_no_traffic(world: Wo
     assert "failed its health gate" in (done.result or {}).get("error", "")
     assert {k: v for k, v in world.traffic().items() if v} == serving
     assert writes_to_the_original_server(world) == []
+
+
+def _backup_item(world: World) -> tuple[str, tuple[str, ...], str]:
+    from bot.domain.kinds import SCHEMA
+    from bot.domain.readiness import CheckKey, CheckResult
+    from bot.kinds import CheckInputs
+    from tests.e2e.schema_support import TARGET
+
+    policy = world.runtime.deps.catalog.resolve("pharmabot", "prod")
+    bound = world.runtime.deps.environment(TARGET).bound(SCHEMA)
+    result = bound.contribute(CheckKey.backup, CheckInputs(TARGET, datetime.now(UTC), policy.checklist))
+    assert isinstance(result, CheckResult)
+    return result.status.value, result.evidence, result.summary
+
+
+def test_the_checklist_backup_item_says_whether_the_restore_window_covers_the_last_good_release(world: World) -> None:
+    status, evidence, summary = _backup_item(world)
+    assert status == "pass" and "to the last good release #1" in summary
+    assert any(
+        line.startswith("the restore window (from ") and "covers the last good release" in line for line in evidence
+    )
+    with world.azure.lock:  # the window shrinks: the earliest restore point is now after the good release
+        server = world.azure.state["resources"][SOURCE_ID.lower()]
+        server["properties"]["backup"]["earliestRestoreDate"] = datetime.now(UTC).isoformat()
+    status, evidence, summary = _backup_item(world)
+    assert status == "warn" and "no longer covers the last good release #1" in summary

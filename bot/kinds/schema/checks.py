@@ -37,7 +37,7 @@ def check_backup(
     server = api.get_server(ref)
     findings = [_newest(ctx, completed), _window(ctx, server.earliest_restore_date, server.backup_retention_days)]
     findings.append(_covers(server.earliest_restore_date, last_good, last_good_label))
-    covers = f" and to the last good release {last_good_label}" if last_good is not None else ""
+    covers = f" and to the last good {last_good_label}" if last_good is not None else ""
     result = combine(
         KEY, findings, ok_summary=f"a recent backup, and a restore window that reaches back past it{covers}."
     )
@@ -77,18 +77,15 @@ def _covers(earliest: datetime | None, last_good: datetime | None, label: str) -
         return passed("restore window vs. the last good release: no release is marked good yet")
     if earliest is None:
         return warned(
-            f"cannot tell whether the restore window covers the last good release {label}",
-            f"last good release {label} at {when(last_good)}; earliest restore point not reported",
+            f"cannot tell whether the restore window covers the last good {label}",
+            f"last good {label} at {when(last_good)}; earliest restore point not reported",
         )
     if earliest > last_good - BEFORE_RELEASE:
         return warned(
-            f"the restore window (from {when(earliest)}) no longer covers the last good release {label} "
-            f"at {when(last_good)}",
+            f"the restore window (from {when(earliest)}) no longer covers the last good {label} at {when(last_good)}",
             f"a restore to before {label} is no longer possible; only a down-migration can go back that far",
         )
-    return passed(
-        f"the restore window (from {when(earliest)}) covers the last good release {label} at {when(last_good)}"
-    )
+    return passed(f"the restore window (from {when(earliest)}) covers the last good {label} at {when(last_good)}")
 
 
 def _commands(ctx: _Window, ref: PostgresServerRef, *, with_create: bool) -> tuple[str, ...]:
