@@ -14,7 +14,7 @@ from bot.domain.azure import JobContainer, JobExecution, JobRef
 from bot.errors import AzureOperationError
 from bot.ports.azure import JobsApi
 
-ROLE = "rollback-bot Container Apps operator"
+ROLE = "rollback-bot migration job runner"
 _KIND = "Container Apps job"
 
 
