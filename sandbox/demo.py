@@ -28,6 +28,7 @@ SEARCH_ALIAS = "drugs"
 PROMPT = "drug_info"
 PROMPTS_TABLE = "system_prompts"
 APP_SCHEMA_TABLE = "app_schema_version"  # the demo application's own migration table (Alembic's shape)
+RESTORE_SECONDS = 60  # how long a point-in-time restore takes in the sandbox
 DEPLOYER = "U0DEPLOYER"
 CHANNEL = "C0INCIDENT"
 DEPLOY_STEP_SECONDS = 4  # each canary step of a sandbox deploy holds this long (the Abort button works meanwhile)
@@ -79,6 +80,11 @@ ALICE, BOB, CAROL = (p.id for p in PEOPLE)
 def container_app(environment: str) -> str:
     """The container app that runs ``environment``."""
     return f"{SERVICE}-{environment}"
+
+
+def migration_job(environment: str) -> str:
+    """The demo application's migration job (a Container Apps job) in ``environment``."""
+    return "pharmabot-migrate" if environment == "prod" else f"pharmabot-migrate-{environment}"
 
 
 def postgres_server(environment: str) -> str:
@@ -184,6 +190,21 @@ def _environment(name: str, emulator_url: str, prompts_url: str) -> dict[str, An
             "server": postgres_server(name),
             # The application's own migration head (a release records it; a release rollback lists it).
             "migrations": {"database_url": prompts_url, "version_table": APP_SCHEMA_TABLE},
+            # Down-migrations run the application's migration job; a cut-over points the app at a restored server.
+            "migration_job": {
+                "name": migration_job(name),
+                "container": "migrate",
+                "down_command": ["alembic", "downgrade", "{target}"],
+            },
+            "cutover": {
+                "container": app,
+                "env_var": "DATABASE_HOST",
+                "health_attempts": 3,
+                "health_interval_seconds": 1,
+            },
+            # The sandbox's restores take RESTORE_SECONDS: follow them closely and report every 20 s.
+            "restore_poll_seconds": 2,
+            "progress_minutes": 0.34,
         },
         "search": {"endpoint": emulator_url, "alias": SEARCH_ALIAS},
         "telemetry": {

@@ -19,11 +19,15 @@ JsonDict = dict[str, Any]
 REVISION_TYPE = "microsoft.app/containerapps/revisions"
 DEPLOYMENT_TYPE = "microsoft.cognitiveservices/accounts/deployments"
 BACKUP_TYPE = "microsoft.dbforpostgresql/flexibleservers/backups"
+SERVER_TYPE = "microsoft.dbforpostgresql/flexibleservers"
 BAD_PROMPT = "You answer questions about medicines. Keep it short; skip the leaflet and the disclaimers."
 
 
-def estate_summary(azure: AzureEmulator, prompts: Mapping[str, SqlPromptStore]) -> JsonDict:
-    """Per environment: revisions and traffic, the prompt's versions, the model, backups and the alias."""
+def estate_summary(
+    azure: AzureEmulator, prompts: Mapping[str, SqlPromptStore], heads: Mapping[str, str | None] | None = None
+) -> JsonDict:
+    """Per environment: revisions and traffic, the prompt's versions, the model, backups, the migration head, the
+    restored servers and the alias."""
     with azure.lock:
         state = copy.deepcopy(azure.state)
     resources = list(state["resources"].values())
@@ -34,7 +38,12 @@ def estate_summary(azure: AzureEmulator, prompts: Mapping[str, SqlPromptStore]) 
                 "container_app": _container_app(resources, demo.container_app(env)),
                 "prompt": _prompt(prompts[env]),
                 "model": _model(resources, state["deploymentHistory"]),
-                "postgres": _postgres(resources, demo.postgres_server(env)),
+                "postgres": {
+                    **_postgres(resources, demo.postgres_server(env)),
+                    "head": (heads or {}).get(env),
+                    "restored": _restored(resources, demo.postgres_server(env)),
+                    "database_host": _database_host(resources, demo.container_app(env)),
+                },
                 "search": _search(state["search"]),
             }
             for env in demo.ENVIRONMENTS
@@ -102,6 +111,30 @@ def _postgres(resources: list[JsonDict], server: str) -> JsonDict:
         reverse=True,
     )
     return {"server": server, "backups": len(backups), "latest": backups[0] if backups else None}
+
+
+def _restored(resources: list[JsonDict], server: str) -> list[JsonDict]:
+    """The servers restored from ``server`` (``<server>-restored-…``) and their state."""
+    prefix = f"{server}-restored-"
+    return sorted(
+        (
+            {"name": r["name"], "state": r["properties"].get("state")}
+            for r in resources
+            if str(r.get("type", "")).lower() == SERVER_TYPE and str(r.get("name", "")).startswith(prefix)
+        ),
+        key=lambda s: str(s["name"]),
+    )
+
+
+def _database_host(resources: list[JsonDict], app: str) -> str | None:
+    """DATABASE_HOST on the revisions that serve the app (None: not set)."""
+    serving = [r for r in _of_type(resources, REVISION_TYPE, app) if r["properties"].get("trafficWeight")]
+    for revision in serving:
+        for container in revision["properties"]["template"].get("containers", []):
+            for env in container.get("env") or []:
+                if env.get("name") == "DATABASE_HOST":
+                    return str(env.get("value"))
+    return None
 
 
 def _search(search: JsonDict) -> JsonDict:

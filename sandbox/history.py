@@ -10,10 +10,11 @@ is live state as the bot reads it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy import Column, MetaData, String, Table, delete, insert, select
 
 from bot.adapters.db.engine import make_engine
 from bot.domain.kinds import CODE, EMBEDDING, MODEL, PROMPT, SCHEMA
@@ -48,6 +49,38 @@ def seed_app_schema(url: str) -> None:
                 conn.execute(insert(table).values(version_num=HEAD))
     finally:
         engine.dispose()
+
+
+def app_head(url: str) -> str | None:
+    """The demo application's migration head now."""
+    engine = make_engine(url)
+    try:
+        table = Table(demo.APP_SCHEMA_TABLE, MetaData(), Column("version_num", String(32), primary_key=True))
+        with engine.connect() as conn:
+            return conn.execute(select(table.c.version_num)).scalar()
+    finally:
+        engine.dispose()
+
+
+def migration_tool(url: str) -> Callable[[str, list[str]], str | None]:
+    """What the demo migration job does when an execution runs: ``alembic downgrade X`` moves the head to X."""
+
+    def run(job: str, command: list[str]) -> str | None:
+        if command[:2] != ["alembic", "downgrade"] or len(command) != 3:
+            return f"the demo migration tool only knows `alembic downgrade HEAD`, not {command}"
+        if command[2] not in (OLD_HEAD, HEAD):
+            return f"no migration {command[2]}"
+        engine = make_engine(url)
+        try:
+            table = Table(demo.APP_SCHEMA_TABLE, MetaData(), Column("version_num", String(32), primary_key=True))
+            with engine.begin() as conn:
+                conn.execute(delete(table))
+                conn.execute(insert(table).values(version_num=command[2]))
+        finally:
+            engine.dispose()
+        return None
+
+    return run
 
 
 def seed_releases(deps: Deps) -> None:

@@ -73,6 +73,8 @@ class Stack:
             prompts = _prompt_registries(root, undo)
             for env, registry in prompts.items():  # the application's calls use the active prompt version
                 azure.follow_prompts(demo.WORKSPACES[env], demo.prompt_history(registry.store))
+                azure.on_job(demo.migration_job(env), history.migration_tool(prompts_url(root, env)))
+            azure.set_restore_seconds(demo.RESTORE_SECONDS)
             runtime, bot_url, secret = _start_bot(root, slack, azure, undo)
             client = SlackClient(slack, bot_url, secret, demo.CHANNEL)
             stack = cls(root, slack, azure, prompts, runtime, bot_url, client, undo.pop_all())
@@ -81,7 +83,8 @@ class Stack:
 
     def estate(self) -> dict[str, Any]:
         """The side panel's data."""
-        return estate_summary(self.azure, {env: r.store for env, r in self.prompts.items()})
+        heads = {env: history.app_head(prompts_url(self.root, env)) for env in self.prompts}
+        return estate_summary(self.azure, {env: r.store for env, r in self.prompts.items()}, heads)
 
     def save(self, *, unless_saved_within: float = 0.0) -> None:
         """Write the channel to the state folder (when it changed), at most once per ``unless_saved_within`` s."""

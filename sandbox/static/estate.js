@@ -83,6 +83,17 @@ window.Estate = (() => {
   function postgres(pg) {
     const node = card("PostgreSQL", pg.server, "estate-postgres");
     node.append(el("div", "es-line", `${pg.backups} backups · latest ${when(pg.latest)}`));
+    const head = el("b", "", pg.head || "none");
+    head.dataset.testid = "migration-head";
+    const line = el("div", "es-line");
+    line.append("migration head ", head);
+    node.append(line);
+    for (const s of pg.restored || []) {
+      const restored = el("div", "es-line", `restored: ${s.name} (${s.state || "?"})`);
+      restored.dataset.testid = "restored-server";
+      node.append(restored);
+    }
+    if (pg.database_host) node.append(el("div", "es-note", `app uses ${pg.database_host}`));
     return node;
   }
 

@@ -260,3 +260,41 @@ def test_a_deploy_from_the_page_while_frozen_is_refused_at_once(page_api: PageCl
     page_api.wait(lambda s: any("frozen" in json.dumps(e) for e in s["ephemerals"]), "the freeze")
     refused = page_api.post("/api/deploy", user=ALICE, environment="prod", image="good")
     assert refused.status_code == 409 and "frozen by" in refused.json()["error"]
+
+
+def test_the_schema_story_down_migration_then_restore_and_cut_over(sandbox: Sandbox, page_api: PageClient) -> None:
+    from bot.domain.kinds import SCHEMA
+    from bot.domain.rollback_requests import ServiceEnv
+    from bot.domain.tree import FlowState
+    from bot.services import rollbacks
+    from sandbox.demo import CHANNEL
+
+    prod = page_api.state()["estate"]["environments"]["prod"]["postgres"]
+    assert prod["head"] == "5b1e0c2f7a91" and prod["restored"] == []
+    card = walk_to_card(page_api, "schema", "1.5.0's migration broke the interactions table")
+    assert "alembic downgrade 3f9d2a4c8e10" in str(card["blocks"])
+    approve(page_api, BOB, card)
+    page_api.card(status="Succeeded")
+    page_api.wait(lambda s: s["estate"]["environments"]["prod"]["postgres"]["head"] == "3f9d2a4c8e10", "the head")
+    # a restore to 5 min before the bad release, then the cut-over to it (each its own request and approval)
+    deps = sandbox.stack.runtime.deps
+    bad = next(r for r in deps.releases.recent(ServiceEnv("pharmabot", "prod")) if "1.5.0" in r.note)
+    point = bad.recorded_at - timedelta(minutes=5)
+    choice = "restore:" + point.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    state = FlowState(CHANNEL, "pharmabot", "prod", True, SCHEMA, choice)
+    restore = rollbacks.open_request(deps, state=state, reason="data written by 1.5.0 is wrong", requester_id=ALICE)
+    card = page_api.card(status="Waiting for approval")
+    assert "Data-loss window" in str(card["blocks"])
+    approve(page_api, BOB, card)
+    name = f"pharmabot-db-restored-{point.astimezone(UTC):%Y%m%d%H%M}"
+    page_api.wait(lambda s: s["estate"]["environments"]["prod"]["postgres"]["restored"], "the new server")
+    sandbox.stack.azure.skip(61)  # the sandbox's restore takes a minute
+    page_api.wait(lambda s: deps.requests.get(restore.id).status.value == "succeeded", "the restore", timeout=30)
+    restored = page_api.state()["estate"]["environments"]["prod"]["postgres"]["restored"]
+    assert restored == [{"name": name, "state": "Ready"}]
+    state = FlowState(CHANNEL, "pharmabot", "prod", True, SCHEMA, f"cutover:{name}")
+    cut = rollbacks.open_request(deps, state=state, reason="point the app at the restored data", requester_id=ALICE)
+    approve(page_api, BOB, page_api.card(status="Waiting for approval"))
+    page_api.wait(lambda s: deps.requests.get(cut.id).status.value == "succeeded", "the cut-over", timeout=30)
+    host = page_api.state()["estate"]["environments"]["prod"]["postgres"]["database_host"]
+    assert host == f"{name}.postgres.database.azure.com"

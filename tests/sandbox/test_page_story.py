@@ -185,3 +185,16 @@ def test_a_bad_deploy_is_rolled_back_automatically_and_the_page_shows_it_live(
     expect(page.locator('[data-testid="traffic-v3"]')).to_have_text("0 %")
     expect(page.locator('[data-testid="traffic-v2"]')).to_have_text("100 %")
     page.screenshot(path=str(ARTIFACTS / "sandbox-deploy-rolled-back.png"), animations="disabled")
+
+
+def test_schema_down_migration_story(sandbox: Sandbox, browser_page: Any) -> None:
+    page = browser_page
+    _open(page, sandbox)
+    expect(page.locator('[data-testid="migration-head"]').first).to_have_text("5b1e0c2f7a91")
+    _walk_modal(page, "schema", "1.5.0's migration broke the interactions table", "alembic downgrade 3f9d2a4c8e10")
+    card = _two_person_approval(page)
+    expect(page.locator('[data-testid="migration-head"]').first).to_have_text("3f9d2a4c8e10")
+    card.locator(".msg-replies").click()
+    expect(page.locator("#thread")).to_contain_text("migration head is 3f9d2a4c8e10")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sandbox-schema-final.png"), animations="disabled")
