@@ -176,3 +176,10 @@ def test_the_checklist_backup_item_says_whether_the_restore_window_covers_the_la
         server["properties"]["backup"]["earliestRestoreDate"] = datetime.now(UTC).isoformat()
     status, evidence, summary = _backup_item(world)
     assert status == "warn" and "no longer covers the last good release #1" in summary
+
+
+def test_a_cut_over_only_goes_to_a_server_restored_from_the_applications_own(world: World) -> None:
+    for other in ("pharmabot-db", "pharmabot-db-staging"):
+        with pytest.raises(UsageError, match="restored from pharmabot-db"):
+            open_schema(world, f"cutover:{other}")
+    assert world.azure.requests.matching("PATCH") == []

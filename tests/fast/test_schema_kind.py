@@ -11,7 +11,7 @@ from bot.domain.azure import JobContainer, JobRef
 from bot.domain.kinds import SCHEMA
 from bot.domain.plan import StepResult
 from bot.domain.releases import Layer, LayerItem, NewRelease, ReleaseStatus
-from bot.errors import AzureOperationError
+from bot.errors import AzureOperationError, UsageError
 from bot.kinds import KindServices
 from bot.kinds.schema import KIND, MigrationJob, Pace, PostgresHandle
 from tests.fakes import (
@@ -120,3 +120,13 @@ def test_a_point_outside_the_restore_window_is_refused_at_plan_time_saying_the_w
     plan = bound.plan(choice="restore:" + (NOW - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ"))
     assert not plan.executable and "outside the restore window" in (plan.blocked_reason or "")
     assert "→" in (plan.blocked_reason or "") and postgres.restored == []
+
+
+def test_a_crafted_choice_is_refused_a_cut_over_to_a_server_not_restored_from_ours_too() -> None:
+    bound, _, _, _ = _bound()
+    with pytest.raises(UsageError, match="down:<head>"):
+        bound.plan(choice="down:a1; rm -rf /")
+    with pytest.raises(UsageError):
+        bound.plan(choice="cutover:pharmabot-db")
+    with pytest.raises(UsageError, match="not a schema rollback"):
+        bound.plan(choice="drop:everything")

@@ -16,7 +16,7 @@ from bot.domain.azure import ContainerAppState, PostgresServerRef, Revision
 from bot.domain.kinds import SCHEMA
 from bot.domain.plan import Choice, Plan, StepResult
 from bot.domain.traffic import TrafficRule, TrafficRules
-from bot.errors import AzureOperationError, VerificationError
+from bot.errors import AzureOperationError, UsageError, VerificationError
 from bot.kinds.base import before_write
 from bot.kinds.schema.handle import Cutover
 from bot.kinds.schema.state import CUTOVER, SchemaState
@@ -69,6 +69,10 @@ def plan_cutover(
     c: Cutover, api: PostgresApi, ref: PostgresServerRef, new: str, choices: tuple[Choice, ...]
 ) -> Plan[SchemaState]:
     """Set the variable to the new server's host through a new revision gated at 0 %."""
+    if not new.startswith(f"{ref.server}-restored-") or new == ref.server:
+        raise UsageError(
+            f"A cut-over goes to a server restored from {ref.server} ({ref.server}-restored-…), not {new!r}."
+        )
     app = c.api.get_app(c.ref)
     now = SchemaState(CUTOVER, subject(c), serving_value(c, app))
     host, why = host_of(api, ref, new)

@@ -8,6 +8,7 @@ rollback lists it and never runs it, and it is never drilled (a drill would crea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from bot.kinds.schema.options import Options, options
 from bot.kinds.schema.restore import restore_command, schema_findings
 from bot.kinds.schema.state import CUTOVER, DOWN, RESTORE, SchemaState, migration_item
 
+HEAD_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")  # a migration head (Alembic: hex, several joined by +)
 NEVER_DRILLED = "Schema rollbacks are never drilled: a drill would create servers and migrate the real database."
 
 
@@ -106,8 +108,8 @@ class SchemaRollback(BoundKind[SchemaState]):
             raise UsageError(
                 "A down-migration needs postgres.migration_job and postgres.migrations (where the head is read)."
             )
-        if not target:
-            raise UsageError("Say which migration head to go down to: down:<head>.")
+        if not HEAD_SHAPE.fullmatch(target):
+            raise UsageError("Say which migration head to go down to: down:<head> (letters, digits, _ . + -).")
         label = offered.label(down.PREFIX + target)
         return down.plan_down(
             job, migrations, self._h.version_table, target=target, label=label, choices=offered.choices

@@ -10,8 +10,10 @@ from typing import TypeVar
 from bot.domain.findings import duration
 from bot.domain.plan import StepResult
 from bot.errors import AzureOperationError
+from bot.kinds.base import before_write
 
 T = TypeVar("T")
+FENCE_SECONDS = 5.0
 
 
 def follow(
@@ -33,8 +35,11 @@ def follow(
         AzureOperationError: still not finished after ``timeout`` (the message says how to ``check`` it).
     """
     started = time.monotonic()
-    reported = started
+    reported = fenced = started
     while True:
+        if time.monotonic() - fenced >= FENCE_SECONDS:  # still this replica's execution? (stops a handed-over one)
+            before_write()
+            fenced = time.monotonic()
         current = read()
         if finished(current):
             return current
