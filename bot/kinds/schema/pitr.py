@@ -107,7 +107,6 @@ def plan_restore(
         current_text=f"{ref.server} ({source.state or 'not reported'}), restore window {window_text(source, now)}",
         desired_text=f"a NEW server {name}: {ref.server} as it was at {when(point)} ({label})",
         commands=(restore_cli(ref, name, point),),
-        roll_forward=(f"az postgres flexible-server delete --resource-group {ref.resource_group} --name {name}",),
         risks=(
             f"Data-loss window: everything written to {ref.server} after {when(point)} — {duration(lost)} of writes "
             f"so far, and every write until the cut-over — is not in {name}. {ref.server} keeps it: the bot never "
