@@ -39,7 +39,7 @@ def _release(releases: FakeReleases, head: str, status: ReleaseStatus, hours_ago
     return recorded.id
 
 
-def _bound(*, with_job: bool = True):  # type: ignore[no-untyped-def]
+def _bound(*, with_job: bool = True, job_timeout: timedelta = timedelta(minutes=30)):  # type: ignore[no-untyped-def]
     clock = Clock()
     _, _, _, postgres = _estate(clock)
     head = FakeMigrationHead("b2")
@@ -49,7 +49,9 @@ def _bound(*, with_job: bool = True):  # type: ignore[no-untyped-def]
     releases = FakeReleases()
     _release(releases, "a1", ReleaseStatus.good, 5)
     _release(releases, "b2", ReleaseStatus.bad, 1)
-    job = MigrationJob(jobs, JobRef("s", "rg", "migrate-job"), "migrate", ("alembic", "downgrade", "{target}"))
+    job = MigrationJob(
+        jobs, JobRef("s", "rg", "migrate-job"), "migrate", ("alembic", "downgrade", "{target}"), job_timeout
+    )
     handle = PostgresHandle(
         api=postgres,
         ref=SERVER,
@@ -130,3 +132,29 @@ def test_a_crafted_choice_is_refused_a_cut_over_to_a_server_not_restored_from_ou
         bound.plan(choice="cutover:pharmabot-db")
     with pytest.raises(UsageError, match="not a schema rollback"):
         bound.plan(choice="drop:everything")
+
+
+def test_a_restore_past_its_own_bound_fails_saying_it_goes_on_in_azure_and_how_to_check() -> None:
+    clock = Clock()
+    _, _, _, postgres = _estate(clock)
+    postgres.ready_after = None  # never Ready
+    releases = FakeReleases()
+    _release(releases, "a1", ReleaseStatus.good, 5)
+    _release(releases, "b2", ReleaseStatus.unknown, 1)
+    pace = Pace(restore_timeout=timedelta(0), poll_seconds=0.0, progress_every=timedelta(hours=1))
+    handle = PostgresHandle(api=postgres, ref=SERVER, history=lambda: releases.recent(TARGET), pace=pace)
+    bound = KIND.bind(handle, KindServices(clock=clock, probe=FakeProbe()))
+    with pytest.raises(AzureOperationError) as caught:
+        list(bound.execute(bound.plan()))
+    text = caught.value.user_message
+    assert "still Provisioning" in text and "goes on in Azure" in text and "az postgres flexible-server show" in text
+    assert len(postgres.restored) == 1
+
+
+def test_a_job_execution_past_its_bound_fails_saying_how_to_check_it() -> None:
+    bound, _, jobs, head = _bound(job_timeout=timedelta(0))
+    jobs.finish_after = 10**6
+    with pytest.raises(AzureOperationError, match="still Running") as caught:
+        list(bound.execute(bound.plan()))
+    assert "az containerapp job execution show" in caught.value.user_message
+    assert head.value == "b2"
