@@ -168,6 +168,7 @@ class PostgresServerState:
     earliest_restore_date: datetime | None
     backup_retention_days: int | None
     fqdn: str | None
+    created: datetime | None = None  # when Azure created it (a restore's new server: when the restore began)
 
 
 # --- Container Apps jobs -------------------------------------------------------------------------

@@ -158,3 +158,15 @@ def test_a_job_execution_past_its_bound_fails_saying_how_to_check_it() -> None:
         list(bound.execute(bound.plan()))
     assert "az containerapp job execution show" in caught.value.user_message
     assert head.value == "b2"
+
+
+def test_a_restore_taken_over_keeps_the_bound_counted_from_when_it_began() -> None:
+    bound, postgres, _, _ = _bound(with_job=False)
+    plan = bound.plan()
+    assert plan.desired is not None
+    name = plan.desired.subject
+    postgres.ready_after = None
+    postgres.servers[name] = replace(postgres.server, name=name, state="Provisioning", created=NOW - timedelta(hours=5))
+    with pytest.raises(AzureOperationError, match="after 1 min since it began"):
+        list(bound.execute(replace(plan, current=bound.capture(plan))))
+    assert postgres.restored == []  # re-attached: never started another restore

@@ -131,6 +131,7 @@ def _server(server: m.Server) -> PostgresServerState:
         earliest_restore_date=parse_time(backup.earliest_restore_date) if backup else None,
         backup_retention_days=backup.backup_retention_days if backup else None,
         fqdn=props.fully_qualified_domain_name,
+        created=parse_time(server.system_data.created_at) if server.system_data else None,
     )
 
 

@@ -156,7 +156,7 @@ class SchemaRollback(BoundKind[SchemaState]):
                 raise UsageError("postgres.migration_job is no longer configured; nothing was changed.")
             return down.run_down(job, plan, self._h.pace)
         if current.way == RESTORE:
-            return pitr.run_restore(self._h.api, self._h.ref, plan, self._h.pace)
+            return pitr.run_restore(self._h.api, self._h.ref, plan, self._h.pace, self._services.clock)
         return cutover.run_cutover(self._cutover(), plan, self._services.probe, self._h.pace.poll_seconds)
 
     def verify(self, plan: Plan[SchemaState]) -> Verification:

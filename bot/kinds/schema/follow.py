@@ -26,6 +26,7 @@ def follow(
     poll_seconds: float,
     progress_every: timedelta,
     check: str,
+    bound_text: str = "",
 ) -> Generator[StepResult, None, T]:
     """Read until ``finished``; every ``progress_every`` yield a progress report; past ``timeout`` raise.
 
@@ -46,8 +47,8 @@ def follow(
         now = time.monotonic()
         if now - started > timeout.total_seconds():
             raise AzureOperationError(
-                f"{what} is still {say(current)} after {duration(timeout)}, the bound of this step; it goes on in "
-                f"Azure without the bot. Check it with `{check}`.",
+                f"{what} is still {say(current)} after {bound_text or duration(timeout)}, the bound of this step; "
+                f"it goes on in Azure without the bot. Check it with `{check}`.",
                 operation=what,
             )
         if now - reported >= progress_every.total_seconds():

@@ -8,7 +8,7 @@ starting another restore. The source server is only ever read.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.azure import PostgresServerRef, PostgresServerState
@@ -128,13 +128,19 @@ def plan_restore(
     )
 
 
-def run_restore(api: PostgresApi, ref: PostgresServerRef, plan: Plan[SchemaState], pace: Pace) -> Iterator[StepResult]:
-    """Start the restore (or re-attach to the server being created) and follow it until Ready."""
+def run_restore(
+    api: PostgresApi, ref: PostgresServerRef, plan: Plan[SchemaState], pace: Pace, now: Callable[[], datetime]
+) -> Iterator[StepResult]:
+    """Start the restore (or re-attach to the server being created) and follow it until Ready, within the bound
+    counted from when the restore began (a re-attached one has had part of it already)."""
     assert plan.desired is not None
     name = plan.desired.subject
     point = parse_point(plan.choice.removeprefix(PREFIX))
     started = time.monotonic()
     live = api.find_server(ref, name)
+    bound = pace.restore_timeout
+    if live is not None and live.created is not None:
+        bound = max(timedelta(0), pace.restore_timeout - (now() - live.created))
     if live is None:
         before_write()
         api.start_restore(ref, target_server=name, point_in_time=point)
@@ -151,7 +157,8 @@ def run_restore(api: PostgresApi, ref: PostgresServerRef, plan: Plan[SchemaState
         lambda: api.find_server(ref, name),
         lambda s: s is None or s.state == "Ready" or s.state in _GONE,
         lambda s: (s.state or "state not reported") if s else "gone",
-        timeout=pace.restore_timeout,
+        timeout=bound,
+        bound_text=f"{duration(pace.restore_timeout)} since it began",
         poll_seconds=pace.poll_seconds,
         progress_every=pace.progress_every,
         check=check,
