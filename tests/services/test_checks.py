@@ -152,7 +152,7 @@ def test_rollback_commands_pass_with_exact_commands_for_every_kind(world: Checks
         '-H "api-key: $AZURE_SEARCH_ADMIN_KEY" -d \'{"name":"drugs","indexes":["drugs-v1"]}\''
     ) in result.commands
     restore = next(c for c in result.commands if c.startswith("az postgres flexible-server restore"))
-    assert f"--resource-group {RG} --name {SERVER}-pitr-" in restore
+    assert f"--resource-group {RG} --name {SERVER}-restored-" in restore
     assert f"--source-server {SERVER} --restore-time {ctx.now:%Y-%m-%dT%H:%M}" in restore
     evidence = "\n".join(result.evidence)
     assert "model gpt4o-stable: runs gpt-4o 2024-08-06 (Standard, capacity 10)" in evidence

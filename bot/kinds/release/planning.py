@@ -30,7 +30,7 @@ class Sorted:
     """The differing items of a release, sorted by what the rollback does with them."""
 
     planned: tuple[Planned, ...] = ()
-    separate: tuple[ItemDiff, ...] = ()  # a kind the bot only plans (schema): it needs its own request
+    separate: tuple[ItemDiff, ...] = ()  # a kind with its own request (schema), or one the bot only plans
     left: tuple[ItemDiff, ...] = ()  # not in the release, or nothing to plan back to: left as it is
     blocked: str | None = None
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.domain.azure import PostgresServerRef
-from bot.domain.findings import Finding, failed, iso_z, passed, when
+from bot.domain.findings import Finding, failed, passed, when
+from bot.kinds.schema.pitr import restore_cli, restored_name
 from bot.ports.azure import PostgresApi
-
-_SERVER_NAME_MAX = 63
 
 
 def schema_findings(api: PostgresApi, ref: PostgresServerRef, now: datetime) -> list[Finding]:
@@ -32,10 +31,6 @@ def schema_findings(api: PostgresApi, ref: PostgresServerRef, now: datetime) -> 
 
 
 def restore_command(ref: PostgresServerRef, now: datetime) -> str:
-    """Point-in-time restore of the server as it was ``now`` into a NEW server (never in place)."""
-    suffix = f"-pitr-{now.astimezone(UTC):%Y%m%d%H%M}"
-    new_name = ref.server[: _SERVER_NAME_MAX - len(suffix)] + suffix
-    return (
-        f"az postgres flexible-server restore --resource-group {ref.resource_group} --name {new_name} "
-        f"--source-server {ref.server} --restore-time {iso_z(now)}"
-    )
+    """Point-in-time restore of the server as it was ``now`` into a NEW server (never in place), named as the bot
+    names the servers it restores."""
+    return restore_cli(ref, restored_name(ref.server, now), now)
