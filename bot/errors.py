@@ -80,6 +80,10 @@ class SelfApprovalError(NotAllowedError):
     """The requester tried to approve their own request."""
 
 
+class SamePersonError(NotAllowedError):
+    """The person approved the change this request continues (a restore, then its cut-over): someone else asks."""
+
+
 class ApprovalExpiredError(NotAllowedError):
     """The request expired before it was decided."""
 

@@ -89,6 +89,10 @@ class Plan(Generic[S]):
     blocked_reason: str | None = None
     note: str = ""
     format: int = PLAN_FORMAT
+    # A change made in two requests (a restore, then the cut-over to it): what this plan makes (``produces``), or
+    # what it continues (``follows``). Whoever approved the first may not ask for the second: two people again.
+    produces: str = ""
+    follows: str = ""
 
     @classmethod
     def blocked(

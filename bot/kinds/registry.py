@@ -69,6 +69,8 @@ class Kinds(Collection[KindName]):
             choices=tuple(Choice(**c) for c in data.get("choices", ())),
             blocked_reason=data.get("blocked_reason"),
             note=str(data.get("note", "")),
+            produces=str(data.get("produces", "")),
+            follows=str(data.get("follows", "")),
         )
 
 
@@ -89,6 +91,8 @@ def encode_plan(plan: Plan[Any]) -> dict[str, Any]:
         "choices": [asdict(c) for c in plan.choices],
         "blocked_reason": plan.blocked_reason,
         "note": plan.note,
+        "produces": plan.produces,
+        "follows": plan.follows,
     }
 
 

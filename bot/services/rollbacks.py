@@ -8,9 +8,16 @@ from typing import Any
 from bot.domain import approval
 from bot.domain.catalog import EnvironmentPolicy
 from bot.domain.plan import Plan
-from bot.domain.rollback_requests import NewRequest, RequestStatus, RollbackRequest
+from bot.domain.rollback_requests import NewRequest, RequestStatus, RollbackRequest, ServiceEnv
 from bot.domain.tree import FlowState
-from bot.errors import AlreadyDecidedError, ApprovalExpiredError, SlackApiError, StalePlanError, UsageError
+from bot.errors import (
+    AlreadyDecidedError,
+    ApprovalExpiredError,
+    SamePersonError,
+    SlackApiError,
+    StalePlanError,
+    UsageError,
+)
 from bot.kinds import encode_plan
 from bot.services import Deps
 from bot.services.audit import audited, record
@@ -20,6 +27,7 @@ from bot.services.policy import approvers_of, move, plan_of
 from bot.text import Mention, Text
 
 MAX_REASON = 1000
+FOLLOWED_WITHIN = 50  # how many recent requests of the target a follow-up's first request is looked for in
 
 
 def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str) -> RollbackRequest:
@@ -38,6 +46,14 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
     plan = preview(deps, state)
     if not plan.executable:
         raise UsageError(plan.blocked_reason or "This plan cannot be executed.")
+    if plan.follows:
+        audited(
+            deps,
+            actor=requester_id,
+            request_id=None,
+            action="open",
+            check=lambda: _not_its_approver(deps, policy.target, plan.follows, requester_id),
+        )
     new = NewRequest(
         target=policy.target,
         kind=plan.kind,
@@ -230,3 +246,15 @@ def expire_due(deps: Deps) -> list[RollbackRequest]:
             _close(deps, request, RequestStatus.expired, actor="system", note="Expired before anyone approved it.")
             expired.append(deps.requests.get(request.id))
     return expired
+
+
+def _not_its_approver(deps: Deps, target: ServiceEnv, follows: str, requester_id: str) -> None:
+    """Whoever approved the change a follow-up continues (the restore of a cut-over) may not ask for the follow-up."""
+    for earlier in deps.requests.list_recent(target=target, limit=FOLLOWED_WITHIN):
+        if earlier.status is not RequestStatus.succeeded or earlier.approver_id != requester_id:
+            continue
+        if plan_of(deps, earlier).produces == follows:
+            raise SamePersonError(
+                f"You approved request #{earlier.id}, which this request continues; someone else must ask for it, "
+                "and another person approve it (two people again)."
+            )

@@ -10,7 +10,7 @@ import pytest
 
 from bot.adapters.db.engine import make_engine
 from bot.domain.rollback_requests import RequestStatus
-from bot.errors import UsageError
+from bot.errors import SamePersonError, UsageError
 from tests.e2e.schema_support import (
     JOB,
     SOURCE_ID,
@@ -22,7 +22,7 @@ from tests.e2e.schema_support import (
     wait_thread,
     writes_to_the_original_server,
 )
-from tests.harness.world import ALICE, RG, SUB, World
+from tests.harness.world import ALICE, BOB, RG, SUB, World
 
 APP = "pharmabot-prod"
 
@@ -117,6 +117,10 @@ def test_a_cut_over_needs_a_second_approval_goes_through_the_health_gate_at_0_an
     _restored(world)
     (server,) = [s for s in world.azure.state["resources"].values() if "-restored-" in str(s.get("name"))]
     name = server["name"]
+    with pytest.raises(SamePersonError, match="You approved request #"):
+        open_schema(world, f"cutover:{name}", requester=BOB)  # bob approved the restore: someone else asks
+    refused = [e.event for e in world.runtime.deps.audit.list(limit=50)]
+    assert "refused.same_person" in refused
     request = open_schema(world, f"cutover:{name}", requester=ALICE)
     approve(world, request, approver=ALICE)  # the requester cannot approve it
     world.wait(lambda: bool(world.slack.ephemerals(user_id=ALICE)), what="the refusal")

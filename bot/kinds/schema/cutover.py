@@ -19,6 +19,7 @@ from bot.domain.traffic import TrafficRule, TrafficRules
 from bot.errors import AzureOperationError, UsageError, VerificationError
 from bot.kinds.base import before_write
 from bot.kinds.schema.handle import Cutover
+from bot.kinds.schema.pitr import restored_key
 from bot.kinds.schema.state import CUTOVER, SchemaState
 from bot.ports.azure import PostgresApi
 from bot.ports.health import HealthProbe
@@ -123,6 +124,7 @@ def plan_cutover(
             "shift traffic to the new revision",
         ),
         choices=choices,
+        follows=restored_key(new),
         note=(
             f"Data-loss window: writes that reached {ref.server} after the restore point are not in {new}. "
             f"{ref.server} is kept as it was; delete it only when the team is sure."

@@ -34,6 +34,11 @@ def restored_name(server: str, point: datetime) -> str:
     return server[: _SERVER_NAME_MAX - len(suffix)] + suffix
 
 
+def restored_key(name: str) -> str:
+    """What a restore makes and its cut-over continues (``Plan.produces`` / ``Plan.follows``)."""
+    return f"restored:{name}"
+
+
 def parse_point(value: str) -> datetime:
     """A restore point from a choice (ISO-8601, with a time zone)."""
     try:
@@ -121,6 +126,7 @@ def plan_restore(
             f"check {name} is Ready and {ref.server} is untouched",
         ),
         choices=choices,
+        produces=restored_key(name),
         note=(
             f"Data-loss window: writes to {ref.server} after {when(point)} are not in the new server {name}; "
             f"{ref.server} is kept unchanged. Cut over with /rollback → schema → point the app at {name}."
