@@ -220,7 +220,7 @@ class FakeContainerApps(ContainerAppsApi):
         self.faults.run("activate_revision", lambda: self._set_active(name, True))
 
     def set_env(
-        self, ref: ContainerAppRef, *, container: str, name: str, value: str, traffic: TrafficRules
+        self, ref: ContainerAppRef, *, container: str, name: str, value: str | None, traffic: TrafficRules
     ) -> ContainerAppState:
         traffic.check_writable()
 
@@ -230,7 +230,8 @@ class FakeContainerApps(ContainerAppsApi):
             created = (latest.created_time or NOW) + timedelta(minutes=1)
             new = replace(latest, name=f"{ref.name}--env{len(self.revisions)}", created_time=created)
             self._remember()
-            self.revisions[new.name] = replace(new, env=(*kept, (container, name, value)))
+            env = (*kept, (container, name, value)) if value is not None else kept
+            self.revisions[new.name] = replace(new, env=env)
             self.rules = traffic
             return self._state(self.rules, self.revisions)
 

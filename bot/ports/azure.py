@@ -114,10 +114,11 @@ class ContainerAppsApi(ABC):
 
     @abstractmethod
     def set_env(
-        self, ref: ContainerAppRef, *, container: str, name: str, value: str, traffic: TrafficRules
+        self, ref: ContainerAppRef, *, container: str, name: str, value: str | None, traffic: TrafficRules
     ) -> ContainerAppState:
-        """One PATCH, waited for: set variable ``name`` of ``container`` in the template (a new revision) and the
-        traffic rules to ``traffic`` (which keep the serving revisions pinned: the new one starts at 0 %).
+        """One PATCH, waited for: set variable ``name`` of ``container`` in the template (None: remove it; either
+        way a new revision) and the traffic rules to ``traffic`` (which keep the serving revisions pinned: the new
+        one starts at 0 %).
 
         Returns:
             The app's state after the change (its latest revision is the new one).

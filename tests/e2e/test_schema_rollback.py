@@ -153,6 +153,12 @@ def test_a_cut_over_whose_new_revision_fails_the_gate_moves_no_traffic(world: Wo
     assert done.status is RequestStatus.failed
     assert "failed its health gate" in (done.result or {}).get("error", "")
     assert {k: v for k, v in world.traffic().items() if v} == serving
+    app = world.azure.state["resources"][
+        f"/subscriptions/{SUB}/resourcegroups/{RG}/providers/microsoft.app/containerapps/{APP}"
+    ]
+    env = app["properties"]["template"]["containers"][0].get("env") or []
+    assert all(e["name"] != "DATABASE_HOST" for e in env)  # the template is back as it was (the variable unset)
+    assert "set back to unset" in (done.result or {}).get("error", "")
     assert writes_to_the_original_server(world) == []
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
+import secrets
 from typing import Any
-from datetime import UTC, datetime
 
 from azure.mgmt.appcontainers import ContainerAppsAPIClient
 from azure.mgmt.appcontainers import models as m
@@ -102,9 +102,10 @@ class AzureContainerAppsApi(ContainerAppsApi):
         )
 
     def set_env(
-        self, ref: ContainerAppRef, *, container: str, name: str, value: str, traffic: TrafficRules
+        self, ref: ContainerAppRef, *, container: str, name: str, value: str | None, traffic: TrafficRules
     ) -> ContainerAppState:
-        """One PATCH of the template (the variable set on ``container``) and the traffic rules, waited for."""
+        """One PATCH of the template (the variable set on ``container``, or removed for None) and the traffic
+        rules, waited for."""
         traffic.check_writable()
         client = self._client(ref)
         with translate(_call("read the container app", ref, ref.name, _READ)):
@@ -117,10 +118,10 @@ class AzureContainerAppsApi(ContainerAppsApi):
         for item in containers:
             if item.name == container:
                 kept = [e for e in (item.env or []) if e.name != name]
-                item.env = [*kept, m.EnvironmentVar(name=name, value=value)]
+                item.env = [*kept, m.EnvironmentVar(name=name, value=value)] if value is not None else kept
         template.containers = containers
         # A suffix of its own: the template's old suffix names a revision that exists already.
-        template.revision_suffix = f"{name.lower().replace('_', '-')[:12]}-{datetime.now(UTC):%m%d%H%M%S}"
+        template.revision_suffix = f"{name.lower().replace('_', '-')[:12].strip('-')}-{secrets.token_hex(3)}"
         rules = [_weight(rule) for rule in traffic.rules]
         patch = m.ContainerApp(
             {

@@ -3,8 +3,9 @@
 One PATCH sets ``postgres.cutover.env_var`` of ``postgres.cutover.container`` to the restored server's host
 (a new revision) and pins the revisions that serve now by name, so the new revision starts at 0 %. Once it is
 provisioned and running, its own health URL must answer 200 (``health_attempts`` tries ``health_interval_seconds``
-apart); only then does traffic move to it. If the gate fails nothing moves: traffic stays exactly on the
-revisions that served, the new revision is left at 0 % for inspection, and the request fails saying so.
+apart); only then does traffic move to it. If the gate fails no traffic moves: it stays exactly on the
+revisions that served, the new revision is left at 0 % for inspection, the template's variable is set back to
+what it was (so a later deploy does not carry the new host), and the request fails saying so.
 """
 
 from __future__ import annotations
@@ -150,19 +151,26 @@ def run_cutover(c: Cutover, plan: Plan[SchemaState], probe: HealthProbe, poll_se
     app = c.api.get_app(c.ref)
     original = app.traffic
     hold = pinned(app)
+    latest = app.revision(app.latest_revision or "")
+    was = latest.env_value(c.container, c.env_var) if latest is not None else None  # the template's value now
     before_write()
     changed = c.api.set_env(c.ref, container=c.container, name=c.env_var, value=host, traffic=hold)
     new = changed.latest_revision or ""
     detail = f"{c.env_var}={host} → revision {new} at 0 %; serving kept: {hold.describe()}"
     yield StepResult("new revision at 0 %", True, round(time.monotonic() - started, 3), detail, {"revision": new})
-    revision = _wait_running(c, new, poll_seconds)
     gate = time.monotonic()
-    passed, said = _health_gate(c, revision, probe)
+    try:
+        revision = _wait_running(c, new, poll_seconds)
+        passed, said = _health_gate(c, revision, probe)
+    except AzureOperationError as exc:
+        passed, said = False, exc.user_message
     if not passed:
+        before_write()
+        back = c.api.set_env(c.ref, container=c.container, name=c.env_var, value=was, traffic=hold)
         raise VerificationError(
             f"The new revision {new} failed its health gate ({said}). Traffic was not moved: it stays on "
-            f"{hold.describe()}; {new} is left at 0 % for inspection (its template names {host}). "
-            "The application still uses the old server."
+            f"{hold.describe()}; {new} is left at 0 % for inspection. The template's {c.env_var} was set back to "
+            f"{was or 'unset'} (revision {back.latest_revision}, at 0 %). The application still uses the old server."
         )
     yield StepResult("health gate", True, round(time.monotonic() - gate, 3), f"{new}: {said}")
     before_write()
