@@ -71,7 +71,7 @@ def plan_down(
         choice=choice,
         current=current,
         desired=SchemaState(DOWN, table, target),
-        current_text=f"migration head {head or 'none'}",
+        current_text=f"migration head {head or 'none'} (table {table})",
         desired_text=f"migration head {target} ({label})",
         commands=(job_command(job, container.image, command),),
         roll_forward=(upgrade,),
