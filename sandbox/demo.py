@@ -196,12 +196,7 @@ def _environment(name: str, emulator_url: str, prompts_url: str) -> dict[str, An
                 "container": "migrate",
                 "down_command": ["alembic", "downgrade", "{target}"],
             },
-            "cutover": {
-                "container": app,
-                "env_var": "DATABASE_HOST",
-                "health_attempts": 3,
-                "health_interval_seconds": 1,
-            },
+            "cutover": {"container": app, "env_var": "DATABASE_HOST"},
             # The sandbox's restores take RESTORE_SECONDS: follow them closely and report every 20 s.
             "restore_poll_seconds": 2,
             "progress_minutes": 0.34,

@@ -33,7 +33,7 @@ from bot.adapters.slack_auth import SlackAuthCheck
 from bot.adapters.slack_directory import WebClientDirectory
 from bot.adapters.slack_notifier import SlackNotifier
 from bot.bootstrap.database import prepare_database
-from bot.bootstrap.environments import Environments, warn_about_prompt_guards
+from bot.bootstrap.environments import Environments, deploy_policy, warn_about_prompt_guards
 from bot.bootstrap.runtime import Runtime as Runtime  # re-exported: callers build and hold it from here
 from bot.config import AppConfig, Settings, config_warnings
 from bot.domain.catalog import (
@@ -44,7 +44,6 @@ from bot.domain.catalog import (
     VerifyPolicy,
     named_like_production,
 )
-from bot.domain.deploy import DeployPolicy
 from bot.domain.leases import LeasePolicy
 from bot.domain.rollback_requests import ServiceEnv
 from bot.kinds import KindServices
@@ -113,16 +112,7 @@ def build_catalog(config: AppConfig, registry: KindRegistry = BUILTIN) -> Catalo
                     production=env.production if env.production is not None else named_like_production(env.name),
                     drills_in_prod=env.drills_in_prod,
                     drift=DriftPolicy(env.drift.interval_minutes, env.drift.channel),
-                    deploy=DeployPolicy(
-                        channel=env.deploy.channel,
-                        steps=env.deploy.steps,
-                        step_seconds=env.deploy.step_seconds,
-                        health_attempts=env.deploy.health_attempts,
-                        health_interval_seconds=env.deploy.health_interval_seconds,
-                        require_checklist=env.deploy.require_checklist,
-                        max_error_rate_ratio=env.deploy.max_error_rate_ratio,
-                        ready_timeout_seconds=env.deploy.ready_timeout_seconds,
-                    ),
+                    deploy=deploy_policy(env),
                 )
             )
     return Catalog(tuple(policies))

@@ -19,6 +19,7 @@ from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts.store import SqlPromptStore
 from bot.adapters.telemetry import build_telemetry
 from bot.config import AppConfig, EnvironmentConfig
+from bot.domain.deploy import DeployPolicy
 from bot.domain.kinds import KindName
 from bot.domain.rollback_requests import ServiceEnv
 from bot.errors import RollbackBotError, UsageError
@@ -27,6 +28,7 @@ from bot.kinds.edge import BindContext, ComposeContext, KindRegistry
 from bot.kinds.prompt import KIND as PROMPT_KIND
 from bot.kinds.prompt.wiring import PromptsConfig, prompts_init_command
 from bot.ports.releases import ReleaseLog
+from bot.services.deploy.template_guard import DeployTemplateGuard
 
 log = logging.getLogger("rollback_bot.bootstrap")
 TELEMETRY = KindName("telemetry")  # not a kind: named like one where an environment lists what is unavailable
@@ -77,6 +79,7 @@ class Environments:
     def _bind(self, target: ServiceEnv, env: EnvironmentConfig) -> BoundEnvironment:
         kinds: dict[KindName, BoundKind[Any]] = {}
         handles: dict[KindName, object] = {}
+        guard = DeployTemplateGuard(probe=self._services.probe, clock=self._clock, policy=deploy_policy(env))
         ctx = BindContext(
             target,
             self._config.azure,
@@ -85,6 +88,7 @@ class Environments:
             self._engines,
             handles=handles,
             releases=self._releases,
+            guard=guard,
         )
         problems: dict[KindName, str] = {}
         for plugin in self._registry.plugins:
@@ -133,6 +137,20 @@ class Environments:
                     kinds[name] = composed.kind.bind(handle, self._services)
             except RollbackBotError as exc:
                 problems[name] = exc.user_message
+
+
+def deploy_policy(env: EnvironmentConfig) -> DeployPolicy:
+    """An environment's ``deploy`` block as the deploy guard's policy."""
+    return DeployPolicy(
+        channel=env.deploy.channel,
+        steps=env.deploy.steps,
+        step_seconds=env.deploy.step_seconds,
+        health_attempts=env.deploy.health_attempts,
+        health_interval_seconds=env.deploy.health_interval_seconds,
+        require_checklist=env.deploy.require_checklist,
+        max_error_rate_ratio=env.deploy.max_error_rate_ratio,
+        ready_timeout_seconds=env.deploy.ready_timeout_seconds,
+    )
 
 
 def warn_about_prompt_guards(config: AppConfig) -> None:

@@ -40,6 +40,7 @@ from bot.domain.rollback_requests import ServiceEnv
 from bot.domain.secrets import SecretText
 from bot.kinds.base import BoundKind, Kind
 from bot.kinds.registry import Kinds
+from bot.ports.guard import TemplateGuard
 from bot.ports.releases import ReleaseLog
 
 __all__ = [
@@ -72,6 +73,8 @@ class BindContext:
     # The handles of the environment's kinds bound before this one (registry order), and the bot's release log.
     handles: Mapping[KindName, object] = field(default_factory=dict)
     releases: ReleaseLog | None = None
+    # The deploy guard's template change (a cut-over's new revision passes its health gate at 0 %).
+    guard: TemplateGuard | None = None
 
     def azure_clients(self) -> AzureClients:
         """The environment's Azure SDK clients (one credential, shared by its kinds)."""

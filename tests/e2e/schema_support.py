@@ -35,15 +35,11 @@ def schema_config(app_url: str) -> Any:
                 "container": "migrate",
                 "down_command": ["alembic", "downgrade", "{target}"],
             },
-            "cutover": {
-                "container": "pharmabot-prod",
-                "env_var": "DATABASE_HOST",
-                "health_attempts": 3,
-                "health_interval_seconds": 0.05,
-            },
+            "cutover": {"container": "pharmabot-prod", "env_var": "DATABASE_HOST"},
             "restore_poll_seconds": 0.05,
             "progress_minutes": 0.01,
         }
+        prod["deploy"] = {"health_attempts": 3, "health_interval_seconds": 0.05, "ready_timeout_seconds": 15}
         return data
 
     return change

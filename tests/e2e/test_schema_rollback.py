@@ -135,7 +135,8 @@ def test_a_cut_over_needs_a_second_approval_goes_through_the_health_gate_at_0_an
     first = patches[0].body["properties"]
     env = first["template"]["containers"][0]["env"]
     assert {"name": "DATABASE_HOST", "value": f"{name}.postgres.database.azure.com"} in env
-    assert all(rule.get("revisionName") != new for rule in first["configuration"]["ingress"]["traffic"])  # 0 %
+    rules = first["configuration"]["ingress"]["traffic"]
+    assert all(r["weight"] == 0 for r in rules if r.get("revisionName") == new or r.get("latestRevision"))  # 0 %
     gate = [r for r in world.azure.requests.snapshot() if r.path.startswith(f"/_apps/{APP}/{new}")]
     assert gate and world.azure.requests.snapshot().index(gate[0]) < world.azure.requests.snapshot().index(patches[-1])
     assert world.traffic()[new] == 100
@@ -146,12 +147,12 @@ def test_a_cut_over_needs_a_second_approval_goes_through_the_health_gate_at_0_an
 def test_a_cut_over_whose_new_revision_fails_the_gate_moves_no_traffic(world: World) -> None:
     name = _restored(world)
     serving = {k: v for k, v in world.traffic().items() if v}
-    world.azure.unhealthy_next_revision()
+    world.azure.script_health(APP, f"db-{name.rsplit('-', 1)[-1]}", [503])  # the cut-over's revision fails its gate
     request = open_schema(world, f"cutover:{name}")
     approve(world, request)
     done = finished(world, request.id)
     assert done.status is RequestStatus.failed
-    assert "failed its health gate" in (done.result or {}).get("error", "")
+    assert "did not pass the deploy guard" in (done.result or {}).get("error", "")
     assert {k: v for k, v in world.traffic().items() if v} == serving
     app = world.azure.state["resources"][
         f"/subscriptions/{SUB}/resourcegroups/{RG}/providers/microsoft.app/containerapps/{APP}"

@@ -1,11 +1,12 @@
-"""Cut-over: point the application at a restored server, through a new revision that must pass a health gate.
+"""Cut-over: point the application at a restored server, through the deploy guard.
 
-One PATCH sets ``postgres.cutover.env_var`` of ``postgres.cutover.container`` to the restored server's host
-(a new revision) and pins the revisions that serve now by name, so the new revision starts at 0 %. Once it is
-provisioned and running, its own health URL must answer 200 (``health_attempts`` tries ``health_interval_seconds``
-apart); only then does traffic move to it. If the gate fails no traffic moves: it stays exactly on the
-revisions that served, the new revision is left at 0 % for inspection, the template's variable is set back to
-what it was (so a later deploy does not carry the new host), and the request fails saying so.
+The guard's template change sets ``postgres.cutover.env_var`` of ``postgres.cutover.container`` to the restored
+server's host: one PATCH creates the new revision with the revisions that serve now pinned by name (the new
+one at 0 %); once it is running its own health URL must answer 200 (the environment's ``deploy`` gate settings);
+only then does all the traffic move to it, at once (never split between two databases). If the gate fails the
+guard puts the traffic back exactly as it found it, the new revision is left at 0 % for inspection, the
+template's variable is set back to what it was (so a later deploy does not carry the new host), and the request
+fails saying so.
 """
 
 from __future__ import annotations
@@ -14,16 +15,16 @@ import time
 from collections.abc import Iterator
 
 from bot.domain.azure import ContainerAppState, PostgresServerRef, Revision
+from bot.domain.deploy import TemplateChange
 from bot.domain.kinds import SCHEMA
 from bot.domain.plan import Choice, Plan, StepResult
 from bot.domain.traffic import TrafficRule, TrafficRules
-from bot.errors import AzureOperationError, UsageError, VerificationError
+from bot.errors import UsageError, VerificationError
 from bot.kinds.base import before_write
 from bot.kinds.schema.handle import Cutover
 from bot.kinds.schema.pitr import restored_key
 from bot.kinds.schema.state import CUTOVER, SchemaState
 from bot.ports.azure import PostgresApi
-from bot.ports.health import HealthProbe
 
 PREFIX = "cutover:"
 
@@ -103,7 +104,7 @@ def plan_cutover(
         desired_text=f"{c.env_var} = {host} on a new revision, after its health gate",
         commands=(
             f"az containerapp update --name {name} --resource-group {rg} --container-name {c.container} "
-            f"--set-env-vars {c.env_var}={host}",
+            f"--set-env-vars {c.env_var}={host}  # the bot writes this with the serving revisions pinned by name",
             f"az containerapp ingress traffic set --name {name} --resource-group {rg} "
             "--revision-weight <the new revision>=100  # only after its health URL answers 200",
         ),
@@ -113,16 +114,19 @@ def plan_cutover(
         ),
         risks=(
             f"Data-loss window: writes that reached {ref.server} after the restore point are not in {new}.",
-            "The new revision takes no traffic until its health URL answers 200 "
-            f"({c.health_attempts} tries {c.health_interval_seconds:g} s apart); if it never does, traffic stays "
-            "where it is and the request fails.",
+            "The new revision takes no traffic until its health URL answers 200 (the deploy guard's gate: the "
+            "environment's deploy.health_attempts and deploy.health_interval_seconds); if it never does, traffic "
+            "stays where it is and the request fails.",
+            "All the traffic moves at once after the gate (no canary steps): the application never writes to two "
+            "databases at the same time.",
         ),
         steps=(
             f"one PATCH: {c.env_var}={host} in container {c.container} (a new revision) and the serving revisions "
             "pinned by name (the new one at 0 %)",
-            "wait until the new revision is provisioned and running",
+            "wait until the new revision is provisioned and running (the deploy guard)",
             "health gate on the new revision's own URL",
-            "shift traffic to the new revision",
+            "all the traffic to the new revision; if the gate fails, traffic back exactly as it was and the "
+            f"template's {c.env_var} set back",
         ),
         choices=choices,
         follows=restored_key(new),
@@ -143,72 +147,44 @@ def _json(rules: TrafficRules) -> str:
     return json.dumps(rules.to_json(), separators=(",", ":"))
 
 
-def run_cutover(c: Cutover, plan: Plan[SchemaState], probe: HealthProbe, poll_seconds: float) -> Iterator[StepResult]:
-    """PATCH at 0 %, wait, gate, shift (or leave traffic exactly where it was)."""
+def revision_suffix(c: Cutover, new: str) -> str:
+    """``db-<yyyymmddhhmm>`` of the restored server (``-2``, ``-3`` … when a cut-over to it was tried before)."""
+    base = "db-" + new.rsplit("-", 1)[-1]
+    taken = {r.name for r in c.api.list_revisions(c.ref)}
+    suffix, n = base, 1
+    while f"{c.ref.name}--{suffix}" in taken:
+        n += 1
+        suffix = f"{base}-{n}"
+    return suffix
+
+
+def run_cutover(c: Cutover, plan: Plan[SchemaState]) -> Iterator[StepResult]:
+    """Through the deploy guard: the new revision at 0 %, its health gate, then all the traffic at once. If the
+    gate fails the guard puts the traffic back; the template's variable is then set back too."""
     assert plan.desired is not None and plan.desired.value is not None
     host = plan.desired.value
+    new = plan.follows.removeprefix("restored:") or host.split(".", 1)[0]
     started = time.monotonic()
     app = c.api.get_app(c.ref)
-    original = app.traffic
-    hold = pinned(app)
     latest = app.revision(app.latest_revision or "")
     was = latest.env_value(c.container, c.env_var) if latest is not None else None  # the template's value now
-    before_write()
-    changed = c.api.set_env(c.ref, container=c.container, name=c.env_var, value=host, traffic=hold)
-    new = changed.latest_revision or ""
-    detail = f"{c.env_var}={host} → revision {new} at 0 %; serving kept: {hold.describe()}"
-    yield StepResult("new revision at 0 %", True, round(time.monotonic() - started, 3), detail, {"revision": new})
-    gate = time.monotonic()
-    try:
-        revision = _wait_running(c, new, poll_seconds)
-        passed, said = _health_gate(c, revision, probe)
-    except AzureOperationError as exc:
-        passed, said = False, exc.user_message
-    if not passed:
+    change = TemplateChange(env=((c.env_var, host),), container=c.container)
+    result = c.guard.change(c.api, c.ref, c.health_url_of, change, suffix=revision_suffix(c, new))
+    seconds = round(time.monotonic() - started, 3)
+    evidence = "; ".join(result.evidence[-3:])
+    if not result.promoted:
         before_write()
-        back = c.api.set_env(c.ref, container=c.container, name=c.env_var, value=was, traffic=hold)
+        back = c.api.set_env(c.ref, container=c.container, name=c.env_var, value=was, traffic=result.after)
         raise VerificationError(
-            f"The new revision {new} failed its health gate ({said}). Traffic was not moved: it stays on "
-            f"{hold.describe()}; {new} is left at 0 % for inspection. The template's {c.env_var} was set back to "
-            f"{was or 'unset'} (revision {back.latest_revision}, at 0 %). The application still uses the old server."
+            f"The new revision {result.revision} did not pass the deploy guard ({result.reason}). Traffic is as it "
+            f"was: {result.after.describe()}; {result.revision} is left at 0 % for inspection. The template's "
+            f"{c.env_var} was set back to {was or 'unset'} (revision {back.latest_revision}, at 0 %). The "
+            "application still uses the old server."
         )
-    yield StepResult("health gate", True, round(time.monotonic() - gate, 3), f"{new}: {said}")
-    before_write()
-    shifted = time.monotonic()
-    final = original if _follows_latest(original) else hold.pinned_to(new)
-    c.api.set_traffic(c.ref, final)
-    yield StepResult("traffic", True, round(time.monotonic() - shifted, 3), f"100 % on {new}: {final.describe(new)}")
-
-
-def _follows_latest(rules: TrafficRules) -> bool:
-    """A list that sends everything to the latest revision keeps that form (it now serves the new revision)."""
-    return not rules.rules or (len(rules.rules) == 1 and rules.rules[0].latest_revision)
-
-
-def _wait_running(c: Cutover, name: str, poll_seconds: float) -> Revision:
-    deadline = time.monotonic() + c.ready_timeout.total_seconds()
-    while True:
-        revision = next((r for r in c.api.list_revisions(c.ref) if r.name == name), None)
-        if revision is not None and revision.provisioning_state == "Provisioned" and revision.active:
-            return revision
-        if revision is not None and revision.provisioning_state == "Failed":
-            raise AzureOperationError(f"The new revision {name} failed to provision; traffic was not moved.")
-        if time.monotonic() > deadline:
-            state = revision.provisioning_state if revision else "not listed"
-            raise AzureOperationError(f"The new revision {name} is still {state}; traffic was not moved.")
-        time.sleep(min(poll_seconds, 2.0))
-
-
-def _health_gate(c: Cutover, revision: Revision, probe: HealthProbe) -> tuple[bool, str]:
-    said = "no answer"
-    for attempt in range(1, c.health_attempts + 1):
-        result = probe.get(c.health_url_of(revision))
-        said = f"{result.url} answered {result.status or result.detail} (try {attempt} of {c.health_attempts})"
-        if result.ok:
-            return True, said
-        if attempt < c.health_attempts:
-            time.sleep(c.health_interval_seconds)
-    return False, said
+    detail = f"{result.revision} ({c.env_var}={host}) passed its health gate at 0 % and took the traffic: "
+    yield StepResult(
+        "cut-over", True, seconds, detail + (evidence or result.after.describe()), {"revision": result.revision}
+    )
 
 
 def verify_cutover(c: Cutover, ref: PostgresServerRef, plan: Plan[SchemaState]) -> tuple[StepResult, ...]:

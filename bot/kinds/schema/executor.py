@@ -157,7 +157,7 @@ class SchemaRollback(BoundKind[SchemaState]):
             return down.run_down(job, plan, self._h.pace)
         if current.way == RESTORE:
             return pitr.run_restore(self._h.api, self._h.ref, plan, self._h.pace, self._services.clock)
-        return cutover.run_cutover(self._cutover(), plan, self._services.probe, self._h.pace.poll_seconds)
+        return cutover.run_cutover(self._cutover(), plan)
 
     def verify(self, plan: Plan[SchemaState]) -> Verification:
         current, _ = require_state(plan)

@@ -10,6 +10,7 @@ from bot.domain.azure import ContainerAppRef, JobRef, PostgresServerRef, Revisio
 from bot.domain.releases import Release
 from bot.domain.secrets import SecretText
 from bot.ports.azure import ContainerAppsApi, JobsApi, PostgresApi
+from bot.ports.guard import TemplateGuard
 from bot.ports.migrations import MigrationHead
 
 TARGET = "{target}"
@@ -39,9 +40,7 @@ class Cutover:
     container: str
     env_var: str
     health_url_of: Callable[[Revision], SecretText]
-    health_attempts: int = 12
-    health_interval_seconds: float = 5.0
-    ready_timeout: timedelta = timedelta(minutes=10)
+    guard: TemplateGuard  # the deploy guard: the new revision at 0 %, its health gate, then the traffic
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,6 @@ class CutoverConfig(ConfigBlock):
 
     container: NonEmpty
     env_var: str = Field(default="DATABASE_HOST", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    health_attempts: int = Field(default=12, ge=1, le=100)
-    health_interval_seconds: float = Field(default=5.0, ge=0, le=300)
 
 
 class PostgresConfig(ConfigBlock):
@@ -134,14 +132,15 @@ def _cutover(block: PostgresConfig, ctx: BindContext) -> Cutover | None:
     app = ctx.handles.get(CODE)
     if not isinstance(app, _App):
         raise UsageError("postgres.cutover needs the environment's container_app block (the app to point elsewhere)")
+    if ctx.guard is None:
+        raise UsageError("postgres.cutover needs the deploy guard, which this process does not run")
     return Cutover(
         api=app.api,
         ref=app.ref,
         container=config.container,
         env_var=config.env_var,
         health_url_of=app.health_url_of,
-        health_attempts=config.health_attempts,
-        health_interval_seconds=config.health_interval_seconds,
+        guard=ctx.guard,
     )
 
 

@@ -115,8 +115,6 @@ class Core:
         self.job_hooks: dict[str, Callable[[str, list[str]], str | None]] = {}
         # Seconds the emulator's clock for timed work (job executions, restores) is ahead of real time.
         self.skipped = 0.0
-        # How many of the next revisions a template change creates come up unhealthy.
-        self.unhealthy_revisions = 0
 
     def now(self) -> datetime:
         """The clock timed work runs on: real time plus what ``skip`` moved it forward."""

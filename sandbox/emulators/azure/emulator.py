@@ -253,11 +253,6 @@ class AzureEmulator:
             found = [arm_jobs.advance(self._core, e) for e in self._core.children(job_id, "executions")]
             return copy.deepcopy(sorted(found, key=lambda e: str(e["properties"]["startTime"])))
 
-    def unhealthy_next_revision(self, count: int = 1) -> None:
-        """The next ``count`` revisions a template change creates come up unhealthy (their health URL answers 503)."""
-        with self.lock:
-            self._core.unhealthy_revisions += count
-
     # -- Log Analytics --------------------------------------------------------------------------
 
     def workspace(self, workspace_id: str) -> JSON:
