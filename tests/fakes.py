@@ -75,8 +75,9 @@ from bot.kinds.release import KIND as RELEASE_KIND
 from bot.kinds.release import ReleaseHandle
 from bot.kinds.schema import KIND as SCHEMA_KIND
 from bot.kinds.schema import PostgresHandle
-from bot.ports.azure import ContainerAppsApi, JobsApi, ModelDeploymentsApi, PostgresApi, SearchApi
+from bot.ports.azure import ContainerAppsApi, ModelDeploymentsApi, PostgresApi, SearchApi
 from bot.ports.health import HealthProbe, HealthResult
+from bot.ports.jobs import JobsApi
 from bot.ports.metrics import Metrics
 from bot.ports.migrations import MigrationHead
 from bot.ports.notify import Notifier, PostedMessage

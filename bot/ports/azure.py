@@ -9,7 +9,6 @@ long-running operation failed or is still running after its time bound) or ``Azu
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from datetime import datetime
 
 from bot.domain.azure import (
@@ -17,9 +16,6 @@ from bot.domain.azure import (
     ContainerAppRef,
     ContainerAppState,
     IndexInfo,
-    JobContainer,
-    JobExecution,
-    JobRef,
     ModelDeployment,
     ModelVersionInfo,
     OpenAIAccountRef,
@@ -273,30 +269,6 @@ class PostgresApi(ABC):
             UsageError: the target is the source, or the time is naive or outside the backup window.
             AzureConflictError: a server called ``target_server`` already exists.
         """
-
-
-class JobsApi(ABC):
-    """Azure Container Apps jobs: start an execution with a command, and follow it."""
-
-    @abstractmethod
-    def containers(self, ref: JobRef) -> list[JobContainer]:
-        """The containers of the job's template (name and image)."""
-
-    @abstractmethod
-    def start(self, ref: JobRef, *, container: JobContainer, command: Sequence[str]) -> str:
-        """Start one execution of the job with ``command`` in ``container`` (the rest of its template as is).
-
-        Returns:
-            The execution's name.
-        """
-
-    @abstractmethod
-    def execution(self, ref: JobRef, name: str) -> JobExecution:
-        """Read one execution (its status now)."""
-
-    @abstractmethod
-    def executions(self, ref: JobRef) -> list[JobExecution]:
-        """Every execution of the job Azure still lists."""
 
 
 class SearchApi(ABC):

@@ -12,7 +12,7 @@ from bot.adapters.azure.errors import Call, translate
 from bot.adapters.azure.values import enum_text, parse_time
 from bot.domain.azure import JobContainer, JobExecution, JobRef
 from bot.errors import AzureOperationError
-from bot.ports.azure import JobsApi
+from bot.ports.jobs import JobsApi
 
 ROLE = "rollback-bot migration job runner"
 _KIND = "Container Apps job"

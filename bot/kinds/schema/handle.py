@@ -9,8 +9,9 @@ from datetime import timedelta
 from bot.domain.azure import ContainerAppRef, JobRef, PostgresServerRef, Revision
 from bot.domain.releases import Release
 from bot.domain.secrets import SecretText
-from bot.ports.azure import ContainerAppsApi, JobsApi, PostgresApi
+from bot.ports.azure import ContainerAppsApi, PostgresApi
 from bot.ports.guard import TemplateGuard
+from bot.ports.jobs import JobsApi
 from bot.ports.migrations import MigrationHead
 
 TARGET = "{target}"
