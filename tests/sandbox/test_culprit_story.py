@@ -6,8 +6,10 @@ import time
 from typing import Any
 
 from bot.domain.culprit import MIN_CALLS
+from bot.domain.tree import FlowState
+from bot.slack import views
 from bot.slack.ids import SlackId
-from sandbox.demo import ALICE
+from sandbox.demo import ALICE, CHANNEL
 from tests.sandbox.client import PageClient, selected
 
 CALLS_PER_SECOND = 1  # the demo workspace of prod: 60 calls a minute
@@ -47,7 +49,14 @@ def test_after_a_bad_prompt_the_prompt_story_preselects_prompt(page_api: PageCli
 
 
 def test_the_options_that_cannot_run_are_said_before_the_choice_not_under_an_option(page_api: PageClient) -> None:
-    view = _kind_step(page_api)
+    # Every kind of the sandbox runs (schema included), so the step is built as the flow builds it for an
+    # environment where one cannot: with the sandbox's own options and timeline, plus one that cannot run.
+    shown = _kind_step(page_api)
+    kinds = next(b for b in shown["blocks"] if b.get("block_id") == SlackId.kind_block.value)
+    options = [(o["value"], True, "") for o in kinds["element"]["options"]]
+    assert "schema" in [k for k, _, _ in options] and "Not offered here" not in str(shown["blocks"])
+    state = FlowState(CHANNEL, "pharmabot", "prod", True)
+    view = views.build_kind_view(state, [], [*options, ("flag", False, "planned only")], "code")
     order = [b.get("block_id") or b["type"] for b in view["blocks"]]
     note = next(i for i, b in enumerate(view["blocks"]) if "Not offered here" in str(b))
     assert note < order.index(SlackId.kind_block.value)
