@@ -130,17 +130,29 @@ class _Component:
 
 
 class Readiness:
-    """What ``/health/ready`` reports: each component, and whether the process takes work at all."""
+    """What ``/health/ready`` reports: each component, and whether the process takes work at all.
+
+    Only ``required`` components decide the answer (503 while one fails); the others, and each ``detail`` (a
+    section computed from memory, like the environments' degradation), are reported in the body, where a
+    problem makes the status ``degraded`` while the answer stays 200.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._components: dict[str, _Component] = {}
+        self._details: dict[str, Callable[[], dict[str, str]]] = {}
         self._draining = False
 
     def add(self, name: str, check: Check, *, required: bool = True, timeout: float = 3.0, ok_for: float = 0.0) -> None:
         """A dependency; ``required`` ones make the process unready when their check fails."""
         with self._lock:
             self._components[name] = _Component(TimedCheck(check, timeout=timeout, ok_for=ok_for), required)
+
+    def detail(self, name: str, section: Callable[[], dict[str, str]]) -> None:
+        """A section of the body: ``section()`` maps each item to ``ok`` or what is wrong with it (never
+        required; it must answer from memory)."""
+        with self._lock:
+            self._details[name] = section
 
     def starting(self, name: str, why: str = "starting") -> None:
         """``name``'s start-up step has not succeeded yet; ``why`` is shown instead of a live check."""
@@ -161,21 +173,30 @@ class Readiness:
     def draining(self) -> bool:
         return self._draining
 
-    def report(self) -> tuple[bool, dict[str, str]]:
-        """(ready, body): ``status`` (ready, starting, unavailable or draining) and one entry per component."""
+    def report(self) -> tuple[bool, dict[str, Any]]:
+        """(ready, body): ``status`` (ready, degraded, starting, unavailable or draining), one entry per
+        component and one section per detail."""
         if self._draining:
             return False, {"status": "draining"}
         with self._lock:
-            components = dict(self._components)
-        body: dict[str, str] = {}
-        ready, starting = True, False
+            components, details = dict(self._components), dict(self._details)
+        body: dict[str, Any] = {}
+        ready, starting, degraded = True, False, False
         for name, component in components.items():
             problem = component.starting if component.starting is not None else component.check()
             body[name] = problem or "ok"
             if problem and component.required:
                 ready = False
                 starting = starting or component.starting is not None
-        status = "ready" if ready else "starting" if starting else "unavailable"
+            degraded = degraded or bool(problem)
+        for name, section in details.items():
+            try:
+                items = section()
+            except Exception as exc:  # a detail never decides readiness
+                items = {"error": describe(exc)}
+            body[name] = items
+            degraded = degraded or any(value != "ok" for value in items.values())
+        status = ("degraded" if degraded else "ready") if ready else "starting" if starting else "unavailable"
         return ready, {"status": status, **body}
 
     def close(self) -> None:

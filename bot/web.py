@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.lifecycle import Readiness
 
@@ -63,7 +63,7 @@ class WebApp:
         return _json(start_response, "200 OK" if ready else "503 Service Unavailable", body)
 
 
-def _json(start_response: StartResponse, status: str, payload: dict[str, str]) -> list[bytes]:
+def _json(start_response: StartResponse, status: str, payload: dict[str, Any]) -> list[bytes]:
     body = json.dumps(payload).encode()
     start_response(status, [*_JSON, ("Content-Length", str(len(body)))])
     return [body]

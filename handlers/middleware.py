@@ -15,6 +15,30 @@ from handlers.deps import install
 from handlers.errors import tell
 
 
+# Request types Slack sends (a label value: anything else is counted as "other", so no series can be invented).
+KNOWN_TYPES = frozenset(
+    {
+        "command",
+        "block_actions",
+        "block_suggestion",
+        "view_submission",
+        "view_closed",
+        "event_callback",
+        "url_verification",
+        "shortcut",
+        "message_action",
+        "interactive_message",
+    }
+)
+
+
+def request_type(request: BoltRequest) -> str:
+    """The request's type as a bounded label value."""
+    kind = request.body.get("type") if isinstance(request.body, dict) else None
+    kind = kind if isinstance(kind, str) else "command"
+    return kind if kind in KNOWN_TYPES else "other"
+
+
 def is_retry(request: BoltRequest) -> bool:
     """A re-delivery: x-slack-retry-num of 1 or more (Socket Mode mirrors a first delivery as 0)."""
     values = request.headers.get("x-slack-retry-num") or []
@@ -30,12 +54,11 @@ def register(app: App, deps: Deps, lanes: Lanes, boards: BoardCache) -> None:
         if is_retry(request):
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         install(context, deps, lanes, boards)
-        deps.metrics.count("slack_requests", type=str(request.body.get("type") or "command"))
+        kind = request_type(request)
+        deps.metrics.count("slack_requests", type=kind)
         started = time.monotonic()
         response = next()
-        deps.metrics.observe(
-            "listener_seconds", time.monotonic() - started, type=str(request.body.get("type") or "command")
-        )
+        deps.metrics.observe("listener_seconds", time.monotonic() - started, type=kind)
         return response
 
     @app.error

@@ -855,11 +855,11 @@ class FakeChecklists(ChecklistLog):
         return self.reports[run_id - 1] if 0 < run_id <= len(self.reports) else None
 
     def claim(
-        self, target: ServiceEnv, *, fire_time: datetime, replica: str, lease_until: datetime
+        self, target: ServiceEnv, *, fire_time: datetime, replica: str, lease_until: datetime, attempts: int = 1
     ) -> ChecklistClaim | None:
         if (target, fire_time) in self.claims:
             return None
-        claim = ChecklistClaim(target, fire_time)
+        claim = ChecklistClaim(target, fire_time, attempts=attempts)
         self.claims[(target, fire_time)] = (claim, lease_until, False)
         return claim
 
@@ -1089,11 +1089,16 @@ class FakeMetrics(Metrics):
         self.counts: list[tuple[str, dict[str, str]]] = []
         self.timings: list[tuple[str, float]] = []
 
-    def count(self, name: str, **labels: str) -> None:
-        self.counts.append((name, labels))
+    def count(self, name: str, *, target: ServiceEnv | None = None, **labels: str) -> None:
+        where = {"service": target.service, "environment": target.environment} if target is not None else {}
+        self.counts.append((name, {**where, **labels}))
 
-    def observe(self, name: str, seconds: float, **labels: str) -> None:
+    def observe(self, name: str, seconds: float, *, target: ServiceEnv | None = None, **labels: str) -> None:
         self.timings.append((name, seconds))
+
+    def counted(self, name: str, **labels: str) -> int:
+        """How many times ``name`` was counted with (at least) ``labels``."""
+        return sum(1 for n, got in self.counts if n == name and all(got.get(k) == v for k, v in labels.items()))
 
 
 class FakeTelemetry(TelemetryQuery):

@@ -8,6 +8,7 @@ import secrets
 import socket
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 
 import handlers
 from bot.adapters.azure.snapshot import read_snapshot
@@ -31,6 +33,7 @@ from bot.adapters.http_health import RequestsHealthProbe
 from bot.adapters.metrics import PrometheusMetrics
 from bot.adapters.slack_auth import SlackAuthCheck
 from bot.adapters.slack_directory import WebClientDirectory
+from bot.adapters.slack_errors import SlackErrorCounter
 from bot.adapters.slack_notifier import SlackNotifier
 from bot.bootstrap.database import prepare_database
 from bot.bootstrap.environments import Environments, deploy_policy, warn_about_prompt_guards
@@ -131,15 +134,16 @@ def standalone_environments(
     return Environments(config, registry, services=services, clock=clock, azure_client_kwargs=azure_client_kwargs)
 
 
-def build_slack_client(settings: Settings, *, timeout: int = 10, retries: bool = True) -> WebClient:
-    """A Web API client honouring SLACK_API_URL, retrying connection errors and 429s (bounded) unless told not to."""
+def build_slack_client(
+    settings: Settings, *, timeout: int = 10, retries: bool = True, metrics: PrometheusMetrics | None = None
+) -> WebClient:
+    """A Web API client honouring SLACK_API_URL, retrying connection errors and 429s (bounded) unless told not to;
+    with ``metrics``, every failed call is counted by class (``rollback_bot_slack_errors_total``)."""
+    handlers: list[RetryHandler] = [SlackErrorCounter(partial(metrics.count, "slack_errors"))] if metrics else []
+    if retries:
+        handlers += [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)]
     return WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=timeout,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=2)]
-        if retries
-        else [],
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=timeout, retry_handlers=handlers
     )
 
 
@@ -171,8 +175,9 @@ def build_runtime(
             engine.dispose()
             raise
     sessions = make_session_factory(engine)
-    metrics = PrometheusMetrics()
-    client = build_slack_client(settings)
+    catalog = build_catalog(config, registry)
+    metrics = PrometheusMetrics(targets=[policy.target for policy in catalog.environments])
+    client = build_slack_client(settings, metrics=metrics)
     pool = WorkPool(max_workers=4, thread_name_prefix="rollback-exec")
     # Bolt's listeners only ack and hand the rest to a lane (Azure, the database, Slack calls): an ack never
     # waits behind slow work, and each lane is bounded.
@@ -187,18 +192,20 @@ def build_runtime(
         clock=clock,
         azure_client_kwargs=azure_client_kwargs,
         releases=releases,
+        metrics=metrics,
     )
     warn_about_prompt_guards(config)
     requests = SqlRequestRepository(sessions, clock)
+    metrics.watch_in_flight(requests)
     notifier = QueuedNotifier(
-        SlackNotifier(build_slack_client(settings, retries=False)),  # the queue retries, honouring Retry-After
+        SlackNotifier(build_slack_client(settings, retries=False, metrics=metrics)),  # the queue retries
         metrics,
         poster=SlackNotifier(client),
         current_version=lambda request_id: requests.get(request_id).version,
         policy=delivery,
     )
     deps = Deps(
-        catalog=build_catalog(config, registry),
+        catalog=catalog,
         kinds=registry.kinds,
         requests=requests,
         audit=SqlAuditLog(sessions),
@@ -226,8 +233,12 @@ def build_runtime(
     )
     bolt = build_bolt_app(settings, client, deps, listeners, lanes) if slack_app and settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None
-    slack_auth = SlackAuthCheck(build_slack_client(settings, timeout=3, retries=False)) if bolt is not None else None
-    readiness = build_readiness(deps, slack_auth)
+    slack_auth = (
+        SlackAuthCheck(build_slack_client(settings, timeout=3, retries=False, metrics=metrics))
+        if bolt is not None
+        else None
+    )
+    readiness = build_readiness(deps, slack_auth, environments)
     web = WebApp(
         slack=SlackRequestHandler(bolt) if http_slack and bolt is not None else None,
         readiness=readiness,
@@ -250,13 +261,28 @@ def build_runtime(
     )
 
 
-def build_readiness(deps: Deps, slack_auth: Callable[[], None] | None) -> Readiness:
-    """``/health/ready``: the database always; Slack's auth.test when Slack is configured (a success holds 30 s)."""
+def build_readiness(
+    deps: Deps, slack_auth: Callable[[], None] | None, environments: Environments | None = None
+) -> Readiness:
+    """``/health/ready``: the database decides it (without it the bot cannot do anything); Slack's auth.test (a
+    success holds 30 s) and each environment's degradation are reported in the body without failing it: an
+    unready replica would not make Slack or Azure come back, and the other environments keep working."""
     readiness = Readiness()
     readiness.add("database", deps.health.ping)
     if slack_auth is not None:
-        readiness.add("slack", slack_auth, timeout=4.0, ok_for=30.0)
+        readiness.add("slack", slack_auth, required=False, timeout=4.0, ok_for=30.0)
+    if environments is not None:
+        readiness.detail("environments", partial(environment_health, environments))
     return readiness
+
+
+def environment_health(environments: Environments) -> dict[str, str]:
+    """``service/environment`` → ``ok``, or ``degraded: <kind>: <reason>; …`` (its other kinds work)."""
+    health: dict[str, str] = {}
+    for target, problems in environments.problems().items():
+        said = "; ".join(f"{kind}: {why}" for kind, why in sorted(problems.items()))
+        health[str(target)] = f"degraded: {said}" if problems else "ok"
+    return health
 
 
 def _submit(pool: WorkPool, job: Callable[[], object]) -> None:

@@ -11,10 +11,12 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
 
+from bot.adapters.azure.policies import AzureErrorCounter
 from bot.adapters.db.engine import make_engine
 from bot.adapters.prompts.store import SqlPromptStore
 from bot.adapters.telemetry import build_telemetry
@@ -27,6 +29,7 @@ from bot.kinds import BoundEnvironment, BoundKind, KindServices
 from bot.kinds.edge import BindContext, ComposeContext, KindRegistry
 from bot.kinds.prompt import KIND as PROMPT_KIND
 from bot.kinds.prompt.wiring import PromptsConfig, prompts_init_command
+from bot.ports.metrics import Metrics
 from bot.ports.releases import ReleaseLog
 from bot.services.deploy.template_guard import DeployTemplateGuard
 
@@ -47,6 +50,7 @@ class Environments:
         azure_client_kwargs: Mapping[str, Any] | None = None,
         unavailable: Mapping[tuple[ServiceEnv, KindName], str] | None = None,
         releases: ReleaseLog | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._config = config
         self._registry = registry
@@ -55,6 +59,7 @@ class Environments:
         self._kwargs = dict(azure_client_kwargs or {})
         self._unavailable = dict(unavailable or {})
         self._releases = releases
+        self._metrics = metrics
         self._lock = threading.Lock()
         self._bound: dict[ServiceEnv, BoundEnvironment] = {}
         self._engines: list[Engine] = []
@@ -76,6 +81,28 @@ class Environments:
             self._engines.clear()
             self._bound.clear()
 
+    def configured(self) -> list[ServiceEnv]:
+        """Every configured service/environment, in the configuration's order."""
+        return [ServiceEnv(s.name, e.name) for s in self._config.services for e in s.environments]
+
+    def problems(self) -> dict[ServiceEnv, dict[KindName, str]]:
+        """Each configured environment's unavailable kinds with the reason (empty: not degraded); binds those not
+        bound yet (binding opens no connection)."""
+        found: dict[ServiceEnv, dict[KindName, str]] = {}
+        for target in self.configured():
+            try:
+                found[target] = dict(self(target).problems)
+            except Exception as exc:  # never the readiness answer's failure: the reason, by type
+                found[target] = {KindName("environment"): f"could not be bound ({type(exc).__name__})"}
+        return found
+
+    def _client_kwargs(self, target: ServiceEnv) -> dict[str, Any]:
+        """The Azure clients' options, with the error counter of ``target`` when metrics are exported."""
+        if self._metrics is None:
+            return self._kwargs
+        counter = AzureErrorCounter(partial(self._metrics.count, "azure_errors", target=target))
+        return {**self._kwargs, "per_call_policies": [*self._kwargs.get("per_call_policies", ()), counter]}
+
     def _bind(self, target: ServiceEnv, env: EnvironmentConfig) -> BoundEnvironment:
         kinds: dict[KindName, BoundKind[Any]] = {}
         handles: dict[KindName, object] = {}
@@ -84,7 +111,7 @@ class Environments:
             target,
             self._config.azure,
             self._clock,
-            self._kwargs,
+            self._client_kwargs(target),
             self._engines,
             handles=handles,
             releases=self._releases,

@@ -197,11 +197,12 @@ class ChecklistLog(ABC):
 
     @abstractmethod
     def claim(
-        self, target: ServiceEnv, *, fire_time: datetime, replica: str, lease_until: datetime
+        self, target: ServiceEnv, *, fire_time: datetime, replica: str, lease_until: datetime, attempts: int = 1
     ) -> ChecklistClaim | None:
         """Claim a scheduled fire time: a claim for exactly one caller across all replicas (a unique row), else None.
 
-        The claim is held until ``lease_until`` unless it is marked posted or its lease is extended.
+        The claim is held until ``lease_until`` unless it is marked posted or its lease is extended. ``attempts``
+        counts as used already (a fire time recorded as missed is claimed with every attempt used: never run).
         """
 
     @abstractmethod

@@ -108,12 +108,16 @@ def build_scheduler(
     policy = policy or SchedulePolicy()
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     pool = ThreadPoolExecutor(max_workers=CHECKLIST_WORKERS, thread_name_prefix="checklist")
-    schedules = {
-        target: partial(_latest, trigger, policy.catch_up)
-        for target, trigger in (triggers if triggers is not None else config_triggers(deps)).items()
-    }
+    chosen = triggers if triggers is not None else config_triggers(deps)
+    schedules = {target: partial(_latest, trigger, policy.catch_up) for target, trigger in chosen.items()}
+    missed = {target: partial(_latest, trigger, policy.max_retry_age) for target, trigger in chosen.items()}
     dispatcher = ChecklistDispatcher(
-        deps, schedules, run=partial(_submit, pool), post_later=partial(_post_later, scheduler), policy=policy
+        deps,
+        schedules,
+        run=partial(_submit, pool),
+        post_later=partial(_post_later, scheduler),
+        policy=policy,
+        missed=missed,
     )
     scheduler.add_job(
         dispatcher.tick, "interval", seconds=dispatch_seconds, next_run_time=datetime.now(UTC), id=DISPATCH_JOB

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot.domain.rollback_requests import AuditEvent
+from bot.domain.rollback_requests import AuditEvent, ServiceEnv
 from bot.errors import NotAllowedError
 from bot.services import Deps
 
@@ -39,11 +39,20 @@ def _event_name(error: NotAllowedError) -> str:
     return "refused." + re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__.removesuffix("Error")).lower()
 
 
-def audited(deps: Deps, *, actor: str, request_id: int | None, action: str, check: Callable[[], T]) -> T:
-    """Run ``check``; a policy refusal is audited (who, what, why) before it propagates."""
+def audited(
+    deps: Deps,
+    *,
+    actor: str,
+    request_id: int | None,
+    action: str,
+    check: Callable[[], T],
+    target: ServiceEnv | None = None,
+) -> T:
+    """Run ``check``; a policy refusal is audited (who, what, why) before it propagates, and counted by its
+    class (with ``target`` when the refusal concerns one)."""
     try:
         return check()
     except NotAllowedError as exc:
         record(deps, _event_name(exc), actor=actor, request_id=request_id, action=action, reason=exc.user_message)
-        deps.metrics.count("refusals", reason=type(exc).__name__)
+        deps.metrics.count("refusals", target=target, reason=type(exc).__name__)
         raise

@@ -47,7 +47,7 @@ def _run_checklist(deps: Deps, *, target: ServiceEnv, trigger: str) -> Checklist
     frozen = deps.freezes.active(target) if deps.freezes is not None else None
     report = ChecklistReport(target, now, run_checks(ctx), frozen)
     run_id = deps.checklists.record(report, trigger=trigger)
-    deps.metrics.count("checklists", overall=report.overall.value)
+    deps.metrics.count("checklists", target=target, overall=report.overall.value)
     return ChecklistRun(run_id, report)
 
 

@@ -43,7 +43,7 @@ def check_drift(deps: Deps, target: ServiceEnv) -> DriftReport:
         last_good=deps.releases.latest(target, status=ReleaseStatus.good),
     )
     for kind in report.kinds:
-        deps.metrics.count("drifts", kind=kind)
+        deps.metrics.count("drifts", target=target, kind=kind)
     return report
 
 

@@ -85,6 +85,7 @@ def start_drill(
             request_id=None,
             action="drill",
             check=lambda: approval.ensure_approver(rule, person, members, workspace),
+            target=target,
         )
     bound = _bound(deps, target, kind)
     plan = bound.plan()
@@ -104,7 +105,12 @@ def start_drill(
     )
     claim = (deps.replica_id, deps.leases.seconds) if run_here and not needs_approval else None
     request = audited(
-        deps, actor=requester_id, request_id=None, action="drill", check=lambda: deps.requests.add(new, claim=claim)
+        deps,
+        actor=requester_id,
+        request_id=None,
+        action="drill",
+        check=lambda: deps.requests.add(new, claim=claim),
+        target=target,
     )
     record(deps, "drill.requested", actor=requester_id, request_id=request.id, kind=bound.kind, approval=needs_approval)
     if channel_id is not None:
@@ -266,7 +272,7 @@ def _record(deps: Deps, drill: DrillRecord, steps: list[StepResult], plan: Plan[
         restored=stored.restored,
         error=drill.error,
     )
-    deps.metrics.count("drills", outcome="passed" if stored.passed else "failed")
+    deps.metrics.count("drills", target=drill.target, outcome="passed" if stored.passed else "failed")
     if plan is not None:
         watch_drill(deps, stored, plan)
     return DrillOutcome(stored, tuple(steps))

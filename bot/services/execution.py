@@ -274,8 +274,8 @@ def _finish(
         seconds=seconds,
         error=error,
     )
-    deps.metrics.count("outcomes", outcome=status.value, kind=plan.kind)
-    deps.metrics.observe("execution_seconds", seconds, kind=plan.kind)
+    deps.metrics.count("outcomes", target=request.target, outcome=status.value, kind=plan.kind)
+    deps.metrics.observe("execution_seconds", seconds, target=request.target, kind=plan.kind)
     watch = None
     if status is RequestStatus.succeeded and not request.is_drill:  # a drill schedules its own
         watch = watch_rollback(deps, done, plan, changed_at=started_at, settled_at=deps.clock())
@@ -312,7 +312,7 @@ def _close(deps: Deps, request: RollbackRequest, note: str, lines: list[str]) ->
     except AlreadyDecidedError:
         return deps.requests.get(request.id)
     record(deps, "execution.closed", actor="rollback-bot", request_id=request.id, note=note, live=lines)
-    deps.metrics.count("outcomes", outcome="interrupted", kind=request.kind)
+    deps.metrics.count("outcomes", target=request.target, outcome="interrupted", kind=request.kind)
     deps.notifier.update_card(done, plan_of(deps, done), note=note)
     deps.notifier.post_thread(done, note + " Check live state and open a new request if needed.", lines=lines)
     return done

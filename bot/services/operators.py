@@ -37,7 +37,7 @@ def close_request(deps: Deps, *, request_id: int, reason: str, actor: str) -> Ro
                 f"{request.lease_until:%H:%M:%S} UTC); it cannot be closed while a replica runs it."
             )
 
-    audited(deps, actor=actor, request_id=request_id, action="close", check=check)
+    audited(deps, actor=actor, request_id=request_id, action="close", check=check, target=request.target)
     to = RequestStatus.failed if request.status is RequestStatus.executing else RequestStatus.cancelled
     note = f"Closed by {actor}: {reason}"
     closed = audited(
@@ -48,7 +48,7 @@ def close_request(deps: Deps, *, request_id: int, reason: str, actor: str) -> Ro
         check=lambda: move(deps, request, to, decided_at=deps.clock(), result={"note": note, "closed_by": actor}),
     )
     record(deps, "request.closed", actor=actor, request_id=request_id, was=request.status.value, reason=reason)
-    deps.metrics.count("decisions", decision="closed")
+    deps.metrics.count("decisions", target=request.target, decision="closed")
     plan = plan_of(deps, closed)
     deps.notifier.update_card(closed, plan, note=note)
     if request.status is RequestStatus.executing:

@@ -51,7 +51,7 @@ def record_release(
         raise UsageError(f"Nothing configured for {target} takes part in releases.")
     release = deps.releases.record(NewRelease(target, deps.clock(), source, actor, note, layers, status))
     record(deps, "release.recorded", actor=actor, release=release.id, target=str(target), source=source, note=note)
-    deps.metrics.count("releases", source=source)
+    deps.metrics.count("releases", target=target, source=source)
     return release
 
 

@@ -42,7 +42,7 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
         ensure_member(deps, requester_id)
         return check_target(deps, state)
 
-    policy = audited(deps, actor=requester_id, request_id=None, action="open", check=may_open)
+    policy = audited(deps, actor=requester_id, request_id=None, action="open", check=may_open, target=_target_of(state))
     plan = preview(deps, state)
     if not plan.executable:
         raise UsageError(plan.blocked_reason or "This plan cannot be executed.")
@@ -64,7 +64,14 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
         plan=encode_plan(plan),
         ttl=timedelta(minutes=policy.approval_ttl_minutes),
     )
-    request = audited(deps, actor=requester_id, request_id=None, action="open", check=lambda: deps.requests.add(new))
+    request = audited(
+        deps,
+        actor=requester_id,
+        request_id=None,
+        action="open",
+        check=lambda: deps.requests.add(new),
+        target=new.target,
+    )
     record(
         deps,
         "request.opened",
@@ -76,7 +83,7 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
         desired=plan.desired_text,
         reason=reason,
     )
-    deps.metrics.count("requests", kind=plan.kind)
+    deps.metrics.count("requests", target=policy.target, kind=plan.kind)
     try:
         ts = deps.notifier.post_card(request, plan, approvers=approvers_of(deps, policy.target))
     except SlackApiError:
@@ -87,6 +94,10 @@ def open_request(deps: Deps, *, state: FlowState, reason: str, requester_id: str
         raise
     deps.requests.set_message(request.id, ts)
     return deps.requests.get(request.id)
+
+
+def _target_of(state: FlowState) -> ServiceEnv | None:
+    return ServiceEnv(state.service, state.environment) if state.service and state.environment else None
 
 
 def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
@@ -105,10 +116,10 @@ def approve(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
         _ensure_plan_still_valid(deps, request, user_id)
         return move(deps, request, RequestStatus.approved, approver_id=user_id, decided_at=deps.clock())
 
-    approved = audited(deps, actor=user_id, request_id=request_id, action="approve", check=check)
+    approved = audited(deps, actor=user_id, request_id=request_id, action="approve", check=check, target=request.target)
     try:
         record(deps, "request.approved", actor=user_id, request_id=request_id)
-        deps.metrics.count("decisions", decision="approved")
+        deps.metrics.count("decisions", target=request.target, decision="approved")
         note = Text.of("Approved by {who}; executing…", who=Mention.user(user_id))
         deps.notifier.update_card(approved, plan_of(deps, approved), note=note)
     finally:
@@ -176,7 +187,7 @@ def _close(deps: Deps, request: RollbackRequest, status: RequestStatus, *, actor
     except AlreadyDecidedError:
         return
     record(deps, f"request.{status.value}", actor=actor, request_id=request.id, note=note)
-    deps.metrics.count("decisions", decision=status.value)
+    deps.metrics.count("decisions", target=request.target, decision=status.value)
     deps.notifier.update_card(closed, plan_of(deps, closed), note=note)
 
 
@@ -190,7 +201,7 @@ def may_reject(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
         if user_id != request.requester_id:
             _ensure_approver(deps, request, user_id)
 
-    audited(deps, actor=user_id, request_id=request_id, action="reject", check=check)
+    audited(deps, actor=user_id, request_id=request_id, action="reject", check=check, target=request.target)
     return request
 
 
@@ -221,7 +232,7 @@ def cancel(deps: Deps, *, request_id: int, user_id: str) -> RollbackRequest:
         approval.ensure_pending(request)
         approval.ensure_requester(request, user_id)
 
-    audited(deps, actor=user_id, request_id=request_id, action="cancel", check=check)
+    audited(deps, actor=user_id, request_id=request_id, action="cancel", check=check, target=request.target)
     note = Text.of("Cancelled by {who}.", who=Mention.user(user_id))
     _decide_closed(deps, request, RequestStatus.cancelled, actor=user_id, note=note)
     return deps.requests.get(request_id)
@@ -233,7 +244,7 @@ def _decide_closed(deps: Deps, request: RollbackRequest, status: RequestStatus, 
     result = {"note": note.plain()}
     closed = move(deps, request, status, approver_id=approver, decided_at=deps.clock(), result=result)
     record(deps, f"request.{status.value}", actor=actor, request_id=request.id, note=note.plain())
-    deps.metrics.count("decisions", decision=status.value)
+    deps.metrics.count("decisions", target=request.target, decision=status.value)
     deps.notifier.update_card(closed, plan_of(deps, closed), note=note)
 
 

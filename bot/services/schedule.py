@@ -55,10 +55,15 @@ class ChecklistDispatcher:
         run: Background,
         post_later: PostLater,
         policy: SchedulePolicy | None = None,
+        missed: Mapping[ServiceEnv, LatestFire] | None = None,
     ) -> None:
+        """``schedules`` give each target's latest fire time within the catch-up window; ``missed`` (optional) its
+        latest within ``max_retry_age``, to notice fire times that passed while no replica ran."""
         self._deps, self._schedules, self._run, self._post_later = deps, dict(schedules), run, post_later
         self.policy = policy or SchedulePolicy()
         self._seen: dict[ServiceEnv, datetime] = {}
+        self._missed = dict(missed or {})
+        self._missed_seen: dict[ServiceEnv, datetime] = {}
 
     def tick(self) -> None:
         """Hand new fire times and claims to take over to the workers; never waits for them."""
@@ -68,6 +73,8 @@ class ChecklistDispatcher:
             if fire is not None and self._seen.get(target) != fire:
                 self._seen[target] = fire
                 self._run(partial(self._claim_and_run, target, fire))
+            elif fire is None and target in self._missed:
+                self._notice_missed(target, now)
         taken = self._deps.checklists.take_over(
             now=now,
             replica=self._deps.replica_id,
@@ -81,6 +88,23 @@ class ChecklistDispatcher:
                 "taking over the checklist of %s at %s (attempt %d)", claim.target, claim.fire_time, claim.attempts
             )
             self._run(partial(self._resume, claim))
+
+    def _notice_missed(self, target: ServiceEnv, now: datetime) -> None:
+        """A fire time older than the catch-up window that no replica claimed was missed: it is claimed with every
+        attempt used (so it is never run late, and counted once across replicas), logged and counted."""
+        old = self._missed[target](now)
+        if old is None or old >= now - self.policy.catch_up or self._missed_seen.get(target) == old:
+            return
+        self._missed_seen[target] = old
+        replica, attempts = self._deps.replica_id, self.policy.max_attempts
+        if self._deps.checklists.claim(target, fire_time=old, replica=replica, lease_until=now, attempts=attempts):
+            log.error(
+                "missed the checklist of %s at %s: no replica ran within %s of it (catch-up window)",
+                target,
+                old.isoformat(),
+                self.policy.catch_up,
+            )
+            self._deps.metrics.count("checklists_missed", target=target)
 
     def _claim_and_run(self, target: ServiceEnv, fire: datetime) -> None:
         now = self._deps.clock()
@@ -136,9 +160,7 @@ class ChecklistDispatcher:
                 claim.attempts,
                 why,
             )
-            self._deps.metrics.count(
-                "checklists_unposted", service=claim.target.service, environment=claim.target.environment
-            )
+            self._deps.metrics.count("checklists_unposted", target=claim.target)
             return
         retry = p.retry_base * 2 ** (claim.attempts - 1)
         log.warning("checklist of %s at %s %s; retrying in %s", claim.target, claim.fire_time, why, retry)

@@ -10,13 +10,21 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from azure.core.pipeline import PipelineResponse
-from azure.core.pipeline.policies import RetryPolicy
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    ServiceRequestError,
+    ServiceRequestTimeoutError,
+    ServiceResponseError,
+    ServiceResponseTimeoutError,
+)
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.core.polling.arm_polling import ARMPolling
@@ -113,3 +121,43 @@ class BoundedARMPolling(ARMPolling):
         if remaining <= 0:
             raise LroStillRunning(self.operation_url, self.time_bound)
         self._sleep(min(self._extract_delay(), remaining))
+
+
+AZURE_ERROR_CLASSES = ("throttled", "auth", "not_found", "conflict", "invalid", "server", "timeout", "network", "other")
+
+
+def azure_error_class(status: int | None, error: BaseException | None = None) -> str | None:
+    """The class of a failed Azure call, the same split as the bot's errors (``bot.adapters.azure.errors``);
+    None for a success."""
+    if status is not None:
+        if status < 400:
+            return None
+        known = {401: "auth", 403: "auth", 404: "not_found", 409: "conflict", 429: "throttled", 408: "timeout"}
+        return known.get(status) or ("server" if status >= 500 else "invalid")
+    if isinstance(error, ServiceRequestTimeoutError | ServiceResponseTimeoutError):
+        return "timeout"
+    if isinstance(error, ServiceRequestError | ServiceResponseError | OSError):
+        return "network"
+    if isinstance(error, ClientAuthenticationError):
+        return "auth"
+    return "other" if error is not None else None
+
+
+class AzureErrorCounter(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
+    """Counts each Azure call that failed after the retries (a per-call policy: outside the retry policy), by
+    class, with ``count(error_class=...)``; polls of long-running operations go through it too."""
+
+    def __init__(self, count: Callable[..., None]) -> None:
+        self._count = count
+
+    def on_response(
+        self, request: PipelineRequest[HttpRequest], response: PipelineResponse[HttpRequest, HttpResponse]
+    ) -> None:
+        error_class = azure_error_class(response.http_response.status_code)
+        if error_class is not None:
+            self._count(error_class=error_class)
+
+    def on_exception(self, request: PipelineRequest[HttpRequest]) -> None:
+        error = sys.exc_info()[1]
+        if error is not None:
+            self._count(error_class=azure_error_class(None, error) or "other")

@@ -125,7 +125,7 @@ class SqlChecklistLog(ChecklistLog):
             return _report(row) if row else None
 
     def claim(
-        self, target: ServiceEnv, *, fire_time: datetime, replica: str, lease_until: datetime
+        self, target: ServiceEnv, *, fire_time: datetime, replica: str, lease_until: datetime, attempts: int = 1
     ) -> ChecklistClaim | None:
         row = ChecklistClaimRow(
             service=target.service,
@@ -133,7 +133,7 @@ class SqlChecklistLog(ChecklistLog):
             fire_time=fire_time,
             claimed_by=replica[:64],
             claimed_at=self._clock(),
-            attempts=1,
+            attempts=attempts,
             lease_until=lease_until,
         )
         try:
@@ -141,7 +141,7 @@ class SqlChecklistLog(ChecklistLog):
                 session.add(row)
         except IntegrityError:
             return None
-        return ChecklistClaim(target, fire_time)
+        return ChecklistClaim(target, fire_time, attempts=attempts)
 
     def take_over(
         self, *, now: datetime, replica: str, lease_until: datetime, max_attempts: int, since: datetime, limit: int

@@ -247,7 +247,7 @@ def _deploy_holding(
         release=release_id,
         release_before=before.id,
     )
-    deps.metrics.count("deploys", outcome=outcome)
+    deps.metrics.count("deploys", target=target, outcome=outcome)
     if result.promoted:
         message = f"{target}: {revision} promoted, 100 % ({result.after.describe()}); {_said(outcome_release)}."
         code = ExitCode.promoted
