@@ -1,4 +1,5 @@
-"""/health/ready: the database and Slack decide it, Azure does not; the body says which and why."""
+"""/health/ready: only the database decides it; Slack, the Socket Mode connection and each environment's
+degradation are reported in its body (status ``degraded``, still 200), with the reason."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.bootstrap import build_runtime
 from bot.config import load_settings
 from bot.kinds.builtin import BUILTIN
 from bot.server import start_in_thread, stop_server
+from bot.server.process import Startup
 from sandbox.emulators.slack import SlackFake
 from tests.harness.net import HungServer, free_port
 
@@ -57,28 +59,29 @@ def test_azure_unreachable_does_not_make_the_bot_unready(tmp_path: Path, slack_p
     }
     with SlackFake(port=slack_port):
         for url in _serve(tmp_path, _slack_env(slack_port), config):
-            assert _ready(url) == (200, {"status": "ready", "database": "ok", "slack": "ok"})
+            ok = {"status": "ready", "database": "ok", "slack": "ok", "environments": {"api/prod": "ok"}}
+            assert _ready(url) == (200, ok)
 
 
-def test_slack_unreachable_while_running_is_503_with_the_reason_then_ready_again(
+def test_slack_unreachable_while_running_is_reported_degraded_with_the_reason_then_ok_again(
     tmp_path: Path, slack_port: int
 ) -> None:
     fake = SlackFake(port=slack_port).start()
     for url in _serve(tmp_path, _slack_env(slack_port), {}):
         fake.stop()
         status, body = _ready(url)
-        assert status == 503 and body["status"] == "unavailable" and body["database"] == "ok"
+        assert status == 200 and body["status"] == "degraded" and body["database"] == "ok"
         assert body["slack"].startswith("Slack unreachable: ")
         fake = SlackFake(port=slack_port).start()
-        assert _ready(url) == (200, {"status": "ready", "database": "ok", "slack": "ok"})
+        assert _ready(url) == (200, {"status": "ready", "database": "ok", "slack": "ok", "environments": {}})
     fake.stop()
 
 
-def test_a_token_slack_refuses_is_503_naming_the_variable(tmp_path: Path, slack_port: int) -> None:
+def test_a_token_slack_refuses_is_reported_naming_the_variable(tmp_path: Path, slack_port: int) -> None:
     with SlackFake(port=slack_port):
         for url in _serve(tmp_path, _slack_env(slack_port, token="xoxb-revoked"), {}):
             status, body = _ready(url)
-    assert status == 503
+    assert status == 200 and body["status"] == "degraded"
     assert body["slack"].startswith("Slack refused SLACK_BOT_TOKEN (invalid_auth)")
 
 
@@ -90,7 +93,60 @@ def test_a_hung_slack_is_answered_within_the_probe_timeout(tmp_path: Path) -> No
             started = time.monotonic()
             status, body = _ready(url)
             assert time.monotonic() - started < 5.0  # inside a 5 s orchestrator probe timeout
-            assert status == 503 and body["database"] == "ok"
+            assert status == 200 and body["database"] == "ok" and body["status"] == "degraded"
             assert "timed out" in body["slack"] or "no answer within" in body["slack"], body
     finally:
         hung.close()
+
+
+def test_a_degraded_environment_is_named_in_the_body_and_the_others_are_ok(tmp_path: Path, slack_port: int) -> None:
+    app = {"subscription_id": "00000000-0000-0000-0000-000000000001", "resource_group": "rg", "name": "app"}
+    prod = {"name": "prod", "incident_channels": ["C0INCIDENT"], "container_app": app}
+    staging = {**prod, "name": "staging", "prompts": {"database_url": "mysql://db.invalid/prompts"}}
+    config = {
+        "azure": {"arm_endpoint": f"https://127.0.0.1:{free_port()}", "credential": "emulator"},
+        "services": [{"name": "api", "environments": [prod, staging]}],
+    }
+    with SlackFake(port=slack_port):
+        for url in _serve(tmp_path, _slack_env(slack_port), config):
+            status, body = _ready(url)
+    assert status == 200 and body["status"] == "degraded" and body["database"] == "ok" and body["slack"] == "ok"
+    assert body["environments"]["api/prod"] == "ok"
+    assert body["environments"]["api/staging"].startswith("degraded: prompt: ")
+
+
+def test_a_dropped_socket_mode_connection_is_reported_and_the_bot_stays_ready(tmp_path: Path) -> None:
+    fake = SlackFake().start()
+    path = tmp_path / "rollback-bot.yaml"
+    path.write_text(yaml.safe_dump({}))
+    env = {"SLACK_BOT_TOKEN": fake.bot_token, "SLACK_APP_TOKEN": fake.app_token, "SLACK_API_URL": fake.api_url}
+    settings = load_settings(
+        {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "ROLLBACK_BOT_CONFIG": str(path)}
+    )
+    runtime = build_runtime(settings, BUILTIN.load_config(path))
+    startup = Startup(runtime, settings, migrate_db=True, announce=lambda _line: None)
+    server, url = start_in_thread(runtime)
+    try:
+        status, body = _ready(url)
+        assert status == 503 and body["database"] == "starting"  # the database decides; it is not migrated yet
+        assert body["socket_mode"] == "not connected yet"
+        startup.begin()
+        deadline = time.monotonic() + 10
+        while _ready(url)[1].get("socket_mode") != "ok" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _ready(url) == (
+            200,
+            {"status": "ready", "database": "ok", "slack": "ok", "socket_mode": "ok", "environments": {}},
+        )
+        fake.stop()  # Slack goes away: the WebSocket drops
+        deadline = time.monotonic() + 10
+        while _ready(url)[1].get("socket_mode") == "ok" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status, body = _ready(url)
+        assert status == 200 and body["status"] == "degraded" and body["database"] == "ok"
+        assert body["socket_mode"] == "not connected (reconnecting)"
+    finally:
+        startup.stop.set()
+        stop_server(server)
+        runtime.close()
+        fake.stop()

@@ -125,7 +125,14 @@ def test_serve_command_connects_over_socket_mode(slack: SlackFake, tmp_path: Pat
     try:
         bot.wait_for("connected to Slack over Socket Mode")
         assert slack.socket_connections() == 1
-        assert bot.wait_ready().json() == {"status": "ready", "database": "ok", "slack": "ok", "socket_mode": "ok"}
+        ready = {
+            "status": "ready",
+            "database": "ok",
+            "slack": "ok",
+            "socket_mode": "ok",
+            "environments": {"pharmabot/prod": "ok"},
+        }
+        assert bot.wait_ready().json() == ready
         assert_help_is_acked_and_answered(slack)
         events = requests.post(bot.url + "/slack/events", data="x", timeout=5)
         assert events.status_code == 503

@@ -146,7 +146,7 @@ def replica(
     upgrade(engine)
     sessions = make_session_factory(engine)
     notifier = notifier or RecordingNotifier()
-    metrics = PrometheusMetrics()
+    metrics = PrometheusMetrics(targets=channels)
     deps = Deps(
         catalog=catalog(channels),
         kinds=Kinds([]),
@@ -175,3 +175,8 @@ def daily(hour: int, minute: int, tz: str = "UTC") -> CronTrigger:
 def schedules(triggers: dict[ServiceEnv, CronTrigger], policy: SchedulePolicy) -> dict[ServiceEnv, LatestFire]:
     """What the scheduler gives the dispatcher: each target's latest fire time within the catch-up window."""
     return {t: partial(fire_time_of, trigger, lookback=policy.catch_up) for t, trigger in triggers.items()}
+
+
+def lookbacks(triggers: dict[ServiceEnv, CronTrigger], policy: SchedulePolicy) -> dict[ServiceEnv, LatestFire]:
+    """What the scheduler gives the dispatcher to notice missed fire times: the latest within ``max_retry_age``."""
+    return {t: partial(fire_time_of, trigger, lookback=policy.max_retry_age) for t, trigger in triggers.items()}

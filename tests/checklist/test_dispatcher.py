@@ -18,7 +18,7 @@ from bot.domain.rollback_requests import ServiceEnv
 from bot.services.schedule import ChecklistDispatcher, SchedulePolicy
 from tests.conftest import FrozenClock
 
-from .dispatch_harness import RecordingNotifier, Replica, daily, replica, schedules, targets
+from .dispatch_harness import RecordingNotifier, Replica, daily, lookbacks, replica, schedules, targets
 
 FIRE = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 POLICY = SchedulePolicy()
@@ -58,7 +58,12 @@ def _dispatcher(
     p = SchedulePolicy(**policy)
     chosen = {t.target: daily(8, 0) for t in r.deps.catalog.environments}
     return ChecklistDispatcher(
-        r.deps, schedules(chosen, p), run=run or inline.run, post_later=inline.post_later, policy=p
+        r.deps,
+        schedules(chosen, p),
+        run=run or inline.run,
+        post_later=inline.post_later,
+        policy=p,
+        missed=lookbacks(chosen, p),
     )
 
 
@@ -169,3 +174,43 @@ def test_posts_to_one_channel_are_paced_and_never_block_the_tick(tmp_path: Path,
     assert {p.channel for p in r.notifier.posts} == {"C0BUSY", "C0QUIET"}
     assert len(delays) == 399
     assert delays == pytest.approx([POLICY.post_interval.total_seconds() * i for i in range(1, 400)])
+
+
+MISSED = 'rollback_bot_checklists_missed_total{environment="prod",service="svc000"} 1.0'
+
+
+def test_a_fire_time_no_replica_ran_within_the_window_is_counted_missed_once_across_replicas(
+    db_url: str, clock: FrozenClock
+) -> None:
+    """Every replica was down from before 08:00 until 09:00: the day's checklist is not posted late; the miss is
+    logged and counted once, by one of the replicas that start, and never again."""
+    channels = {ServiceEnv("svc000", "prod"): "C0DEPLOYS"}
+    clock.advance(hours=1)
+    shared = RecordingNotifier()
+    replicas = [replica(db_url, channels, clock, name=f"replica-{i}", notifier=shared) for i in range(2)]
+    try:
+        dispatchers = [_dispatcher(r, Inline()) for r in replicas]
+        threads = [threading.Thread(target=d.tick) for d in dispatchers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        for d in dispatchers:
+            d.tick()
+        _dispatcher(replica(db_url, channels, clock, name="replica-late", notifier=shared), Inline()).tick()
+        rendered = [r.metrics.render().decode() for r in replicas]
+        assert sum(MISSED in text for text in rendered) == 1, rendered
+        assert shared.posts == [] and _runs(replicas[0]) == 0
+    finally:
+        for r in replicas:
+            r.close()
+
+
+def test_a_fire_time_handled_in_the_window_is_never_counted_missed(one: Replica, clock: FrozenClock) -> None:
+    d = _dispatcher(one, Inline())
+    d.tick()  # two minutes late: caught up and posted
+    clock.advance(hours=1)
+    d.tick()
+    _dispatcher(one, Inline()).tick()  # a restart an hour later sees the claim of the posted run
+    assert len(one.notifier.posts) == 1
+    assert "rollback_bot_checklists_missed_total{" not in one.metrics.render().decode()
