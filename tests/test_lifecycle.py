@@ -81,7 +81,17 @@ def test_ready_only_when_every_required_dependency_answers() -> None:
     readiness = _readiness(database=(None, True), slack=(StoreError("Slack unreachable"), True))
     assert readiness.report() == (False, {"status": "unavailable", "database": "ok", "slack": "Slack unreachable"})
     readiness = _readiness(database=(None, True), socket_mode=(StoreError("not connected"), False))
-    assert readiness.report() == (True, {"status": "ready", "database": "ok", "socket_mode": "not connected"})
+    assert readiness.report() == (True, {"status": "degraded", "database": "ok", "socket_mode": "not connected"})
+
+
+def test_a_detail_section_is_reported_and_never_decides_readiness() -> None:
+    readiness = _readiness(database=(None, True))
+    readiness.detail("environments", lambda: {"api/prod": "ok", "api/staging": "degraded: prompt: unusable"})
+    ready, body = readiness.report()
+    assert ready and body["status"] == "degraded"
+    assert body["environments"] == {"api/prod": "ok", "api/staging": "degraded: prompt: unusable"}
+    readiness.detail("environments", lambda: {"api/prod": "ok"})
+    assert readiness.report() == (True, {"status": "ready", "database": "ok", "environments": {"api/prod": "ok"}})
 
 
 def test_starting_components_show_why_instead_of_a_live_check() -> None:

@@ -228,6 +228,11 @@ def test_an_interrupted_request_of_an_environment_no_longer_configured_is_closed
     try:
         restarted.start_database(migrate_db=True)  # what serve does at start: no exit, no exception
         world.wait(lambda: not deps.requests.get(request.id).status.in_flight, what="closed", timeout=10)
+        # Counted as an outcome; the target is not configured here any more, so its labels say "other".
+        interrupted = (
+            'rollback_bot_outcomes_total{environment="other",kind="code",outcome="interrupted",service="other"}'
+        )
+        world.wait(lambda: interrupted + " 1.0" in restarted.metrics.render().decode(), what="counted", timeout=5)
     finally:
         restarted.close()
     closed = deps.requests.get(request.id)
