@@ -99,6 +99,7 @@ class TimedCheck:
         self._running: Future[None] | None = None
         self._ok_at = -float("inf")
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="readiness")
+        self.failure: BaseException | None = None  # what the last check that answered raised
 
     def __call__(self) -> str | None:
         """None when the dependency answered, else why not."""
@@ -113,9 +114,11 @@ class TimedCheck:
         except FutureTimeout:
             return f"no answer within {self._timeout:g} s"
         except Exception as exc:  # the check's failure is the answer
+            self.failure = exc
             return describe(exc)
         with self._lock:
             self._ok_at = time.monotonic()
+            self.failure = None
         return None
 
     def close(self) -> None:
@@ -126,7 +129,11 @@ class TimedCheck:
 class _Component:
     check: TimedCheck
     required: bool
+    required_on: tuple[type[BaseException], ...] = ()  # failures that make even an optional component block
     starting: str | None = None  # why it is not started yet; None once started
+
+    def blocks(self, problem: str | None) -> bool:
+        return bool(problem) and (self.required or isinstance(self.check.failure, self.required_on))
 
 
 class Readiness:
@@ -143,10 +150,21 @@ class Readiness:
         self._details: dict[str, Callable[[], dict[str, str]]] = {}
         self._draining = False
 
-    def add(self, name: str, check: Check, *, required: bool = True, timeout: float = 3.0, ok_for: float = 0.0) -> None:
-        """A dependency; ``required`` ones make the process unready when their check fails."""
+    def add(
+        self,
+        name: str,
+        check: Check,
+        *,
+        required: bool = True,
+        required_on: tuple[type[BaseException], ...] = (),
+        timeout: float = 3.0,
+        ok_for: float = 0.0,
+    ) -> None:
+        """A dependency; ``required`` ones make the process unready when their check fails, optional ones only
+        when it fails with one of ``required_on`` (e.g. a configuration error, which waiting will not fix)."""
         with self._lock:
-            self._components[name] = _Component(TimedCheck(check, timeout=timeout, ok_for=ok_for), required)
+            timed = TimedCheck(check, timeout=timeout, ok_for=ok_for)
+            self._components[name] = _Component(timed, required, required_on)
 
     def detail(self, name: str, section: Callable[[], dict[str, str]]) -> None:
         """A section of the body: ``section()`` maps each item to ``ok`` or what is wrong with it (never
@@ -185,7 +203,7 @@ class Readiness:
         for name, component in components.items():
             problem = component.starting if component.starting is not None else component.check()
             body[name] = problem or "ok"
-            if problem and component.required:
+            if component.blocks(problem):
                 ready = False
                 starting = starting or component.starting is not None
             degraded = degraded or bool(problem)

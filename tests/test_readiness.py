@@ -77,11 +77,11 @@ def test_slack_unreachable_while_running_is_reported_degraded_with_the_reason_th
     fake.stop()
 
 
-def test_a_token_slack_refuses_is_reported_naming_the_variable(tmp_path: Path, slack_port: int) -> None:
+def test_a_token_slack_refuses_is_503_naming_the_variable(tmp_path: Path, slack_port: int) -> None:
     with SlackFake(port=slack_port):
         for url in _serve(tmp_path, _slack_env(slack_port, token="xoxb-revoked"), {}):
             status, body = _ready(url)
-    assert status == 200 and body["status"] == "degraded"
+    assert status == 503 and body["status"] == "unavailable"  # the bot cannot work: waiting will not fix it
     assert body["slack"].startswith("Slack refused SLACK_BOT_TOKEN (invalid_auth)")
 
 

@@ -49,6 +49,7 @@ from bot.domain.catalog import (
 )
 from bot.domain.leases import LeasePolicy
 from bot.domain.rollback_requests import ServiceEnv
+from bot.errors import ConfigError
 from bot.kinds import KindServices
 from bot.kinds.builtin import BUILTIN
 from bot.kinds.edge import KindRegistry
@@ -264,13 +265,14 @@ def build_runtime(
 def build_readiness(
     deps: Deps, slack_auth: Callable[[], None] | None, environments: Environments | None = None
 ) -> Readiness:
-    """``/health/ready``: the database decides it (without it the bot cannot do anything); Slack's auth.test (a
-    success holds 30 s) and each environment's degradation are reported in the body without failing it: an
-    unready replica would not make Slack or Azure come back, and the other environments keep working."""
+    """``/health/ready``: what stops the bot from working decides it: the database, and a token Slack refuses.
+    Slack's reachability (auth.test; a success holds 30 s) and each environment's degradation are reported in
+    the body without failing it: an unready replica would not bring Slack or Azure back, rollbacks keep working
+    through a Slack outage, and the other environments keep working."""
     readiness = Readiness()
     readiness.add("database", deps.health.ping)
     if slack_auth is not None:
-        readiness.add("slack", slack_auth, required=False, timeout=4.0, ok_for=30.0)
+        readiness.add("slack", slack_auth, required=False, required_on=(ConfigError,), timeout=4.0, ok_for=30.0)
     if environments is not None:
         readiness.detail("environments", partial(environment_health, environments))
     return readiness
