@@ -245,6 +245,7 @@ def build_runtime(
         readiness=readiness,
         metrics=lambda: (metrics.render(), metrics.content_type),
         not_configured_hint=SOCKET_MODE_ONLY_HINT if bolt is not None else NOT_CONFIGURED_HINT,
+        signing_secret=settings.slack_signing_secret,
     )
     return Runtime(
         engine=engine,
