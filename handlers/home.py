@@ -12,7 +12,7 @@ from bot.services.home import Board, show_home
 from bot.slack.home import build_home
 from bot.slack.payloads import text_at
 from handlers.deps import boards_of, deps_of, lanes_of
-from handlers.errors import reported
+from handlers.errors import reported, slack_failure
 from handlers.later import later
 
 log = logging.getLogger("rollback_bot.home")
@@ -45,8 +45,12 @@ def handle_home_opened_event(event: dict[str, Any], body: dict[str, Any], contex
 def _logged(job: Callable[[], None]) -> None:
     try:
         job()
-    except Exception:  # the board stays as it was; the next opening tries again
-        log.exception("refreshing App Home's board failed")
+    except Exception as exc:  # the board stays as it was; the next opening tries again
+        failure = slack_failure(exc)
+        if failure is not None:
+            log.warning("refreshing App Home's board: %s", failure)
+        else:
+            log.exception("refreshing App Home's board failed")
 
 
 def _publish(context: BoltContext, user_id: str, board: Board | None) -> None:

@@ -14,7 +14,6 @@ from bot.services.home import BoardCache
 from handlers.deps import install
 from handlers.errors import tell
 
-
 # Request types Slack sends (a label value: anything else is counted as "other", so no series can be invented).
 KNOWN_TYPES = frozenset(
     {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlparse
 
 FORM = "application/x-www-form-urlencoded"
 # Fields that are an id, or an object carrying one: "user": "U1" or {"id": "U1", "team_id": "T1"}.
@@ -88,6 +88,9 @@ def _parse(body: str, content_type: str | None) -> dict[str, Any] | None:
         missing = [name for name in COMMAND_FIELDS if not form.get(name)]
         if missing:
             raise MalformedError(f"a slash command without {', '.join(missing)}")
+        _check_url(form["response_url"], "response_url")
+    if "ssl_check" in form and "token" not in form:
+        raise MalformedError("an ssl_check without a token")
     return None
 
 
@@ -146,6 +149,10 @@ def _check_object(obj: dict[str, Any], where: str, depth: int) -> None:
     for key in STR_FIELDS:
         if obj.get(key) is not None and not isinstance(obj[key], str):
             raise MalformedError(f"{where}.{key} is not a string")
+    if obj.get("response_url"):
+        _check_url(obj["response_url"], f"{where}.response_url")
+    if "ssl_check" in obj and not isinstance(obj.get("token"), str):
+        raise MalformedError(f"{where}: an ssl_check without a token")
     for key in ID_FIELDS:
         _check_id(obj.get(key), f"{where}.{key}")
     _check_nested(obj, where, depth)
@@ -159,9 +166,10 @@ def _check_object(obj: dict[str, Any], where: str, depth: int) -> None:
 
 
 def _check_nested(obj: dict[str, Any], where: str, depth: int) -> None:
+    """Present means an object (Bolt reads ``body.get("event", {}).get(...)``: a null fails it)."""
     for key in NESTED:
-        value = obj.get(key)
-        if value is not None:
+        if key in obj:
+            value = obj[key]
             if not isinstance(value, dict):
                 raise MalformedError(f"{where}.{key} is not an object")
             _check_object(value, f"{where}.{key}", depth + 1)
@@ -174,6 +182,13 @@ def _check_options(options: Any, where: str) -> None:
         raise MalformedError(f"{where} is not a list")
     for option in options:
         _check_option(option, f"{where}[]")
+
+
+def _check_url(value: str, where: str) -> None:
+    """The bot posts its answers to a response URL: an http(s) URL with a host, nothing else."""
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in value):
+        raise MalformedError(f"{where} is not an http(s) URL")
 
 
 def _check_id(value: Any, where: str) -> None:
