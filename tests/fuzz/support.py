@@ -170,9 +170,10 @@ def check_invariants(fuzzed: Fuzzed, before: Snapshot, what: str, started: float
     settle(world)
     after = Snapshot.take(world)
     server_errors = {status: n for status, n in fuzzed.statuses.items() if status >= 500}
+    refusals = len(after.audit_ids - before.audit_ids)
     print(
         f"fuzz {what}: {fuzzed.posted} signed requests in {time.monotonic() - started:.1f} s; "
-        f"statuses {dict(sorted(fuzzed.statuses.items()))}"
+        f"statuses {dict(sorted(fuzzed.statuses.items()))}; {refusals} refusals audited"
     )
     assert not server_errors, f"{what}: {server_errors}"
     assert not fuzzed.errors.records, fuzzed.errors.records[:10]
