@@ -8,6 +8,7 @@ database changed only by audited refusals (``refused.*`` events) and the deliver
 refuse a replay.
 
 Examples per payload type: ``ROLLBACK_BOT_FUZZ_EXAMPLES`` (default 2000, what CI runs; a dev run may set 200).
+``ROLLBACK_BOT_FUZZ_REPORT`` names a file each payload type's figures are appended to.
 """
 
 from __future__ import annotations
@@ -171,10 +172,15 @@ def check_invariants(fuzzed: Fuzzed, before: Snapshot, what: str, started: float
     after = Snapshot.take(world)
     server_errors = {status: n for status, n in fuzzed.statuses.items() if status >= 500}
     refusals = len(after.audit_ids - before.audit_ids)
-    print(
+    line = (
         f"fuzz {what}: {fuzzed.posted} signed requests in {time.monotonic() - started:.1f} s; "
         f"statuses {dict(sorted(fuzzed.statuses.items()))}; {refusals} refusals audited"
     )
+    print(line)
+    report = os.environ.get("ROLLBACK_BOT_FUZZ_REPORT")  # a file the figures are appended to (xdist hides prints)
+    if report:
+        with open(report, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
     assert not server_errors, f"{what}: {server_errors}"
     assert not fuzzed.errors.records, fuzzed.errors.records[:10]
     for table in STATE_TABLES:
