@@ -71,6 +71,8 @@ def test_a_drill_lasting_many_leases_is_left_alone_by_another_replicas_claim_loo
     world.wait(lambda: "execution.executed" in _events(world, drill.id), what="the outcome audited")
     assert done.result["seconds"] >= 3 * SHORT.seconds  # ran for at least three leases' worth
     assert done.claims == 1 and done.lease_owner is None
+    # The outcome is audited right after the status is committed: wait for it rather than race it.
+    world.wait(lambda: "execution.executed" in _events(world, drill.id), what="the outcome audited", timeout=10)
     events = _events(world, drill.id)
     assert "execution.resumed" not in events and events.count("execution.executed") == 1
     record = deps.drills.recent(done.target, limit=1)[0]
