@@ -193,7 +193,13 @@ def test_a_folder_the_sandbox_did_not_create_is_left_alone(tmp_path: Path) -> No
 def test_the_sandbox_url_answers_the_bots_health_and_metrics(sandbox: Sandbox) -> None:
     """The README's run command brings up the sandbox; its URL answers /health/ready like `serve` does."""
     ready = requests.get(f"{sandbox.url}health/ready", timeout=5)
-    assert ready.status_code == 200 and ready.json() == {"status": "ready", "database": "ok", "slack": "ok"}
+    body = ready.json()
+    assert ready.status_code == 200 and {k: body[k] for k in ("status", "database", "slack")} == {
+        "status": "ready",
+        "database": "ok",
+        "slack": "ok",
+    }
+    assert body["environments"] and set(body["environments"].values()) == {"ok"}
     assert requests.get(f"{sandbox.url}health/live", timeout=5).json() == {"status": "ok"}
     assert "rollback_bot_slack_requests_total" in requests.get(f"{sandbox.url}metrics", timeout=5).text
 
