@@ -247,8 +247,14 @@ def test_slack_url_verification_challenge_is_answered(served: Served) -> None:
             "user": {"id": "U0ALICE"},
             "view": {"type": "modal", "callback_id": "rollback-flow-plan", "id": 7, "state": {"values": []}},
         },
+        {  # found by the fuzz suite: Bolt took len(None) while building the context, and answered 500
+            "type": "view_submission",
+            "user": {"id": "U0ALICE"},
+            "view": {"id": "V1", "type": "modal", "callback_id": "rollback-flow-target", "private_metadata": "{}"},
+            "response_urls": None,
+        },
     ],
-    ids=["click-without-user", "submission-without-state", "submission-with-wrong-types"],
+    ids=["click-without-user", "submission-without-state", "submission-with-wrong-types", "null-response-urls"],
 )
 def test_a_payload_the_bot_cannot_read_is_refused_at_once_and_changes_nothing(
     served: Served, payload: dict[str, Any]

@@ -209,9 +209,10 @@ def _check_option(value: Any, where: str) -> None:
 
 
 def _check_list(obj: dict[str, Any], key: str, where: str, depth: int) -> None:
-    value = obj.get(key)
-    if value is None:
+    """Present means a list of objects (Bolt takes ``len(body["response_urls"])``: a null fails it)."""
+    if key not in obj:
         return
+    value = obj[key]
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         raise MalformedError(f"{where}.{key} is not a list of objects")
     for item in value:
