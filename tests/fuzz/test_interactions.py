@@ -45,7 +45,13 @@ HANDLED = [
 action_ids = st.one_of(
     st.sampled_from([a.value for a in HANDLED]), st.sampled_from([a.value for a in HANDLED]), ids_and_text
 )
-VIEWS = [SlackId.flow_target_view, SlackId.flow_kind_view, SlackId.flow_plan_view, SlackId.flow_loading_view]
+VIEWS = [
+    SlackId.flow_target_view,
+    SlackId.flow_kind_view,
+    SlackId.flow_plan_view,
+    SlackId.flow_loading_view,
+    SlackId.reject_view,
+]
 
 
 @pytest.fixture(scope="module")
@@ -130,18 +136,26 @@ def state_values() -> st.SearchStrategy[Payload]:
             SlackId.reason_block.value: hostile_text.map(
                 lambda v: {SlackId.reason_input.value: {"type": "plain_text_input", "value": v}}
             ),
+            SlackId.reject_reason_block.value: hostile_text.map(
+                lambda v: {SlackId.reject_reason_input.value: {"type": "plain_text_input", "value": v}}
+            ),
         },
     )
 
 
 @st.composite
-def submissions(draw: st.DrawFn, actors: dict[str, payloads.Actor], kind: str) -> Payload:
+def submissions(
+    draw: st.DrawFn, actors: dict[str, payloads.Actor], kind: str, refs: st.SearchStrategy[str] | None = None
+) -> Payload:
     user = draw(st.sampled_from(sorted(actors)))
     payload = payloads.interaction(
         payloads.Workspace("T0ROLLBACK", "rb", "A0ROLLBACK", "UROLLBACKBOT"), actors[user], kind
     )
     callback = draw(st.one_of(st.sampled_from([v.value for v in VIEWS]), ids_and_text))
-    payload["view"] = modal(callback, draw(flow_metadata()), draw(state_values()))
+    metadata = draw(st.one_of(flow_metadata(), refs) if refs is not None else flow_metadata())
+    payload["view"] = modal(callback, metadata, draw(state_values()))
+    if user == ALICE and callback == SlackId.reject_view.value:
+        payload["user"]["id"] = CAROL  # alice may reject her own request: a legitimate change
     if kind == "view_submission":
         payload["response_urls"] = []
     if kind == "view_closed":
@@ -195,7 +209,7 @@ def test_block_actions_in_modals(fuzzed: Fuzzed) -> None:
 
 
 def test_view_submissions(fuzzed: Fuzzed) -> None:
-    _fuzz(fuzzed, "view_submission", submissions(_actors(fuzzed), "view_submission"))
+    _fuzz(fuzzed, "view_submission", submissions(_actors(fuzzed), "view_submission", request_ref(fuzzed)))
 
 
 def test_view_closed(fuzzed: Fuzzed) -> None:
