@@ -131,9 +131,9 @@ def test_channel_name_patterns_use_conversations_info(served: Served) -> None:
 def test_bad_input_gets_a_clear_message(served: Served, text: str, expected: str) -> None:
     started = time.monotonic()
     response = served.factory.slash_command("U0ALICE", "C0INCIDENT", text).post(served.url)
-    # Acked at once even when the listener raises right after ack() (slack_bolt would otherwise answer
-    # 404 after 3 s: see handlers/errors.py).
-    assert response.status_code == 200 and time.monotonic() - started < 1.0
+    # Acked even when the listener raises right after ack(): slack_bolt would otherwise answer 404 after its
+    # 3 s wait (see handlers/errors.py). The bound is that wait's, not a speed claim (a loaded CI worker is slow).
+    assert response.status_code == 200 and time.monotonic() - started < 2.5
     call = served.slack.wait_for("response_url")
     assert expected in json.dumps(call.body, ensure_ascii=False)
     assert "Traceback" not in json.dumps(call.body)
