@@ -14,11 +14,9 @@ import inspect
 import logging
 import uuid
 from collections.abc import Callable
-from http.client import HTTPException
 from typing import Any
 
 from slack_bolt import BoltContext
-from slack_sdk.errors import SlackApiError as SdkSlackApiError
 
 from bot.errors import NotAllowedError, RollbackBotError
 from bot.services import Deps
@@ -32,21 +30,9 @@ log = logging.getLogger("rollback_bot.slack")
 _NEEDED = ("context", "body")
 
 
-def slack_failure(error: BaseException) -> str | None:
-    """One line when ``error`` is Slack refusing a Web API call or not answering (not a bug of the bot), else None."""
-    if isinstance(error, SdkSlackApiError):
-        response = error.response
-        code = response.get("error") if response is not None and isinstance(response.data, dict) else None
-        url = str(getattr(response, "api_url", "") or "")
-        return f"Slack refused {url.rsplit('/', 1)[-1] or 'a call'}: {code or getattr(response, 'status_code', '?')}"
-    if isinstance(error, OSError | HTTPException):
-        return f"Slack could not be reached ({type(error).__name__})"
-    return None
-
-
 def user_text(deps: Deps | None, error: Exception) -> Text:
     """What the person sees: the bot's own message, or a reference to the logged error."""
-    failure = slack_failure(error)
+    failure = deps.slack_failure(error) if deps is not None else None
     if failure is not None:  # counted by class in rollback_bot_slack_errors_total
         log.warning("%s; nothing was changed by this step", failure)
         if deps is not None:

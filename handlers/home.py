@@ -8,11 +8,12 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
+from bot.services import Deps
 from bot.services.home import Board, show_home
 from bot.slack.home import build_home
 from bot.slack.payloads import text_at
 from handlers.deps import boards_of, deps_of, lanes_of
-from handlers.errors import reported, slack_failure
+from handlers.errors import reported
 from handlers.later import later
 
 log = logging.getLogger("rollback_bot.home")
@@ -36,17 +37,17 @@ def handle_home_opened_event(event: dict[str, Any], body: dict[str, Any], contex
             boards_of(context),
             user_id,
             publish=lambda user, board: _publish(context, user, board),
-            in_background=lambda job: lanes.read.offer(lambda: _logged(job)),
+            in_background=lambda job: lanes.read.offer(lambda: _logged(deps_of(context), job)),
         )
 
     later(context, body, lanes.home, show)
 
 
-def _logged(job: Callable[[], None]) -> None:
+def _logged(deps: Deps, job: Callable[[], None]) -> None:
     try:
         job()
     except Exception as exc:  # the board stays as it was; the next opening tries again
-        failure = slack_failure(exc)
+        failure = deps.slack_failure(exc)
         if failure is not None:
             log.warning("refreshing App Home's board: %s", failure)
         else:

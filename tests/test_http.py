@@ -271,3 +271,21 @@ def test_a_payload_the_bot_cannot_read_is_refused_at_once_and_changes_nothing(
     assert response.json()["error"] == "malformed Slack request"
     time.sleep(0.3)
     assert served.runtime.deps.requests.list_recent() == []
+
+
+def test_slack_refusing_a_listeners_own_call_is_one_warning_counted_never_an_error(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    """App Home's publish refused by Slack: not a bug of the bot, so no ERROR with a traceback; one warning that
+    names the call and Slack's error, and the Slack error counted (what an operator alerts on)."""
+    served.slack.fail_next("views.publish", "invalid_arguments", n=5)
+    with caplog.at_level("WARNING"):
+        assert served.factory.app_home_opened("U0ALICE").post(served.url).status_code == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("views.publish" in r.getMessage() for r in caplog.records):
+            time.sleep(0.05)
+    refused = [r for r in caplog.records if "Slack refused views.publish: invalid_arguments" in r.getMessage()]
+    assert refused and all(r.levelname == "WARNING" for r in refused)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    metrics = requests.get(served.url + "/metrics", timeout=5).text
+    assert 'method="views.publish"' in metrics

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from http.client import HTTPException
 from urllib.parse import urlparse
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -109,3 +110,19 @@ class SlackErrorCounter(RetryHandler):
         error: Exception | None = None,
     ) -> bool:
         return False
+
+
+def describe_slack_failure(error: BaseException) -> str | None:
+    """One line when ``error`` is Slack refusing a Web API call or not answering (not a bug of the bot), else None.
+
+    Listeners' calls go through Bolt's client, so what they raise is slack_sdk's; they reach this through
+    ``Deps.slack_failure`` (listeners never import the SDK).
+    """
+    if isinstance(error, SlackApiError):
+        response = error.response
+        code = response.get("error") if response is not None and isinstance(response.data, dict) else None
+        url = str(getattr(response, "api_url", "") or "")
+        return f"Slack refused {url.rsplit('/', 1)[-1] or 'a call'}: {code or getattr(response, 'status_code', '?')}"
+    if isinstance(error, OSError | HTTPException):
+        return f"Slack could not be reached ({type(error).__name__})"
+    return None

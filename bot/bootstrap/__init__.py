@@ -33,7 +33,7 @@ from bot.adapters.http_health import RequestsHealthProbe
 from bot.adapters.metrics import PrometheusMetrics
 from bot.adapters.slack_auth import SlackAuthCheck
 from bot.adapters.slack_directory import WebClientDirectory
-from bot.adapters.slack_errors import SlackErrorCounter
+from bot.adapters.slack_errors import SlackErrorCounter, describe_slack_failure
 from bot.adapters.slack_notifier import SlackNotifier
 from bot.bootstrap.database import prepare_database
 from bot.bootstrap.environments import Environments, deploy_policy, warn_about_prompt_guards
@@ -231,6 +231,7 @@ def build_runtime(
         deploy_runs=SqlDeployRuns(sessions),
         deploy_messages=notifier,
         probe=probe,
+        slack_failure=describe_slack_failure,
     )
     bolt = build_bolt_app(settings, client, deps, listeners, lanes) if slack_app and settings.slack_configured else None
     http_slack = bolt is not None and settings.slack_signing_secret is not None

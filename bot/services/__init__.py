@@ -57,6 +57,8 @@ class Deps:
     keep_alive: KeepAlive = no_heartbeat
     # Slots of processes that change a target without a request (a deploy …); requests hold theirs themselves.
     slots: TargetSlots | None = None
+    # One line when an exception is Slack refusing or not answering a listener's call (None: a bug of the bot).
+    slack_failure: Callable[[BaseException], str | None] = lambda _error: None
     # Deploys: freezes, deploy runs (abort flags), their progress messages, and the health probe of the gates.
     freezes: FreezeStore | None = None
     deploy_runs: DeployRuns | None = None
