@@ -101,16 +101,6 @@ class SlackErrorCounter(RetryHandler):
             self._count(method=method_of(request.url), error_class=error_class)
         return False
 
-    def _can_retry(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        return False
-
 
 def describe_slack_failure(error: BaseException) -> str | None:
     """One line when ``error`` is Slack refusing a Web API call or not answering (not a bug of the bot), else None.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 
 from bot.domain.azure import ContainerAppState, PostgresServerRef, Revision
 from bot.domain.deploy import TemplateChange
@@ -80,19 +81,13 @@ def plan_cutover(
     now = SchemaState(CUTOVER, subject(c), serving_value(c, app))
     host, why = host_of(api, ref, new)
     choice = PREFIX + new
+    blocked = partial(
+        Plan[SchemaState].blocked, SCHEMA, current=now, current_text=now.describe(), choice=choice, choices=choices
+    )
     if host is None:
-        return Plan.blocked(
-            SCHEMA, f"Cannot cut over: {why}.", current=now, current_text=now.describe(), choice=choice, choices=choices
-        )
+        return blocked(f"Cannot cut over: {why}.")
     if now.value == host:
-        return Plan.blocked(
-            SCHEMA,
-            f"The application already uses {host}.",
-            current=now,
-            current_text=now.describe(),
-            choice=choice,
-            choices=choices,
-        )
+        return blocked(f"The application already uses {host}.")
     rg, name = c.ref.resource_group, c.ref.name
     back = pinned(app)
     return Plan(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Iterator
+from functools import partial
 
 from bot.domain.azure import JobExecution
 from bot.domain.findings import duration
@@ -43,25 +44,19 @@ def plan_down(
     current = SchemaState(DOWN, table, head)
     command = job.command(target)
     choice = PREFIX + target
+    blocked = partial(
+        Plan[SchemaState].blocked,
+        SCHEMA,
+        current=current,
+        current_text=current.describe(),
+        choice=choice,
+        choices=choices,
+    )
     if head == target:
-        return Plan.blocked(
-            SCHEMA,
-            f"The migration head is already {target}; nothing to migrate down.",
-            current=current,
-            current_text=current.describe(),
-            choice=choice,
-            choices=choices,
-        )
+        return blocked(f"The migration head is already {target}; nothing to migrate down.")
     container = next((c for c in job.api.containers(job.ref) if c.name == job.container), None)
     if container is None:
-        return Plan.blocked(
-            SCHEMA,
-            f"Job {job.ref.name} has no container '{job.container}' (postgres.migration_job.container).",
-            current=current,
-            current_text=current.describe(),
-            choice=choice,
-            choices=choices,
-        )
+        return blocked(f"Job {job.ref.name} has no container '{job.container}' (postgres.migration_job.container).")
     upgrade = (
         f"az containerapp job start --name {job.ref.name} --resource-group {job.ref.resource_group}  "
         f"# the job's own command, which migrates up to the head the image carries ({head or 'none'})"
