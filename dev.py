@@ -5,7 +5,8 @@
                                    SLACK_BOT_TOKEN is set, else ``rollback-bot sandbox`` (the whole bot on
                                    this machine behind a Slack-like page; it prints the URL to open)
     python3 dev.py test [ARGS...]  run every test (pytest ARGS are passed through);
-                                   ``python3 dev.py test -m fast``: only the fast tier, in one process
+                                   ``python3 dev.py test -m fast``: only the fast tier (tests/fast), in one
+                                   process, in a few seconds
 
 Both create ``.venv`` on first use and re-install the project whenever its packaging files change.
 """
@@ -55,13 +56,27 @@ def run_args(rest: list[str], environ: Mapping[str, str]) -> list[str]:
     return ["serve"] if environ.get("SLACK_BOT_TOKEN") else ["sandbox"]
 
 
+def _fast_only(rest: list[str]) -> bool:
+    return any(a == "-m" and b == "fast" for a, b in itertools.pairwise(rest)) or "-mfast" in rest
+
+
+def _names_a_path(arg: str) -> bool:
+    return not arg.startswith("-") and (ROOT / arg.split("::", 1)[0]).exists()
+
+
 def pytest_workers(rest: list[str], environ: Mapping[str, str]) -> str:
     """Two workers, unless PYTEST_WORKERS says otherwise; the fast tier alone runs in one process (starting
     workers, each collecting the whole suite, would take longer than its tests)."""
     if "PYTEST_WORKERS" in environ:
         return environ["PYTEST_WORKERS"]
-    fast_only = any(a == "-m" and b == "fast" for a, b in itertools.pairwise(rest)) or "-mfast" in rest
-    return "0" if fast_only else "2"
+    return "0" if _fast_only(rest) else "2"
+
+
+def pytest_args(rest: list[str], environ: Mapping[str, str]) -> list[str]:
+    """The pytest arguments of `dev.py test`. The fast tier alone collects only tests/fast (where every
+    fast test lives, checked by tests/test_dev_entry.py) instead of importing the whole suite to deselect it."""
+    where = ["tests/fast"] if _fast_only(rest) and not any(map(_names_a_path, rest)) else []
+    return ["-n", pytest_workers(rest, environ), *rest, *where]
 
 
 def main(argv: list[str]) -> int:
@@ -73,7 +88,7 @@ def main(argv: list[str]) -> int:
     if command == "run":
         cmd = [str(BIN / "rollback-bot"), *run_args(rest, os.environ)]
     else:
-        cmd = [str(BIN / "python"), "-m", "pytest", "-n", pytest_workers(rest, os.environ), *rest]
+        cmd = [str(BIN / "python"), "-m", "pytest", *pytest_args(rest, os.environ)]
     return subprocess.run(cmd, cwd=ROOT, check=False).returncode
 
 
