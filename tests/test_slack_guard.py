@@ -53,6 +53,7 @@ def test_what_slack_sends_passes(factory: SlackRequestFactory) -> None:
         (lambda p: p["view"]["state"].update(values=[]), "payload.view.state has no values object"),
         (lambda p: p["view"].update(private_metadata={"a": 1}), "payload.view.private_metadata is not a string"),
         (lambda p: p.update(response_urls=None), "payload.response_urls is not a list"),  # found by the fuzz suite
+        (lambda p: p.update(response_urls=[{}, {}]), "payload.response_urls has more than one"),  # the fuzz suite
     ],
 )
 def test_a_view_submission_bolt_cannot_parse_is_refused(factory: SlackRequestFactory, change, reason: str) -> None:  # type: ignore[no-untyped-def]

@@ -160,6 +160,7 @@ def _check_object(obj: dict[str, Any], where: str, depth: int) -> None:
         _check_option(obj.get(key), f"{where}.{key}")
     for key in ("actions", "authorizations", "response_urls"):
         _check_list(obj, key, where, depth)
+    _check_response_urls(obj, where)
     _check_options(obj.get("selected_options"), f"{where}.selected_options")
     if obj.get("state") is not None:
         _check_state(obj["state"], f"{where}.state")
@@ -217,6 +218,13 @@ def _check_list(obj: dict[str, Any], key: str, where: str, depth: int) -> None:
         raise MalformedError(f"{where}.{key} is not a list of objects")
     for item in value:
         _check_object(item, f"{where}.{key}[]", depth + 1)
+
+
+def _check_response_urls(obj: dict[str, Any], where: str) -> None:
+    """At most one: Bolt (1.30) fails building the context of a view submission with several (it logs the
+    fact before the context has its logger). The bot's modals ask for none."""
+    if len(obj.get("response_urls") or ()) > 1 and "response_url" not in obj:
+        raise MalformedError(f"{where}.response_urls has more than one (the bot's modals ask for none)")
 
 
 def _check_state(state: Any, where: str) -> None:
