@@ -18,7 +18,7 @@ from bot.domain.rollback_requests import RequestStatus
 from sandbox.emulators.slack import SlackFake
 from tests.harness.net import HungServer, free_port
 from tests.harness.serve import ServeProcess, approve_on, serve_replica
-from tests.harness.world import ALICE, CHANNEL, SECRET, World
+from tests.harness.world import ALICE, CHANNEL, PROCESS_POLL_MS, SECRET, World
 
 
 @pytest.fixture
@@ -95,7 +95,8 @@ def test_slack_down_at_start_ready_degraded_then_slack_ok_within_10s_of_slack_co
 @pytest.fixture
 def sqlite_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One world on SQLite: these tests are about the process, not the database."""
-    w = World.start(f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.db'}", tmp_path_factory.mktemp("world"))
+    db = f"sqlite:///{tmp_path_factory.mktemp('db') / 'bot.db'}"
+    w = World.start(db, tmp_path_factory.mktemp("world"), poll_after_ms=PROCESS_POLL_MS)
     try:
         yield w
     finally:

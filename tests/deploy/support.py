@@ -12,7 +12,7 @@ import pytest
 from bot.domain.deploy import DeployProgress, TemplateChange
 from bot.domain.rollback_requests import ServiceEnv
 from bot.services.deploy.run import DeployReport, DeployRequest, deploy
-from tests.harness.world import RG, SUB, World, started_world
+from tests.harness.world import PROCESS_POLL_MS, RG, SUB, World, started_world
 
 TARGET = ServiceEnv("pharmabot", "prod")
 APP = "pharmabot-prod"
@@ -68,4 +68,4 @@ def azure_writes(world: World) -> list[Any]:
 
 @pytest.fixture
 def deploy_world(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    yield from started_world(db_url, tmp_path_factory, config=deploy_config())
+    yield from started_world(db_url, tmp_path_factory, config=deploy_config(), poll_after_ms=PROCESS_POLL_MS)

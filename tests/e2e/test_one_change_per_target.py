@@ -20,7 +20,7 @@ from bot.domain.slots import HolderKind
 from bot.domain.tree import FlowState
 from bot.errors import RollbackInProgressError
 from bot.services import rollbacks
-from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, World, started_world
+from tests.harness.world import ALICE, BOB, CAROL, CHANNEL, PROCESS_POLL_MS, World, started_world
 
 STAGING = ServiceEnv("pharmabot", "staging")
 STAGING_FLOW = FlowState(CHANNEL, "pharmabot", "staging", True, CODE)
@@ -35,7 +35,7 @@ def _drills_at_once(data: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def world(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    yield from started_world(db_url, tmp_path_factory, config=_drills_at_once)
+    yield from started_world(db_url, tmp_path_factory, config=_drills_at_once, poll_after_ms=PROCESS_POLL_MS)
 
 
 def _told(world: World, user: str, needle: str) -> str:

@@ -509,6 +509,22 @@ def test_lro_never_finish_through_sdk_poller(emu: AzureEmulator, cog: CognitiveS
     assert emu.deployment(SUB, RG, ACCOUNT, DEPLOYMENT)["properties"]["provisioningState"] == "Creating"
 
 
+def test_poll_after_paces_a_client_that_would_wait_5_s_between_polls(emu: AzureEmulator) -> None:
+    slow = ContainerAppsAPIClient(Cred(emu.token), SUB, **{**_kw(emu), "polling_interval": 5})
+    emu.poll_after(20)
+    started = time.monotonic()
+    poller = slow.container_apps.begin_update(RG, APP, _traffic_patch((V1, 100), (V2, 0)))
+    headers = poller.polling_method()._initial_response.http_response.headers
+    poller.result(timeout=30)
+    took = time.monotonic() - started
+    assert headers["retry-after-ms"] == "20" and "Retry-After" not in headers
+    assert took < 2.5, f"{took:.1f} s: the client waited its own 5 s interval"
+    emu.poll_after(None)
+    unpaced = slow.container_apps.begin_update(RG, APP, _traffic_patch((V1, 0), (V2, 100)), polling=False)
+    initial = unpaced.polling_method()._initial_response.http_response.headers
+    assert initial["Retry-After"] == "0" and "retry-after-ms" not in initial
+
+
 # -- Control surface and app health ----------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from bot.domain.tree import FlowState
 from bot.services import rollbacks
 from bot.slack.ids import SlackId
 from bot.slack.payloads import encode_request_ref
-from tests.harness.world import ALICE, BOB, CHANNEL, SECRET, World
+from tests.harness.world import ALICE, BOB, CHANNEL, PROCESS_POLL_MS, SECRET, World
 
 # What the child must not inherit from the test run (the tests' own settings, proxies slack_sdk would use).
 _DROPPED = ("SLACK_", "DATABASE_URL", "ROLLBACK_BOT_CONFIG", "PORT", "LOG_LEVEL")
@@ -139,6 +139,7 @@ def serve_replica(world: World, tmp_path: Path, *args: str) -> ServeProcess:
         "ROLLBACK_BOT_CONFIG": str(world.config_path),
         "WORLD_SEARCH_KEY": world.azure.token,
     }
+    world.azure.poll_after(PROCESS_POLL_MS)
     bot = ServeProcess.start(tmp_path, env, *args)
     bot.wait_ready()
     return bot

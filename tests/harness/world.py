@@ -43,6 +43,10 @@ SUB = "00000000-0000-0000-0000-000000000001"
 RG = "pharmabot-rg"
 CHANNEL = "C0INCIDENT"
 DEPLOYS = "C0DEPLOYS"
+# The CLI and `serve` in a child process build the product's Azure clients, which wait 5 s between polls of a
+# long-running operation unless Azure says when to poll again; tests that run them have the emulator say this.
+PROCESS_POLL_MS = 20
+
 ALICE, BOB, CAROL = "U0ALICE", "U0BOB", "U0CAROL"
 APPROVERS = "S0APPROVERS"
 
@@ -176,10 +180,13 @@ class World:
         config: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         leases: LeasePolicy | None = None,
         app_db_url: str | None = None,
+        poll_after_ms: int | None = None,
     ) -> World:
         """Start the fakes, seed them, build the real runtime and serve it over HTTP on a free port.
 
         The application's prompts and LLM call log live in the bot's database unless ``app_db_url`` names another.
+        ``poll_after_ms`` (e.g. :data:`PROCESS_POLL_MS`): the emulator's long-running operations ask clients to
+        poll again after that long, for tests that run the CLI or a child process.
         """
         slack = SlackFake().start()
         for uid, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol")):
@@ -188,6 +195,7 @@ class World:
         slack.add_channel(CHANNEL, name="inc-pharmabot")
         slack.add_channel(DEPLOYS, name="deploys")
         azure = AzureEmulator(estate=DEMO_ESTATE_PATH).start()
+        azure.poll_after(poll_after_ms)
         app_db_url = app_db_url or db_url
         prompts_engine = make_engine(app_db_url)
         prompts = seed_prompts(prompts_engine)

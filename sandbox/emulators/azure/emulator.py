@@ -125,6 +125,12 @@ class AzureEmulator:
     def requests(self) -> RequestLog:
         return self._core.requests
 
+    def poll_after(self, milliseconds: int | None) -> None:
+        """Have long-running operations ask clients to poll again after ``milliseconds`` (``retry-after-ms``, as
+        Azure may), which a client honours over its own ``polling_interval``; None: leave the pace to the client."""
+        with self._core.lock:
+            self._core.lro.poll_after_ms = milliseconds
+
     def require_health_code(self, code: str | None) -> None:
         """Make apps' health endpoints answer 401 unless called with ``?code=<code>`` (None: no code needed)."""
         self._core.health_code = code
