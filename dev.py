@@ -64,19 +64,23 @@ def _names_a_path(arg: str) -> bool:
     return not arg.startswith("-") and (ROOT / arg.split("::", 1)[0]).exists()
 
 
-def pytest_workers(rest: list[str], environ: Mapping[str, str]) -> str:
-    """Two workers, unless PYTEST_WORKERS says otherwise; the fast tier alone runs in one process (starting
-    workers, each collecting the whole suite, would take longer than its tests)."""
+def pytest_workers(rest: list[str], environ: Mapping[str, str], cpus: int | None = None) -> str:
+    """Two workers per core, at most four, unless PYTEST_WORKERS says otherwise: the acceptance tests spend
+    most of their time waiting (on leases, latencies the tests inject, child processes), not computing. The
+    fast tier alone runs in one process (starting workers, each collecting the whole suite, would take longer
+    than its tests)."""
     if "PYTEST_WORKERS" in environ:
         return environ["PYTEST_WORKERS"]
-    return "0" if _fast_only(rest) else "2"
+    if _fast_only(rest):
+        return "0"
+    return str(min(4, 2 * (cpus or os.cpu_count() or 1)))
 
 
-def pytest_args(rest: list[str], environ: Mapping[str, str]) -> list[str]:
+def pytest_args(rest: list[str], environ: Mapping[str, str], cpus: int | None = None) -> list[str]:
     """The pytest arguments of `dev.py test`. The fast tier alone collects only tests/fast (where every
     fast test lives, checked by tests/test_dev_entry.py) instead of importing the whole suite to deselect it."""
     where = ["tests/fast"] if _fast_only(rest) and not any(map(_names_a_path, rest)) else []
-    return ["-n", pytest_workers(rest, environ), *rest, *where]
+    return ["-n", pytest_workers(rest, environ, cpus), *rest, *where]
 
 
 def main(argv: list[str]) -> int:

@@ -1,4 +1,4 @@
-"""`python3 dev.py test`: the README's test command, and how it runs the fast tier on its own."""
+"""`python3 dev.py`: what `run` starts, and how `test` (the README's test command) runs the suite and the fast tier."""
 
 from __future__ import annotations
 
@@ -18,8 +18,19 @@ def _dev() -> ModuleType:
     return module
 
 
-def test_the_whole_suite_runs_on_two_workers_with_the_arguments_given() -> None:
-    assert _dev().pytest_args(["-x", "-k", "drill"], {}) == ["-n", "2", "-x", "-k", "drill"]
+def test_dev_run_starts_the_sandbox_without_slack_credentials_and_the_bot_with_them() -> None:
+    dev = _dev()
+    assert dev.run_args([], {}) == ["sandbox"]
+    assert dev.run_args([], {"SLACK_BOT_TOKEN": ""}) == ["sandbox"]
+    assert dev.run_args([], {"SLACK_BOT_TOKEN": "xoxb-1"}) == ["serve"]
+    assert dev.run_args(["sandbox", "--reset"], {"SLACK_BOT_TOKEN": "xoxb-1"}) == ["sandbox", "--reset"]
+
+
+def test_the_whole_suite_runs_on_two_workers_per_core_at_most_four_with_the_arguments_given() -> None:
+    dev = _dev()
+    assert dev.pytest_args(["-x", "-k", "drill"], {}, cpus=2) == ["-n", "4", "-x", "-k", "drill"]
+    assert dev.pytest_args([], {}, cpus=1) == ["-n", "2"]
+    assert dev.pytest_args([], {}, cpus=16) == ["-n", "4"]
 
 
 def test_the_fast_tier_alone_runs_in_one_process_and_collects_only_its_own_folder() -> None:
@@ -35,7 +46,9 @@ def test_paths_given_with_the_fast_marker_are_kept_as_given() -> None:
 
 
 def test_workers_can_be_chosen() -> None:
-    assert _dev().pytest_args(["-m", "fast"], {"PYTEST_WORKERS": "2"})[:2] == ["-n", "2"]
+    dev = _dev()
+    assert dev.pytest_args(["-m", "fast"], {"PYTEST_WORKERS": "2"})[:2] == ["-n", "2"]
+    assert dev.pytest_args(["-m", "not fast"], {"PYTEST_WORKERS": "1"}, cpus=2)[:2] == ["-n", "1"]
 
 
 def test_every_fast_test_lives_in_tests_fast() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import queue
 import signal
@@ -11,7 +10,6 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from types import ModuleType
 
 import requests
 
@@ -62,27 +60,3 @@ def test_sandbox_command_prints_one_url_falls_back_from_a_taken_port_and_stops_o
     assert sum("http://" in line for line in printed) == 1, printed
     assert printed[-1] == "Sandbox stopped; its state is kept for the next start."
     assert (tmp_path / "state" / "slack-channel.json").exists() and (tmp_path / "state" / "sandbox.log").exists()
-
-
-def _dev() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dev", ROOT / "dev.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_dev_run_starts_the_sandbox_without_slack_credentials_and_the_bot_with_them() -> None:
-    dev = _dev()
-    assert dev.run_args([], {}) == ["sandbox"]
-    assert dev.run_args([], {"SLACK_BOT_TOKEN": ""}) == ["sandbox"]
-    assert dev.run_args([], {"SLACK_BOT_TOKEN": "xoxb-1"}) == ["serve"]
-    assert dev.run_args(["sandbox", "--reset"], {"SLACK_BOT_TOKEN": "xoxb-1"}) == ["sandbox", "--reset"]
-
-
-def test_dev_test_runs_the_fast_tier_in_one_process_and_everything_else_on_two_workers() -> None:
-    dev = _dev()
-    assert dev.pytest_workers(["-m", "fast"], {}) == "0"
-    assert dev.pytest_workers(["-m", "fast"], {"PYTEST_WORKERS": "2"}) == "2"
-    assert dev.pytest_workers(["-m", "not fast"], {}) == "2"
-    assert dev.pytest_workers([], {}) == "2"
