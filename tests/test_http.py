@@ -253,8 +253,20 @@ def test_slack_url_verification_challenge_is_answered(served: Served) -> None:
             "view": {"id": "V1", "type": "modal", "callback_id": "rollback-flow-target", "private_metadata": "{}"},
             "response_urls": None,
         },
+        {  # found by the fuzz suite: Bolt 1.30 logged before its context had a logger (KeyError), and answered 500
+            "type": "view_submission",
+            "user": {"id": "U0ALICE"},
+            "view": {"id": "V1", "type": "modal", "callback_id": "rollback-flow-target", "private_metadata": "{}"},
+            "response_urls": [{}, {}],
+        },
     ],
-    ids=["click-without-user", "submission-without-state", "submission-with-wrong-types", "null-response-urls"],
+    ids=[
+        "click-without-user",
+        "submission-without-state",
+        "submission-with-wrong-types",
+        "null-response-urls",
+        "two-response-urls",
+    ],
 )
 def test_a_payload_the_bot_cannot_read_is_refused_at_once_and_changes_nothing(
     served: Served, payload: dict[str, Any]

@@ -95,16 +95,16 @@ class LroRegistry:
 
     def __init__(self) -> None:
         self.operations: dict[str, Operation] = {}
-        # When set, monitors ask clients to poll again after this many milliseconds (``retry-after-ms``, which
-        # Azure's REST guidelines allow and azure-core honours); otherwise ``Retry-After: 0`` on the first answer
-        # and nothing on the monitors, so a client waits its own ``polling_interval`` between polls.
+        # When set, answers ask clients to poll again after this many milliseconds (``retry-after-ms``, which
+        # Azure's REST guidelines allow and azure-core honours); otherwise ``Retry-After: 0``, which azure-core
+        # reads as "use your own ``polling_interval``".
         self.poll_after_ms: int | None = None
 
-    def poll_hint(self, *, first: bool) -> dict[str, str]:
-        """The header that tells a client when to poll next (``first``: on the answer that started the operation)."""
+    def poll_hint(self) -> dict[str, str]:
+        """The header of an answer about a running operation: when to poll next."""
         if self.poll_after_ms is not None:
             return {"retry-after-ms": str(self.poll_after_ms)}
-        return {"Retry-After": "0"} if first else {}
+        return {"Retry-After": "0"}
 
     def start(
         self,
@@ -127,7 +127,7 @@ class LroRegistry:
         headers = {
             "Azure-AsyncOperation": f"{req.base_url}{status_path}{query}",
             "Location": f"{req.base_url}{monitors}/{spec.result_segment}/{op_id}{query}",
-            **self.poll_hint(first=True),
+            **self.poll_hint(),
         }
         return op, headers
 
@@ -154,7 +154,7 @@ def status_handler(core: Core, req: Request, match: re.Match[str]) -> Response:
     """GET of an ``Azure-AsyncOperation`` monitor: the operation's status body."""
     op = core.lro.lookup(match.group("op"))
     op.advance()
-    return Response(200, op.status_body(), core.lro.poll_hint(first=False) if op.status == "InProgress" else {})
+    return Response(200, op.status_body(), core.lro.poll_hint() if op.status == "InProgress" else {})
 
 
 def result_handler(core: Core, req: Request, match: re.Match[str]) -> Response:
@@ -163,7 +163,7 @@ def result_handler(core: Core, req: Request, match: re.Match[str]) -> Response:
     op.advance()
     if op.status == "InProgress":
         location = {"Location": f"{req.base_url}{req.path}?api-version={req.api_version}"}
-        return Response(202, None, {**location, **core.lro.poll_hint(first=True)})
+        return Response(202, None, {**location, **core.lro.poll_hint()})
     if op.status == "Failed" and op.error:
         raise ApiError(400, op.error.get("code", "Failed"), op.error.get("message", ""))
     resource = core.find(op.resource_id)

@@ -206,6 +206,27 @@ def test_lro_never_finishing_ends_within_the_bound(
     assert "still running" in err.user_message and "check the state" in err.user_message
 
 
+@pytest.mark.parametrize(("run", "method"), LROS)
+def test_an_operation_whose_monitor_says_poll_again_in_an_hour_ends_within_the_bound(
+    emulator: AzureEmulator,
+    make_clients: Callable[..., AzureClients],
+    run: Callable[[AzureClients], object],
+    method: str,
+) -> None:
+    """A slow Azure asking for a long wait between polls (retry-after) never holds an execution past its bound:
+    the wait is cut to what is left of it, then the operation is polled once more (done) or given up on."""
+    emulator.poll_after(3_600_000)
+    started = time.monotonic()
+    run(make_clients(lro_timeout=0.3))
+    assert time.monotonic() - started < 2
+    emulator.faults.lro_never_finish(method=method)
+    started = time.monotonic()
+    with pytest.raises(AzureOperationError) as info:
+        run(make_clients(lro_timeout=0.3))
+    assert time.monotonic() - started < 2
+    assert info.value.operation_id and "still running" in info.value.user_message
+
+
 def test_missing_ca_bundle_is_a_clear_azure_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A CA file that is gone raises OSError inside requests; users get a bot error, never a traceback."""
     from bot.adapters.azure.clients import AzureClients
